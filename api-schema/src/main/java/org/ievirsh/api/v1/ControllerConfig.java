@@ -1,0 +1,196 @@
+package org.ievirsh.api.v1;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.ievirsh.api.Parsed;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.schema.SchemaCheck;
+import org.ievirsh.api.yaml.Location;
+import org.ievirsh.api.yaml.SafeYaml;
+import org.ievirsh.api.yaml.YamlDocument;
+
+/**
+ * ControllerConfig is the admin's {@code controller.yaml} (PRODUCT.md §6),
+ * with every default filled in.
+ */
+public record ControllerConfig(
+        Users users,
+        Images images,
+        Path templates,
+        String defaultTemplate,
+        Quota quota,
+        List<Blade> blades,
+        Http http,
+        Duration resync,
+        Duration stopGracePeriod,
+        DeletionGuard deletionGuard,
+        int workers) {
+
+    /** DEFAULT_PATH is where admins keep the file. */
+    public static final Path DEFAULT_PATH = Path.of("/etc/ie-virsh/controller.yaml");
+
+    private static final SchemaCheck SCHEMA = SchemaCheck.load(SchemaCheck.CONTROLLER_CONFIG_V1);
+
+    /** Users says where students' directories are. */
+    public record Users(String directories, int minUid) {
+    }
+
+    /** Images says where students' disk images are: {@code <root>/<user>/}. */
+    public record Images(Path root) {
+    }
+
+    /** Resources is an amount of vCPUs and memory. */
+    public record Resources(int vcpus, long memoryBytes) {
+        public static final Resources NONE = new Resources(0, 0);
+    }
+
+    /**
+     * Limits is one quota entry; an empty field leaves the value of the level
+     * below (default, then groups, then the user).
+     */
+    public record Limits(Optional<Integer> vms, Optional<Integer> runningVms, Optional<Integer> vcpus,
+                         Optional<Long> memoryBytes) {
+        public static final Limits EMPTY = new Limits(Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
+    }
+
+    /** Quota gives limits for everyone, per POSIX group and per user. */
+    public record Quota(Limits defaults, Map<String, Limits> groups, Map<String, Limits> users) {
+    }
+
+    /** Blade is one hypervisor. {@code capacity} is empty when the blade's own figures count. */
+    public record Blade(String name, String uri, boolean schedulable, Resources reserved,
+                       Optional<Resources> capacity) {
+    }
+
+    /** Http is where the controller serves metrics, health and the VM list. */
+    public record Http(String host, int port) {
+    }
+
+    /**
+     * DeletionGuard bounds how many VMs one pass may remove: a count, or a
+     * percentage of the managed VMs; never below {@link #FLOOR}.
+     */
+    public record DeletionGuard(Optional<Integer> count, Optional<Integer> percent) {
+        public static final int FLOOR = 5;
+        public static final DeletionGuard DEFAULT = new DeletionGuard(Optional.empty(), Optional.of(10));
+
+        /** The most removals allowed in one pass over {@code managedVms} VMs. */
+        public int threshold(int managedVms) {
+            int limit = count.orElseGet(() -> (int) ((long) managedVms * percent.orElse(10) / 100));
+            return Math.max(FLOOR, limit);
+        }
+
+        @Override
+        public String toString() {
+            return count.map(String::valueOf).orElseGet(() -> percent.orElse(10) + "%");
+        }
+    }
+
+    /** Reads a config file; {@code fileName} names it in problems. */
+    public static Parsed<ControllerConfig> parse(String fileName, byte[] bytes) {
+        Parsed<YamlDocument> yaml = SafeYaml.parse(fileName, bytes);
+        if (!yaml.isOk()) {
+            return yaml.asFailed();
+        }
+        YamlDocument document = yaml.orThrow();
+        List<Problem> problems = new ArrayList<>(SCHEMA.check(document));
+        if (!problems.isEmpty()) {
+            return Parsed.failed(problems);
+        }
+        JsonNode root = document.root();
+        List<Blade> blades = new ArrayList<>();
+        Set<String> bladeNames = new HashSet<>();
+        for (int i = 0; i < root.path("blades").size(); i++) {
+            JsonNode blade = root.path("blades").get(i);
+            String name = blade.path("name").asText();
+            if (!bladeNames.add(name)) {
+                problems.add(at(document, "/blades/" + i + "/name", "the blade name " + name + " is used twice"));
+            }
+            blades.add(new Blade(name, blade.path("uri").asText(), blade.path("schedulable").asBoolean(true),
+                    resources(blade.path("reserved")).orElse(Resources.NONE), resources(blade.path("capacity"))));
+        }
+        String directories = root.path("users").path("directories").asText("/home/*/ie-virsh");
+        if (Path.of(directories).normalize().toString().length() != directories.length()
+                || directories.contains("/../") || directories.endsWith("/..")) {
+            problems.add(at(document, "/users/directories", "write a plain absolute glob, without . or .."));
+        }
+        String listen = root.path("http").path("listen").asText("127.0.0.1:9464");
+        int colon = listen.lastIndexOf(':');
+        int port = Integer.parseInt(listen.substring(colon + 1));
+        if (port > 65535) {
+            problems.add(at(document, "/http/listen", "the port " + port + " is above 65535"));
+        }
+        String host = listen.substring(0, colon).replace("[", "").replace("]", "");
+        DeletionGuard guard = DeletionGuard.DEFAULT;
+        JsonNode guardNode = root.path("deletionGuard");
+        if (guardNode.isIntegralNumber()) {
+            guard = new DeletionGuard(Optional.of(guardNode.asInt()), Optional.empty());
+        } else if (guardNode.isTextual()) {
+            int percent = Integer.parseInt(guardNode.asText().replace("%", ""));
+            if (percent > 100) {
+                problems.add(at(document, "/deletionGuard", "a share is at most 100%"));
+            }
+            guard = new DeletionGuard(Optional.empty(), Optional.of(percent));
+        }
+        if (!problems.isEmpty()) {
+            return Parsed.failed(problems);
+        }
+        JsonNode quota = root.path("quota");
+        return Parsed.ok(new ControllerConfig(
+                new Users(directories, root.path("users").path("minUid").asInt(1000)),
+                new Images(Path.of(root.path("images").path("root").asText("/srv/ie-virsh/images"))),
+                Path.of(root.path("templates").asText("/etc/ie-virsh/templates")),
+                root.path("defaultTemplate").asText("standard"),
+                new Quota(limits(quota.path("default")), limitsByName(quota.path("groups")),
+                        limitsByName(quota.path("users"))),
+                List.copyOf(blades),
+                new Http(host, port),
+                Durations.parse(root.path("resync").asText("30s")),
+                Durations.parse(root.path("stopGracePeriod").asText("60s")),
+                guard,
+                root.path("workers").asInt(8)));
+    }
+
+    /** The schema the file is checked against. */
+    public static SchemaCheck schema() {
+        return SCHEMA;
+    }
+
+    private static Problem at(YamlDocument document, String pointer, String message) {
+        Location location = document.locate(pointer);
+        return new Problem(document.fileName(), location.value().line(), location.value().column(),
+                location.path(), message);
+    }
+
+    private static Optional<Resources> resources(JsonNode node) {
+        if (node.isMissingNode() || node.isNull()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Resources(node.path("vcpus").asInt(0),
+                node.has("memory") ? Quantities.parseBytes(node.path("memory").asText()) : 0));
+    }
+
+    private static Limits limits(JsonNode node) {
+        return new Limits(
+                node.has("vms") ? Optional.of(node.path("vms").asInt()) : Optional.empty(),
+                node.has("runningVms") ? Optional.of(node.path("runningVms").asInt()) : Optional.empty(),
+                node.has("vcpus") ? Optional.of(node.path("vcpus").asInt()) : Optional.empty(),
+                node.has("memory") ? Optional.of(Quantities.parseBytes(node.path("memory").asText()))
+                        : Optional.empty());
+    }
+
+    private static Map<String, Limits> limitsByName(JsonNode node) {
+        Map<String, Limits> byName = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> byName.put(e.getKey(), limits(e.getValue())));
+        return Map.copyOf(byName);
+    }
+}
