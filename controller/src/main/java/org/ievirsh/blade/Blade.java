@@ -1,0 +1,97 @@
+package org.ievirsh.blade;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.libvirt.BladeLink;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.NodeResources;
+
+/**
+ * Blade is one hypervisor as the controller holds it: its config, its link,
+ * what is known of its domains, and a bound on calls made to it at once
+ * (libvirtd serves 5 requests per client at a time; one is left for
+ * listings and events), so that a slow blade holds few workers.
+ */
+public final class Blade {
+    /** CALLS_AT_ONCE is how many reconciles may call this blade at the same time. */
+    public static final int CALLS_AT_ONCE = 4;
+
+    private final ControllerConfig.Blade config;
+    private final BladeLink link;
+    private final BladeView view;
+    private final Semaphore calls = new Semaphore(CALLS_AT_ONCE);
+    private volatile NodeResources node;
+    private volatile boolean fullRefreshDue = true;
+
+    public Blade(ControllerConfig.Blade config, BladeLink link) {
+        this.config = config;
+        this.link = link;
+        this.view = new BladeView(config.name());
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public ControllerConfig.Blade config() {
+        return config;
+    }
+
+    public BladeLink link() {
+        return link;
+    }
+
+    public BladeView view() {
+        return view;
+    }
+
+    /** The blade's calls while it is connected. */
+    public Optional<Hypervisor> hypervisor() {
+        return link.hypervisor();
+    }
+
+    public void connected() {
+        view.markUp(true);
+        fullRefreshDue = true;
+    }
+
+    public void disconnected() {
+        view.markUp(false);
+    }
+
+    /** Asks for a full listing at the next refresh (resync, reconnect). */
+    public void fullRefreshDue() {
+        fullRefreshDue = true;
+    }
+
+    /** True once: a full listing is due. */
+    public boolean takeFullRefresh() {
+        boolean due = fullRefreshDue;
+        fullRefreshDue = false;
+        return due;
+    }
+
+    public void node(NodeResources resources) {
+        this.node = resources;
+    }
+
+    /** What VMs may use here: the config's capacity, else what the blade reports, minus reserved. */
+    public ControllerConfig.Resources capacity() {
+        ControllerConfig.Resources base = config.capacity().orElseGet(() -> node == null
+                ? ControllerConfig.Resources.NONE : new ControllerConfig.Resources(node.cpus(), node.memoryBytes()));
+        return new ControllerConfig.Resources(Math.max(0, base.vcpus() - config.reserved().vcpus()),
+                Math.max(0, base.memoryBytes() - config.reserved().memoryBytes()));
+    }
+
+    /** Takes a call slot, waiting at most {@code wait}; false when the blade is saturated. */
+    public boolean acquire(Duration wait) throws InterruptedException {
+        return calls.tryAcquire(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public void release() {
+        calls.release();
+    }
+}

@@ -1,0 +1,243 @@
+package org.ievirsh.blade;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.ievirsh.libvirt.LifecycleEvent;
+import org.ievirsh.libvirt.StopReason;
+
+/**
+ * BladeView is what the controller knows of one blade's domains: the
+ * managed ones (with our metadata), indexed by owner, and the names of the
+ * others (so that a name clash is seen before libvirt refuses a define).
+ *
+ * <p>Thread-safe. Entries carry a write sequence: a listing that began before
+ * a write does not undo it with older news.
+ */
+public final class BladeView {
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    private final String blade;
+    private final Map<String, Entry> managed = new ConcurrentHashMap<>();
+    private final Map<String, String> others = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> byUser = new ConcurrentHashMap<>();
+    private final Map<String, String> verifiedXml = new ConcurrentHashMap<>();
+    private final Map<String, String> macs = new ConcurrentHashMap<>();
+    private final Map<String, String> names = new ConcurrentHashMap<>();
+    private final Map<String, PendingChange> pendingEvents = new ConcurrentHashMap<>();
+    private long vcpusPlaced;
+    private long memoryPlaced;
+    private volatile boolean up;
+    private volatile boolean listed;
+
+    private record Entry(ObservedDomain domain, long sequence) {
+    }
+
+    /**
+     * PendingChange is what the events of one domain since the last refresh
+     * say: its definition changed, it started, and the reason of its last stop.
+     */
+    record PendingChange(String uuid, boolean defined, boolean started, StopReason stopReason) {
+        static PendingChange of(LifecycleEvent e) {
+            return new PendingChange(e.uuid(), e.kind() == LifecycleEvent.Kind.DEFINED
+                    || e.kind() == LifecycleEvent.Kind.UNDEFINED, e.kind() == LifecycleEvent.Kind.STARTED,
+                    e.kind() == LifecycleEvent.Kind.STOPPED ? e.stopReason() : null);
+        }
+
+        PendingChange merge(PendingChange newer) {
+            return new PendingChange(uuid, defined || newer.defined, started || newer.started,
+                    newer.stopReason != null ? newer.stopReason : stopReason);
+        }
+    }
+
+    public BladeView(String blade) {
+        this.blade = blade;
+    }
+
+    public String blade() {
+        return blade;
+    }
+
+    /** Connected now. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** Listed whole at least once since the controller started: until then, it may hold any VM. */
+    public boolean isListed() {
+        return listed;
+    }
+
+    void markUp(boolean isUp) {
+        this.up = isUp;
+        if (isUp) {
+            // A new connection: what we verified may have changed while we were away.
+            verifiedXml.clear();
+        }
+    }
+
+    void markListed() {
+        this.listed = true;
+    }
+
+    /** A sequence number to pass to {@link #putIfNewer}: writes after it win over what it carries. */
+    public static long sequence() {
+        return SEQUENCE.incrementAndGet();
+    }
+
+    /** Records a domain now (after our own call on it). */
+    public void put(ObservedDomain domain) {
+        store(domain, sequence());
+    }
+
+    /** Records a domain seen by a listing that began at {@code listedAt}, unless a newer write exists. */
+    boolean putIfNewer(ObservedDomain domain, long listedAt) {
+        Entry old = managed.get(domain.uuid());
+        if (old != null && old.sequence() > listedAt) {
+            return false;
+        }
+        store(domain, listedAt);
+        return old == null || !old.domain().equals(domain);
+    }
+
+    /** True when nothing was written to {@code uuid} after {@code sequence}. */
+    boolean putIfNewerCheck(String uuid, long sequence) {
+        Entry entry = managed.get(uuid);
+        return entry == null || entry.sequence() <= sequence;
+    }
+
+    private synchronized void store(ObservedDomain domain, long sequence) {
+        Entry old = managed.put(domain.uuid(), new Entry(domain, sequence));
+        others.remove(domain.uuid());
+        if (old != null) {
+            unindex(old.domain());
+        }
+        domain.config().macs().forEach(mac -> macs.put(mac, domain.uuid()));
+        names.put(domain.name(), domain.uuid());
+        vcpusPlaced += domain.config().vcpus();
+        memoryPlaced += domain.config().memoryBytes();
+        byUser.computeIfAbsent(domain.config().user(), u -> ConcurrentHashMap.newKeySet()).add(domain.uuid());
+    }
+
+    /** Forgets a domain (undefined); returns it if it was managed. */
+    public synchronized Optional<ObservedDomain> remove(String uuid) {
+        String other = others.remove(uuid);
+        if (other != null) {
+            names.remove(other, uuid);
+        }
+        verifiedXml.remove(uuid);
+        Entry old = managed.remove(uuid);
+        if (old == null) {
+            return Optional.empty();
+        }
+        unindex(old.domain());
+        return Optional.of(old.domain());
+    }
+
+    private void unindex(ObservedDomain domain) {
+        domain.config().macs().forEach(mac -> macs.remove(mac, domain.uuid()));
+        names.remove(domain.name(), domain.uuid());
+        vcpusPlaced -= domain.config().vcpus();
+        memoryPlaced -= domain.config().memoryBytes();
+        Set<String> uuids = byUser.get(domain.config().user());
+        if (uuids != null) {
+            uuids.remove(domain.uuid());
+            if (uuids.isEmpty()) {
+                byUser.remove(domain.config().user());
+            }
+        }
+    }
+
+    synchronized void putOther(String uuid, String name) {
+        if (!managed.containsKey(uuid)) {
+            others.put(uuid, name);
+            names.put(name, uuid);
+        }
+    }
+
+    public Optional<ObservedDomain> get(String uuid) {
+        Entry entry = managed.get(uuid);
+        return entry == null ? Optional.empty() : Optional.of(entry.domain());
+    }
+
+    boolean knows(String uuid) {
+        return managed.containsKey(uuid) || others.containsKey(uuid);
+    }
+
+    /** The managed domains of {@code user} here. */
+    public List<ObservedDomain> ofUser(String user) {
+        List<ObservedDomain> found = new ArrayList<>();
+        for (String uuid : byUser.getOrDefault(user, Set.of())) {
+            get(uuid).ifPresent(found::add);
+        }
+        return found;
+    }
+
+    /** Every managed domain here. */
+    public List<ObservedDomain> all() {
+        List<ObservedDomain> all = new ArrayList<>(managed.size());
+        managed.values().forEach(e -> all.add(e.domain()));
+        return all;
+    }
+
+    /** Users that have domains here. */
+    public Set<String> users() {
+        return new HashSet<>(byUser.keySet());
+    }
+
+    /** True when a domain that is not the managed {@code uuid} already has the name {@code name}. */
+    public Optional<String> nameTakenBy(String name, String uuid) {
+        String holder = names.get(name);
+        if (holder == null || holder.equals(uuid)) {
+            return Optional.empty();
+        }
+        return Optional.of(get(holder).map(d -> "VM " + d.config().vm() + " of " + d.config().user())
+                .orElse("a domain that ie-virsh does not manage"));
+    }
+
+    /** True when a managed domain other than {@code uuid} has the MAC address {@code mac}. */
+    public boolean macInUse(String mac, String uuid) {
+        String owner = macs.get(mac);
+        return owner != null && !owner.equals(uuid);
+    }
+
+    /** Remembers the hash of the definition libvirt stored after our own define. */
+    public void verified(String uuid, String xmlHash) {
+        verifiedXml.put(uuid, xmlHash);
+    }
+
+    Optional<String> verifiedHash(String uuid) {
+        return Optional.ofNullable(verifiedXml.get(uuid));
+    }
+
+    /** Queues an event for the next refresh; the events of one domain add up. */
+    public void queueEvent(LifecycleEvent event) {
+        pendingEvents.merge(event.uuid(), PendingChange.of(event), PendingChange::merge);
+    }
+
+    Collection<PendingChange> drainEvents() {
+        List<PendingChange> drained = new ArrayList<>();
+        for (String uuid : new ArrayList<>(pendingEvents.keySet())) {
+            PendingChange event = pendingEvents.remove(uuid);
+            if (event != null) {
+                drained.add(event);
+            }
+        }
+        return drained;
+    }
+
+    public boolean hasPendingEvents() {
+        return !pendingEvents.isEmpty();
+    }
+
+    /** vCPUs, memory and count of the managed domains here, for placement. */
+    public synchronized long[] allocated() {
+        return new long[] {vcpusPlaced, memoryPlaced, managed.size()};
+    }
+}

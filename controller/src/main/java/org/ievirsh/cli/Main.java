@@ -1,0 +1,27 @@
+package org.ievirsh.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Main is the one jar's entry: {@code ie-virsh SUBCOMMAND}. Students use the
+ * file commands; admins run {@code controller}; newcomers run {@code demo}.
+ */
+@Command(name = "ie-virsh", mixinStandardHelpOptions = true, version = "ie-virsh 1.0",
+        description = {"Virtual machines for students, declared in files: one YAML file per VM in ~/ie-virsh.",
+                "A controller makes them real on the department's blades and writes their status back."},
+        subcommands = {ControllerCommand.class, DemoCommand.class, ValidateCommand.class, SchemaCommand.class},
+        footer = {"", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage."})
+public final class Main {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code (for tests). */
+    public static int run(String... args) {
+        CommandLine line = new CommandLine(new Main());
+        line.setCaseInsensitiveEnumValuesAllowed(true);
+        return line.execute(args);
+    }
+}

@@ -1,0 +1,81 @@
+package org.ievirsh.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.ievirsh.api.Parsed;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VirtualMachineFile;
+import org.ievirsh.api.yaml.SafeYaml;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * ValidateCommand checks VM files (or a controller config) offline, with the
+ * same messages the controller writes to the status: one line per problem,
+ * exit 1 if there is any.
+ */
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = {"Check VM files against the schema (and the admin's templates, when the config is",
+                "readable), offline. A file named controller.yaml is checked as a controller config."},
+        footer = {"", "Example:", "  ie-virsh validate ~/ie-virsh/web.yaml ~/ie-virsh/db.yaml",
+                "", "Exit codes: 0 every file is valid, 1 a file has problems."})
+final class ValidateCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Files to check.")
+    List<Path> files;
+
+    @Option(names = "--config", description = "The admin's config, for template limits (default: ${DEFAULT-VALUE}).",
+            defaultValue = "/etc/ie-virsh/controller.yaml")
+    Path config;
+
+    @Override
+    public Integer call() {
+        int bad = 0;
+        SpecChecks checks = SpecChecks.fromConfig(config);
+        for (Path file : files) {
+            List<Problem> problems = check(file, checks);
+            if (problems.isEmpty()) {
+                System.out.println(file + ": valid");
+            } else {
+                bad++;
+                problems.forEach(p -> System.out.println(p));
+            }
+        }
+        return bad == 0 ? 0 : 1;
+    }
+
+    private static List<Problem> check(Path file, SpecChecks checks) {
+        String name = file.getFileName().toString();
+        byte[] bytes;
+        try {
+            if (Files.isSymbolicLink(file)) {
+                return List.of(Problem.ofFile(name, "is a symbolic link; the controller ignores links"));
+            }
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                return List.of(Problem.ofFile(name, "is not a regular file"));
+            }
+            if (Files.size(file) > SafeYaml.MAX_BYTES) {
+                return List.of(Problem.ofFile(name, "has " + Files.size(file) + " bytes; files over "
+                        + SafeYaml.MAX_BYTES + " bytes are ignored"));
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            return List.of(Problem.ofFile(name, "cannot read it: " + e.getMessage()));
+        }
+        if (name.equals("controller.yaml")) {
+            Parsed<ControllerConfig> parsed = ControllerConfig.parse(name, bytes);
+            return parsed.problems();
+        }
+        Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(name, bytes);
+        if (!parsed.isOk()) {
+            return parsed.problems();
+        }
+        return checks.check(parsed.orThrow());
+    }
+}

@@ -1,0 +1,120 @@
+package org.ievirsh.image;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+
+/**
+ * ImageChecker decides whether a student's image may become a VM's disk
+ * (PRODUCT.md §6): {@code <images.root>/<user>/<image>}, reached without
+ * following any symbolic link below the root, a regular file owned by the
+ * user, of the template's format, and for qcow2 with no backing file, no
+ * external data file and no encryption.
+ */
+public final class ImageChecker {
+    private final Path root;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(String version, String format, ImageVerdict verdict) {
+    }
+
+    public ImageChecker(Path root) {
+        this.root = root;
+    }
+
+    /** The path an image of {@code user} named {@code image} has. */
+    public Path pathOf(String user, String image) {
+        return root.resolve(user).resolve(image);
+    }
+
+    /**
+     * Checks {@code image} of {@code user} (whose files are owned by
+     * {@code uid}) for a template that wants {@code format}.
+     */
+    public ImageVerdict check(String user, int uid, String image, String format) {
+        String path = pathOf(user, image).toString();
+        try (SafeDir rootDir = SafeDir.openTrusted(root)) {
+            SafeDir userDir;
+            try {
+                userDir = rootDir.openDir(user);
+            } catch (PosixException e) {
+                if (e.isNotFound()) {
+                    return ImageVerdict.reject(path, "ImageDirectoryMissing", "your image directory " + root.resolve(user)
+                            + " does not exist; ask an admin to create it");
+                }
+                if (e.isSymlinkRefused()) {
+                    return ImageVerdict.reject(path, "ImageDirectoryNotADirectory", "your image directory "
+                            + root.resolve(user) + " is a symbolic link or not a directory; it must be a directory");
+                }
+                throw e;
+            }
+            try (userDir) {
+                FileStat dirStat = userDir.stat();
+                if (dirStat.uid() != uid && dirStat.uid() != 0) {
+                    return ImageVerdict.reject(path, "ImageDirectoryForeign", "your image directory "
+                            + root.resolve(user) + " belongs to uid " + dirStat.uid() + ", not to you; ask an admin");
+                }
+                return checkFile(userDir, path, image, uid, format, cache);
+            }
+        } catch (PosixException e) {
+            return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
+        }
+    }
+
+    private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
+                                          Map<String, Cached> cache) throws PosixException {
+        SafeDir.OpenFile file;
+        try {
+            file = dir.open(image);
+        } catch (PosixException e) {
+            if (e.isSymlinkRefused()) {
+                return ImageVerdict.reject(path, "ImageIsSymlink", image + " is a symbolic link;"
+                        + " put the image file itself in your image directory");
+            }
+            throw e;
+        }
+        if (file == null) {
+            return ImageVerdict.reject(path, "ImageNotFound", "there is no " + image + " in your image directory "
+                    + Path.of(path).getParent() + "; upload it there");
+        }
+        try (file) {
+            FileStat stat = file.stat();
+            if (!stat.isRegular()) {
+                return ImageVerdict.reject(path, "ImageNotRegular", image + " is not a regular file");
+            }
+            if (stat.uid() != uid) {
+                return ImageVerdict.reject(path, "ImageNotOwned", image + " belongs to uid " + stat.uid()
+                        + ", not to you; only your own files can be your VMs' disks");
+            }
+            Cached cached = cache.get(path);
+            if (cached != null && cached.version().equals(stat.version()) && cached.format().equals(format)) {
+                return cached.verdict();
+            }
+            ImageVerdict verdict = checkContent(file, stat, path, image, format);
+            cache.put(path, new Cached(stat.version(), format, verdict));
+            return verdict;
+        }
+    }
+
+    private static ImageVerdict checkContent(SafeDir.OpenFile file, FileStat stat, String path, String image,
+                                             String format) throws PosixException {
+        byte[] head = file.readAt(0, (int) Math.min(stat.size(), Qcow2Header.BYTES_NEEDED));
+        Optional<Qcow2Header.Refusal> refusal;
+        if (format.equals("qcow2")) {
+            refusal = Qcow2Header.refusal(head);
+        } else if (Qcow2Header.looksLikeQcow2(head)) {
+            refusal = Optional.of(new Qcow2Header.Refusal("WrongFormat", "it is a qcow2 image, but the template"
+                    + " expects a raw image; convert it: qemu-img convert -O raw " + image + " NEW.img"));
+        } else {
+            refusal = Optional.empty();
+        }
+        if (refusal.isPresent()) {
+            return ImageVerdict.reject(path, refusal.get().reason(), image + ": " + refusal.get().message());
+        }
+        return ImageVerdict.accept(path, stat.device() + ":" + stat.inode());
+    }
+}

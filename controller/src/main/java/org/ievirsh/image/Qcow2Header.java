@@ -1,0 +1,134 @@
+package org.ievirsh.image;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Optional;
+
+/**
+ * Qcow2Header reads the header of a qcow2 image (and its header extensions)
+ * and says why the image must not be used, if it must not: a backing file
+ * (which QEMU would open, whatever it names), an external data file,
+ * encryption, an unknown incompatible feature, or a corrupt mark.
+ */
+public final class Qcow2Header {
+    static final int MAGIC = 0x514649fb;
+    /** BYTES_NEEDED is how much of the file {@link #refusal} wants: the largest possible first cluster. */
+    public static final int BYTES_NEEDED = 2 * 1024 * 1024;
+
+    private static final String STANDALONE = "make it standalone: qemu-img convert -O qcow2 OLD.qcow2 NEW.qcow2";
+    private static final int EXT_END = 0;
+    private static final int EXT_BACKING_FORMAT = 0xe2792aca;
+    private static final int EXT_DATA_FILE = 0x44415441;
+    private static final int EXT_FULL_DISK_ENCRYPTION = 0x0537be77;
+
+    private static final long INCOMPATIBLE_DIRTY = 1;
+    private static final long INCOMPATIBLE_CORRUPT = 1 << 1;
+    private static final long INCOMPATIBLE_DATA_FILE = 1 << 2;
+    private static final long INCOMPATIBLE_COMPRESSION = 1 << 3;
+    private static final long INCOMPATIBLE_EXTENDED_L2 = 1 << 4;
+    private static final long INCOMPATIBLE_KNOWN = INCOMPATIBLE_DIRTY | INCOMPATIBLE_CORRUPT | INCOMPATIBLE_DATA_FILE
+            | INCOMPATIBLE_COMPRESSION | INCOMPATIBLE_EXTENDED_L2;
+
+    private Qcow2Header() {
+    }
+
+    /** Refusal is why an image is refused: a CamelCase reason and a message with the fix. */
+    public record Refusal(String reason, String message) {
+    }
+
+    /** True when {@code head} starts with the qcow2 magic. */
+    public static boolean looksLikeQcow2(byte[] head) {
+        return head.length >= 4 && ByteBuffer.wrap(head).getInt(0) == MAGIC;
+    }
+
+    /**
+     * Why the qcow2 image whose first bytes are {@code head} must not be
+     * used, or empty when it is a standalone, unencrypted qcow2 image.
+     */
+    public static Optional<Refusal> refusal(byte[] head) {
+        if (head.length < 72) {
+            return refuse("WrongFormat", "it is too short to be a qcow2 image (" + head.length + " bytes)");
+        }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
+        if (b.getInt(0) != MAGIC) {
+            return refuse("WrongFormat", "it is not a qcow2 image (no QFI\\xfb magic at its start)");
+        }
+        int version = b.getInt(4);
+        if (version != 2 && version != 3) {
+            return refuse("WrongFormat", "it is qcow2 version " + version + "; only versions 2 and 3 are supported");
+        }
+        long backingOffset = b.getLong(8);
+        int backingSize = b.getInt(16);
+        if (backingOffset != 0) {
+            return refuse("BackingFile", "it names a backing file (" + backingName(head, backingOffset, backingSize)
+                    + "); " + STANDALONE);
+        }
+        int clusterBits = b.getInt(20);
+        if (clusterBits < 9 || clusterBits > 21) {
+            return refuse("DamagedImage", "its header is damaged (cluster bits " + clusterBits + ")");
+        }
+        if (b.getInt(32) != 0) {
+            return refuse("Encrypted", "it is encrypted (method " + b.getInt(32) + "); upload an unencrypted image");
+        }
+        int extensionsAt = 72;
+        if (version == 3) {
+            if (head.length < 104) {
+                return refuse("DamagedImage", "its version 3 header is truncated");
+            }
+            long incompatible = b.getLong(72);
+            if ((incompatible & INCOMPATIBLE_DATA_FILE) != 0) {
+                return refuse("ExternalDataFile", "it keeps its data in an external data file; " + STANDALONE);
+            }
+            if ((incompatible & INCOMPATIBLE_CORRUPT) != 0) {
+                return refuse("DamagedImage", "it is marked corrupt; repair it with qemu-img check -r all");
+            }
+            if ((incompatible & ~INCOMPATIBLE_KNOWN) != 0) {
+                return refuse("DamagedImage",
+                        "it uses unknown incompatible features (0x" + Long.toHexString(incompatible) + ")");
+            }
+            extensionsAt = b.getInt(100);
+            if (extensionsAt < 104 || extensionsAt > head.length) {
+                return refuse("DamagedImage", "its header length " + extensionsAt + " is not valid");
+            }
+        }
+        long clusterSize = 1L << clusterBits;
+        int position = extensionsAt;
+        for (int count = 0; ; count++) {
+            if (position + 8L > Math.min(head.length, clusterSize) || count > 1024) {
+                return refuse("DamagedImage", "its header extensions do not end within the first cluster");
+            }
+            int type = b.getInt(position);
+            long length = b.getInt(position + 4) & 0xffffffffL;
+            if (type == EXT_END) {
+                return Optional.empty();
+            }
+            if (type == EXT_BACKING_FORMAT) {
+                return refuse("BackingFile", "it names a backing file format, as images with a backing file do; "
+                        + STANDALONE);
+            }
+            if (type == EXT_DATA_FILE) {
+                return refuse("ExternalDataFile", "it names an external data file; " + STANDALONE);
+            }
+            if (type == EXT_FULL_DISK_ENCRYPTION) {
+                return refuse("Encrypted", "it is encrypted (LUKS); upload an unencrypted image");
+            }
+            position += 8 + (int) ((length + 7) & ~7L);
+        }
+    }
+
+    private static Optional<Refusal> refuse(String reason, String message) {
+        return Optional.of(new Refusal(reason, message));
+    }
+
+    private static String backingName(byte[] head, long offset, int size) {
+        if (offset < 0 || size <= 0 || size > 1023 || offset + size > head.length) {
+            return "at offset " + offset;
+        }
+        StringBuilder name = new StringBuilder();
+        for (int i = 0; i < size; i++) {
+            char c = (char) (head[(int) offset + i] & 0xff);
+            name.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return name.length() > 80 ? name.substring(0, 80) + "..." : name.toString();
+    }
+}

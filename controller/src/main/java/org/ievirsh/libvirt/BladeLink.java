@@ -1,0 +1,37 @@
+package org.ievirsh.libvirt;
+
+import java.util.Optional;
+
+/**
+ * BladeLink is the controller's line to one blade: it connects, reconnects
+ * after a loss with capped backoff, and reports lifecycle events. While the
+ * blade is reachable, {@link #hypervisor()} gives the calls to make on it.
+ */
+public interface BladeLink extends AutoCloseable {
+
+    /** Listener hears of connections and events. Calls come from libvirt's event thread: never block. */
+    interface Listener {
+        void onConnected(String blade);
+
+        void onDisconnected(String blade, String reason);
+
+        void onEvent(LifecycleEvent event);
+    }
+
+    String blade();
+
+    /** Starts connecting in the background; the listener hears when the blade is up. */
+    void start(Listener listener);
+
+    /** The blade's calls while it is connected. */
+    Optional<Hypervisor> hypervisor();
+
+    /** Tells the link that a call failed as if the connection were gone; it checks and reconnects. */
+    void callFailed(HypervisorException failure);
+
+    /** Why the blade is not connected, when it is not. */
+    String lastError();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,52 @@
+package org.ievirsh.libvirt;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Hypervisor is the narrow set of libvirt calls the controller makes on one
+ * blade. Domains are named by UUID. Every call may block on the network, so
+ * none is ever made on an event loop thread.
+ */
+public interface Hypervisor {
+
+    /** The blade's name from the config. */
+    String blade();
+
+    /** Every domain of the blade with its state, in one bulk call. */
+    List<DomainSummary> listAll() throws HypervisorException;
+
+    /** One domain's current state (stop reason UNKNOWN); empty when it does not exist. */
+    Optional<DomainSummary> lookup(String uuid) throws HypervisorException;
+
+    /**
+     * The text of the project's metadata element of a domain, from its
+     * persistent definition ({@code live == false}) or the running one;
+     * empty when the domain has none.
+     */
+    Optional<String> metadata(String uuid, String namespace, boolean live) throws HypervisorException;
+
+    /** The persistent definition of a domain as libvirt stores it. */
+    String definitionXml(String uuid) throws HypervisorException;
+
+    /** Defines (or redefines, when the UUID exists) a domain; returns its UUID. */
+    String define(String xml) throws HypervisorException;
+
+    void start(String uuid) throws HypervisorException;
+
+    /** Asks the guest to power off (ACPI); returns at once. */
+    void shutdown(String uuid) throws HypervisorException;
+
+    /** Forces the domain off. */
+    void destroy(String uuid) throws HypervisorException;
+
+    /** Removes the definition (and NVRAM); never touches disks. */
+    void undefine(String uuid) throws HypervisorException;
+
+    /** CPUs and memory of the blade itself. */
+    NodeResources nodeResources() throws HypervisorException;
+
+    /** CPU time and memory of every running domain, in one bulk call, by UUID. */
+    Map<String, DomainUsage> usage() throws HypervisorException;
+}

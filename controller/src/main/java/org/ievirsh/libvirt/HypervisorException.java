@@ -1,0 +1,53 @@
+package org.ievirsh.libvirt;
+
+/**
+ * HypervisorException is a failed libvirt call, sorted into the few kinds
+ * the controller acts on differently.
+ */
+public final class HypervisorException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Kind of failure. */
+    public enum Kind {
+        /** NOT_FOUND: the domain is gone. */
+        NOT_FOUND,
+        /** NO_METADATA: the domain carries no metadata element in that namespace. */
+        NO_METADATA,
+        /** INVALID_OPERATION: refused in the domain's state (starting a running domain). */
+        INVALID_OPERATION,
+        /** CONNECTION_LOST: the blade must be reconnected before anything else is tried there. */
+        CONNECTION_LOST,
+        OTHER
+    }
+
+    private final Kind kind;
+
+    public HypervisorException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public static HypervisorException notFound(String what) {
+        return new HypervisorException(Kind.NOT_FOUND, what + " does not exist");
+    }
+
+    public static HypervisorException disconnected(String blade) {
+        return new HypervisorException(Kind.CONNECTION_LOST, "blade " + blade + " is not connected");
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public boolean isNotFound() {
+        return kind == Kind.NOT_FOUND;
+    }
+
+    public boolean isConnectionLost() {
+        return kind == Kind.CONNECTION_LOST;
+    }
+
+    public boolean isInvalidOperation() {
+        return kind == Kind.INVALID_OPERATION;
+    }
+}

@@ -1,0 +1,228 @@
+package org.ievirsh.libvirt;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.libvirt.event.ConnectionCloseListener;
+import org.libvirt.event.DomainEvent;
+import org.libvirt.event.LifecycleListener;
+
+/**
+ * LibvirtBladeLink is {@link BladeLink} over libvirt-java: one connection per
+ * blade, keepalive so that a hung libvirtd is noticed in seconds, and a
+ * reconnect loop with exponential backoff capped at 30 seconds. Connecting
+ * runs on the link's own thread, so a blade that hangs delays only itself.
+ */
+public final class LibvirtBladeLink implements BladeLink {
+    private static final Logger LOG = Logger.getLogger(LibvirtBladeLink.class.getName());
+    /** Listener tables of libvirt-java are plain maps: all links register under this lock. */
+    private static final Object REGISTRATION = new Object();
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    static final Duration MAX_RETRY = Duration.ofSeconds(30);
+
+    private final String blade;
+    private final String uri;
+    private final ScheduledExecutorService thread;
+    private volatile LibvirtHypervisor current;
+    private volatile String lastError = "not connected yet";
+    private Listener listener;
+    private LifecycleListener lifecycle;
+    private ConnectionCloseListener closeListener;
+    private Duration nextRetry = FIRST_RETRY;
+    private volatile boolean closed;
+
+    public LibvirtBladeLink(String blade, String uri) {
+        this.blade = blade;
+        this.uri = uri;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "blade-" + blade);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public String blade() {
+        return blade;
+    }
+
+    @Override
+    public void start(Listener listener) {
+        this.listener = listener;
+        thread.execute(this::connect);
+    }
+
+    @Override
+    public Optional<Hypervisor> hypervisor() {
+        return Optional.ofNullable(current);
+    }
+
+    @Override
+    public String lastError() {
+        return lastError;
+    }
+
+    @Override
+    public void callFailed(HypervisorException failure) {
+        LibvirtHypervisor suspect = current;
+        if (suspect != null && !closed) {
+            thread.execute(() -> {
+                if (suspect == current && !suspect.isAlive()) {
+                    lost(suspect, failure.getMessage());
+                }
+            });
+        }
+    }
+
+    private void connect() {
+        if (closed || current != null) {
+            return;
+        }
+        LibvirtHypervisor.OpenConnection connection = null;
+        try {
+            EventLoop.ensureStarted();
+            connection = new LibvirtHypervisor.OpenConnection(uri);
+            try {
+                connection.setKeepAlive(1, 3);
+            } catch (LibvirtException e) {
+                // Local drivers (test:///) have no keepalive; they cannot hang on a network either.
+            }
+            LibvirtHypervisor hypervisor = new LibvirtHypervisor(blade, connection);
+            register(hypervisor);
+            current = hypervisor;
+            nextRetry = FIRST_RETRY;
+            lastError = "";
+            LOG.info(() -> "blade " + blade + ": connected to " + uri);
+            listener.onConnected(blade);
+        } catch (LibvirtException | RuntimeException e) {
+            lastError = e.getMessage();
+            LOG.warning("blade " + blade + ": cannot connect to " + uri + ": " + e.getMessage()
+                    + "; retrying in " + nextRetry.toSeconds() + "s");
+            if (connection != null) {
+                closeQuietly(connection);
+            }
+            scheduleRetry();
+        }
+    }
+
+    private void register(LibvirtHypervisor hypervisor) throws LibvirtException {
+        lifecycle = (domain, event) -> {
+            forward(domain, event);
+            return 0;
+        };
+        closeListener = (connect, reason) -> {
+            // Runs on libvirt's event thread: hand over and return.
+            if (!closed) {
+                thread.execute(() -> lost(hypervisor, "connection closed (" + reason + ")"));
+            }
+        };
+        synchronized (REGISTRATION) {
+            hypervisor.connect().addLifecycleListener(lifecycle);
+            try {
+                hypervisor.connect().registerCloseListener(closeListener);
+            } catch (LibvirtException e) {
+                // Drivers in this process (test:///) never close by themselves.
+            }
+        }
+    }
+
+    private void forward(Domain domain, DomainEvent event) {
+        try {
+            String uuid = domain.getUUIDString();
+            String name = domain.getName();
+            int detail = ((Enum<?>) event.getDetail()).ordinal();
+            LifecycleEvent.Kind kind;
+            StopReason reason = StopReason.UNKNOWN;
+            switch (event.getType()) {
+                case DEFINED: kind = LifecycleEvent.Kind.DEFINED; break;
+                case UNDEFINED: kind = LifecycleEvent.Kind.UNDEFINED; break;
+                case STARTED: kind = LifecycleEvent.Kind.STARTED; break;
+                case STOPPED:
+                    kind = LifecycleEvent.Kind.STOPPED;
+                    reason = StopReason.fromStoppedEvent(detail);
+                    break;
+                case SUSPENDED: kind = LifecycleEvent.Kind.SUSPENDED; break;
+                case RESUMED: kind = LifecycleEvent.Kind.RESUMED; break;
+                case SHUTDOWN: kind = LifecycleEvent.Kind.SHUTDOWN; break;
+                case CRASHED: kind = LifecycleEvent.Kind.CRASHED; break;
+                default: kind = LifecycleEvent.Kind.OTHER; break;
+            }
+            listener.onEvent(new LifecycleEvent(blade, uuid, name, kind, reason));
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.log(Level.WARNING, "blade " + blade + ": cannot read an event", e);
+        } finally {
+            try {
+                domain.free();
+            } catch (LibvirtException ignored) {
+                // The event's domain reference is ours to drop; nothing else to do.
+            }
+        }
+    }
+
+    private void lost(LibvirtHypervisor hypervisor, String reason) {
+        if (hypervisor != current) {
+            return;
+        }
+        current = null;
+        lastError = reason;
+        LOG.warning("blade " + blade + ": " + reason + "; reconnecting");
+        listener.onDisconnected(blade, reason);
+        closeQuietly(hypervisor.connect());
+        scheduleRetry();
+    }
+
+    private void scheduleRetry() {
+        if (closed) {
+            return;
+        }
+        Duration delay = nextRetry;
+        nextRetry = nextRetry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : nextRetry.multipliedBy(2);
+        thread.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void closeQuietly(org.libvirt.Connect connection) {
+        synchronized (REGISTRATION) {
+            try {
+                if (lifecycle != null) {
+                    connection.removeLifecycleListener(lifecycle);
+                }
+            } catch (LibvirtException | RuntimeException ignored) {
+                // A dead connection cannot deregister; closing it drops the registrations anyway.
+            }
+            try {
+                connection.unregisterCloseListener();
+            } catch (LibvirtException | RuntimeException ignored) {
+                // Same as above.
+            }
+            try {
+                connection.close();
+            } catch (LibvirtException | RuntimeException ignored) {
+                // Closing a dead connection fails; its resources are released all the same.
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.execute(() -> {
+            LibvirtHypervisor hypervisor = current;
+            current = null;
+            if (hypervisor != null) {
+                closeQuietly(hypervisor.connect());
+            }
+        });
+        thread.shutdown();
+        try {
+            thread.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package org.ievirsh.libvirt;
+
+import com.sun.jna.Pointer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.Error.ErrorNumber;
+import org.libvirt.LibvirtException;
+import org.libvirt.NodeInfo;
+
+/**
+ * LibvirtHypervisor is {@link Hypervisor} over one open libvirt connection.
+ * It frees every {@link Domain} it looks up, so that closing the connection
+ * really closes it.
+ */
+final class LibvirtHypervisor implements Hypervisor {
+    private static final int METADATA_ELEMENT = 2;
+    private static final int AFFECT_LIVE = 1;
+    private static final int AFFECT_CONFIG = 2;
+    private static final int XML_INACTIVE = 2;
+    private static final int UNDEFINE_NVRAM = 4;
+
+    private final String blade;
+    private final OpenConnection connection;
+
+    LibvirtHypervisor(String blade, OpenConnection connection) {
+        this.blade = blade;
+        this.connection = connection;
+    }
+
+    /** OpenConnection is a {@link Connect} that lets us reach its native pointer for the bulk calls. */
+    static final class OpenConnection extends Connect {
+        OpenConnection(String uri) throws LibvirtException {
+            super(uri);
+        }
+
+        Pointer pointer() {
+            return vcp.getPointer();
+        }
+    }
+
+    @Override
+    public String blade() {
+        return blade;
+    }
+
+    Connect connect() {
+        return connection;
+    }
+
+    @Override
+    public List<DomainSummary> listAll() throws HypervisorException {
+        List<DomainSummary> domains = new ArrayList<>();
+        for (VirtExtras.Record record : bulk(VirtExtras.STATS_STATE, 0)) {
+            DomainState state = DomainState.of(record.values().getOrDefault("state.state", 0).intValue());
+            int reason = record.values().getOrDefault("state.reason", 0).intValue();
+            StopReason stop = state == DomainState.SHUTOFF ? StopReason.fromStateReason(reason)
+                    : state == DomainState.CRASHED ? StopReason.CRASHED : StopReason.UNKNOWN;
+            domains.add(new DomainSummary(record.uuid(), record.name(), state, stop));
+        }
+        return domains;
+    }
+
+    @Override
+    public Map<String, DomainUsage> usage() throws HypervisorException {
+        Map<String, DomainUsage> usage = new HashMap<>();
+        for (VirtExtras.Record record : bulk(VirtExtras.STATS_CPU_TOTAL | VirtExtras.STATS_BALLOON,
+                VirtExtras.ONLY_ACTIVE)) {
+            Map<String, Number> v = record.values();
+            Number rss = v.containsKey("balloon.rss") ? v.get("balloon.rss") : v.getOrDefault("balloon.current", 0);
+            usage.put(record.uuid(), new DomainUsage(record.uuid(), v.getOrDefault("cpu.time", 0).longValue(),
+                    rss.longValue() * 1024));
+        }
+        return usage;
+    }
+
+    private List<VirtExtras.Record> bulk(int stats, int flags) throws HypervisorException {
+        try {
+            return VirtExtras.allDomainStats(connection.pointer(), stats, flags);
+        } catch (VirtExtras.VirtExtrasException e) {
+            throw new HypervisorException(isAlive() ? HypervisorException.Kind.OTHER
+                    : HypervisorException.Kind.CONNECTION_LOST, blade + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Optional<DomainSummary> lookup(String uuid) throws HypervisorException {
+        try {
+            return Optional.of(withDomain(uuid, d -> new DomainSummary(uuid, d.getName(),
+                    DomainState.of(d.getInfo().state.ordinal()), StopReason.UNKNOWN)));
+        } catch (HypervisorException e) {
+            if (e.isNotFound()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<String> metadata(String uuid, String namespace, boolean live) throws HypervisorException {
+        try {
+            return Optional.of(withDomain(uuid,
+                    d -> d.getMetadata(METADATA_ELEMENT, namespace, live ? AFFECT_LIVE : AFFECT_CONFIG)));
+        } catch (HypervisorException e) {
+            if (e.kind() == HypervisorException.Kind.NO_METADATA) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String definitionXml(String uuid) throws HypervisorException {
+        return withDomain(uuid, d -> d.getXMLDesc(XML_INACTIVE));
+    }
+
+    @Override
+    public String define(String xml) throws HypervisorException {
+        try {
+            Domain domain = connection.domainDefineXML(xml);
+            try {
+                return domain.getUUIDString();
+            } finally {
+                domain.free();
+            }
+        } catch (LibvirtException e) {
+            throw translate(e, "define");
+        }
+    }
+
+    @Override
+    public void start(String uuid) throws HypervisorException {
+        withDomain(uuid, Domain::create);
+    }
+
+    @Override
+    public void shutdown(String uuid) throws HypervisorException {
+        withDomain(uuid, d -> {
+            d.shutdown();
+            return null;
+        });
+    }
+
+    @Override
+    public void destroy(String uuid) throws HypervisorException {
+        withDomain(uuid, d -> {
+            d.destroy();
+            return null;
+        });
+    }
+
+    @Override
+    public void undefine(String uuid) throws HypervisorException {
+        withDomain(uuid, d -> {
+            try {
+                d.undefine(UNDEFINE_NVRAM);
+            } catch (LibvirtException e) {
+                // Drivers without NVRAM support (the test driver) refuse the flag.
+                if (e.getError().getCode() != ErrorNumber.VIR_ERR_INVALID_ARG
+                        && e.getError().getCode() != ErrorNumber.VIR_ERR_NO_SUPPORT
+                        && e.getError().getCode() != ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED) {
+                    throw e;
+                }
+                d.undefine();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public NodeResources nodeResources() throws HypervisorException {
+        try {
+            NodeInfo info = connection.nodeInfo();
+            return new NodeResources(info.cpus, info.memory * 1024);
+        } catch (LibvirtException e) {
+            throw translate(e, "node info");
+        }
+    }
+
+    boolean isAlive() {
+        try {
+            return connection.isAlive();
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    private interface DomainCall<T> {
+        T apply(Domain domain) throws LibvirtException;
+    }
+
+    private <T> T withDomain(String uuid, DomainCall<T> call) throws HypervisorException {
+        Domain domain;
+        try {
+            domain = connection.domainLookupByUUIDString(uuid);
+        } catch (LibvirtException e) {
+            throw translate(e, "look up " + uuid);
+        }
+        try {
+            return call.apply(domain);
+        } catch (LibvirtException e) {
+            throw translate(e, uuid);
+        } finally {
+            try {
+                domain.free();
+            } catch (LibvirtException ignored) {
+                // Freeing only drops our reference; a failure leaves nothing to undo.
+            }
+        }
+    }
+
+    private HypervisorException translate(LibvirtException e, String what) {
+        ErrorNumber code = e.getError() == null ? ErrorNumber.VIR_ERR_UNKNOWN : e.getError().getCode();
+        String message = e.getError() != null && e.getError().getMessage() != null
+                ? e.getError().getMessage() : e.getMessage();
+        HypervisorException.Kind kind;
+        if (code == ErrorNumber.VIR_ERR_NO_DOMAIN) {
+            kind = HypervisorException.Kind.NOT_FOUND;
+        } else if (code == ErrorNumber.VIR_ERR_NO_DOMAIN_METADATA) {
+            kind = HypervisorException.Kind.NO_METADATA;
+        } else if (code == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
+            kind = HypervisorException.Kind.INVALID_OPERATION;
+        } else if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_INVALID_CONN
+                || code == ErrorNumber.VIR_ERR_RPC || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR || !isAlive()) {
+            kind = HypervisorException.Kind.CONNECTION_LOST;
+        } else {
+            kind = HypervisorException.Kind.OTHER;
+        }
+        return new HypervisorException(kind, blade + ": " + what + ": " + message);
+    }
+}

@@ -1,0 +1,99 @@
+package org.ievirsh.posix;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+/**
+ * LibC binds the few C library calls that Java lacks for working safely in
+ * directories that someone else controls: the {@code *at} family on an open
+ * directory, {@code O_NOFOLLOW} and {@code O_NONBLOCK} opens, {@code statx},
+ * and NSS account lookups. Linux only (x86-64 and arm64 flag values).
+ */
+final class LibC {
+    static final int AT_FDCWD = -100;
+    static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    static final int AT_REMOVEDIR = 0x200;
+    static final int AT_EMPTY_PATH = 0x1000;
+
+    static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_CREAT = 0100;
+    static final int O_EXCL = 0200;
+    static final int O_NOCTTY = 0400;
+    static final int O_NONBLOCK = 04000;
+    static final int O_CLOEXEC = 02000000;
+    static final int O_DIRECTORY;
+    static final int O_NOFOLLOW;
+
+    static final int STATX_BASIC_STATS = 0x7ff;
+    static final int STATX_BTIME = 0x800;
+
+    static final int ENOENT = 2;
+    static final int EINTR = 4;
+    static final int EAGAIN = 11;
+    static final int EEXIST = 17;
+    static final int ENOTDIR = 20;
+    static final int ERANGE = 34;
+    static final int ELOOP = 40;
+
+    static {
+        if (!Platform.isLinux()) {
+            throw new UnsupportedOperationException("ie-virsh runs on Linux only");
+        }
+        boolean arm = Platform.isARM();
+        O_DIRECTORY = arm ? 040000 : 0200000;
+        O_NOFOLLOW = arm ? 0100000 : 0400000;
+        Native.register(LibC.class, Platform.C_LIBRARY_NAME);
+    }
+
+    private LibC() {
+    }
+
+    static native int openat(int dirfd, String path, int flags, int mode) throws LastErrorException;
+
+    static native int close(int fd) throws LastErrorException;
+
+    static native long read(int fd, byte[] buffer, long count) throws LastErrorException;
+
+    static native long pread(int fd, byte[] buffer, long count, long offset) throws LastErrorException;
+
+    static native long write(int fd, byte[] buffer, long count) throws LastErrorException;
+
+    static native int statx(int dirfd, String path, int flags, int mask, byte[] buffer) throws LastErrorException;
+
+    static native int mkdirat(int dirfd, String path, int mode) throws LastErrorException;
+
+    static native int renameat(int olddirfd, String oldpath, int newdirfd, String newpath) throws LastErrorException;
+
+    static native int unlinkat(int dirfd, String path, int flags) throws LastErrorException;
+
+    static native int fchown(int fd, int uid, int gid) throws LastErrorException;
+
+    static native int fchmod(int fd, int mode) throws LastErrorException;
+
+    static native int fsync(int fd) throws LastErrorException;
+
+    static native int dup(int fd) throws LastErrorException;
+
+    static native Pointer fdopendir(int fd) throws LastErrorException;
+
+    static native Pointer readdir(Pointer dir) throws LastErrorException;
+
+    static native int closedir(Pointer dir) throws LastErrorException;
+
+    static native int geteuid();
+
+    static native int getegid();
+
+    static native int getpwuid_r(int uid, Pointer pwd, Pointer buffer, long size, PointerByReference result);
+
+    static native int getpwnam_r(String name, Pointer pwd, Pointer buffer, long size, PointerByReference result);
+
+    static native int getgrgid_r(int gid, Pointer grp, Pointer buffer, long size, PointerByReference result);
+
+    static native int getgrouplist(String user, int group, int[] groups, IntByReference count);
+}

@@ -1,0 +1,401 @@
+package org.ievirsh.posix;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Pointer;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * SafeDir is an open directory, and every operation inside it is relative to
+ * that open handle: a student who renames or swaps a directory or a file for
+ * a symbolic link cannot redirect what we read or write.
+ *
+ * <p>Names are single path components; a symbolic link is never followed; a
+ * FIFO or device never blocks a read (it is opened non-blocking and refused
+ * after {@code fstat}); writes go to a fresh temporary file that is renamed
+ * into place, so readers never see half a file.
+ */
+public final class SafeDir implements AutoCloseable {
+    private static final int READ_FLAGS =
+            LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_NONBLOCK | LibC.O_NOCTTY | LibC.O_CLOEXEC;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final int fd;
+    private final String description;
+    private boolean closed;
+
+    private SafeDir(int fd, String description) {
+        this.fd = fd;
+        this.description = description;
+    }
+
+    /**
+     * Opens a directory the admin controls (the config's paths), following
+     * symbolic links as the admin set them up. Everything below it is opened
+     * with {@link #openDir}.
+     */
+    public static SafeDir openTrusted(Path path) throws PosixException {
+        try {
+            int fd = LibC.openat(LibC.AT_FDCWD, path.toString(), LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
+            return new SafeDir(fd, path.toString());
+        } catch (LastErrorException e) {
+            throw new PosixException("open", path.toString(), e.getErrorCode());
+        }
+    }
+
+    /** Opens the subdirectory {@code name}; a symbolic link there is refused. */
+    public SafeDir openDir(String name) throws PosixException {
+        checkName(name);
+        try {
+            int child = LibC.openat(fd, name,
+                    LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
+            return new SafeDir(child, description + "/" + name);
+        } catch (LastErrorException e) {
+            throw new PosixException("open", description + "/" + name, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Opens the subdirectory {@code name}, creating it first if it is missing;
+     * a created directory is given to {@code uid}:{@code gid} with {@code mode}.
+     */
+    public SafeDir openOrCreateDir(String name, int uid, int gid, int mode) throws PosixException {
+        checkName(name);
+        boolean created = false;
+        try {
+            LibC.mkdirat(fd, name, 0700);
+            created = true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() != LibC.EEXIST) {
+                throw new PosixException("mkdir", description + "/" + name, e.getErrorCode());
+            }
+        }
+        SafeDir child = openDir(name);
+        if (created) {
+            try {
+                LibC.fchown(child.fd, uid, gid);
+                LibC.fchmod(child.fd, mode);
+            } catch (LastErrorException e) {
+                child.close();
+                throw new PosixException("chown", description + "/" + name, e.getErrorCode());
+            }
+        }
+        return child;
+    }
+
+    /** Stat of this directory itself. */
+    public FileStat stat() throws PosixException {
+        return statAt("", LibC.AT_EMPTY_PATH, description);
+    }
+
+    /** Stat of {@code name} without following a link; empty when it does not exist. */
+    public Optional<FileStat> stat(String name) throws PosixException {
+        checkName(name);
+        try {
+            return Optional.of(statAt(name, LibC.AT_SYMLINK_NOFOLLOW, description + "/" + name));
+        } catch (PosixException e) {
+            if (e.isNotFound()) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    private FileStat statAt(String name, int flags, String what) throws PosixException {
+        byte[] buffer = new byte[256];
+        try {
+            LibC.statx(fd, name, flags, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
+        } catch (LastErrorException e) {
+            throw new PosixException("stat", what, e.getErrorCode());
+        }
+        return FileStat.decode(buffer);
+    }
+
+    /** Entry is one name in a directory listing; names that are not UTF-8 are left out. */
+    public record Entry(String name, FileStat.Type type) {
+    }
+
+    /** The entries of this directory, without {@code .} and {@code ..}. */
+    public List<Entry> list() throws PosixException {
+        Pointer dir;
+        try {
+            int copy = LibC.dup(fd);
+            try {
+                dir = LibC.fdopendir(copy);
+            } catch (LastErrorException e) {
+                LibC.close(copy);
+                throw e;
+            }
+        } catch (LastErrorException e) {
+            throw new PosixException("list", description, e.getErrorCode());
+        }
+        List<Entry> entries = new ArrayList<>();
+        try {
+            // fdopendir shares the file offset with our descriptor: start from the top each time.
+            rewind(dir);
+            while (true) {
+                Pointer entry;
+                try {
+                    entry = LibC.readdir(dir);
+                } catch (LastErrorException e) {
+                    throw new PosixException("list", description, e.getErrorCode());
+                }
+                if (entry == null) {
+                    break;
+                }
+                String name = decodeName(entry);
+                if (name == null || name.equals(".") || name.equals("..")) {
+                    continue;
+                }
+                entries.add(new Entry(name, direntType(entry.getByte(18))));
+            }
+        } finally {
+            LibC.closedir(dir);
+        }
+        return entries;
+    }
+
+    private static void rewind(Pointer dir) {
+        RewindDir.rewinddir(dir);
+    }
+
+    private static String decodeName(Pointer entry) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
+        for (int i = 19; i < 19 + 256; i++) {
+            byte b = entry.getByte(i);
+            if (b == 0) {
+                break;
+            }
+            bytes.write(b);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static FileStat.Type direntType(byte type) {
+        switch (type) {
+            case 8: return FileStat.Type.REGULAR;
+            case 4: return FileStat.Type.DIRECTORY;
+            case 10: return FileStat.Type.SYMLINK;
+            case 0: return null;
+            default: return FileStat.Type.OTHER;
+        }
+    }
+
+    /** Contents is a file read whole: its stat (of the opened file) and bytes. */
+    public record Contents(FileStat stat, byte[] bytes) {
+    }
+
+    /**
+     * Reads {@code name} if it is a regular file of at most {@code maxBytes};
+     * otherwise returns its stat with no bytes. Links are never followed and
+     * FIFOs never block. Empty when the file does not exist.
+     */
+    public Optional<Contents> read(String name, int maxBytes) throws PosixException {
+        try (OpenFile file = open(name)) {
+            if (file == null) {
+                return Optional.empty();
+            }
+            FileStat stat = file.stat();
+            if (!stat.isRegular() || stat.size() > maxBytes) {
+                return Optional.of(new Contents(stat, null));
+            }
+            byte[] buffer = new byte[(int) Math.min(stat.size() + 1, (long) maxBytes + 1)];
+            int total = 0;
+            while (total < buffer.length) {
+                int n = file.read(buffer, total);
+                if (n <= 0) {
+                    break;
+                }
+                total += n;
+            }
+            if (total > maxBytes) {
+                return Optional.of(new Contents(stat, null));
+            }
+            return Optional.of(new Contents(stat, java.util.Arrays.copyOf(buffer, total)));
+        }
+    }
+
+    /**
+     * Opens {@code name} for reading without following a link and without
+     * blocking on a FIFO; null when it does not exist.
+     */
+    public OpenFile open(String name) throws PosixException {
+        checkName(name);
+        try {
+            return new OpenFile(LibC.openat(fd, name, READ_FLAGS, 0), description + "/" + name);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == LibC.ENOENT) {
+                return null;
+            }
+            throw new PosixException("open", description + "/" + name, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Writes {@code content} as {@code name}: a new temporary file owned by
+     * {@code uid}:{@code gid} with {@code mode}, renamed over the old one.
+     * Whatever {@code name} was (a link, a file of someone else), it is
+     * replaced, never written through.
+     */
+    public void writeAtomically(String name, byte[] content, int uid, int gid, int mode) throws PosixException {
+        checkName(name);
+        String temporary = "." + name + ".tmp-" + HexFormat.of().formatHex(randomBytes());
+        int out;
+        try {
+            out = LibC.openat(fd, temporary,
+                    LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0600);
+        } catch (LastErrorException e) {
+            throw new PosixException("create", description + "/" + temporary, e.getErrorCode());
+        }
+        boolean renamed = false;
+        try {
+            LibC.fchown(out, uid, gid);
+            LibC.fchmod(out, mode);
+            int written = 0;
+            while (written < content.length) {
+                byte[] rest = written == 0 ? content : java.util.Arrays.copyOfRange(content, written, content.length);
+                long n = LibC.write(out, rest, rest.length);
+                written += (int) n;
+            }
+            LibC.close(out);
+            out = -1;
+            LibC.renameat(fd, temporary, fd, name);
+            renamed = true;
+        } catch (LastErrorException e) {
+            throw new PosixException("write", description + "/" + name, e.getErrorCode());
+        } finally {
+            if (out >= 0) {
+                LibC.close(out);
+            }
+            if (!renamed) {
+                try {
+                    LibC.unlinkat(fd, temporary, 0);
+                } catch (LastErrorException ignored) {
+                    // Nothing more to undo: the temporary file was never created or is gone.
+                }
+            }
+        }
+    }
+
+    /** Removes the file {@code name}; returns false if it did not exist. */
+    public boolean delete(String name) throws PosixException {
+        checkName(name);
+        try {
+            LibC.unlinkat(fd, name, 0);
+            return true;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == LibC.ENOENT) {
+                return false;
+            }
+            throw new PosixException("remove", description + "/" + name, e.getErrorCode());
+        }
+    }
+
+    /** A path naming this open directory, for Java APIs that need one ({@code /proc/self/fd/N}). */
+    public Path procPath() {
+        return Path.of("/proc/self/fd/" + fd);
+    }
+
+    /** What this directory was opened as, for messages. */
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            LibC.close(fd);
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Refuses anything that is not one plain path component. */
+    static void checkName(String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+                || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("not a plain file name: " + name);
+        }
+    }
+
+    /** OpenFile is a file opened for reading; its stat is of the opened file itself. */
+    public static final class OpenFile implements AutoCloseable {
+        private final int fd;
+        private final String description;
+
+        private OpenFile(int fd, String description) {
+            this.fd = fd;
+            this.description = description;
+        }
+
+        public FileStat stat() throws PosixException {
+            byte[] buffer = new byte[256];
+            try {
+                LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
+            } catch (LastErrorException e) {
+                throw new PosixException("stat", description, e.getErrorCode());
+            }
+            return FileStat.decode(buffer);
+        }
+
+        /** Reads into {@code buffer} from {@code offset} of the buffer; returns the count, 0 at the end. */
+        int read(byte[] buffer, int offset) throws PosixException {
+            byte[] chunk = offset == 0 ? buffer : new byte[buffer.length - offset];
+            try {
+                long n = LibC.read(fd, chunk, chunk.length);
+                if (offset != 0 && n > 0) {
+                    System.arraycopy(chunk, 0, buffer, offset, (int) n);
+                }
+                return (int) n;
+            } catch (LastErrorException e) {
+                throw new PosixException("read", description, e.getErrorCode());
+            }
+        }
+
+        /** Reads up to {@code length} bytes at {@code position} of the file. */
+        public byte[] readAt(long position, int length) throws PosixException {
+            byte[] buffer = new byte[length];
+            try {
+                long n = LibC.pread(fd, buffer, length, position);
+                return n == length ? buffer : java.util.Arrays.copyOf(buffer, (int) Math.max(0, n));
+            } catch (LastErrorException e) {
+                throw new PosixException("read", description, e.getErrorCode());
+            }
+        }
+
+        @Override
+        public void close() {
+            LibC.close(fd);
+        }
+    }
+
+    /** RewindDir binds rewinddir, which returns nothing and sets no errno. */
+    private static final class RewindDir {
+        static {
+            com.sun.jna.Native.register(RewindDir.class, com.sun.jna.Platform.C_LIBRARY_NAME);
+        }
+
+        static native void rewinddir(Pointer dir);
+    }
+}

@@ -1,0 +1,57 @@
+package org.ievirsh.quota;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.ControllerConfig.Limits;
+
+/**
+ * QuotaLimits is what one user may have: admitted VMs, VMs running at once,
+ * and the sums of vCPUs and memory of the admitted VMs.
+ */
+public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) {
+
+    /** DEFAULT applies where the config says nothing: PRODUCT.md's example. */
+    public static final QuotaLimits DEFAULT = new QuotaLimits(4, 4, 8, 8L << 30);
+
+    /**
+     * The limits of {@code user}, member of {@code groups}: the config's
+     * default, then for each field the largest value among the user's groups
+     * that set it, then the user's own entry. A field a level leaves out
+     * keeps the value of the level below.
+     */
+    public static QuotaLimits resolve(ControllerConfig.Quota quota, String user, List<String> groups) {
+        QuotaLimits limits = DEFAULT.overriddenBy(quota.defaults());
+        Limits largest = Limits.EMPTY;
+        for (String group : groups) {
+            Limits entry = quota.groups().get(group);
+            if (entry != null) {
+                largest = new Limits(max(largest.vms(), entry.vms()), max(largest.runningVms(), entry.runningVms()),
+                        max(largest.vcpus(), entry.vcpus()), max(largest.memoryBytes(), entry.memoryBytes()));
+            }
+        }
+        limits = limits.overriddenBy(largest);
+        Limits own = quota.users().get(user);
+        return own == null ? limits : limits.overriddenBy(own);
+    }
+
+    private QuotaLimits overriddenBy(Limits limits) {
+        return new QuotaLimits(limits.vms().orElse(vms), limits.runningVms().orElse(runningVms),
+                limits.vcpus().orElse(vcpus), limits.memoryBytes().orElse(memoryBytes));
+    }
+
+    private static <T extends Comparable<T>> Optional<T> max(Optional<T> a, Optional<T> b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        if (b.isEmpty()) {
+            return a;
+        }
+        return a.get().compareTo(b.get()) >= 0 ? a : b;
+    }
+
+    static <T> String join(List<T> items, Function<T, String> name) {
+        return String.join(", ", items.stream().map(name).toList());
+    }
+}

@@ -1,0 +1,23 @@
+package org.ievirsh.reconcile;
+
+import java.util.List;
+import java.util.Optional;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.v1.VirtualMachine;
+
+/** Desired is what the student's file asks for one VM name. */
+public sealed interface Desired {
+
+    /** The file is gone: the VM is to be removed. */
+    record Absent() implements Desired {
+    }
+
+    /** The file is there but cannot be used; whatever exists stays as it is. */
+    record Invalid(List<Problem> problems, Optional<String> specHash) implements Desired {
+    }
+
+    /** A valid file, within the template's limits. */
+    record Valid(VirtualMachine vm, String specHash, String template, int vcpus, long memoryBytes)
+            implements Desired {
+    }
+}

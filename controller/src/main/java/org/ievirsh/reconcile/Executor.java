@@ -1,0 +1,153 @@
+package org.ievirsh.reconcile;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.ievirsh.blade.Blade;
+import org.ievirsh.blade.BladeRefresher;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.libvirt.DomainState;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.HypervisorException;
+import org.ievirsh.libvirt.StopReason;
+import org.ievirsh.template.RenderedDomain;
+
+/**
+ * Executor makes the libvirt calls of a plan, in order, stopping at the first
+ * failure, and records each result in the blade's view at once, so the next
+ * plan sees it without waiting for an event or a listing.
+ */
+public final class Executor {
+    /** SLOT_WAIT is how long a call waits for a free slot on a busy blade before it is retried later. */
+    static final Duration SLOT_WAIT = Duration.ofMillis(250);
+
+    private final Fleet fleet;
+
+    public Executor(Fleet fleet) {
+        this.fleet = fleet;
+    }
+
+    /** Outcome lists the actions that succeeded, and the failure that stopped the rest, if any. */
+    public record Outcome(List<Action> done, Optional<String> failure, boolean retryable) {
+        public boolean ok() {
+            return failure.isEmpty();
+        }
+    }
+
+    /**
+     * Runs {@code actions} of one VM. {@code rendered} is its domain as
+     * defined by a Define action; {@code known} is its domain as observed,
+     * if it exists.
+     */
+    public Outcome run(List<Action> actions, RenderedDomain rendered, Optional<ObservedDomain> known) {
+        List<Action> done = new ArrayList<>();
+        Optional<ObservedDomain> current = known;
+        for (Action action : actions) {
+            Blade blade = fleet.blade(action.blade()).orElse(null);
+            if (blade == null) {
+                return new Outcome(done, Optional.of("blade " + action.blade() + " is not in the config"), false);
+            }
+            Optional<Hypervisor> hypervisor = blade.hypervisor();
+            if (hypervisor.isEmpty()) {
+                return new Outcome(done, Optional.of("blade " + blade.name() + " is unreachable: "
+                        + blade.link().lastError()), true);
+            }
+            try {
+                if (!blade.acquire(SLOT_WAIT)) {
+                    return new Outcome(done, Optional.of("blade " + blade.name() + " is busy; retrying"), true);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Outcome(done, Optional.of("interrupted"), true);
+            }
+            try {
+                current = apply(blade, hypervisor.get(), action, rendered, current);
+                done.add(action);
+            } catch (HypervisorException e) {
+                if (e.isConnectionLost()) {
+                    blade.link().callFailed(e);
+                }
+                return new Outcome(done, Optional.of(e.getMessage()), true);
+            } finally {
+                blade.release();
+            }
+        }
+        return new Outcome(done, Optional.empty(), true);
+    }
+
+    private static Optional<ObservedDomain> apply(Blade blade, Hypervisor hv, Action action, RenderedDomain rendered,
+                                                  Optional<ObservedDomain> current) throws HypervisorException {
+        if (action instanceof Action.Define define) {
+            String uuid = hv.define(define.xml());
+            blade.view().verified(uuid, BladeRefresher.xmlHash(hv.definitionXml(uuid)));
+            ObservedDomain defined = new ObservedDomain(blade.name(), uuid, rendered.domainName(),
+                    current.map(ObservedDomain::state).orElse(DomainState.SHUTOFF),
+                    current.map(ObservedDomain::stopReason).orElse(StopReason.UNKNOWN), rendered.metadata(),
+                    current.flatMap(ObservedDomain::liveRenderHash), false);
+            blade.view().put(defined);
+            return Optional.of(defined);
+        }
+        ObservedDomain domain = current.orElseThrow(() -> HypervisorException.notFound("the domain"));
+        if (action instanceof Action.Start) {
+            try {
+                hv.start(domain.uuid());
+            } catch (HypervisorException e) {
+                // Already running (an event or listing will tell us more): not a failure.
+                if (!e.isInvalidOperation()) {
+                    throw e;
+                }
+            }
+            ObservedDomain running = new ObservedDomain(domain.blade(), domain.uuid(), domain.name(),
+                    DomainState.RUNNING, StopReason.UNKNOWN, domain.config(),
+                    Optional.of(domain.config().renderHash()), domain.drifted());
+            blade.view().put(running);
+            return Optional.of(running);
+        }
+        if (action instanceof Action.Shutdown) {
+            try {
+                hv.shutdown(domain.uuid());
+            } catch (HypervisorException e) {
+                if (!e.isInvalidOperation()) {
+                    throw e;
+                }
+            }
+            return current;
+        }
+        if (action instanceof Action.Destroy) {
+            try {
+                hv.destroy(domain.uuid());
+            } catch (HypervisorException e) {
+                if (!e.isInvalidOperation()) {
+                    throw e;
+                }
+            }
+            ObservedDomain off = domain.withState(DomainState.SHUTOFF, StopReason.DESTROYED);
+            blade.view().put(off);
+            return Optional.of(off);
+        }
+        if (action instanceof Action.Undefine) {
+            // Make sure the domain is still the one we mean before removing it.
+            Optional<String> metadata = hv.metadata(domain.uuid(), org.ievirsh.template.DomainMetadata.NAMESPACE,
+                    false);
+            if (metadata.flatMap(org.ievirsh.template.DomainMetadata::parse)
+                    .filter(m -> m.user().equals(domain.config().user()) && m.vm().equals(domain.config().vm()))
+                    .isEmpty()) {
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "domain " + domain.name()
+                        + " no longer carries the metadata of " + domain.config().user() + "/"
+                        + domain.config().vm() + "; it is left alone");
+            }
+            try {
+                hv.undefine(domain.uuid());
+            } catch (HypervisorException e) {
+                if (!e.isNotFound()) {
+                    throw e;
+                }
+            }
+            blade.view().remove(domain.uuid());
+            return Optional.empty();
+        }
+        throw new IllegalArgumentException("unknown action " + action);
+    }
+}

@@ -1,0 +1,85 @@
+package org.ievirsh.reconcile;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.libvirt.StopReason;
+
+/**
+ * VmHistory is what the controller remembers of one VM between passes:
+ * whether it asked the guest to stop, why it last stopped, and how often it
+ * was restarted after stopping by itself. It lives in memory only; after a
+ * restart of the controller, libvirt's stop reason stands in for it.
+ *
+ * <p>Immutable: every transition returns a new value.
+ */
+public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant activeSince, LastStop lastStop,
+                        int restarts, Instant lastRestartAt) {
+
+    /** STABLE is how long a VM must run before its crash-loop count is forgotten. */
+    public static final Duration STABLE = Duration.ofMinutes(10);
+    public static final VmHistory NEW = new VmHistory(null, false, null, null, 0, null);
+
+    /** LastStop is a stop that was seen happen: when, why, and whether we asked for it. */
+    public record LastStop(Instant at, StopReason reason, boolean ours) {
+    }
+
+    /** The history after seeing {@code domain} (null when there is none) at {@code now}. */
+    public VmHistory observe(ObservedDomain domain, Instant now) {
+        if (domain == null) {
+            return new VmHistory(null, false, null, null, restarts, lastRestartAt);
+        }
+        boolean active = domain.isActive();
+        LastStop stop = lastStop;
+        Instant requested = stopRequestedAt;
+        Instant since = activeSince;
+        int count = restarts;
+        if (wasActive && !active) {
+            stop = new LastStop(now, domain.stopReason(), stopRequestedAt != null);
+            requested = null;
+            since = null;
+        } else if (!wasActive && active) {
+            since = now;
+        }
+        if (active && since != null && Duration.between(since, now).compareTo(STABLE) >= 0) {
+            count = 0;
+        }
+        return new VmHistory(requested, active, since, stop, count, lastRestartAt);
+    }
+
+    /** After we asked the guest to stop. */
+    public VmHistory stopRequested(Instant now) {
+        return new VmHistory(stopRequestedAt != null ? stopRequestedAt : now, wasActive, activeSince, lastStop,
+                restarts, lastRestartAt);
+    }
+
+    /** After we started it; {@code afterFailure} counts towards the crash loop. */
+    public VmHistory started(boolean afterFailure, Instant now) {
+        return new VmHistory(null, wasActive, activeSince, null, afterFailure ? restarts + 1 : restarts,
+                afterFailure ? now : lastRestartAt);
+    }
+
+    /**
+     * The stop that left {@code domain} off: the one seen happen, or else
+     * libvirt's own reason (not ours, as far as we can tell).
+     */
+    public LastStop effectiveStop(ObservedDomain domain) {
+        if (lastStop != null) {
+            return lastStop;
+        }
+        return new LastStop(null, domain.stopReason(), false);
+    }
+
+    /**
+     * How long to wait, after the last restart, before restarting a VM that
+     * stopped by itself again: the first restart is at once, then 10s, 20s,
+     * 40s, ... up to 5 minutes.
+     */
+    public static Duration restartDelay(int restarts) {
+        if (restarts == 0) {
+            return Duration.ZERO;
+        }
+        long seconds = 10L << Math.min(restarts - 1, 10);
+        return Duration.ofSeconds(Math.min(seconds, 300));
+    }
+}

@@ -1,0 +1,136 @@
+package org.ievirsh.spec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.api.Parsed;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.v1.VirtualMachine;
+import org.ievirsh.api.v1.VirtualMachineFile;
+import org.ievirsh.api.yaml.SafeYaml;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.status.StatusFiles;
+
+/**
+ * SpecReader reads the VM files of one student directory. Only regular files
+ * owned by the directory's owner, of at most 64 KiB, are read; a symbolic
+ * link, a file of someone else or an oversized file under a VM's name makes
+ * that VM invalid (its domain is left as it is) and says why. A file is
+ * parsed again only when its inode, size or times changed.
+ */
+public final class SpecReader {
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    private record Cached(String version, SpecEntry entry) {
+    }
+
+    /** Reads {@code dir}, whose files must be owned by {@code fileUid}; {@code cacheKey} names the directory. */
+    public UserFiles read(SafeDir dir, int fileUid, String cacheKey) throws PosixException {
+        Map<String, List<SafeDir.Entry>> byVm = new TreeMap<>();
+        List<String> skipped = new ArrayList<>();
+        for (SafeDir.Entry entry : dir.list()) {
+            String name = entry.name();
+            if (name.startsWith(".") || name.equals(StatusFiles.DIRECTORY)) {
+                continue;
+            }
+            String vm = VirtualMachineFile.baseName(name);
+            if (vm == null) {
+                continue;
+            }
+            if (!VirtualMachine.isValidName(vm)) {
+                skipped.add(SafeYaml.quote(name) + ": not a valid VM name (use lower-case letters, digits and '-')");
+                continue;
+            }
+            byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
+        }
+        Map<String, SpecEntry> vms = new HashMap<>();
+        for (Map.Entry<String, List<SafeDir.Entry>> e : byVm.entrySet()) {
+            String vm = e.getKey();
+            if (e.getValue().size() > 1) {
+                vms.put(vm, new SpecEntry(vm, vm + ".yaml", Optional.empty(), List.of(Problem.ofFile(vm + ".yaml",
+                        "both " + vm + ".yaml and " + vm + ".yml exist; remove one")), Optional.empty(), 0,
+                        "duplicate"));
+                continue;
+            }
+            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, cacheKey));
+        }
+        cache.keySet().removeIf(k -> k.startsWith(cacheKey + "/") && !byVm.containsKey(
+                VirtualMachineFile.baseName(k.substring(cacheKey.length() + 1))));
+        return new UserFiles(vms, skipped);
+    }
+
+    private SpecEntry readOne(SafeDir dir, String vm, String fileName, int fileUid, String cacheKey)
+            throws PosixException {
+        Optional<FileStat> before = dir.stat(fileName);
+        if (before.isEmpty()) {
+            return invalid(vm, fileName, "the file disappeared while it was read; it is read again", 0, "not_regular");
+        }
+        FileStat stat = before.get();
+        long age = stat.birthNanos() != 0 ? stat.birthNanos() : stat.ctimeNanos();
+        String refusal = refusal(stat, fileUid);
+        if (refusal != null) {
+            return invalid(vm, fileName, refusal, age, refusalReason(stat, fileUid));
+        }
+        String key = cacheKey + "/" + fileName;
+        Cached cached = cache.get(key);
+        if (cached != null && cached.version().equals(stat.version())) {
+            return cached.entry();
+        }
+        Optional<SafeDir.Contents> contents = dir.read(fileName, SafeYaml.MAX_BYTES);
+        if (contents.isEmpty()) {
+            return invalid(vm, fileName, "the file disappeared while it was read; it is read again", age,
+                    "not_regular");
+        }
+        // Check the opened file itself: the name may have been swapped after the first look.
+        FileStat opened = contents.get().stat();
+        refusal = refusal(opened, fileUid);
+        if (refusal != null || contents.get().bytes() == null) {
+            return invalid(vm, fileName, refusal != null ? refusal : "the file changed while it was read", age,
+                    refusal != null ? refusalReason(opened, fileUid) : "too_large");
+        }
+        byte[] bytes = contents.get().bytes();
+        Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(fileName, bytes);
+        String reason = parsed.isOk() ? "" : SafeYaml.parse(fileName, bytes).isOk() ? "schema" : "yaml";
+        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value(), parsed.problems(),
+                Optional.of(VirtualMachineFile.hash(bytes)), age, reason);
+        cache.put(key, new Cached(contents.get().stat().version(), entry));
+        return entry;
+    }
+
+    private static String refusalReason(FileStat stat, int fileUid) {
+        if (stat.type() == FileStat.Type.SYMLINK) {
+            return "symlink";
+        }
+        if (!stat.isRegular()) {
+            return "not_regular";
+        }
+        return stat.uid() != fileUid ? "foreign_owner" : "too_large";
+    }
+
+    private static String refusal(FileStat stat, int fileUid) {
+        if (stat.type() == FileStat.Type.SYMLINK) {
+            return "is a symbolic link; it is ignored: keep the file itself in this directory";
+        }
+        if (!stat.isRegular()) {
+            return "is not a regular file; it is ignored";
+        }
+        if (stat.uid() != fileUid) {
+            return "belongs to uid " + stat.uid() + ", not to you; it is ignored (copy it to make it yours)";
+        }
+        if (stat.size() > SafeYaml.MAX_BYTES) {
+            return "has " + stat.size() + " bytes; files over " + SafeYaml.MAX_BYTES + " bytes are ignored";
+        }
+        return null;
+    }
+
+    private static SpecEntry invalid(String vm, String fileName, String why, long age, String reason) {
+        return new SpecEntry(vm, fileName, Optional.empty(), List.of(Problem.ofFile(fileName, why)), Optional.empty(),
+                age, reason);
+    }
+}

@@ -1,0 +1,35 @@
+package org.ievirsh.status;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * Condition is one Kubernetes-style condition of a VM.
+ *
+ * @param status "True", "False" or "Unknown"
+ * @param reason a CamelCase word from {@link Reasons}
+ * @param lastTransitionTime when {@code status} last changed (ISO-8601, UTC)
+ */
+@JsonPropertyOrder({"type", "status", "reason", "message", "lastTransitionTime"})
+public record Condition(String type, String status, String reason, String message, String lastTransitionTime) {
+
+    /** Types of conditions, in the order the status lists them. */
+    public static final String VALID = "Valid";
+    public static final String ADMITTED = "Admitted";
+    public static final String IMAGE_READY = "ImageReady";
+    public static final String SCHEDULED = "Scheduled";
+    public static final String DEFINED = "Defined";
+    public static final String READY = "Ready";
+    public static final String RESTART_REQUIRED = "RestartRequired";
+
+    public static Condition of(String type, boolean status, String reason, String message) {
+        return new Condition(type, status ? "True" : "False", reason, message, null);
+    }
+
+    public static Condition unknown(String type, String reason, String message) {
+        return new Condition(type, "Unknown", reason, message, null);
+    }
+
+    public Condition at(String time) {
+        return new Condition(type, status, reason, message, time);
+    }
+}

@@ -1,0 +1,7 @@
+package org.ievirsh.status;
+
+/** Phase is the one word that sums up a VM, as KubeVirt's printableStatus. */
+public enum Phase {
+    Pending, Starting, Running, Stopping, Stopped, Invalid, QuotaExceeded, ImageRejected, Unschedulable,
+    CrashLoopBackOff, Error, Unknown, Terminating
+}

@@ -1,0 +1,33 @@
+package org.ievirsh.status;
+
+/** Reasons are the CamelCase words of conditions; they are part of the contract with scripts. */
+public final class Reasons {
+    public static final String SPEC_VALID = "SpecValid";
+    public static final String INVALID_SPEC = "InvalidSpec";
+    public static final String WITHIN_QUOTA = "WithinQuota";
+    public static final String QUOTA_EXCEEDED = "QuotaExceeded";
+    public static final String IMAGE_ACCEPTED = "ImageAccepted";
+    public static final String PLACED = "Placed";
+    public static final String UNSCHEDULABLE = "Unschedulable";
+    public static final String WAITING_FOR_BLADE = "WaitingForBlade";
+    public static final String DOMAIN_DEFINED = "DomainDefined";
+    public static final String NOT_DEFINED = "NotDefined";
+    public static final String DEFINE_FAILED = "DefineFailed";
+    public static final String RUNNING = "Running";
+    public static final String STARTING = "Starting";
+    public static final String STOPPING = "Stopping";
+    public static final String HALTED = "Halted";
+    public static final String GUEST_POWERED_OFF = "GuestPoweredOff";
+    public static final String RUNNING_QUOTA_EXCEEDED = "RunningQuotaExceeded";
+    public static final String CRASH_LOOP_BACK_OFF = "CrashLoopBackOff";
+    public static final String BLADE_UNREACHABLE = "BladeUnreachable";
+    public static final String DEFINITION_CHANGED = "DefinitionChanged";
+    public static final String UP_TO_DATE = "UpToDate";
+    public static final String CONFLICT = "Conflict";
+    public static final String LIBVIRT_ERROR = "LibvirtError";
+    public static final String NOT_EVALUATED = "NotEvaluated";
+    public static final String FILE_REMOVED = "FileRemoved";
+
+    private Reasons() {
+    }
+}

@@ -1,0 +1,59 @@
+package org.ievirsh.status;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * StatusBook holds the latest status of every VM, for the admins' API and
+ * the metrics. The files in students' directories are the students' copy.
+ */
+public final class StatusBook {
+    private final Map<String, Map<String, VmStatus>> byUser = new ConcurrentHashMap<>();
+
+    /** Records the statuses of all of {@code user}'s VMs (replacing the previous set). */
+    public void putUser(String user, Map<String, VmStatus> statuses) {
+        if (statuses.isEmpty()) {
+            byUser.remove(user);
+        } else {
+            byUser.put(user, Map.copyOf(statuses));
+        }
+    }
+
+    /** Forgets a user (their directory is gone). */
+    public void removeUser(String user) {
+        byUser.remove(user);
+    }
+
+    public Map<String, VmStatus> ofUser(String user) {
+        return byUser.getOrDefault(user, Map.of());
+    }
+
+    /** Every status, sorted by user and VM. */
+    public List<VmStatus> all() {
+        List<VmStatus> all = new ArrayList<>();
+        byUser.values().forEach(m -> all.addAll(m.values()));
+        all.sort(Comparator.comparing((VmStatus s) -> s.owner().user()).thenComparing(VmStatus::name));
+        return all;
+    }
+
+    /** Count of VMs by blade ("none" when not placed) and phase. */
+    public Map<String, Map<Phase, Integer>> countByBladeAndPhase() {
+        Map<String, Map<Phase, Integer>> counts = new HashMap<>();
+        for (Map<String, VmStatus> vms : byUser.values()) {
+            for (VmStatus s : vms.values()) {
+                String blade = s.blade() == null ? "none" : s.blade();
+                counts.computeIfAbsent(blade, b -> new HashMap<>()).merge(s.phase(), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    /** Users known, with their statuses. */
+    public Map<String, Map<String, VmStatus>> users() {
+        return Map.copyOf(byUser);
+    }
+}

@@ -1,0 +1,129 @@
+package org.ievirsh.template;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+/**
+ * DomainRenderer makes a VM's domain XML from its template. It sets only
+ * what PRODUCT.md §6 lets it set: name, UUID, the project's metadata, the
+ * disk source (format named, empty backing store), vCPUs and memory, and a
+ * MAC per NIC. All of it goes through the DOM: whatever a student wrote ends
+ * up as escaped text.
+ */
+public final class DomainRenderer {
+    /** VERSION changes when rendering changes, so that existing domains are redefined. */
+    static final String VERSION = "1";
+
+    private DomainRenderer() {
+    }
+
+    /** Input is what one rendering needs; vcpus and memory are already within the template's. */
+    public record Input(Template template, String user, int uid, String vm, DomainIdentity identity, int vcpus,
+                        long memoryBytes, String imagePath, String specHash, Optional<String> description) {
+    }
+
+    public static RenderedDomain render(Input in) {
+        String renderHash = renderHash(in);
+        DomainMetadata metadata = new DomainMetadata(in.uid(), in.user(), in.vm(), in.specHash(), renderHash,
+                in.identity().macs(), in.vcpus(), in.memoryBytes(), in.description());
+        Document doc = in.template().copy();
+        Element root = doc.getDocumentElement();
+
+        Element name = replaceChild(root, "name", null);
+        name.setTextContent(in.identity().domainName());
+        Element uuid = replaceChild(root, "uuid", name);
+        uuid.setTextContent(in.identity().uuid());
+
+        Element metadataElement = Template.first(root, "metadata");
+        if (metadataElement == null) {
+            metadataElement = doc.createElement("metadata");
+            root.insertBefore(metadataElement, uuid.getNextSibling());
+        }
+        for (Node child = metadataElement.getFirstChild(); child != null; ) {
+            Node next = child.getNextSibling();
+            if (DomainMetadata.NAMESPACE.equals(child.getNamespaceURI())) {
+                metadataElement.removeChild(child);
+            }
+            child = next;
+        }
+        metadataElement.appendChild(metadata.toElement(doc));
+
+        Element vcpu = Template.first(root, "vcpu");
+        vcpu.removeAttribute("current");
+        vcpu.setTextContent(Integer.toString(in.vcpus()));
+        Element memory = Template.first(root, "memory");
+        memory.setAttribute("unit", "KiB");
+        memory.setTextContent(Long.toString(in.memoryBytes() / 1024));
+        Element current = Template.first(root, "currentMemory");
+        if (current != null) {
+            current.setAttribute("unit", "KiB");
+            current.setTextContent(Long.toString(in.memoryBytes() / 1024));
+        }
+
+        Element devices = Template.first(root, "devices");
+        Element disk = Template.children(devices, "disk").stream()
+                .filter(d -> "disk".equals(d.getAttribute("device")) || d.getAttribute("device").isEmpty())
+                .findFirst().orElseThrow();
+        Element driver = Template.first(disk, "driver");
+        if (driver == null) {
+            driver = doc.createElement("driver");
+            disk.insertBefore(driver, disk.getFirstChild());
+        }
+        if (driver.getAttribute("name").isEmpty()) {
+            driver.setAttribute("name", "qemu");
+        }
+        driver.setAttribute("type", in.template().diskFormat());
+        Element oldSource = Template.first(disk, "source");
+        Element source = doc.createElement("source");
+        source.setAttribute("file", in.imagePath());
+        if (oldSource != null) {
+            disk.replaceChild(source, oldSource);
+        } else {
+            disk.insertBefore(source, driver.getNextSibling());
+        }
+        for (Element backing : Template.children(disk, "backingStore")) {
+            disk.removeChild(backing);
+        }
+        // An empty <backingStore/> tells libvirt and QEMU that the image has no backing chain to open.
+        disk.insertBefore(doc.createElement("backingStore"), source.getNextSibling());
+
+        List<Element> nics = Template.children(devices, "interface");
+        for (int i = 0; i < nics.size(); i++) {
+            Element mac = Template.first(nics.get(i), "mac");
+            if (mac == null) {
+                mac = doc.createElement("mac");
+                nics.get(i).insertBefore(mac, nics.get(i).getFirstChild());
+            }
+            mac.setAttribute("address", in.identity().macs().get(i));
+        }
+        return new RenderedDomain(SafeXml.write(doc), renderHash, metadata, in.identity().domainName(),
+                in.identity().uuid(), in.vcpus(), in.memoryBytes(), in.imagePath(), in.template().diskFormat());
+    }
+
+    /**
+     * Hash of what the guest sees of a rendering: template, identity, vCPUs,
+     * memory, disk. The spec hash and description are left out: editing a
+     * comment or the description must not make a running VM need a restart.
+     */
+    static String renderHash(Input in) {
+        String all = String.join("\0", VERSION, in.template().hash(), in.user(), Integer.toString(in.uid()), in.vm(),
+                in.identity().domainName(), in.identity().uuid(), String.join(",", in.identity().macs()),
+                Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath());
+        return Template.sha256(all.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Replaces (or creates) the child {@code tag} of root, placed after {@code after} (first when null). */
+    private static Element replaceChild(Element root, String tag, Element after) {
+        for (Element old : Template.children(root, tag)) {
+            root.removeChild(old);
+        }
+        Element element = root.getOwnerDocument().createElement(tag);
+        Node before = after == null ? root.getFirstChild() : after.getNextSibling();
+        root.insertBefore(element, before);
+        return element;
+    }
+}

@@ -1,0 +1,24 @@
+package org.ievirsh.users;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** OwnerResolver says whose a student directory is. */
+public interface OwnerResolver {
+
+    /**
+     * The owner of {@code directory}, whose POSIX owner is {@code uid}; empty
+     * when it cannot be told now (NSS does not resolve the uid: nothing of
+     * that user is created or deleted until it does).
+     */
+    Optional<Owner> resolve(Path directory, int uid);
+
+    /**
+     * True when this resolver tells directories of one uid apart (the demo,
+     * where one account plays several students); NSS does not, so several
+     * directories of one uid are a conflict.
+     */
+    default boolean distinguishesDirectories() {
+        return false;
+    }
+}

@@ -1,0 +1,126 @@
+package org.ievirsh.users;
+
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+
+/**
+ * UserDirectories finds the students' directories that the admin's glob
+ * (like {@code /home/*}{@code /ie-virsh}) matches. The part of the path before
+ * the first wildcard is the admin's and is opened as it is; every component
+ * after it is opened without following symbolic links, so a student cannot
+ * point the controller at someone else's directory.
+ */
+public final class UserDirectories {
+    private static final Logger LOG = Logger.getLogger(UserDirectories.class.getName());
+
+    private final Path prefix;
+    private final List<String> rest;
+    private final int minUid;
+
+    /** Found is one matching directory and the uid that owns it. */
+    public record Found(Path path, int uid) {
+    }
+
+    public UserDirectories(String glob, int minUid) {
+        Path path = Path.of(glob);
+        List<String> components = new ArrayList<>();
+        path.forEach(p -> components.add(p.toString()));
+        int firstWild = 0;
+        while (firstWild < components.size() && !isWild(components.get(firstWild))) {
+            firstWild++;
+        }
+        // Keep at least the last component out of the trusted prefix: it is the student's directory.
+        int trusted = Math.min(firstWild, components.size() - 1);
+        Path p = path.getRoot();
+        for (int i = 0; i < trusted; i++) {
+            p = p.resolve(components.get(i));
+        }
+        this.prefix = p;
+        this.rest = List.copyOf(components.subList(trusted, components.size()));
+        this.minUid = minUid;
+    }
+
+    private static boolean isWild(String component) {
+        return component.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    }
+
+    /** The admin's part of the glob: the directory where the search starts (watched for new users). */
+    public Path prefix() {
+        return prefix;
+    }
+
+    /** Every directory the glob matches now, owned by a uid of at least {@code minUid}. */
+    public List<Found> scan() {
+        List<Found> found = new ArrayList<>();
+        try (SafeDir start = SafeDir.openTrusted(prefix)) {
+            walk(start, prefix, 0, found);
+        } catch (PosixException e) {
+            LOG.warning("cannot read " + prefix + ": " + e.getMessage());
+        }
+        return found;
+    }
+
+    private void walk(SafeDir dir, Path path, int depth, List<Found> found) {
+        String component = rest.get(depth);
+        List<String> names = new ArrayList<>();
+        if (isWild(component)) {
+            PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + component);
+            try {
+                for (SafeDir.Entry entry : dir.list()) {
+                    boolean hidden = entry.name().startsWith(".") && !component.startsWith(".");
+                    if (!hidden && matcher.matches(Path.of(entry.name()))
+                            && (entry.type() == null || entry.type() == FileStat.Type.DIRECTORY)) {
+                        names.add(entry.name());
+                    }
+                }
+            } catch (PosixException e) {
+                LOG.fine(() -> "cannot list " + path + ": " + e.getMessage());
+                return;
+            }
+        } else {
+            names.add(component);
+        }
+        for (String name : names) {
+            try (SafeDir child = dir.openDir(name)) {
+                Path childPath = path.resolve(name);
+                if (depth + 1 < rest.size()) {
+                    walk(child, childPath, depth + 1, found);
+                } else {
+                    int uid = child.stat().uid();
+                    if (uid >= minUid) {
+                        found.add(new Found(childPath, uid));
+                    }
+                }
+            } catch (PosixException e) {
+                // Missing, not a directory, or a symbolic link: not a student directory.
+            }
+        }
+    }
+
+    /**
+     * Opens a directory that {@link #scan} found, again without following any
+     * link below the prefix; it may have been swapped since.
+     */
+    public SafeDir open(Path directory) throws PosixException {
+        Path relative = prefix.relativize(directory);
+        SafeDir current = SafeDir.openTrusted(prefix);
+        try {
+            for (Path component : relative) {
+                SafeDir next = current.openDir(component.toString());
+                current.close();
+                current = next;
+            }
+            return current;
+        } catch (PosixException | RuntimeException e) {
+            current.close();
+            throw e;
+        }
+    }
+}
