@@ -67,8 +67,10 @@ public final class Qcow2Header {
         if (clusterBits < 9 || clusterBits > 21) {
             return refuse("DamagedImage", "its header is damaged (cluster bits " + clusterBits + ")");
         }
-        if (b.getInt(32) != 0) {
-            return refuse("Encrypted", "it is encrypted (method " + b.getInt(32) + "); upload an unencrypted image");
+        int crypt = b.getInt(32);
+        if (crypt != 0) {
+            String method = crypt == 1 ? "AES" : crypt == 2 ? "LUKS" : "method " + crypt;
+            return refuse("Encrypted", "it is encrypted (" + method + "); upload an unencrypted image");
         }
         int extensionsAt = 72;
         if (version == 3) {

@@ -21,10 +21,10 @@ public final class StatusFiles {
     /** DIRECTORY is the subdirectory of a student's directory that holds statuses. */
     public static final String DIRECTORY = ".status";
 
+    // Every text is quoted: a MAC address or a time written bare would read back as a YAML 1.1 number.
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+            .disable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             .build())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final ObjectMapper JSON = new ObjectMapper()

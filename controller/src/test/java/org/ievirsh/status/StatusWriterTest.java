@@ -1,0 +1,107 @@
+package org.ievirsh.status;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.support.Root;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StatusWriterTest {
+    @TempDir
+    Path tmp;
+
+    private final AtomicInteger clock = new AtomicInteger();
+    private final StatusWriter writer = new StatusWriter(() -> "2026-11-26T12:00:" + String.format("%02d",
+            clock.incrementAndGet()) + "Z");
+
+    private static VmStatus status(Phase phase, String readyStatus) {
+        return new VmStatus("web", new VmStatus.Owner("alice", 4242), phase, phase.name().toLowerCase(),
+                List.of(new Condition(Condition.READY, readyStatus, "Running", "", null)), "blade01", "alice-web",
+                "u-u-i-d", "52:54:00:00:00:01", null, 2, "2GiB", "standard", "/srv/web.qcow2", "sha256:x", null);
+    }
+
+    private VmStatus write(Path userDir, VmStatus status) throws PosixException {
+        try (SafeDir dir = SafeDir.openTrusted(userDir);
+             StatusWriter.Files files = writer.open(dir, userDir.toString(), 4242, 4242)) {
+            return files.write(status, Optional.of("<domain/>"));
+        }
+    }
+
+    @Test
+    void theStatusIsWrittenForTheStudentAndReadsBack() throws Exception {
+        Root.require();
+        VmStatus written = write(tmp, status(Phase.Running, "True"));
+        Path file = tmp.resolve(".status/web.yaml");
+        assertEquals(4242, Files.getAttribute(file, "unix:uid"));
+        assertEquals(4242, Files.getAttribute(tmp.resolve(".status"), "unix:uid"));
+        VmStatus back = StatusFiles.fromYaml("web.yaml", Files.readAllBytes(file)).orElseThrow();
+        assertEquals(written, back);
+        assertEquals("True", back.condition(Condition.READY).status());
+        assertEquals("<domain/>", Files.readString(tmp.resolve(".status/web.xml")));
+    }
+
+    @Test
+    void anUnchangedStatusIsNotRewrittenAndTransitionTimesOnlyMoveOnChange() throws Exception {
+        Root.require();
+        VmStatus first = write(tmp, status(Phase.Running, "True"));
+        Path file = tmp.resolve(".status/web.yaml");
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1000));
+        VmStatus again = write(tmp, status(Phase.Running, "True"));
+        assertEquals(first, again);
+        assertEquals(1000, Files.getLastModifiedTime(file).toMillis(), "not rewritten");
+
+        VmStatus stopped = write(tmp, status(Phase.Stopped, "False"));
+        assertTrue(stopped.condition(Condition.READY).lastTransitionTime()
+                .compareTo(first.condition(Condition.READY).lastTransitionTime()) > 0);
+        VmStatus messageOnly = write(tmp, new VmStatus("web", stopped.owner(), Phase.Stopped, "other words",
+                stopped.conditions().stream().map(c -> c.at(null)).toList(), "blade01", "alice-web", "u-u-i-d",
+                "52:54:00:00:00:01", null, 2, "2GiB", "standard", "/srv/web.qcow2", "sha256:x", null));
+        assertEquals(stopped.condition(Condition.READY).lastTransitionTime(),
+                messageOnly.condition(Condition.READY).lastTransitionTime());
+    }
+
+    @Test
+    void aStatusDirectoryThatIsALinkIsNeverWrittenThrough() throws Exception {
+        Path victim = Files.createDirectories(tmp.resolve("victim"));
+        Path home = Files.createDirectories(tmp.resolve("home"));
+        Files.createSymbolicLink(home.resolve(".status"), victim);
+        assertThrows(PosixException.class, () -> write(home, status(Phase.Running, "True")));
+        try (var list = Files.list(victim)) {
+            assertEquals(0, list.count());
+        }
+    }
+
+    @Test
+    void aStatusFileThatIsALinkIsReplacedNotFollowed() throws Exception {
+        Root.require();
+        Path victim = Files.writeString(tmp.resolve("victim.txt"), "root's file");
+        Path status = Files.createDirectories(tmp.resolve("home/.status"));
+        Files.createSymbolicLink(status.resolve("web.yaml"), victim);
+        Files.createSymbolicLink(status.resolve("web.xml"), victim);
+        write(tmp.resolve("home"), status(Phase.Running, "True"));
+        assertEquals("root's file", Files.readString(victim));
+        assertFalse(Files.isSymbolicLink(status.resolve("web.yaml")));
+        assertFalse(Files.isSymbolicLink(status.resolve("web.xml")));
+    }
+
+    @Test
+    void statusTextsStayTextWhenReadBack() {
+        VmStatus s = status(Phase.Running, "True");
+        String yaml = new String(StatusFiles.toYaml(s));
+        assertTrue(yaml.contains("status: \"True\""), yaml);
+        assertTrue(yaml.contains("mac: \"52:54:00:00:00:01\""), yaml);
+        assertEquals("True", StatusFiles.fromYaml("web.yaml", StatusFiles.toYaml(s)).orElseThrow()
+                .condition(Condition.READY).status());
+    }
+}
