@@ -1,0 +1,300 @@
+package org.ievirsh.controller;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.libvirt.DomainState;
+import org.ievirsh.libvirt.FakeBladeLink;
+import org.ievirsh.libvirt.FakeHypervisor;
+import org.ievirsh.libvirt.StopReason;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.status.Condition;
+import org.ievirsh.status.Phase;
+import org.ievirsh.status.VmStatus;
+import org.ievirsh.support.World;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ControllerLoopTest runs the whole engine (queue, workers, watcher, reconciler) against in-memory blades. */
+class ControllerLoopTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tmp;
+    World world;
+    final Map<String, FakeHypervisor> blades = new HashMap<>();
+    final Map<String, FakeBladeLink> links = new HashMap<>();
+    PrometheusMeterRegistry registry;
+    Controller controller;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        world = new World(tmp).student("alice").student("bob");
+        for (String name : List.of("b1", "b2")) {
+            FakeHypervisor hypervisor = new FakeHypervisor(name);
+            blades.put(name, hypervisor);
+            links.put(name, new FakeBladeLink(hypervisor));
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (controller != null) {
+            controller.close();
+        }
+    }
+
+    private void start(String blades, String extra) {
+        ControllerConfig config = world.config(blades, extra);
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        controller = new Controller(config, world.owners(), b -> links.get(b.name()), new Metrics(registry),
+                Clock.systemUTC());
+        controller.start();
+    }
+
+    private void start() {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
+    }
+
+    private VmStatus awaitPhase(String user, String vm, Phase phase) {
+        await().atMost(WAIT).until(() -> world.status(user, vm).map(s -> s.phase() == phase).orElse(false));
+        return world.status(user, vm).orElseThrow();
+    }
+
+    @Test
+    void aSavedFileBecomesARunningDomainWithItsStatus() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        VmStatus status = awaitPhase("alice", "web", Phase.Running);
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
+        assertEquals("b1", status.blade());
+        assertEquals("alice-web", status.domain());
+        assertEquals(blades.get("b1").uuidOf("alice-web"), status.uuid());
+        assertEquals("True", status.condition(Condition.READY).status());
+        assertTrue(Files.readString(world.dir("alice").resolve(".status/web.xml")).contains("<name>alice-web</name>"));
+        await().atMost(WAIT).until(controller::isReady);
+    }
+
+    @Test
+    void haltedShutsTheGuestDownAndForcesItOffWhenItDoesNotListen() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"));
+
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        blades.get("b1").acpiWorks = false;
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopping);
+        awaitPhase("alice", "web", Phase.Stopped);
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"));
+    }
+
+    @Test
+    void alwaysStartsAVmAgainThatWasStoppedOutside() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        FakeHypervisor b1 = blades.get("b1");
+        b1.stop(b1.uuidOf("alice-web"), StopReason.DESTROYED);
+        await().atMost(WAIT).until(() -> b1.state("alice-web") == DomainState.RUNNING);
+    }
+
+    @Test
+    void aRemovedFileUndefinesTheDomainAndLeavesTheImage() throws Exception {
+        start();
+        Path file = world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        byte[] image = Files.readAllBytes(world.image("alice", "web.qcow2"));
+        Files.delete(file);
+        await().atMost(WAIT).until(() -> blades.get("b1").names().isEmpty());
+        await().atMost(WAIT).until(() -> world.status("alice", "web").isEmpty());
+        assertArrayEquals(image, Files.readAllBytes(world.image("alice", "web.qcow2")));
+    }
+
+    @Test
+    void anInvalidFileLeavesTheRunningDomainAsItIs() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        String before = blades.get("b1").xmlOf("alice-web");
+        world.write("alice", "web.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  image: web.qcow2\n"
+                + "  runStrategy: Halted\n  memory: 64GiB\n");
+        VmStatus status = awaitPhase("alice", "web", Phase.Invalid);
+        assertTrue(status.message().startsWith("web.yaml:6:11: spec.memory: 64GiB exceeds the template maximum 2GiB"),
+                status.message());
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
+        assertEquals(before, blades.get("b1").xmlOf("alice-web"));
+    }
+
+    @Test
+    void whenTheDirectoriesDisappearNothingIsDeleted() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        Files.move(tmp.resolve("home"), tmp.resolve("home-unmounted"));
+        Files.createDirectory(tmp.resolve("home"));
+        controller.discoverNow();
+        await().atMost(WAIT).until(() -> controller.statuses().ofUser("alice").isEmpty());
+        Thread.sleep(3000);
+        assertEquals(List.of("alice-web"), blades.get("b1").names());
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
+    }
+
+    @Test
+    void theDeletionGuardHoldsAMassRemoval() throws Exception {
+        for (int i = 0; i < 6; i++) {
+            world.student("s" + i);
+        }
+        start();
+        for (int i = 0; i < 6; i++) {
+            world.vm("s" + i, "vm", "Halted");
+        }
+        await().atMost(WAIT).until(() -> blades.get("b1").names().size() == 6);
+        for (int i = 0; i < 6; i++) {
+            awaitPhase("s" + i, "vm", Phase.Stopped);
+        }
+        await().atMost(WAIT).until(controller::isReady);
+        for (int i = 0; i < 6; i++) {
+            Files.delete(world.dir("s" + i).resolve("vm.yaml"));
+        }
+        await().atMost(WAIT).until(() -> controller.deletionGuard().isTripped());
+        Thread.sleep(3000);
+        assertEquals(6, blades.get("b1").names().size(), "nothing removed");
+        assertTrue(registry.scrape().contains("ievirsh_deletion_guard_tripped 1.0"));
+        VmStatus held = world.status("s0", "vm").orElseThrow();
+        assertEquals(Phase.Terminating, held.phase());
+        assertTrue(held.message().contains("deletion guard"), held.message());
+
+        world.vm("s5", "vm", "Halted");
+        await().atMost(WAIT).until(() -> blades.get("b1").names().size() == 1);
+    }
+
+    @Test
+    void anUnreachableBladeShowsUnknownAndIsReconciledWhenItComesBack() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        links.get("b1").down();
+        awaitPhase("alice", "web", Phase.Unknown);
+        world.vm("alice", "web", "Halted");
+        Thread.sleep(1500);
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "nothing done while it is away");
+        links.get("b1").up();
+        awaitPhase("alice", "web", Phase.Stopped);
+    }
+
+    @Test
+    void aDefinitionChangedOutsideIsPutBack() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        FakeHypervisor b1 = blades.get("b1");
+        String defined = b1.xmlOf("alice-web");
+        b1.editOutside("alice-web", "<vcpu placement=\"static\">2</vcpu>", "<vcpu placement=\"static\">32</vcpu>");
+        assertTrue(b1.xmlOf("alice-web").contains(">32</vcpu>"));
+        await().atMost(WAIT).until(() -> defined.equals(b1.xmlOf("alice-web")));
+    }
+
+    @Test
+    void aVmOnTwoBladesIsAnErrorAndNeitherIsTouched() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n", "");
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        String blade = world.status("alice", "web").orElseThrow().blade();
+        FakeHypervisor other = blades.get(blade.equals("b1") ? "b2" : "b1");
+        other.define(blades.get(blade).xmlOf("alice-web"));
+        controller.fleet().blades().forEach(b -> b.fullRefreshDue());
+        controller.poke("alice");
+        VmStatus status = awaitPhase("alice", "web", Phase.Error);
+        assertTrue(status.message().contains("b1, b2"), status.message());
+        world.vm("alice", "web", "Halted");
+        Thread.sleep(1500);
+        assertEquals(DomainState.RUNNING, blades.get(blade).state("alice-web"));
+        assertTrue(registry.scrape().contains("ievirsh_vm_conflicts 1.0"));
+    }
+
+    @Test
+    void theFifthVmWaitsForQuotaAndIsAdmittedWhenOneGoes() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "quota: {default: {vms: 2, runningVms: 2, vcpus: 8, memory: 8GiB}}\n");
+        world.vm("alice", "a", "Halted");
+        awaitPhase("alice", "a", Phase.Stopped);
+        world.vm("alice", "b", "Halted");
+        awaitPhase("alice", "b", Phase.Stopped);
+        world.vm("alice", "c", "Halted");
+        VmStatus over = awaitPhase("alice", "c", Phase.QuotaExceeded);
+        assertEquals("over quota: 2 of 2 VMs in use: a, b; remove a VM file or ask an admin for more", over.message());
+        Files.delete(world.dir("alice").resolve("a.yaml"));
+        awaitPhase("alice", "c", Phase.Stopped);
+        await().atMost(WAIT).until(() -> blades.get("b1").names().equals(List.of("alice-b", "alice-c")));
+    }
+
+    @Test
+    void newVmsGoToTheBladeWithRoomAndNoRoomIsUnschedulable() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\", capacity: {vcpus: 4, memory: 3GiB}}\n"
+                + "  - {name: b2, uri: \"fake:///b2\", capacity: {vcpus: 4, memory: 2GiB}}\n", "");
+        world.vm("alice", "one", "Halted");
+        assertEquals("b1", awaitPhase("alice", "one", Phase.Stopped).blade());
+        world.vm("alice", "two", "Halted");
+        assertEquals("b2", awaitPhase("alice", "two", Phase.Stopped).blade());
+        world.vm("bob", "three", "Halted");
+        VmStatus full = awaitPhase("bob", "three", Phase.Unschedulable);
+        assertEquals("no blade has room for 2 vCPUs and 2GiB: b1 has 2 vCPUs and 1GiB free; b2 has 2 vCPUs and 0B"
+                + " free", full.message());
+        assertTrue(registry.scrape().contains("ievirsh_blade_memory_allocated_bytes{blade=\"b1\"} 2.147483648E9"));
+    }
+
+    @Test
+    void aUserThatNssCannotResolveKeepsEverything() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        world.resolvable("alice", false);
+        controller.discoverNow();
+        await().atMost(WAIT).until(() -> controller.statuses().ofUser("alice").isEmpty());
+        Files.delete(world.dir("alice").resolve("web.yaml"));
+        Thread.sleep(3000);
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
+        assertTrue(registry.scrape().contains("ievirsh_users{state=\"unresolved\"} 1.0"));
+    }
+
+    @Test
+    void aDomainNameTakenByAnotherDomainIsReportedNotForced() throws Exception {
+        blades.get("b1").defineForeign("alice-web");
+        start();
+        world.vm("alice", "web", "Always");
+        VmStatus status = awaitPhase("alice", "web", Phase.Error);
+        assertTrue(status.message().contains("already used by a domain that ie-virsh does not manage"),
+                status.message());
+        assertEquals(List.of("alice-web"), blades.get("b1").names());
+    }
+
+    @Test
+    void aFailingDefineIsAnErrorThatIsRetried() throws Exception {
+        blades.get("b1").failDefines = true;
+        start();
+        world.vm("alice", "web", "Always");
+        VmStatus status = awaitPhase("alice", "web", Phase.Error);
+        assertTrue(status.message().contains("internal error"), status.message());
+        blades.get("b1").failDefines = false;
+        awaitPhase("alice", "web", Phase.Running);
+        assertTrue(registry.scrape().matches("(?s).*ievirsh_reconcile_total\\{result=\"error\"} [1-9].*"));
+    }
+}

@@ -1,0 +1,259 @@
+package org.ievirsh.libvirt;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.ievirsh.template.SafeXml;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+
+/**
+ * FakeHypervisor is an in-memory blade for tests of the loop: it keeps
+ * domains by UUID with their XML and state, answers the metadata the way
+ * libvirt does, and emits lifecycle events. A guest "shuts down" on ACPI
+ * only when {@link #acpiWorks} is set.
+ */
+public final class FakeHypervisor implements Hypervisor {
+    private final String blade;
+    private final Map<String, Dom> domains = new HashMap<>();
+    private volatile Consumer<LifecycleEvent> events = e -> { };
+    public volatile boolean acpiWorks = true;
+    public volatile boolean failDefines;
+    public final AtomicInteger calls = new AtomicInteger();
+
+    private static final class Dom {
+        String name;
+        String xml;
+        String liveXml;
+        DomainState state = DomainState.SHUTOFF;
+        StopReason reason = StopReason.UNKNOWN;
+    }
+
+    public FakeHypervisor(String blade) {
+        this.blade = blade;
+    }
+
+    void onEvent(Consumer<LifecycleEvent> sink) {
+        this.events = sink;
+    }
+
+    @Override
+    public String blade() {
+        return blade;
+    }
+
+    @Override
+    public synchronized List<DomainSummary> listAll() {
+        calls.incrementAndGet();
+        List<DomainSummary> all = new ArrayList<>();
+        domains.forEach((uuid, d) -> all.add(new DomainSummary(uuid, d.name, d.state,
+                d.state == DomainState.SHUTOFF ? d.reason : StopReason.UNKNOWN)));
+        return all;
+    }
+
+    @Override
+    public synchronized Optional<DomainSummary> lookup(String uuid) {
+        calls.incrementAndGet();
+        Dom d = domains.get(uuid);
+        return d == null ? Optional.empty() : Optional.of(new DomainSummary(uuid, d.name, d.state, StopReason.UNKNOWN));
+    }
+
+    @Override
+    public synchronized Optional<String> metadata(String uuid, String namespace, boolean live) throws HypervisorException {
+        calls.incrementAndGet();
+        Dom d = find(uuid);
+        if (live && !d.state.isActive()) {
+            throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
+        }
+        return metadataOf(live ? d.liveXml : d.xml, namespace);
+    }
+
+    @Override
+    public synchronized String definitionXml(String uuid) throws HypervisorException {
+        calls.incrementAndGet();
+        return find(uuid).xml;
+    }
+
+    @Override
+    public String define(String xml) throws HypervisorException {
+        calls.incrementAndGet();
+        if (failDefines) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, blade + ": define: internal error");
+        }
+        String uuid = tag(xml, "uuid").orElse(UUID.randomUUID().toString());
+        String name = tag(xml, "name").orElseThrow();
+        synchronized (this) {
+            for (Map.Entry<String, Dom> e : domains.entrySet()) {
+                if (e.getValue().name.equals(name) && !e.getKey().equals(uuid)) {
+                    throw new HypervisorException(HypervisorException.Kind.OTHER, "domain '" + name
+                            + "' already exists with uuid " + e.getKey());
+                }
+            }
+            Dom d = domains.computeIfAbsent(uuid, u -> new Dom());
+            d.name = name;
+            d.xml = xml;
+        }
+        emit(uuid, name, LifecycleEvent.Kind.DEFINED, StopReason.UNKNOWN);
+        return uuid;
+    }
+
+    @Override
+    public void start(String uuid) throws HypervisorException {
+        calls.incrementAndGet();
+        String name;
+        synchronized (this) {
+            Dom d = find(uuid);
+            if (d.state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is already running");
+            }
+            d.state = DomainState.RUNNING;
+            d.liveXml = d.xml;
+            name = d.name;
+        }
+        emit(uuid, name, LifecycleEvent.Kind.STARTED, StopReason.UNKNOWN);
+    }
+
+    @Override
+    public void shutdown(String uuid) throws HypervisorException {
+        calls.incrementAndGet();
+        synchronized (this) {
+            if (!find(uuid).state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
+            }
+        }
+        if (acpiWorks) {
+            stop(uuid, StopReason.SHUTDOWN);
+        }
+    }
+
+    @Override
+    public void destroy(String uuid) throws HypervisorException {
+        calls.incrementAndGet();
+        stop(uuid, StopReason.DESTROYED);
+    }
+
+    /** Stops a domain as if from outside (the guest, an admin's virsh destroy, a crash). */
+    public void stop(String uuid, StopReason reason) throws HypervisorException {
+        String name;
+        synchronized (this) {
+            Dom d = find(uuid);
+            if (!d.state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
+            }
+            d.state = DomainState.SHUTOFF;
+            d.reason = reason;
+            d.liveXml = null;
+            name = d.name;
+        }
+        emit(uuid, name, LifecycleEvent.Kind.STOPPED, reason);
+    }
+
+    @Override
+    public void undefine(String uuid) throws HypervisorException {
+        calls.incrementAndGet();
+        String name;
+        synchronized (this) {
+            Dom d = find(uuid);
+            if (d.state.isActive()) {
+                d.xml = null;
+            } else {
+                domains.remove(uuid);
+            }
+            name = d.name;
+        }
+        emit(uuid, name, LifecycleEvent.Kind.UNDEFINED, StopReason.UNKNOWN);
+    }
+
+    @Override
+    public NodeResources nodeResources() {
+        return new NodeResources(32, 64L << 30);
+    }
+
+    @Override
+    public synchronized Map<String, DomainUsage> usage() {
+        Map<String, DomainUsage> usage = new HashMap<>();
+        domains.forEach((uuid, d) -> {
+            if (d.state.isActive()) {
+                usage.put(uuid, new DomainUsage(uuid, 1_500_000_000L, 100L << 20));
+            }
+        });
+        return usage;
+    }
+
+    /** Names of the domains defined now. */
+    public synchronized List<String> names() {
+        return domains.values().stream().map(d -> d.name).sorted().toList();
+    }
+
+    /** The state of a domain by name, or null. */
+    public synchronized DomainState state(String name) {
+        return domains.values().stream().filter(d -> d.name.equals(name)).map(d -> d.state).findFirst().orElse(null);
+    }
+
+    /** The UUID of a domain by name, or null. */
+    public synchronized String uuidOf(String name) {
+        return domains.entrySet().stream().filter(e -> e.getValue().name.equals(name)).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+    }
+
+    /** The persistent XML of a domain by name. */
+    public synchronized String xmlOf(String name) {
+        return domains.values().stream().filter(d -> d.name.equals(name)).map(d -> d.xml).findFirst().orElse(null);
+    }
+
+    /** Defines a domain that ie-virsh does not manage (no metadata). */
+    public void defineForeign(String name) throws HypervisorException {
+        define("<domain type='kvm'><name>" + name + "</name><uuid>" + UUID.randomUUID() + "</uuid></domain>");
+    }
+
+    /** Replaces a domain's XML as an admin's virsh edit would. */
+    public void editOutside(String name, String from, String to) throws HypervisorException {
+        String uuid = uuidOf(name);
+        define(xmlOf(name).replace(from, to).replaceFirst("<uuid>[^<]*</uuid>", "<uuid>" + uuid + "</uuid>"));
+    }
+
+    private Dom find(String uuid) throws HypervisorException {
+        Dom d = domains.get(uuid);
+        if (d == null || d.xml == null && !d.state.isActive()) {
+            throw HypervisorException.notFound("domain " + uuid);
+        }
+        return d;
+    }
+
+    private void emit(String uuid, String name, LifecycleEvent.Kind kind, StopReason reason) {
+        events.accept(new LifecycleEvent(blade, uuid, name, kind, reason));
+    }
+
+    private static Optional<String> tag(String xml, String tag) {
+        Matcher m = Pattern.compile("<" + tag + ">([^<]*)</" + tag + ">").matcher(xml);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    private static Optional<String> metadataOf(String xml, String namespace) throws HypervisorException {
+        if (xml == null) {
+            return Optional.empty();
+        }
+        try {
+            Document doc = SafeXml.parse(xml.getBytes(StandardCharsets.UTF_8));
+            var found = doc.getElementsByTagNameNS(namespace, "*");
+            for (int i = 0; i < found.getLength(); i++) {
+                Node node = found.item(i);
+                if (node.getParentNode() instanceof Element parent && "metadata".equals(parent.getTagName())) {
+                    return Optional.of(SafeXml.write(node));
+                }
+            }
+            return Optional.empty();
+        } catch (java.io.IOException e) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "bad xml");
+        }
+    }
+}

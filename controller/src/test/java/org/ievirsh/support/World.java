@@ -1,0 +1,134 @@
+package org.ievirsh.support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.demo.EmptyQcow2;
+import org.ievirsh.posix.Nss;
+import org.ievirsh.status.StatusFiles;
+import org.ievirsh.status.VmStatus;
+import org.ievirsh.users.Owner;
+import org.ievirsh.users.OwnerResolver;
+
+/**
+ * World is a small department for loop and integration tests: students'
+ * directories under a temporary root, their images, the repository's
+ * templates, and a config with the blades a test asks for. Students are
+ * played by the account running the test (like the demo), unless a test
+ * makes real users.
+ */
+public final class World {
+    public static final String VM = "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  image: %s.qcow2\n"
+            + "  runStrategy: %s\n";
+
+    private final Path root;
+    private final Map<String, Integer> uids = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> resolvable = new ConcurrentHashMap<>();
+
+    public World(Path root) throws IOException {
+        this.root = root;
+        Path templates = Files.createDirectories(root.resolve("templates"));
+        for (String name : List.of("standard", "small")) {
+            Files.copy(Repo.path("templates/" + name + ".xml"), templates.resolve(name + ".xml"));
+        }
+        Files.createDirectories(root.resolve("home"));
+        Files.createDirectories(root.resolve("images"));
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Makes a student with a directory and an image directory. */
+    public World student(String user) throws IOException {
+        uids.put(user, 30001 + uids.size());
+        resolvable.put(user, true);
+        Files.createDirectories(dir(user));
+        Files.createDirectories(root.resolve("images").resolve(user));
+        return this;
+    }
+
+    public Path dir(String user) {
+        return root.resolve("home").resolve(user).resolve("ie-virsh");
+    }
+
+    public Path image(String user, String name) {
+        return root.resolve("images").resolve(user).resolve(name);
+    }
+
+    /** Writes a VM file and its (empty, valid) image. */
+    public Path vm(String user, String name, String runStrategy) throws IOException {
+        if (!Files.exists(image(user, name + ".qcow2"))) {
+            Files.write(image(user, name + ".qcow2"), EmptyQcow2.of(1L << 30));
+        }
+        return write(user, name + ".yaml", String.format(VM, name, runStrategy));
+    }
+
+    public Path write(String user, String file, String text) throws IOException {
+        Path path = dir(user).resolve(file);
+        Path temporary = dir(user).resolve("." + file + ".tmp");
+        Files.writeString(temporary, text);
+        Files.move(temporary, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return path;
+    }
+
+    /** The status file of a VM, if there is one and it reads. */
+    public Optional<VmStatus> status(String user, String vm) {
+        Path file = dir(user).resolve(StatusFiles.DIRECTORY).resolve(vm + ".yaml");
+        try {
+            if (!Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            return StatusFiles.fromYaml(vm + ".yaml", Files.readAllBytes(file));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** NSS stops (or starts again) resolving a user, as during an LDAP outage. */
+    public void resolvable(String user, boolean yes) {
+        resolvable.put(user, yes);
+    }
+
+    public int uid(String user) {
+        return uids.get(user);
+    }
+
+    /** Owners of the world's directories: each student is played by the account running the test. */
+    public OwnerResolver owners() {
+        return new OwnerResolver() {
+            @Override
+            public Optional<Owner> resolve(Path directory, int uid) {
+                String user = directory.getParent().getFileName().toString();
+                if (!resolvable.getOrDefault(user, false)) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Owner(user, uids.get(user), uids.get(user), List.of("students"), uid,
+                        Nss.effectiveGid()));
+            }
+
+            @Override
+            public boolean distinguishesDirectories() {
+                return true;
+            }
+        };
+    }
+
+    /** A config for this world with {@code blades} (YAML flow entries) and extra top-level lines. */
+    public ControllerConfig config(String blades, String extra) {
+        String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n"
+                + "images:\n  root: " + root.resolve("images") + "\n"
+                + "templates: " + root.resolve("templates") + "\n"
+                + "blades:\n" + blades
+                + "http: {listen: \"127.0.0.1:0\"}\n"
+                + "resync: 2s\nstopGracePeriod: 1s\nworkers: 4\n" + extra;
+        return ControllerConfig.parse("test.yaml", yaml.getBytes(StandardCharsets.UTF_8)).orThrow();
+    }
+}
