@@ -36,6 +36,15 @@ public final class ImageChecker {
      * {@code uid}) for a template that wants {@code format}.
      */
     public ImageVerdict check(String user, int uid, String image, String format) {
+        return check(user, uid, image, format, false);
+    }
+
+    /**
+     * Checks an image; {@code running} says its VM's domain runs now, and
+     * libvirt (dynamic_ownership) has then given the file to the QEMU user
+     * until the domain stops: its owner is not held against it while it runs.
+     */
+    public ImageVerdict check(String user, int uid, String image, String format, boolean running) {
         String path = pathOf(user, image).toString();
         try (SafeDir rootDir = SafeDir.openTrusted(root)) {
             SafeDir userDir;
@@ -58,7 +67,7 @@ public final class ImageChecker {
                     return ImageVerdict.reject(path, "ImageDirectoryForeign", "your image directory "
                             + root.resolve(user) + " belongs to uid " + dirStat.uid() + ", not to you; ask an admin");
                 }
-                return checkFile(userDir, path, image, uid, format, cache);
+                return checkFile(userDir, path, image, uid, format, running, cache);
             }
         } catch (PosixException e) {
             return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
@@ -66,7 +75,7 @@ public final class ImageChecker {
     }
 
     private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
-                                          Map<String, Cached> cache) throws PosixException {
+                                          boolean running, Map<String, Cached> cache) throws PosixException {
         SafeDir.OpenFile file;
         try {
             file = dir.open(image);
@@ -86,7 +95,7 @@ public final class ImageChecker {
             if (!stat.isRegular()) {
                 return ImageVerdict.reject(path, "ImageNotRegular", image + " is not a regular file");
             }
-            if (stat.uid() != uid) {
+            if (stat.uid() != uid && !running) {
                 return ImageVerdict.reject(path, "ImageNotOwned", image + " belongs to uid " + stat.uid()
                         + ", not to you; only your own files can be your VMs' disks");
             }

@@ -284,7 +284,7 @@ public final class UserReconciler {
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
             ImageVerdict verdict = images.check(owner.user(), owner.fileUid(), valid.vm().image(),
-                    template.diskFormat());
+                    template.diskFormat(), vm.domain != null && vm.domain.isActive());
             if (verdict.accepted()) {
                 String other = disks.putIfAbsent(verdict.identity(), vm.name);
                 if (other != null) {

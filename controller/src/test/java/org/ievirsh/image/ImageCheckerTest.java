@@ -154,6 +154,14 @@ class ImageCheckerTest {
     }
 
     @Test
+    void whileItsVmRunsAnImageMayBelongToTheQemuUser() throws IOException {
+        qemuImg("running.qcow2");
+        Commands.ok("chown", "4242", images.resolve("running.qcow2").toString());
+        assertEquals("ImageNotOwned", checker.check("alice", UID, "running.qcow2", "qcow2", false).reason());
+        assertTrue(checker.check("alice", UID, "running.qcow2", "qcow2", true).accepted());
+    }
+
+    @Test
     void missingImagesFifosAndDirectoriesAreRejectedWithoutBlocking() throws IOException {
         assertEquals("ImageNotFound", check("none.qcow2").reason());
         Commands.ok("mkfifo", images.resolve("fifo.qcow2").toString());

@@ -1,0 +1,97 @@
+package org.ievirsh.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.ievirsh.support.Commands;
+import org.ievirsh.support.Repo;
+
+/**
+ * Host is this machine as the end-to-end tests use it: real POSIX users
+ * (made with useradd, removed afterwards), real qcow2 images (qemu-img),
+ * and the system libvirtd that ./dev test started (checked with virsh).
+ */
+final class Host {
+    static final String SYSTEM = "qemu:///system";
+
+    private final List<String> users = new ArrayList<>();
+
+    /** Makes (again) a user with a home under {@code homes}; its uid is {@code uid}. */
+    String user(String name, int uid, Path homes) throws IOException {
+        deleteUser(name);
+        Path home = homes.resolve(name);
+        Commands.ok("useradd", "-M", "-u", Integer.toString(uid), "-d", home.toString(), "-s", "/bin/sh", name);
+        users.add(name);
+        Files.createDirectories(home.resolve("ie-virsh"));
+        Commands.ok("chown", "-R", name + ":" + name, home.toString());
+        return name;
+    }
+
+    /** Makes a qcow2 image owned by {@code user}. */
+    static Path image(Path dir, String user, String name, String... options) throws IOException {
+        Files.createDirectories(dir);
+        Commands.ok("chown", user + ":" + user, dir.toString());
+        Path image = dir.resolve(name);
+        List<String> command = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(image.toString(), "64M"));
+        Commands.ok(command.toArray(String[]::new));
+        Commands.ok("chown", user + ":" + user, image.toString());
+        return image;
+    }
+
+    /** Writes a file as {@code user} would (owned by them). */
+    static Path write(Path file, String user, String text) throws IOException {
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(temporary, text);
+        Commands.ok("chown", user + ":" + user, temporary.toString());
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    /** The repository's templates, with type='qemu' where this machine has no /dev/kvm. */
+    static Path templates(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        boolean kvm = Files.exists(Path.of("/dev/kvm"));
+        for (String name : List.of("standard", "small")) {
+            String xml = Files.readString(Repo.path("templates/" + name + ".xml"));
+            Files.writeString(dir.resolve(name + ".xml"), kvm ? xml : xml.replace("type='kvm'", "type='qemu'"));
+        }
+        return dir;
+    }
+
+    static String virsh(String... args) {
+        List<String> command = new ArrayList<>(List.of("virsh", "-q", "-c", SYSTEM));
+        command.addAll(List.of(args));
+        return Commands.ok(command.toArray(String[]::new)).strip();
+    }
+
+    static String state(String domain) {
+        Commands.Result result = Commands.run(List.of("virsh", "-q", "-c", SYSTEM, "domstate", domain));
+        return result.code() == 0 ? result.output().strip() : "absent";
+    }
+
+    /** Removes every domain whose name starts with {@code prefix} (what a test left behind). */
+    static void removeDomains(String prefix) {
+        for (String name : Commands.run(List.of("virsh", "-q", "-c", SYSTEM, "list", "--all", "--name")).output()
+                .split("\n")) {
+            if (!name.isBlank() && name.strip().startsWith(prefix)) {
+                Commands.run(List.of("virsh", "-q", "-c", SYSTEM, "destroy", name.strip()));
+                Commands.run(List.of("virsh", "-q", "-c", SYSTEM, "undefine", name.strip(), "--nvram"));
+                Commands.run(List.of("virsh", "-q", "-c", SYSTEM, "undefine", name.strip()));
+            }
+        }
+    }
+
+    void deleteUsers() {
+        users.forEach(Host::deleteUser);
+        users.clear();
+    }
+
+    private static void deleteUser(String name) {
+        Commands.run(List.of("userdel", name));
+    }
+}
