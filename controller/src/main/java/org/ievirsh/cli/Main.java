@@ -10,8 +10,13 @@ import picocli.CommandLine.Command;
 @Command(name = "ie-virsh", mixinStandardHelpOptions = true, version = "ie-virsh 1.0",
         description = {"Virtual machines for students, declared in files: one YAML file per VM in ~/ie-virsh.",
                 "A controller makes them real on the department's blades and writes their status back."},
-        subcommands = {ControllerCommand.class, DemoCommand.class, ValidateCommand.class, SchemaCommand.class},
-        footer = {"", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage."})
+        subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class,
+                DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, ValidateCommand.class,
+                SchemaCommand.class, ControllerCommand.class, DemoCommand.class},
+        footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate (your files",
+                "in ~/ie-virsh; nothing here talks to libvirt). Admins: controller. Newcomers: demo.",
+                "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
+                "3 --wait timed out."})
 public final class Main {
 
     public static void main(String[] args) {

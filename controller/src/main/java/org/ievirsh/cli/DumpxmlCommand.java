@@ -1,0 +1,42 @@
+package org.ievirsh.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.ievirsh.status.StatusFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** DumpxmlCommand prints the domain XML the controller defined for the VM. */
+@Command(name = "dumpxml", mixinStandardHelpOptions = true,
+        description = "Print the libvirt domain XML the controller defined for NAME (.status/NAME.xml).",
+        footer = {"", "Example:", "  ie-virsh dumpxml web", "", "Exit codes: 0 printed, 1 not defined yet."})
+final class DumpxmlCommand implements Callable<Integer> {
+    @Mixin
+    StudentOptions options;
+
+    @Parameters(paramLabel = "NAME", description = "The VM.")
+    String name;
+
+    @Override
+    public Integer call() {
+        try {
+            Path file = options.existingDirectory().resolve(StatusFiles.DIRECTORY).resolve(StatusFiles.xmlName(name));
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                System.err.println("ie-virsh: " + name + " has no domain XML yet (ie-virsh status " + name + " says why)");
+                return 1;
+            }
+            System.out.print(Files.readString(file));
+            return 0;
+        } catch (StudentOptions.StudentError e) {
+            System.err.println("ie-virsh: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            System.err.println("ie-virsh: " + e.getMessage());
+            return 1;
+        }
+    }
+}

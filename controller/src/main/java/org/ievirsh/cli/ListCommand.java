@@ -1,0 +1,68 @@
+package org.ievirsh.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.ievirsh.status.VmStatus;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** ListCommand shows the student's VMs as the controller last reported them. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = {"List your VMs: a header with your uid, gid and name, then NAME, PHASE, BLADE, IP,",
+                "TEMPLATE and MESSAGE. A file without a status yet shows Pending; a status without a file",
+                "shows Terminating."},
+        footer = {"", "Examples:", "  ie-virsh list", "  ie-virsh list --output json | jq '.[].phase'",
+                "", "Exit codes: 0 listed, 1 the directory cannot be read."})
+final class ListCommand implements Callable<Integer> {
+    @Mixin
+    StudentOptions options;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default), yaml or json.")
+    String output = "table";
+
+    @Override
+    public Integer call() throws IOException, JsonProcessingException {
+        Path dir;
+        try {
+            dir = options.existingDirectory();
+        } catch (StudentOptions.StudentError e) {
+            System.err.println("ie-virsh: " + e.getMessage());
+            return 1;
+        }
+        Map<String, Optional<VmStatus>> vms = StatusReader.all(dir);
+        if (!output.equals("table")) {
+            List<Object> all = new ArrayList<>();
+            vms.forEach((name, status) -> all.add(status.isPresent() ? status.get()
+                    : Map.of("name", name, "phase", StatusReader.hasFile(dir, name) ? "Pending" : "Terminating")));
+            return Output.print(all, output);
+        }
+        var self = StudentOptions.self();
+        System.out.println("uid " + self.getUid() + " gid " + self.getGid() + " name " + self.getUsername());
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"NAME", "PHASE", "BLADE", "IP", "TEMPLATE", "MESSAGE"});
+        vms.forEach((name, status) -> {
+            boolean file = StatusReader.hasFile(dir, name);
+            if (status.isEmpty()) {
+                rows.add(new String[] {name, file ? "Pending" : "Terminating", "-", "-", "-",
+                        file ? "the controller has not reported on it yet" : ""});
+                return;
+            }
+            VmStatus s = status.get();
+            String phase = file ? s.phase().name() : "Terminating";
+            rows.add(new String[] {name, phase, or(s.blade()), or(s.ip()), or(s.template()), or(s.message())});
+        });
+        Output.table(rows, System.out);
+        return 0;
+    }
+
+    private static String or(String value) {
+        return value == null || value.isEmpty() ? "-" : value;
+    }
+}

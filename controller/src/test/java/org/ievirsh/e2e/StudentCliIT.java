@@ -1,0 +1,171 @@
+package org.ievirsh.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.controller.Controller;
+import org.ievirsh.libvirt.LibvirtBladeLink;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.support.Commands;
+import org.ievirsh.users.NssOwners;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * StudentCliIT runs the student CLI as real unprivileged users (useradd,
+ * runuser) against a directory that a running controller reconciles on
+ * libvirt's test driver.
+ */
+@EnabledIfSystemProperty(named = "ievirsh.e2e", matches = "true")
+class StudentCliIT {
+    private static final String ALICE = "ievcli1";
+    private static final String MALLORY = "ievcli2";
+    private static final Host HOST = new Host();
+
+    @TempDir
+    static Path tmp;
+    static Path base;
+    static Controller controller;
+
+    @BeforeAll
+    static void start() throws Exception {
+        base = Files.createDirectories(tmp.resolve("dept"));
+        Commands.ok("chmod", "755", tmp.toString(), base.toString());
+        Path homes = Files.createDirectories(base.resolve("home"));
+        HOST.user(ALICE, 41101, homes);
+        HOST.user(MALLORY, 41102, homes);
+        Host.image(base.resolve("images").resolve(ALICE), ALICE, "web.qcow2");
+        Files.writeString(base.resolve("node.xml"), "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>8</cores>"
+                + "<threads>1</threads><active>8</active><mhz>2000</mhz><model>t</model></cpu>"
+                + "<memory>16777216</memory></node>");
+        Host.templates(base.resolve("templates"));
+        String config = "users:\n  directories: " + homes + "/*/ie-virsh\n  minUid: 1000\n"
+                + "images:\n  root: " + base.resolve("images") + "\n"
+                + "templates: " + base.resolve("templates") + "\n"
+                + "blades:\n  - {name: t1, uri: \"test://" + base.resolve("node.xml") + "\"}\n"
+                + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\n";
+        Files.writeString(base.resolve("controller.yaml"), config);
+        Commands.ok("chmod", "-R", "a+rX", base.resolve("templates").toString(), base.resolve("controller.yaml").toString());
+        controller = new Controller(ControllerConfig.parse("c.yaml", config.getBytes(StandardCharsets.UTF_8)).orThrow(),
+                new NssOwners(), b -> new LibvirtBladeLink(b.name(), b.uri()),
+                new Metrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), Clock.systemUTC());
+        controller.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (controller != null) {
+            controller.close();
+        }
+        HOST.deleteUsers();
+    }
+
+    private static Path dir(String user) {
+        return base.resolve("home").resolve(user).resolve("ie-virsh");
+    }
+
+    private static Commands.Result cli(String user, String... args) {
+        List<String> command = new ArrayList<>(List.of("runuser", "-u", user, "--", "env",
+                "IE_VIRSH_DIR=" + dir(user), "java", "-XX:TieredStopAtLevel=1", "-jar",
+                System.getProperty("ievirsh.jar")));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--config", base.resolve("controller.yaml").toString()));
+        return Commands.run(command);
+    }
+
+    @Test
+    void aStudentDrivesTheirVmWithTheOldCommands() throws Exception {
+        Commands.Result defined = cli(ALICE, "define", "web", "--template", "small", "--wait=60");
+        assertEquals(0, defined.code(), defined.output());
+        assertTrue(defined.output().contains("web: Running on t1"), defined.output());
+
+        Commands.Result list = cli(ALICE, "list");
+        assertEquals(0, list.code(), list.output());
+        String[] lines = list.output().split("\n");
+        assertEquals("uid 41101 gid 41101 name " + ALICE, lines[0]);
+        assertTrue(lines[1].startsWith("NAME") && lines[1].contains("PHASE") && lines[1].contains("MESSAGE"));
+        assertTrue(lines[2].matches("web\\s+Running\\s+t1\\s+-\\s+small\\s+running"), lines[2]);
+
+        Path file = dir(ALICE).resolve("web.yaml");
+        String commented = "# my web server: do not delete\n" + Files.readString(file)
+                .replace("runStrategy: Always", "runStrategy: Always   # keep it up");
+        Host.write(file, ALICE, commented);
+
+        Commands.Result destroyed = cli(ALICE, "destroy", "web", "--wait=60");
+        assertEquals(0, destroyed.code(), destroyed.output());
+        assertEquals(commented.replace("runStrategy: Always", "runStrategy: Halted"), Files.readString(file));
+        assertTrue(cli(ALICE, "status", "web").output().contains("phase:      Stopped"));
+
+        Commands.Result started = cli(ALICE, "start", "web", "--wait=60");
+        assertEquals(0, started.code(), started.output());
+        assertEquals(commented, Files.readString(file));
+
+        Commands.Result xml = cli(ALICE, "dumpxml", "web");
+        assertEquals(0, xml.code(), xml.output());
+        assertTrue(xml.output().contains("<name>" + ALICE + "-web</name>"), xml.output());
+
+        Commands.Result json = cli(ALICE, "status", "web", "--output", "json");
+        assertTrue(json.output().contains("\"phase\" : \"Running\""), json.output());
+
+        Commands.Result gone = cli(ALICE, "undefine", "web", "--wait=60");
+        assertEquals(0, gone.code(), gone.output());
+        assertTrue(Files.exists(base.resolve("images").resolve(ALICE).resolve("web.qcow2")));
+        assertTrue(cli(ALICE, "list").output().strip().endsWith("MESSAGE"));
+    }
+
+    @Test
+    void anotherStudentCannotChangeTheFirstStudentsFiles() throws Exception {
+        Host.write(dir(ALICE).resolve("db.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n"
+                + "  image: db.qcow2\n  runStrategy: Halted\n");
+        String before = Files.readString(dir(ALICE).resolve("db.yaml"));
+        Commands.Result start = Commands.run(List.of("runuser", "-u", MALLORY, "--", "java", "-jar",
+                System.getProperty("ievirsh.jar"), "start", "db", "--dir", dir(ALICE).toString()));
+        assertNotEquals(0, start.code(), start.output());
+        Commands.Result undefine = Commands.run(List.of("runuser", "-u", MALLORY, "--", "java", "-jar",
+                System.getProperty("ievirsh.jar"), "undefine", "db", "--dir", dir(ALICE).toString()));
+        assertNotEquals(0, undefine.code(), undefine.output());
+        assertEquals(before, Files.readString(dir(ALICE).resolve("db.yaml")));
+        Files.delete(dir(ALICE).resolve("db.yaml"));
+    }
+
+    @Test
+    void friendlyFailuresSayWhatToDo() {
+        Commands.Result noDir = Commands.run(List.of("runuser", "-u", ALICE, "--", "java", "-jar",
+                System.getProperty("ievirsh.jar"), "list", "--dir", base.resolve("nowhere").toString()));
+        assertEquals(1, noDir.code());
+        assertTrue(noDir.output().contains("create it with: mkdir"), noDir.output());
+        Commands.Result bad = cli(ALICE, "define", "Web_1");
+        assertEquals(1, bad.code());
+        assertTrue(bad.output().contains("is not valid"), bad.output());
+        Commands.Result help = cli(ALICE, "define", "--help");
+        assertTrue(help.output().contains("Example"), help.output());
+    }
+
+    @Test
+    void startUpTimeOfOneCommandIsMeasured() {
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            long t0 = System.nanoTime();
+            assertEquals(0, cli(ALICE, "list").code());
+            millis.add(Duration.ofNanos(System.nanoTime() - t0).toMillis());
+        }
+        millis.sort(null);
+        System.out.println("BENCH cli-startup: ie-virsh list, median of 5 runs as a student: " + millis.get(2) + " ms"
+                + " (all: " + millis + ")");
+    }
+}
