@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 "A controller makes them real on the department's blades and writes their status back."},
         subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class,
                 DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, ValidateCommand.class,
-                SchemaCommand.class, ControllerCommand.class, DemoCommand.class},
+                SchemaCommand.class, ControllerCommand.class, DemoCommand.class, BenchCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate (your files",
                 "in ~/ie-virsh; nothing here talks to libvirt). Admins: controller. Newcomers: demo.",
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",

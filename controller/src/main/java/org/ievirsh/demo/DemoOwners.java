@@ -11,10 +11,10 @@ import org.ievirsh.users.OwnerResolver;
  * {@code <root>/home/<user>/ie-virsh} is {@code <user>}, with a made-up uid,
  * while the files stay the running account's.
  */
-final class DemoOwners implements OwnerResolver {
+public final class DemoOwners implements OwnerResolver {
     private final List<String> users;
 
-    DemoOwners(List<String> users) {
+    public DemoOwners(List<String> users) {
         this.users = users;
     }
 

@@ -1,0 +1,71 @@
+package org.ievirsh.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.demo.EmptyQcow2;
+
+/**
+ * BenchWorld is a department made for one benchmark under a temporary
+ * directory: a template, students' directories and images, and a config.
+ */
+final class BenchWorld implements AutoCloseable {
+    private final Path root;
+
+    BenchWorld(String templateXml) throws IOException {
+        root = Files.createTempDirectory("ie-virsh-bench-");
+        Files.createDirectories(root.resolve("templates"));
+        Files.writeString(root.resolve("templates/bench.xml"), templateXml);
+        Files.createDirectories(root.resolve("home"));
+        Files.createDirectories(root.resolve("images"));
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path dir(String user) {
+        return root.resolve("home").resolve(user).resolve("ie-virsh");
+    }
+
+    /** Makes a student's directories and one image per VM name. */
+    void student(String user, Iterable<String> vms) throws IOException {
+        Files.createDirectories(dir(user));
+        Path images = Files.createDirectories(root.resolve("images").resolve(user));
+        byte[] empty = EmptyQcow2.of(64L << 20);
+        for (String vm : vms) {
+            Files.write(images.resolve(vm + ".qcow2"), empty);
+        }
+    }
+
+    /** Writes a VM file the way an editor saves: a temporary file renamed over the name. */
+    void save(String user, String vm, String runStrategy) throws IOException {
+        Path temporary = dir(user).resolve("." + vm + ".swp");
+        Files.writeString(temporary, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  template: bench\n"
+                + "  image: " + vm + ".qcow2\n  runStrategy: " + runStrategy + "\n");
+        Files.move(temporary, dir(user).resolve(vm + ".yaml"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    ControllerConfig config(String bladeUri, int minUid, String extra) {
+        String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: " + minUid + "\n"
+                + "images:\n  root: " + root.resolve("images") + "\n"
+                + "templates: " + root.resolve("templates") + "\ndefaultTemplate: bench\n"
+                + "quota:\n  default: {vms: 100, runningVms: 100, vcpus: 1000, memory: 1000GiB}\n"
+                + "blades:\n  - {name: bench, uri: \"" + bladeUri + "\", capacity: {vcpus: 1000000, memory: 100000GiB}}\n"
+                + "http: {listen: \"127.0.0.1:0\"}\nstopGracePeriod: 1s\n" + extra;
+        return ControllerConfig.parse("bench.yaml", yaml.getBytes(StandardCharsets.UTF_8)).orThrow();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
