@@ -1,6 +1,7 @@
 package org.ievirsh.cli;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -56,6 +57,11 @@ final class ControllerCommand implements Callable<Integer> {
     /** Runs a controller on {@code config} until the process is told to stop (or {@code stop} counts down). */
     static int run(ControllerConfig config, OwnerResolver owners, CountDownLatch stop) throws InterruptedException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // promtool rejects two of Micrometer's names: "process_cpu_time_ns_total" (an abbreviated unit)
+        // and the gauge "system_cpu_count" (a _count suffix); process_cpu_usage and the JVM's own
+        // processor gauge carry the same information.
+        registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"))
+                .meterFilter(MeterFilter.deny(id -> id.getName().equals("system.cpu.count")));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -193,7 +193,6 @@ public final class Controller implements AutoCloseable {
         }
         long resync = config.resync().toMillis();
         timers.scheduleAtFixedRate(this::resync, resync, resync, TimeUnit.MILLISECONDS);
-        timers.scheduleAtFixedRate(perVm::sample, 0, 15, TimeUnit.SECONDS);
         LOG.info("controller started: " + config.blades().size() + " blades, " + count + " workers, resync every "
                 + config.resync().toSeconds() + "s, watching " + config.users().directories());
     }

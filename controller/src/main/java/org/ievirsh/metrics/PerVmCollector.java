@@ -26,15 +26,19 @@ import org.ievirsh.status.VmStatus;
  * PerVmCollector gives the series per user and per VM that admins need
  * (PRODUCT.md §7): VMs and quota per user, CPU time and memory per VM. They
  * are built at scrape time from what the controller holds; CPU and memory
- * come from one bulk statistics call per blade every sampling interval, not
- * one call per VM per scrape.
+ * come from one bulk statistics call per blade, taken at a scrape when the
+ * last one is older than 5 seconds: never one call per VM.
  */
 public final class PerVmCollector {
     private static final Logger LOG = Logger.getLogger(PerVmCollector.class.getName());
 
+    /** FRESH is how old a sample may be when a scrape reads it; older ones are taken again first. */
+    static final long FRESH_NANOS = 5_000_000_000L;
+
     private final Fleet fleet;
     private final StatusBook book;
     private volatile Map<String, Sample> samples = Map.of();
+    private long sampledAt;
     private final Map<String, Integer> quotaVms = new ConcurrentHashMap<>();
 
     /** Sample is one VM's usage, keyed by user and VM. */
@@ -44,6 +48,15 @@ public final class PerVmCollector {
     public PerVmCollector(Fleet fleet, StatusBook book) {
         this.fleet = fleet;
         this.book = book;
+    }
+
+    /** Takes a sample unless the last one is fresh: at most one bulk call per blade per {@link #FRESH_NANOS}. */
+    synchronized void sampleIfStale() {
+        long now = System.nanoTime();
+        if (sampledAt == 0 || now - sampledAt > FRESH_NANOS) {
+            sample();
+            sampledAt = System.nanoTime();
+        }
     }
 
     /** Takes one sample of every blade's running domains (one bulk call each). */
@@ -90,6 +103,7 @@ public final class PerVmCollector {
     private final class Collector implements MultiCollector {
         @Override
         public MetricSnapshots collect() {
+            sampleIfStale();
             GaugeSnapshot.Builder userVms = GaugeSnapshot.builder().name("ievirsh_user_vms")
                     .help("VMs of a user that count against the quota (admitted)");
             GaugeSnapshot.Builder userQuota = GaugeSnapshot.builder().name("ievirsh_user_quota_vms")
