@@ -42,14 +42,15 @@ public final class Fleet {
         return found;
     }
 
-    /** True when every blade was listed since the controller started: none can hide a VM. */
-    public boolean allListed() {
-        return blades.values().stream().allMatch(b -> b.view().isListed());
-    }
-
-    /** Blades not listed since the controller started. */
+    /** Blades not listed since the controller started: they may hold VMs we do not know of. */
     public List<String> unlisted() {
         return blades.values().stream().filter(b -> !b.view().isListed()).map(Blade::name).toList();
+    }
+
+    /** Blades that cannot be reached now (never listed, or not connected). */
+    public List<String> unreachable() {
+        return blades.values().stream().filter(b -> !b.view().isListed() || !b.view().isUp()).map(Blade::name)
+                .toList();
     }
 
     /** True when {@code mac} is used by a domain other than {@code uuid}, or reserved for another VM. */

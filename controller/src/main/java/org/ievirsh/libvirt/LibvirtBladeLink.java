@@ -173,7 +173,7 @@ public final class LibvirtBladeLink implements BladeLink {
         lastError = reason;
         LOG.warning("blade " + blade + ": " + reason + "; reconnecting");
         listener.onDisconnected(blade, reason);
-        closeQuietly(hypervisor.connect());
+        hypervisor.close(this::closeQuietly);
         scheduleRetry();
     }
 
@@ -215,7 +215,7 @@ public final class LibvirtBladeLink implements BladeLink {
             LibvirtHypervisor hypervisor = current;
             current = null;
             if (hypervisor != null) {
-                closeQuietly(hypervisor.connect());
+                hypervisor.close(this::closeQuietly);
             }
         });
         thread.shutdown();

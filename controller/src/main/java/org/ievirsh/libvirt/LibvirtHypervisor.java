@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error.ErrorNumber;
@@ -15,7 +16,9 @@ import org.libvirt.NodeInfo;
 /**
  * LibvirtHypervisor is {@link Hypervisor} over one open libvirt connection.
  * It frees every {@link Domain} it looks up, so that closing the connection
- * really closes it.
+ * really closes it, and it never lets the connection be closed under a call
+ * in flight (libvirt would use freed memory): calls share a read lock, the
+ * close takes the write lock after refusing new calls.
  */
 final class LibvirtHypervisor implements Hypervisor {
     private static final int METADATA_ELEMENT = 2;
@@ -26,6 +29,8 @@ final class LibvirtHypervisor implements Hypervisor {
 
     private final String blade;
     private final OpenConnection connection;
+    private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock();
+    private volatile boolean closed;
 
     LibvirtHypervisor(String blade, OpenConnection connection) {
         this.blade = blade;
@@ -80,7 +85,7 @@ final class LibvirtHypervisor implements Hypervisor {
 
     private List<VirtExtras.Record> bulk(int stats, int flags) throws HypervisorException {
         try {
-            return VirtExtras.allDomainStats(connection.pointer(), stats, flags);
+            return guarded(() -> VirtExtras.allDomainStats(connection.pointer(), stats, flags));
         } catch (VirtExtras.VirtExtrasException e) {
             throw new HypervisorException(isAlive() ? HypervisorException.Kind.OTHER
                     : HypervisorException.Kind.CONNECTION_LOST, blade + ": " + e.getMessage());
@@ -121,12 +126,14 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public String define(String xml) throws HypervisorException {
         try {
-            Domain domain = connection.domainDefineXML(xml);
-            try {
-                return domain.getUUIDString();
-            } finally {
-                domain.free();
-            }
+            return guarded(() -> {
+                Domain domain = connection.domainDefineXML(xml);
+                try {
+                    return domain.getUUIDString();
+                } finally {
+                    domain.free();
+                }
+            });
         } catch (LibvirtException e) {
             throw translate(e, "define");
         }
@@ -174,18 +181,49 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public NodeResources nodeResources() throws HypervisorException {
         try {
-            NodeInfo info = connection.nodeInfo();
+            NodeInfo info = guarded(connection::nodeInfo);
             return new NodeResources(info.cpus, info.memory * 1024);
         } catch (LibvirtException e) {
             throw translate(e, "node info");
         }
     }
 
+    /** True while the connection works; false once it is closed. */
     boolean isAlive() {
+        inUse.readLock().lock();
         try {
-            return connection.isAlive();
+            return !closed && connection.isAlive();
         } catch (LibvirtException e) {
             return false;
+        } finally {
+            inUse.readLock().unlock();
+        }
+    }
+
+    /** Refuses new calls, waits for those in flight, then runs {@code closer} on the connection. */
+    void close(java.util.function.Consumer<Connect> closer) {
+        closed = true;
+        inUse.writeLock().lock();
+        try {
+            closer.accept(connection);
+        } finally {
+            inUse.writeLock().unlock();
+        }
+    }
+
+    private interface Call<T, E extends Exception> {
+        T run() throws E, HypervisorException;
+    }
+
+    private <T, E extends Exception> T guarded(Call<T, E> call) throws E, HypervisorException {
+        inUse.readLock().lock();
+        try {
+            if (closed) {
+                throw HypervisorException.disconnected(blade);
+            }
+            return call.run();
+        } finally {
+            inUse.readLock().unlock();
         }
     }
 
@@ -194,6 +232,18 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     private <T> T withDomain(String uuid, DomainCall<T> call) throws HypervisorException {
+        inUse.readLock().lock();
+        try {
+            if (closed) {
+                throw HypervisorException.disconnected(blade);
+            }
+            return onDomain(uuid, call);
+        } finally {
+            inUse.readLock().unlock();
+        }
+    }
+
+    private <T> T onDomain(String uuid, DomainCall<T> call) throws HypervisorException {
         Domain domain;
         try {
             domain = connection.domainLookupByUUIDString(uuid);

@@ -37,6 +37,7 @@ import org.ievirsh.spec.SpecReader;
 import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.spec.UserFiles;
 import org.ievirsh.status.StatusBook;
+import org.ievirsh.status.StatusFiles;
 import org.ievirsh.status.StatusWriter;
 import org.ievirsh.status.VmStatus;
 import org.ievirsh.template.DomainIdentity;
@@ -78,6 +79,7 @@ public final class UserReconciler {
     private final Map<String, VmHistory> histories = new ConcurrentHashMap<>();
     private final Map<String, Instant> startWantedSince = new ConcurrentHashMap<>();
     private final Set<String> statusProblemsLogged = ConcurrentHashMap.newKeySet();
+    private final Instant startupGraceEnds;
 
     public UserReconciler(ControllerConfig config, UserIndex index, UserDirectories directories,
                           TemplateLibrary templates, ImageChecker images, Fleet fleet, StatusWriter statusWriter,
@@ -97,6 +99,9 @@ public final class UserReconciler {
         this.metrics = metrics;
         this.perVm = perVm;
         this.clock = clock;
+        Duration grace = config.resync().multipliedBy(2);
+        this.startupGraceEnds = clock.instant().plus(grace.compareTo(Duration.ofSeconds(5)) < 0
+                ? Duration.ofSeconds(5) : grace);
     }
 
     /** One VM's facts in the making. */
@@ -179,7 +184,7 @@ public final class UserReconciler {
 
         admit(owner, vms);
         checkImages(owner, vms);
-        render(owner, vms);
+        render(owner, vms, dir, now);
         guardRemovals(vms, readable, now);
 
         Map<String, VmStatus> statuses = new HashMap<>();
@@ -296,7 +301,48 @@ public final class UserReconciler {
         }
     }
 
-    private void render(Owner owner, Map<String, Vm> vms) {
+    /**
+     * Why a VM without a domain must not be placed yet: a blade that has not
+     * been listed may hold it. During the startup grace every unlisted blade
+     * holds placements back; after it, only the blade the VM's last status
+     * names does (a blade that stays dead must not stop every new VM).
+     */
+    private Optional<String> placementHold(Vm vm, SafeDir dir, Instant now) {
+        List<String> unreachable = fleet.unreachable();
+        if (unreachable.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> lastBlade = lastKnownBlade(vm.key.substring(0, vm.key.indexOf('/')), vm.name, dir);
+        if (lastBlade.isPresent() && unreachable.contains(lastBlade.get())) {
+            return Optional.of("the VM was last on blade " + lastBlade.get() + ", which does not answer now; it is"
+                    + " not recreated elsewhere (its disk would be opened twice)");
+        }
+        List<String> unlisted = fleet.unlisted();
+        if (!unlisted.isEmpty() && now.isBefore(startupGraceEnds)) {
+            return Optional.of("waiting for blade " + String.join(", ", unlisted)
+                    + " to answer: the VM may already exist there");
+        }
+        return Optional.empty();
+    }
+
+    /** The blade the VM's status file last named, if the file is there and reads. */
+    private Optional<String> lastKnownBlade(String user, String vm, SafeDir dir) {
+        VmStatus known = book.ofUser(user).get(vm);
+        if (known != null && known.blade() != null) {
+            return Optional.of(known.blade());
+        }
+        if (dir == null) {
+            return Optional.empty();
+        }
+        try (SafeDir status = dir.openDir(StatusFiles.DIRECTORY)) {
+            return status.read(StatusFiles.yamlName(vm), 64 * 1024).map(SafeDir.Contents::bytes)
+                    .flatMap(bytes -> StatusFiles.fromYaml(vm + ".yaml", bytes)).map(VmStatus::blade);
+        } catch (PosixException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void render(Owner owner, Map<String, Vm> vms, SafeDir dir, Instant now) {
         for (Vm vm : vms.values()) {
             if (!(vm.desired instanceof Desired.Valid valid) || !vm.admission.admitted() || !vm.image.accepted()) {
                 fleet.release(vm.key);
@@ -326,10 +372,10 @@ public final class UserReconciler {
                         + taken.get() + "; an admin must rename or remove that domain");
                 continue;
             }
-            if (!fleet.allListed()) {
+            Optional<String> wait = placementHold(vm, dir, now);
+            if (wait.isPresent()) {
                 fleet.release(vm.key);
-                vm.placement = VmFacts.Placement.waiting("waiting for blade " + String.join(", ", fleet.unlisted())
-                        + " to answer: the VM may already exist there");
+                vm.placement = VmFacts.Placement.waiting(wait.get());
                 continue;
             }
             Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(), macs);

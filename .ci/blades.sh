@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# A second (third, ...) libvirtd "blade" on this machine, for the end-to-end tests.
+#   .ci/blades.sh up b2 2 [b3 3 ...]    .ci/blades.sh down b2 [b3 ...]
+# Blade NAME/IDX is a network namespace NAME (10.203.0.IDX on the bridge ievbr0; the host is 10.203.0.1)
+# with its own mount and UTS namespaces, where /run/libvirt, /var/lib/libvirt, /etc/libvirt,
+# /var/log/libvirt and /var/cache/libvirt are its own, and libvirtd listens on TCP (no auth) at
+# qemu+tcp://10.203.0.IDX/system. Everything else (/tmp, images) is shared, like a SAN.
+# Traffic stays on ievbr0, a bridge with no uplink.
+set -uo pipefail
+R=${BLADES_ROOT:-/tmp/ie-virsh-blades}
+mkdir -p "$R"
+
+hub_up() {
+  ip link show ievbr0 >/dev/null 2>&1 && return
+  ip link add ievbr0 type bridge
+  ip addr add 10.203.0.1/24 dev ievbr0
+  ip link set ievbr0 up
+}
+
+blade_up() {
+  local name=$1 ip=10.203.0.$2 dir=$R/$1
+  mkdir -p "$dir"/{run,lib,etc/qemu,log,cache}
+  [ -d "$dir/cache/qemu" ] || cp -a /var/cache/libvirt/qemu "$dir/cache/" 2>/dev/null   # QEMU capabilities: saves ~7 s
+  cp /etc/libvirt/libvirt.conf "$dir/etc/" 2>/dev/null || true
+  printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\ncgroup_controllers = [ ]\n' \
+      > "$dir/etc/qemu.conf"
+  printf 'unix_sock_dir = "/run/libvirt"\nlisten_tcp = 1\nlisten_tls = 0\nlisten_addr = "%s"\nauth_tcp = "none"\nhost_uuid = "%s"\n' \
+      "$ip" "$(cat /proc/sys/kernel/random/uuid)" > "$dir/libvirtd.conf"
+  ip netns add "$name"
+  ip link add "m-$name" type veth peer name eth0 netns "$name"
+  ip link set "m-$name" master ievbr0 up
+  ip -n "$name" addr add "$ip/24" dev eth0
+  ip -n "$name" link set eth0 up
+  ip -n "$name" link set lo up
+  ip netns exec "$name" unshare --mount --uts --propagation private /bin/sh -ec "hostname $name
+    for d in /run/libvirt:run /var/lib/libvirt:lib /etc/libvirt:etc /var/log/libvirt:log /var/cache/libvirt:cache; do
+      mount --bind $dir/\${d#*:} \${d%:*}; done
+    libvirtd --listen -d -f $dir/libvirtd.conf -p $dir/libvirtd.pid"
+  for _ in $(seq 300); do virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 && break; sleep 0.1; done
+  virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 || { echo "blade $name did not start" >&2; return 1; }
+  echo "$name: qemu+tcp://$ip/system"
+}
+
+blade_down() {
+  local name=$1 dir=$R/$1 uri="qemu+unix:///system?socket=$R/$1/run/libvirt-sock" d pid
+  for d in $(virsh -q -c "$uri" list --all --name 2>/dev/null); do
+    virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1; virsh -q -c "$uri" undefine "$d" >/dev/null 2>&1
+  done
+  if [ -f "$dir/libvirtd.pid" ]; then
+    pid=$(cat "$dir/libvirtd.pid"); kill "$pid" 2>/dev/null
+    for _ in $(seq 100); do ps -o stat= -p "$pid" 2>/dev/null | grep -qv Z || break; sleep 0.1; done   # a zombie is gone
+    rm -f "$dir/libvirtd.pid"
+  fi
+  ip link del "m-$name" 2>/dev/null
+  ip netns del "$name" 2>/dev/null
+  echo "$name down"
+}
+
+hub_down() {
+  [ -n "$(ls /sys/class/net/ievbr0/brif 2>/dev/null)" ] || ip link del ievbr0 2>/dev/null
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  up)   hub_up; while [ $# -ge 2 ]; do blade_up "$1" "$2" || exit 1; shift 2; done ;;
+  down) for n in "$@"; do blade_down "$n"; done; hub_down ;;
+  *)    sed -n '2,8p' "$0"; exit 2 ;;
+esac
