@@ -10,4 +10,9 @@ public final class Benchmarks {
     public static int latency(String uri, int runs, PrintStream out) throws Exception {
         return LatencyBench.run(uri, runs, out);
     }
+
+    public static int bulk(int users, int vmsPerUser, int virshSample, java.time.Duration resync, int idlePeriods,
+                           PrintStream out) throws Exception {
+        return BulkBench.run(users, vmsPerUser, virshSample, resync, idlePeriods, out);
+    }
 }

@@ -9,8 +9,12 @@ import picocli.CommandLine.Parameters;
 /** BenchCommand runs one of the benchmarks of PRODUCT.md §8, each beside its baseline in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure a promise of the product beside its baseline, in one run, and print one line per",
-                "figure. Scenarios: latency (real KVM: file saved to domain started, vs libvirt alone)."},
-        footer = {"", "Example:", "  sudo java -jar ie-virsh.jar bench latency --runs 10"})
+                "figure. Scenarios (run as root, on a machine where ./dev test works):",
+                "  latency  real KVM: a file saved to its domain STARTED, against libvirt define+start alone",
+                "  bulk     test driver: N real accounts x 4 VMs to Running, against a raw libvirt loop and",
+                "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)"},
+        footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
+                "  sudo java -jar ie-virsh.jar bench bulk --users 10000"})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "SCENARIO", description = "latency")
     String scenario;
@@ -22,12 +26,26 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "qemu:///system")
     String uri;
 
+    @Option(names = "--users", description = "Accounts for bulk (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
+    int users;
+
+    @Option(names = "--virsh-sample", description = "VMs made with virsh for bulk's baseline (default: ${DEFAULT-VALUE}).",
+            defaultValue = "100")
+    int virshSample;
+
+    @Option(names = "--resync", description = "Resync interval of bulk's idle phase (default: ${DEFAULT-VALUE}).",
+            defaultValue = "10s")
+    String resync;
+
     @Override
     public Integer call() throws Exception {
         Logs.setUp(Level.WARNING);
         switch (scenario) {
             case "latency":
                 return org.ievirsh.bench.Benchmarks.latency(uri, runs, System.out);
+            case "bulk":
+                return org.ievirsh.bench.Benchmarks.bulk(users, 4, virshSample,
+                        org.ievirsh.api.v1.Durations.parse(resync), 3, System.out);
             default:
                 System.err.println("ie-virsh: unknown scenario " + scenario);
                 return 2;

@@ -68,8 +68,10 @@ public final class Controller implements AutoCloseable {
         return t;
     });
     private final List<Thread> workers = new ArrayList<>();
-    private final Set<String> firstPass = ConcurrentHashMap.newKeySet();
+    private final Set<String> pass = ConcurrentHashMap.newKeySet();
     private final AtomicInteger activeWorkers = new AtomicInteger();
+    private volatile long passStartedAt;
+    private volatile Duration lastPass = Duration.ZERO;
     private volatile boolean firstPassDone;
     private volatile boolean running;
     private DirectoryWatcher watcher;
@@ -129,6 +131,7 @@ public final class Controller implements AutoCloseable {
                 }
             });
         }
+        metrics.registerPass(() -> lastPass.toNanos() / 1e9);
         metrics.registerState(queue::depth, activeWorkers::get, gauges, book, guard::isTripped,
                 guard::pendingRemovals, () -> {
                     UserIndex.Counts c = index.counts();
@@ -331,10 +334,12 @@ public final class Controller implements AutoCloseable {
             watcher.watchStructure(structure);
             watcher.watchStudents(students);
         }
-        if (!firstPassDone && firstPass.isEmpty()) {
-            firstPass.addAll(index.users());
-            if (firstPass.isEmpty()) {
-                markFirstPassDone();
+        if (pass.isEmpty()) {
+            // A pass: every user found now, reconciled once. Its duration is the resync figure admins watch.
+            passStartedAt = System.nanoTime();
+            pass.addAll(index.users());
+            if (pass.isEmpty()) {
+                passDone();
             }
         }
         for (String user : index.users()) {
@@ -344,15 +349,24 @@ public final class Controller implements AutoCloseable {
     }
 
     private void passed(String user) {
-        if (!firstPassDone && firstPass.remove(user) && firstPass.isEmpty()) {
-            markFirstPassDone();
+        if (pass.remove(user) && pass.isEmpty()) {
+            passDone();
         }
     }
 
-    private void markFirstPassDone() {
-        firstPassDone = true;
-        guard.firstPassDone();
-        LOG.info("first pass over " + index.users().size() + " users done at " + Instant.now(clock));
+    private void passDone() {
+        lastPass = Duration.ofNanos(System.nanoTime() - passStartedAt);
+        if (!firstPassDone) {
+            firstPassDone = true;
+            guard.firstPassDone();
+            LOG.info("first pass over " + index.users().size() + " users done in " + lastPass.toMillis() + " ms at "
+                    + Instant.now(clock));
+        }
+    }
+
+    /** How long the last full pass (discovery, then every user once) took. */
+    public Duration lastPass() {
+        return lastPass;
     }
 
     /** Ready: a blade is connected and every user was reconciled once. */

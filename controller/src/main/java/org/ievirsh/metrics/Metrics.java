@@ -211,6 +211,12 @@ public final class Metrics {
                 .strongReference(true).register(registry);
     }
 
+    /** Registers the duration of the last full pass over every student directory. */
+    public void registerPass(Supplier<Double> seconds) {
+        Gauge.builder("ievirsh.resync.pass", seconds, Supplier::get).baseUnit("seconds").strongReference(true)
+                .description("Time the last full pass (discovery, then every user once) took").register(registry);
+    }
+
     /** BladeGauges is what the blade meters read. */
     public interface BladeGauges {
         String name();

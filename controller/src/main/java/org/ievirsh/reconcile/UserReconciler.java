@@ -42,6 +42,7 @@ import org.ievirsh.status.StatusWriter;
 import org.ievirsh.status.VmStatus;
 import org.ievirsh.template.DomainIdentity;
 import org.ievirsh.template.DomainRenderer;
+import org.ievirsh.template.RenderCache;
 import org.ievirsh.template.RenderedDomain;
 import org.ievirsh.template.Template;
 import org.ievirsh.template.TemplateLibrary;
@@ -77,6 +78,7 @@ public final class UserReconciler {
     private final PerVmCollector perVm;
     private final Clock clock;
     private final Map<String, VmHistory> histories = new ConcurrentHashMap<>();
+    private final RenderCache renders = new RenderCache();
     private final Map<String, Instant> startWantedSince = new ConcurrentHashMap<>();
     private final Set<String> statusProblemsLogged = ConcurrentHashMap.newKeySet();
     private final Instant startupGraceEnds;
@@ -358,7 +360,7 @@ public final class UserReconciler {
                     : DomainIdentity.macsFor(owner.user(), owner.uid(), vm.name, template.nics(),
                             mac -> fleet.macInUse(mac, uuid, vm.key));
             vm.template = template;
-            vm.rendered = DomainRenderer.render(new DomainRenderer.Input(template, owner.user(), owner.uid(),
+            vm.rendered = renders.render(vm.key, new DomainRenderer.Input(template, owner.user(), owner.uid(),
                     vm.name, new DomainIdentity(domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),
                     vm.image.path(), valid.specHash(), valid.vm().description()));
             if (vm.domain != null || vm.observation instanceof Observation.Conflict) {
@@ -537,6 +539,7 @@ public final class UserReconciler {
     /** Forgets what is remembered of a user who has no directory any more. */
     public void forget(String user, String directory) {
         histories.keySet().removeIf(k -> k.startsWith(user + "/"));
+        renders.forget(user + "/");
         startWantedSince.keySet().removeIf(k -> k.startsWith(user + "/"));
         statusWriter.forget(directory);
         book.removeUser(user);

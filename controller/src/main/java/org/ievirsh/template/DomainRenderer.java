@@ -109,7 +109,7 @@ public final class DomainRenderer {
      * memory, disk. The spec hash and description are left out: editing a
      * comment or the description must not make a running VM need a restart.
      */
-    static String renderHash(Input in) {
+    public static String renderHash(Input in) {
         String all = String.join("\0", VERSION, in.template().hash(), in.user(), Integer.toString(in.uid()), in.vm(),
                 in.identity().domainName(), in.identity().uuid(), String.join(",", in.identity().macs()),
                 Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath());

@@ -128,7 +128,12 @@ class ControllerIT {
     }
 
     static VmStatus awaitPhase(String user, String vm, Phase phase) {
-        await().atMost(WAIT).until(() -> status(user, vm).map(s -> s.phase() == phase).orElse(false));
+        try {
+            await().atMost(WAIT).until(() -> status(user, vm).map(s -> s.phase() == phase).orElse(false));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(user + "/" + vm + " is not " + phase + " after " + WAIT + ": "
+                    + status(user, vm).map(s -> s.phase() + ": " + s.message()).orElse("no status"), e);
+        }
         return status(user, vm).orElseThrow();
     }
 

@@ -1,0 +1,255 @@
+package org.ievirsh.bench;
+
+import com.sun.management.OperatingSystemMXBean;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.ievirsh.controller.Controller;
+import org.ievirsh.demo.EmptyQcow2;
+import org.ievirsh.libvirt.EventLoop;
+import org.ievirsh.libvirt.LibvirtBladeLink;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.status.Phase;
+import org.ievirsh.status.StatusFiles;
+import org.ievirsh.status.VmStatus;
+import org.ievirsh.template.DomainIdentity;
+import org.ievirsh.template.DomainRenderer;
+import org.ievirsh.template.Template;
+import org.ievirsh.users.NssOwners;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+
+/**
+ * BulkBench measures PRODUCT.md §8's second and third promises on libvirt's
+ * test driver in this process: N real accounts with 4 VMs each, made before
+ * the controller starts, until all are Running in their status files,
+ * against a plain loop of libvirt-java define+start for the same XMLs and
+ * against one virsh process per command (through libvirtd's test driver);
+ * then, converged, the idle cost over several resync periods.
+ */
+final class BulkBench {
+    private static final String PREFIX = "ievbk";
+    private static final int FIRST_UID = 60000;
+
+    private BulkBench() {
+    }
+
+    static int run(int users, int vmsPerUser, int virshSample, Duration resync, int idlePeriods, PrintStream out)
+            throws Exception {
+        EventLoop.ensureStarted();
+        String templateXml = BenchTemplates.testDriver();
+        Template template = Template.parse("bench", templateXml.getBytes());
+        int vms = users * vmsPerUser;
+        try (BenchWorld world = new BenchWorld(templateXml)) {
+            Files.createDirectories(world.root().resolve("home"));
+            Runtime.getRuntime().exec(new String[] {"chmod", "755", world.root().toString()}).waitFor();
+            long t0 = System.nanoTime();
+            try (Accounts accounts = Accounts.create(PREFIX, users, FIRST_UID, world.root().resolve("home"))) {
+                out.printf("bulk: %d accounts made with newusers in %.1f s%n", users, (System.nanoTime() - t0) / 1e9);
+                List<String> names = new ArrayList<>();
+                for (int v = 0; v < vmsPerUser; v++) {
+                    names.add("vm" + v);
+                }
+                byte[] image = EmptyQcow2.of(1L << 20, 9);
+                for (int u = 0; u < users; u++) {
+                    String user = Accounts.name(PREFIX, u);
+                    world.student(user, List.of());
+                    Path images = world.root().resolve("images").resolve(user);
+                    for (String vm : names) {
+                        Files.write(images.resolve(vm + ".qcow2"), image);
+                        world.save(user, vm, "Always");
+                    }
+                    chown(FIRST_UID + u, world.root().resolve("home").resolve(user), images);
+                }
+                out.printf("bulk: %d VM files and images written%n", vms);
+
+                double raw = rawLoop(template, world, vms, out);
+                double virsh = virshSample(template, world, virshSample, out);
+                Runtime.getRuntime().gc();
+
+                Controller controller = new Controller(world.config("test:///default", 1000,
+                        "resync: " + resync.toSeconds() + "s\nworkers: 8\n"), new NssOwners(),
+                        b -> new LibvirtBladeLink(b.name(), b.uri()), new Metrics(new SimpleMeterRegistry()),
+                        Clock.systemUTC());
+                long start = System.nanoTime();
+                controller.start();
+                awaitRunning(controller, vms, Duration.ofMinutes(30));
+                double seconds = (System.nanoTime() - start) / 1e9;
+                int running = countRunningFiles(world, users, names);
+                double rate = vms / seconds;
+                out.printf("bulk  controller: %d VMs Running in their status files in %.1f s: %.0f VMs/s"
+                        + " (%d status files checked)%n", vms, seconds, rate, running);
+                out.printf("bulk  controller / raw libvirt loop: %.2f (goal >= 0.5)%n", rate / raw);
+                out.printf("bulk  controller / one virsh process per command: %.0fx (goal >= 25x; contract 10x)%n",
+                        rate / virsh);
+                idle(controller, resync, idlePeriods, out);
+                controller.close();
+            } finally {
+                undefineAll(world);
+            }
+        }
+        return 0;
+    }
+
+    private static void chown(int uid, Path home, Path images) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("chown", "-R", uid + ":100", home.toString(), images.toString()).start();
+        if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("chown failed");
+        }
+    }
+
+    /** The baseline: define and start the same number of domains from rendered XMLs, in a plain loop. */
+    private static double rawLoop(Template template, BenchWorld world, int vms, PrintStream out) throws Exception {
+        List<String> xmls = new ArrayList<>(vms);
+        for (int i = 0; i < vms; i++) {
+            String name = "rawbench-" + i;
+            xmls.add(DomainRenderer.render(new DomainRenderer.Input(template, "rawbench", 0, "r" + i,
+                    new DomainIdentity(name, DomainIdentity.uuidFor("rawbench", 0, name), List.of()), 1, 128L << 20,
+                    world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty())).xml());
+        }
+        Connect connect = new Connect("test:///default");
+        long t0 = System.nanoTime();
+        for (String xml : xmls) {
+            Domain d = connect.domainDefineXML(xml);
+            d.create();
+            d.free();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        for (Domain d : connect.listAllDomains(0)) {
+            if (d.getName().startsWith("rawbench-")) {
+                d.destroy();
+                d.undefine();
+            }
+            d.free();
+        }
+        connect.close();
+        double rate = vms / seconds;
+        out.printf("bulk  raw libvirt-java loop: %d define+start in %.1f s: %.0f VMs/s%n", vms, seconds, rate);
+        return rate;
+    }
+
+    /** One virsh process per command (define, then start), against libvirtd's test driver. */
+    private static double virshSample(Template template, BenchWorld world, int sample, PrintStream out)
+            throws Exception {
+        String uri = "test+unix:///default";
+        Path xml = world.root().resolve("virsh.xml");
+        long t0 = System.nanoTime();
+        for (int i = 0; i < sample; i++) {
+            String name = "virshbench-" + i;
+            Files.writeString(xml, DomainRenderer.render(new DomainRenderer.Input(template, "virshbench", 0, "v" + i,
+                    new DomainIdentity(name, DomainIdentity.uuidFor("virshbench", 0, name), List.of()), 1,
+                    128L << 20, world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty()))
+                    .xml());
+            virsh(uri, "define", xml.toString());
+            virsh(uri, "start", name);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        for (int i = 0; i < sample; i++) {
+            virsh(uri, "destroy", "virshbench-" + i);
+            virsh(uri, "undefine", "virshbench-" + i);
+        }
+        double rate = sample / seconds;
+        out.printf("bulk  one virsh process per command (%s): %d define+start in %.1f s: %.1f VMs/s%n", uri, sample,
+                seconds, rate);
+        return rate;
+    }
+
+    private static void virsh(String uri, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("virsh", "-q", "-c", uri));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("virsh " + String.join(" ", args) + " failed (is libvirtd running?)");
+        }
+    }
+
+    private static void awaitRunning(Controller controller, int vms, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            long running = controller.statuses().all().stream().filter(s -> s.phase() == Phase.Running).count();
+            if (running >= vms) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("not all VMs ran within " + limit);
+    }
+
+    private static int countRunningFiles(BenchWorld world, int users, List<String> names) throws IOException {
+        int running = 0;
+        for (int u = 0; u < users; u++) {
+            Path status = world.dir(Accounts.name(PREFIX, u)).resolve(StatusFiles.DIRECTORY);
+            for (String vm : names) {
+                Optional<VmStatus> s = StatusFiles.fromYaml(vm, Files.readAllBytes(status.resolve(vm + ".yaml")));
+                if (s.isPresent() && s.get().phase() == Phase.Running) {
+                    running++;
+                }
+            }
+        }
+        if (running != users * names.size()) {
+            throw new IllegalStateException("only " + running + " status files say Running");
+        }
+        return running;
+    }
+
+    /** The idle cost of a converged controller: CPU, heap after GC, RSS, and the time of one full pass. */
+    private static void idle(Controller controller, Duration resync, int periods, PrintStream out)
+            throws InterruptedException, IOException {
+        Thread.sleep(resync.toMillis() * 2);
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
+        long wall0 = System.nanoTime();
+        List<Long> passes = new ArrayList<>();
+        for (int i = 0; i < periods; i++) {
+            Thread.sleep(resync.toMillis());
+            passes.add(controller.lastPass().toMillis());
+        }
+        double cpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
+        System.gc();
+        Thread.sleep(500);
+        long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        passes.sort(null);
+        out.printf("idle  CPU over %d resync periods of %d s: %.2f%% of one core (goal < 2%%)%n", periods,
+                resync.toSeconds(), cpu);
+        out.printf("idle  heap after GC: %d MiB (goal < 256 MiB); RSS %d MiB%n", heap >> 20, rss() >> 20);
+        out.printf("idle  full resync pass: median %d ms (goal < 2000 ms; interval %d s)%n",
+                passes.get(passes.size() / 2), resync.toSeconds());
+    }
+
+    private static long rss() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return 0;
+    }
+
+    private static void undefineAll(BenchWorld world) {
+        try {
+            Connect connect = new Connect("test:///default");
+            for (Domain d : connect.listAllDomains(0)) {
+                if (d.getName().startsWith(PREFIX)) {
+                    if (d.isActive() == 1) {
+                        d.destroy();
+                    }
+                    d.undefine();
+                }
+                d.free();
+            }
+            connect.close();
+        } catch (Exception e) {
+            // The test driver's state goes with the process anyway.
+        }
+    }
+}
