@@ -10,11 +10,12 @@ import picocli.CommandLine.Command;
 @Command(name = "ie-virsh", mixinStandardHelpOptions = true, version = "ie-virsh 1.0",
         description = {"Virtual machines for students, declared in files: one YAML file per VM in ~/ie-virsh.",
                 "A controller makes them real on the department's blades and writes their status back."},
-        subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class,
+        subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class, ImportBoxCommand.class,
                 DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, ValidateCommand.class,
                 SchemaCommand.class, ControllerCommand.class, DemoCommand.class, BenchCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate (your files",
-                "in ~/ie-virsh; nothing here talks to libvirt). Admins: controller. Newcomers: demo.",
+                "in ~/ie-virsh; nothing here talks to libvirt), import-box (a Vagrant box into your image",
+                "directory). Admins: controller. Newcomers: demo.",
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
                 "3 --wait timed out."})
 public final class Main {

@@ -157,6 +157,29 @@ class StudentCliIT {
     }
 
     @Test
+    void aStudentImportsAVagrantBoxAsThemselvesAndRootMayNot() throws Exception {
+        Path work = Files.createDirectories(base.resolve("box-work"));
+        Commands.ok("qemu-img", "create", "-q", "-f", "qcow2", work.resolve("box.img").toString(), "64M");
+        Files.writeString(work.resolve("metadata.json"), "{\"provider\":\"libvirt\"}");
+        Path box = base.resolve("debian.box");
+        Commands.ok("tar", "-czf", box.toString(), "-C", work.toString(), "metadata.json", "box.img");
+        Commands.ok("chmod", "a+r", box.toString());
+
+        Commands.Result asRoot = Commands.run(List.of("java", "-jar", System.getProperty("ievirsh.jar"), "import-box",
+                box.toString(), "--config", base.resolve("controller.yaml").toString()));
+        assertEquals(1, asRoot.code(), asRoot.output());
+        assertTrue(asRoot.output().contains("not as root"), asRoot.output());
+
+        Commands.Result imported = cli(ALICE, "import-box", box.toString(), "--image", "deb.qcow2");
+        assertEquals(0, imported.code(), imported.output());
+        Path image = base.resolve("images").resolve(ALICE).resolve("deb.qcow2");
+        assertEquals(41101, Files.getAttribute(image, "unix:uid"));
+        assertTrue(imported.output().contains("password \"vagrant\""), imported.output());
+        assertTrue(Commands.ok("qemu-img", "info", image.toString()).contains("file format: qcow2"));
+        Files.delete(image);
+    }
+
+    @Test
     void startUpTimeOfOneCommandIsMeasured() {
         List<Long> millis = new ArrayList<>();
         for (int i = 0; i < 5; i++) {

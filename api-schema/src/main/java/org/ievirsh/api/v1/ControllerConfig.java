@@ -43,8 +43,11 @@ public record ControllerConfig(
     public record Users(String directories, int minUid) {
     }
 
-    /** Images says where students' disk images are: {@code <root>/<user>/}. */
-    public record Images(Path root) {
+    /**
+     * Images says where students' disk images are ({@code <root>/<user>/})
+     * and how large a disk import-box may unpack.
+     */
+    public record Images(Path root, long boxEntryLimit) {
     }
 
     /** Resources is an amount of vCPUs and memory. */
@@ -147,7 +150,8 @@ public record ControllerConfig(
         JsonNode quota = root.path("quota");
         return Parsed.ok(new ControllerConfig(
                 new Users(directories, root.path("users").path("minUid").asInt(1000)),
-                new Images(Path.of(root.path("images").path("root").asText("/srv/ie-virsh/images"))),
+                new Images(Path.of(root.path("images").path("root").asText("/srv/ie-virsh/images")),
+                        Quantities.parseBytes(root.path("images").path("boxEntryLimit").asText("64GiB"))),
                 Path.of(root.path("templates").asText("/etc/ie-virsh/templates")),
                 root.path("defaultTemplate").asText("standard"),
                 new Quota(limits(quota.path("default")), limitsByName(quota.path("groups")),
