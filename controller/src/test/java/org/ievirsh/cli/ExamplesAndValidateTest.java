@@ -1,0 +1,86 @@
+package org.ievirsh.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VirtualMachineFile;
+import org.ievirsh.spec.TemplateFit;
+import org.ievirsh.support.Repo;
+import org.ievirsh.template.TemplateLibrary;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ExamplesAndValidateTest checks every example file of the repository, and `ie-virsh validate` as students run it. */
+class ExamplesAndValidateTest {
+    @TempDir
+    Path tmp;
+
+    private static List<Path> exampleVms() throws IOException {
+        try (Stream<Path> files = Files.list(Repo.path("examples/vms"))) {
+            return files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+    }
+
+    @Test
+    void everyExampleIsValidAgainstTheSchemaAndTheShippedTemplates() throws IOException {
+        TemplateLibrary templates = new TemplateLibrary(Repo.path("templates"));
+        assertEquals(java.util.Map.of(), templates.reload());
+        TemplateFit fit = new TemplateFit(templates, "standard");
+        List<Path> vms = exampleVms();
+        assertTrue(vms.size() >= 3, vms.toString());
+        for (Path vm : vms) {
+            String text = Files.readString(vm);
+            assertTrue(text.startsWith("# yaml-language-server: $schema="), vm + " tells editors its schema");
+            VirtualMachineFile file = VirtualMachineFile.parse(vm.getFileName().toString(),
+                    text.getBytes(StandardCharsets.UTF_8)).orThrow();
+            assertTrue(fit.fit(file).isOk(), vm + ": " + fit.fit(file).problems());
+            Path schema = vm.getParent().resolve(text.lines().findFirst().orElseThrow()
+                    .replace("# yaml-language-server: $schema=", "").strip()).normalize();
+            assertTrue(Files.isRegularFile(schema), "the schema line points at " + schema);
+        }
+        Path config = Repo.path("examples/controller.yaml");
+        assertTrue(ControllerConfig.parse("controller.yaml", Files.readAllBytes(config)).isOk(),
+                ControllerConfig.parse("controller.yaml", Files.readAllBytes(config)).problems().toString());
+    }
+
+    private static String run(int expectedExit, String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(expectedExit, Main.run(args));
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void validateSaysValidOrPrintsOneLinePerProblemAndExitsOne() throws IOException {
+        Path config = Files.writeString(tmp.resolve("controller.yaml"), "templates: " + Repo.path("templates")
+                + "\nblades: [{name: b, uri: \"test:///default\"}]\n");
+        List<String> args = new java.util.ArrayList<>(List.of("validate", "--config", config.toString()));
+        exampleVms().forEach(p -> args.add(p.toString()));
+        String ok = run(0, args.toArray(String[]::new));
+        assertTrue(ok.contains("web.yaml: valid"), ok);
+
+        Path bad = Files.writeString(tmp.resolve("web.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: web.qcow2\n  vcpus: 16\n  memory: 64GiB\n  colour: red\n");
+        String out = run(1, "validate", "--config", config.toString(), bad.toString());
+        assertTrue(out.contains("web.yaml:7:3: spec.colour: unknown field"), out);
+
+        Path big = Files.writeString(tmp.resolve("db.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: db.qcow2\n  memory: 64GiB\n");
+        String limits = run(1, "validate", "--config", config.toString(), big.toString());
+        assertTrue(limits.contains("db.yaml:5:11: spec.memory: 64GiB exceeds the template maximum 2GiB"), limits);
+    }
+}
