@@ -40,6 +40,17 @@ public final class StatusBook {
         return all;
     }
 
+    /** How many VMs are in {@code phase} now. */
+    public int count(Phase phase) {
+        int count = 0;
+        for (Map<String, VmStatus> vms : byUser.values()) {
+            for (VmStatus s : vms.values()) {
+                count += s.phase() == phase ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
     /** Count of VMs by blade ("none" when not placed) and phase. */
     public Map<String, Map<Phase, Integer>> countByBladeAndPhase() {
         Map<String, Map<Phase, Integer>> counts = new HashMap<>();

@@ -3,9 +3,6 @@ package org.ievirsh.status;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.ievirsh.api.Parsed;
@@ -21,12 +18,6 @@ public final class StatusFiles {
     /** DIRECTORY is the subdirectory of a student's directory that holds statuses. */
     public static final String DIRECTORY = ".status";
 
-    // Every text is quoted: a MAC address or a time written bare would read back as a YAML 1.1 number.
-    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .disable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .build())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -41,14 +32,75 @@ public final class StatusFiles {
         return vm + ".xml";
     }
 
-    /** The YAML text of a status, with a comment that tells the student not to edit it. */
+    /**
+     * The YAML text of a status, with a comment that tells the student not to
+     * edit it. Written by hand, not by a YAML library: it is on the hot path of
+     * every status written, and its shape is fixed. Every text is double-quoted
+     * (a MAC address or a time written bare would read back as a YAML 1.1
+     * number); fields with no value are left out.
+     */
     public static byte[] toYaml(VmStatus status) {
-        try {
-            return ("# Written by ie-virsh; edits here are overwritten. Read it with: ie-virsh status "
-                    + status.name() + "\n" + YAML.writeValueAsString(status)).getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+        StringBuilder y = new StringBuilder(1024);
+        y.append("# Written by ie-virsh; edits here are overwritten. Read it with: ie-virsh status ")
+                .append(status.name()).append('\n');
+        text(y, "", "name", status.name());
+        if (status.owner() != null) {
+            y.append("owner:\n");
+            text(y, "  ", "user", status.owner().user());
+            y.append("  uid: ").append(status.owner().uid()).append('\n');
         }
+        text(y, "", "phase", status.phase() == null ? null : status.phase().name());
+        text(y, "", "message", status.message());
+        if (status.conditions() != null) {
+            y.append("conditions:\n");
+            for (Condition c : status.conditions()) {
+                y.append("- ");
+                text(y, "", "type", c.type());
+                text(y, "  ", "status", c.status());
+                text(y, "  ", "reason", c.reason());
+                text(y, "  ", "message", c.message());
+                text(y, "  ", "lastTransitionTime", c.lastTransitionTime());
+            }
+        }
+        text(y, "", "blade", status.blade());
+        text(y, "", "domain", status.domain());
+        text(y, "", "uuid", status.uuid());
+        text(y, "", "mac", status.mac());
+        text(y, "", "ip", status.ip());
+        if (status.vcpus() != null) {
+            y.append("vcpus: ").append(status.vcpus()).append('\n');
+        }
+        text(y, "", "memory", status.memory());
+        text(y, "", "template", status.template());
+        text(y, "", "image", status.image());
+        text(y, "", "observedSpecHash", status.observedSpecHash());
+        text(y, "", "updatedAt", status.updatedAt());
+        return y.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void text(StringBuilder y, String indent, String key, String value) {
+        if (value == null) {
+            return;
+        }
+        y.append(indent).append(key).append(": \"");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"': y.append("\\\""); break;
+                case '\\': y.append("\\\\"); break;
+                case '\n': y.append("\\n"); break;
+                case '\t': y.append("\\t"); break;
+                default:
+                    if (c < 0x20 || c == 0x7f || c >= 0xd800 && c <= 0xdfff && !Character.isSurrogatePair(
+                            c, i + 1 < value.length() ? value.charAt(i + 1) : 'x') && !(i > 0
+                            && Character.isSurrogatePair(value.charAt(i - 1), c))) {
+                        y.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        y.append(c);
+                    }
+            }
+        }
+        y.append("\"\n");
     }
 
     /** A status read back from its file; empty when the file is not a status (any more). */

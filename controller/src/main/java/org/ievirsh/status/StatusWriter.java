@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
+import org.ievirsh.template.RenderedDomain;
 
 /**
  * StatusWriter keeps {@code .status/} of one student directory in step with
@@ -20,10 +20,14 @@ import org.ievirsh.posix.SafeDir;
 public final class StatusWriter {
     private static final int MAX_STATUS_BYTES = 64 * 1024;
 
-    /** What was last written per directory and VM, so that unchanged statuses are left alone. */
-    private final Map<String, Written> written = new ConcurrentHashMap<>();
+    /** What was last written, per directory and VM, so that unchanged statuses are left alone. */
+    private final Map<String, Map<String, Written>> written = new ConcurrentHashMap<>();
+    /** Directories whose {@code .status} was listed in this process: their files are known from then on. */
+    private final Set<String> listed = ConcurrentHashMap.newKeySet();
+    /** The inode of each {@code .status} as last seen: a new one (the student removed it) means "know nothing". */
+    private final Map<String, Long> inodes = new ConcurrentHashMap<>();
 
-    private record Written(VmStatus status, String xmlHash) {
+    private record Written(VmStatus status, String xmlKey) {
     }
 
     /** Time is where the writer reads "now" for updatedAt and transitions. */
@@ -44,34 +48,47 @@ public final class StatusWriter {
         private final int uid;
         private final int gid;
 
-        private Files(SafeDir dir, String key, int uid, int gid) {
+        private final Set<String> onDisk;
+        private final Map<String, Written> mine;
+
+        private Files(SafeDir dir, String key, int uid, int gid) throws PosixException {
             this.dir = dir;
             this.key = key;
             this.uid = uid;
             this.gid = gid;
+            this.mine = written.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
+            this.onDisk = new HashSet<>();
+            if (listed.add(key)) {
+                for (SafeDir.Entry entry : dir.list()) {
+                    if (entry.name().endsWith(".yaml") && !entry.name().startsWith(".")) {
+                        onDisk.add(entry.name().substring(0, entry.name().length() - 5));
+                    }
+                }
+            }
         }
 
         /**
          * Writes the status of a VM if it says something new; returns the
          * status as stamped (with the times it carries in the file).
          */
-        public VmStatus write(VmStatus status, Optional<String> definedXml) throws PosixException {
-            String vmKey = key + "/" + status.name();
-            Written last = written.get(vmKey);
-            VmStatus previous = last != null ? last.status() : readBack(status.name()).orElse(null);
-            String xmlHash = definedXml.map(x -> VirtualMachineFile.hash(x.getBytes(StandardCharsets.UTF_8)))
-                    .orElse(last != null ? last.xmlHash() : null);
-            if (definedXml.isPresent() && (last == null || !xmlHash.equals(last.xmlHash()))) {
+        public VmStatus write(VmStatus status, Optional<RenderedDomain> definedXml) throws PosixException {
+            String vmKey = status.name();
+            Written last = mine.get(vmKey);
+            VmStatus previous = last != null ? last.status()
+                    : listed.contains(key) && !onDisk.contains(status.name()) ? null
+                    : readBack(status.name()).orElse(null);
+            String xmlKey = definedXml.map(RenderedDomain::key).orElse(last != null ? last.xmlKey() : null);
+            if (definedXml.isPresent() && (last == null || !xmlKey.equals(last.xmlKey()))) {
                 dir.writeAtomically(StatusFiles.xmlName(status.name()),
-                        definedXml.get().getBytes(StandardCharsets.UTF_8), uid, gid, 0644);
+                        definedXml.get().xml().getBytes(StandardCharsets.UTF_8), uid, gid, 0644);
             }
             if (status.sameAs(previous) && last != null) {
-                written.put(vmKey, new Written(previous, xmlHash));
+                mine.put(vmKey, new Written(previous, xmlKey));
                 return previous;
             }
             VmStatus stamped = status.sameAs(previous) ? previous : status.stamped(previous, time.now());
             dir.writeAtomically(StatusFiles.yamlName(status.name()), StatusFiles.toYaml(stamped), uid, gid, 0644);
-            written.put(vmKey, new Written(stamped, xmlHash));
+            mine.put(vmKey, new Written(stamped, xmlKey));
             return stamped;
         }
 
@@ -79,17 +96,16 @@ public final class StatusWriter {
         public void remove(String vm) throws PosixException {
             dir.delete(StatusFiles.yamlName(vm));
             dir.delete(StatusFiles.xmlName(vm));
-            written.remove(key + "/" + vm);
+            mine.remove(vm);
         }
 
-        /** Names of the VMs that have a status file here. */
+        /**
+         * Names of the VMs that may have a status file here: read from the
+         * directory the first time, then known from what was written.
+         */
         public Set<String> present() throws PosixException {
-            Set<String> names = new HashSet<>();
-            for (SafeDir.Entry entry : dir.list()) {
-                if (entry.name().endsWith(".yaml") && !entry.name().startsWith(".")) {
-                    names.add(entry.name().substring(0, entry.name().length() - 5));
-                }
-            }
+            Set<String> names = new HashSet<>(onDisk);
+            names.addAll(mine.keySet());
             return names;
         }
 
@@ -121,11 +137,29 @@ public final class StatusWriter {
      * writer's memory.
      */
     public Files open(SafeDir userDir, String key, int uid, int gid) throws PosixException {
-        return new Files(userDir.openOrCreateDir(StatusFiles.DIRECTORY, uid, gid, 0755), key, uid, gid);
+        SafeDir dir = userDir.openOrCreateDir(StatusFiles.DIRECTORY, uid, gid, 0755);
+        try {
+            Long inode = dir.stat().inode();
+            if (!inode.equals(inodes.put(key, inode))) {
+                forget(key);
+            }
+            return new Files(dir, key, uid, gid);
+        } catch (PosixException | RuntimeException e) {
+            dir.close();
+            listed.remove(key);
+            throw e;
+        }
     }
 
     /** Forgets what was written for a directory (it is gone). */
     public void forget(String key) {
-        written.keySet().removeIf(k -> k.startsWith(key + "/"));
+        written.remove(key);
+        listed.remove(key);
+    }
+
+    /** Forgets a directory entirely (its student is gone). */
+    public void forgetDirectory(String key) {
+        forget(key);
+        inodes.remove(key);
     }
 }

@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.support.Root;
+import org.ievirsh.template.DomainMetadata;
+import org.ievirsh.template.RenderedDomain;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,7 +36,9 @@ class StatusWriterTest {
     private VmStatus write(Path userDir, VmStatus status) throws PosixException {
         try (SafeDir dir = SafeDir.openTrusted(userDir);
              StatusWriter.Files files = writer.open(dir, userDir.toString(), 4242, 4242)) {
-            return files.write(status, Optional.of("<domain/>"));
+            return files.write(status, Optional.of(new RenderedDomain(() -> "<domain/>", "sha256:r",
+                    new DomainMetadata(4242, "alice", "web", "sha256:x", "sha256:r", List.of(), 2, 2L << 30,
+                            Optional.empty()), "alice-web", "u-u-i-d", 2, 2L << 30, "/srv/web.qcow2", "qcow2")));
         }
     }
 
@@ -93,6 +97,14 @@ class StatusWriterTest {
         assertEquals("root's file", Files.readString(victim));
         assertFalse(Files.isSymbolicLink(status.resolve("web.yaml")));
         assertFalse(Files.isSymbolicLink(status.resolve("web.xml")));
+    }
+
+    @Test
+    void anyTextSurvivesTheRoundTrip() {
+        String message = "web.yaml:3:1: \"quoted\" \\ back\nslash\ttab \u0001 ctl \ud83d\ude00 ok: [x] # y";
+        VmStatus s = new VmStatus("web", new VmStatus.Owner("alice", 1), Phase.Invalid, message, List.of(), null,
+                null, null, null, null, null, null, null, null, null, null);
+        assertEquals(message, StatusFiles.fromYaml("web.yaml", StatusFiles.toYaml(s)).orElseThrow().message());
     }
 
     @Test
