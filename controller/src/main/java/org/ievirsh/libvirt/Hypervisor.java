@@ -35,6 +35,21 @@ public interface Hypervisor {
 
     void start(String uuid) throws HypervisorException;
 
+    /**
+     * Defines a domain and starts it at once (one lookup fewer than define
+     * then start); returns its UUID. When the start fails after the define,
+     * the exception says so ({@link HypervisorException#definedFirst}).
+     */
+    default String defineAndStart(String xml) throws HypervisorException {
+        String uuid = define(xml);
+        try {
+            start(uuid);
+        } catch (HypervisorException e) {
+            throw e.afterDefine();
+        }
+        return uuid;
+    }
+
     /** Asks the guest to power off (ACPI); returns at once. */
     void shutdown(String uuid) throws HypervisorException;
 

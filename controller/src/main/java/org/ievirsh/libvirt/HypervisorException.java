@@ -21,10 +21,26 @@ public final class HypervisorException extends Exception {
     }
 
     private final Kind kind;
+    private final boolean definedFirst;
 
     public HypervisorException(Kind kind, String message) {
+        this(kind, message, false);
+    }
+
+    private HypervisorException(Kind kind, String message, boolean definedFirst) {
         super(message);
         this.kind = kind;
+        this.definedFirst = definedFirst;
+    }
+
+    /** The failure of a start that came after its define succeeded: the domain exists now. */
+    public HypervisorException afterDefine() {
+        return new HypervisorException(kind, getMessage(), true);
+    }
+
+    /** True when the domain was defined before this failure (see {@link Hypervisor#defineAndStart}). */
+    public boolean definedFirst() {
+        return definedFirst;
     }
 
     public static HypervisorException notFound(String what) {

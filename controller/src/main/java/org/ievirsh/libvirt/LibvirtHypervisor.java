@@ -140,6 +140,33 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public String defineAndStart(String xml) throws HypervisorException {
+        Domain domain;
+        try {
+            domain = guarded(() -> connection.domainDefineXML(xml));
+        } catch (LibvirtException e) {
+            throw translate(e, "define");
+        }
+        try {
+            guarded(() -> {
+                domain.create();
+                return null;
+            });
+            return domain.getUUIDString();
+        } catch (LibvirtException e) {
+            throw translate(e, "start").afterDefine();
+        } catch (HypervisorException e) {
+            throw e.afterDefine();
+        } finally {
+            try {
+                domain.free();
+            } catch (LibvirtException ignored) {
+                // Freeing only drops our reference.
+            }
+        }
+    }
+
+    @Override
     public void start(String uuid) throws HypervisorException {
         withDomain(uuid, Domain::create);
     }

@@ -4,13 +4,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.ievirsh.blade.Blade;
-import org.ievirsh.blade.BladeRefresher;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
+import org.ievirsh.libvirt.LifecycleEvent;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.template.RenderedDomain;
 
@@ -44,7 +45,11 @@ public final class Executor {
     public Outcome run(List<Action> actions, RenderedDomain rendered, Optional<ObservedDomain> known) {
         List<Action> done = new ArrayList<>();
         Optional<ObservedDomain> current = known;
-        for (Action action : actions) {
+        for (int i = 0; i < actions.size(); i++) {
+            Action action = actions.get(i);
+            Action next = i + 1 < actions.size() ? actions.get(i + 1) : null;
+            boolean fused = action instanceof Action.Define define && next instanceof Action.Start start
+                    && define.uuid().equals(start.uuid()) && define.blade().equals(start.blade());
             Blade blade = fleet.blade(action.blade()).orElse(null);
             if (blade == null) {
                 return new Outcome(done, Optional.of("blade " + action.blade() + " is not in the config"), false);
@@ -63,11 +68,23 @@ public final class Executor {
                 return new Outcome(done, Optional.of("interrupted"), true);
             }
             try {
-                current = apply(blade, hypervisor.get(), action, rendered, current);
-                done.add(action);
+                if (fused) {
+                    current = defineAndStart(blade, hypervisor.get(), (Action.Define) action, rendered, current);
+                    done.add(action);
+                    done.add(next);
+                    i++;
+                } else {
+                    current = apply(blade, hypervisor.get(), action, rendered, current);
+                    done.add(action);
+                }
             } catch (HypervisorException e) {
                 if (e.isConnectionLost()) {
                     blade.link().callFailed(e);
+                }
+                if (fused && e.definedFirst()) {
+                    // The domain exists now even though it did not start: the view must know it.
+                    blade.view().put(defined(blade, ((Action.Define) action).uuid(), rendered, current));
+                    done.add(action);
                 }
                 return new Outcome(done, Optional.of(e.getMessage()), true);
             } finally {
@@ -77,20 +94,38 @@ public final class Executor {
         return new Outcome(done, Optional.empty(), true);
     }
 
+    /** A new domain defined and started in one go: the usual path of a new VM. */
+    private static Optional<ObservedDomain> defineAndStart(Blade blade, Hypervisor hv, Action.Define define,
+                                                           RenderedDomain rendered, Optional<ObservedDomain> current)
+            throws HypervisorException {
+        blade.view().expect(define.uuid(), Set.of(LifecycleEvent.Kind.DEFINED, LifecycleEvent.Kind.STARTED,
+                LifecycleEvent.Kind.RESUMED));
+        String uuid = hv.defineAndStart(define.xml());
+        ObservedDomain running = new ObservedDomain(blade.name(), uuid, rendered.domainName(), DomainState.RUNNING,
+                StopReason.UNKNOWN, rendered.metadata(), Optional.of(rendered.renderHash()), false);
+        blade.view().put(running);
+        return Optional.of(running);
+    }
+
+    private static ObservedDomain defined(Blade blade, String uuid, RenderedDomain rendered,
+                                          Optional<ObservedDomain> current) {
+        return new ObservedDomain(blade.name(), uuid, rendered.domainName(),
+                current.map(ObservedDomain::state).orElse(DomainState.SHUTOFF),
+                current.map(ObservedDomain::stopReason).orElse(StopReason.UNKNOWN), rendered.metadata(),
+                current.flatMap(ObservedDomain::liveRenderHash), false);
+    }
+
     private static Optional<ObservedDomain> apply(Blade blade, Hypervisor hv, Action action, RenderedDomain rendered,
                                                   Optional<ObservedDomain> current) throws HypervisorException {
         if (action instanceof Action.Define define) {
-            String uuid = hv.define(define.xml());
-            blade.view().verified(uuid, BladeRefresher.xmlHash(hv.definitionXml(uuid)));
-            ObservedDomain defined = new ObservedDomain(blade.name(), uuid, rendered.domainName(),
-                    current.map(ObservedDomain::state).orElse(DomainState.SHUTOFF),
-                    current.map(ObservedDomain::stopReason).orElse(StopReason.UNKNOWN), rendered.metadata(),
-                    current.flatMap(ObservedDomain::liveRenderHash), false);
+            blade.view().expect(define.uuid(), Set.of(LifecycleEvent.Kind.DEFINED));
+            ObservedDomain defined = defined(blade, hv.define(define.xml()), rendered, current);
             blade.view().put(defined);
             return Optional.of(defined);
         }
         ObservedDomain domain = current.orElseThrow(() -> HypervisorException.notFound("the domain"));
         if (action instanceof Action.Start) {
+            blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.STARTED, LifecycleEvent.Kind.RESUMED));
             try {
                 hv.start(domain.uuid());
             } catch (HypervisorException e) {
@@ -116,6 +151,7 @@ public final class Executor {
             return current;
         }
         if (action instanceof Action.Destroy) {
+            blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.STOPPED, LifecycleEvent.Kind.SHUTDOWN));
             try {
                 hv.destroy(domain.uuid());
             } catch (HypervisorException e) {
@@ -138,6 +174,7 @@ public final class Executor {
                         + " no longer carries the metadata of " + domain.config().user() + "/"
                         + domain.config().vm() + "; it is left alone");
             }
+            blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.UNDEFINED));
             try {
                 hv.undefine(domain.uuid());
             } catch (HypervisorException e) {

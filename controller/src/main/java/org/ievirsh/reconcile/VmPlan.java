@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.ievirsh.status.VmStatus;
+import org.ievirsh.template.RenderedDomain;
 
 /**
  * VmPlan is the planner's answer for one VM: the calls to make, in order,
@@ -11,6 +12,6 @@ import org.ievirsh.status.VmStatus;
  * domain XML to record as defined (empty: leave the recorded one), and when
  * to look again even if nothing changes.
  */
-public record VmPlan(List<Action> actions, Optional<VmStatus> status, Optional<String> definedXml,
+public record VmPlan(List<Action> actions, Optional<VmStatus> status, Optional<RenderedDomain> definedXml,
                      Optional<Duration> requeueAfter) {
 }

@@ -93,7 +93,7 @@ public final class VmPlanner {
         return new VmPlan(actions, Optional.of(build(f, run ? Phase.Starting : Phase.Pending,
                 run ? "defining and starting on " + blade : "defining on " + blade, blade, null,
                 List.of(cond(Condition.DEFINED, false, Reasons.NOT_DEFINED, "being defined on " + blade)))),
-                Optional.of(f.rendered().xml()), Optional.of(RECHECK));
+                Optional.of(f.rendered()), Optional.of(RECHECK));
     }
 
     private static VmPlan planExisting(VmFacts f, Desired.Valid valid, ObservedDomain d) {
@@ -249,7 +249,7 @@ public final class VmPlanner {
                 cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, redefining ? "being redefined" : ""),
                 ready, restart);
         return new VmPlan(List.copyOf(actions), Optional.of(build(f, phase, message, d.blade(), d, extra)),
-                Optional.of(f.rendered().xml()), redefining && requeue.isEmpty() ? Optional.of(RECHECK) : requeue);
+                Optional.of(f.rendered()), redefining && requeue.isEmpty() ? Optional.of(RECHECK) : requeue);
     }
 
     private static VmPlan status(VmFacts f, Phase phase, String message, List<Action> actions, ObservedDomain d,

@@ -26,10 +26,17 @@ public final class DomainRenderer {
                         long memoryBytes, String imagePath, String specHash, Optional<String> description) {
     }
 
+    /** The rendering of {@code in}; its XML text is made when asked for. */
     public static RenderedDomain render(Input in) {
         String renderHash = renderHash(in);
         DomainMetadata metadata = new DomainMetadata(in.uid(), in.user(), in.vm(), in.specHash(), renderHash,
                 in.identity().macs(), in.vcpus(), in.memoryBytes(), in.description());
+        return new RenderedDomain(() -> xml(in, metadata), renderHash, metadata, in.identity().domainName(),
+                in.identity().uuid(), in.vcpus(), in.memoryBytes(), in.imagePath(), in.template().diskFormat());
+    }
+
+    /** The domain XML text of {@code in}, built through the DOM. */
+    static String xml(Input in, DomainMetadata metadata) {
         Document doc = in.template().copy();
         Element root = doc.getDocumentElement();
 
@@ -100,8 +107,7 @@ public final class DomainRenderer {
             }
             mac.setAttribute("address", in.identity().macs().get(i));
         }
-        return new RenderedDomain(SafeXml.write(doc), renderHash, metadata, in.identity().domainName(),
-                in.identity().uuid(), in.vcpus(), in.memoryBytes(), in.imagePath(), in.template().diskFormat());
+        return SafeXml.write(doc);
     }
 
     /**

@@ -1,11 +1,92 @@
 package org.ievirsh.template;
 
+import java.util.Objects;
+import java.util.function.Supplier;
+
 /**
- * RenderedDomain is the domain XML of one VM as the controller defines it,
- * with the figures it was made from.
- *
- * @param renderHash hash of everything the XML was made from: a change means "redefine"
+ * RenderedDomain is the domain of one VM as the controller defines it, with
+ * the figures it was made from. Its XML text is made when it is asked for
+ * (to define the domain, or to record it in the status) and not kept: ten
+ * thousand students' domains would hold a lot of text for nothing.
  */
-public record RenderedDomain(String xml, String renderHash, DomainMetadata metadata, String domainName, String uuid,
-                             int vcpus, long memoryBytes, String imagePath, String diskFormat) {
+public final class RenderedDomain {
+    private final Supplier<String> xml;
+    private final String renderHash;
+    private final DomainMetadata metadata;
+    private final String domainName;
+    private final String uuid;
+    private final int vcpus;
+    private final long memoryBytes;
+    private final String imagePath;
+    private final String diskFormat;
+    private volatile String text;
+
+    /**
+     * @param xml        makes the XML text
+     * @param renderHash hash of what the guest sees: a change means "redefine"
+     */
+    public RenderedDomain(Supplier<String> xml, String renderHash, DomainMetadata metadata, String domainName,
+                          String uuid, int vcpus, long memoryBytes, String imagePath, String diskFormat) {
+        this.xml = xml;
+        this.renderHash = renderHash;
+        this.metadata = metadata;
+        this.domainName = domainName;
+        this.uuid = uuid;
+        this.vcpus = vcpus;
+        this.memoryBytes = memoryBytes;
+        this.imagePath = imagePath;
+        this.diskFormat = diskFormat;
+    }
+
+    /** The domain XML, made on first use in a pass and kept until {@link #forgetText}. */
+    public String xml() {
+        String made = text;
+        if (made == null) {
+            made = xml.get();
+            text = made;
+        }
+        return made;
+    }
+
+    /** Drops the XML text; it is made again if asked for. */
+    public void forgetText() {
+        text = null;
+    }
+
+    /** What the XML text depends on: equal keys give equal text. */
+    public String key() {
+        return renderHash + "\0" + metadata.specHash() + "\0" + Objects.toString(metadata.description().orElse(null));
+    }
+
+    public String renderHash() {
+        return renderHash;
+    }
+
+    public DomainMetadata metadata() {
+        return metadata;
+    }
+
+    public String domainName() {
+        return domainName;
+    }
+
+    public String uuid() {
+        return uuid;
+    }
+
+    public int vcpus() {
+        return vcpus;
+    }
+
+    public long memoryBytes() {
+        return memoryBytes;
+    }
+
+    public String imagePath() {
+        return imagePath;
+    }
+
+    public String diskFormat() {
+        return diskFormat;
+    }
 }

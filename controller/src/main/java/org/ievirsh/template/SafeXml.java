@@ -82,13 +82,26 @@ public final class SafeXml {
         }
     }
 
-    /** Text of {@code node}, without an XML declaration. */
-    public static String write(Node node) {
+    /** One transformer per thread: making one is far dearer than using it. */
+    private static final ThreadLocal<Transformer> TRANSFORMER = ThreadLocal.withInitial(() -> {
         try {
             Transformer transformer;
             synchronized (TRANSFORMERS) {
                 transformer = TRANSFORMERS.newTransformer();
             }
+            transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
+            transformer.setOutputProperty(OutputKeys.ENCODING, "UTF-8");
+            return transformer;
+        } catch (TransformerException e) {
+            throw new IllegalStateException(e);
+        }
+    });
+
+    /** Text of {@code node}, without an XML declaration. */
+    public static String write(Node node) {
+        try {
+            Transformer transformer = TRANSFORMER.get();
+            transformer.reset();
             transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
             transformer.setOutputProperty(OutputKeys.ENCODING, "UTF-8");
             StringWriter out = new StringWriter();

@@ -75,7 +75,7 @@ final class PlannerFixture {
                 "web.qcow2", strategy, OptionalInt.empty(), OptionalLong.empty(), Optional.empty()),
                 "sha256:spec", "standard", 2, 2L << 30);
         boolean valid = d instanceof Desired.Valid;
-        RenderedDomain rendered = valid ? new RenderedDomain("<domain/>", renderHash, metadata(renderHash),
+        RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, valid ? admission : null,
                 valid ? image : null, rendered, placement, observation, history, readable, deletionBlocked, GRACE,

@@ -38,7 +38,7 @@ class VmPlannerTest {
         assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(plan));
         assertEquals("blade01", plan.actions().get(0).blade());
         assertEquals(Phase.Starting, status(plan).phase());
-        assertEquals(Optional.of("<domain/>"), plan.definedXml());
+        assertEquals("<domain/>", plan.definedXml().orElseThrow().xml());
         assertFalse(((Action.Start) plan.actions().get(1)).afterFailure());
     }
 
