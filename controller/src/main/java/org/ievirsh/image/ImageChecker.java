@@ -36,46 +36,95 @@ public final class ImageChecker {
      * {@code uid}) for a template that wants {@code format}.
      */
     public ImageVerdict check(String user, int uid, String image, String format) {
-        return check(user, uid, image, format, false);
+        try (Session session = open(user, uid)) {
+            return session.check(image, format, false);
+        }
     }
 
     /**
-     * Checks an image; {@code running} says its VM's domain runs now, and
-     * libvirt (dynamic_ownership) has then given the file to the QEMU user
-     * until the domain stops: its owner is not held against it while it runs.
+     * Session is one user's image directory, opened once for all of the
+     * user's VMs in a pass.
      */
-    public ImageVerdict check(String user, int uid, String image, String format, boolean running) {
-        String path = pathOf(user, image).toString();
+    public final class Session implements AutoCloseable {
+        private final String user;
+        private final int uid;
+        private final SafeDir dir;
+        private final ImageVerdict refusal;
+
+        private Session(String user, int uid, SafeDir dir, ImageVerdict refusal) {
+            this.user = user;
+            this.uid = uid;
+            this.dir = dir;
+            this.refusal = refusal;
+        }
+
+        /**
+         * Checks an image; {@code running} says its VM's domain runs now, and
+         * libvirt (dynamic_ownership) has then given the file to the QEMU user
+         * until the domain stops: its owner is not held against it while it runs.
+         */
+        public ImageVerdict check(String image, String format, boolean running) {
+            String path = pathOf(user, image).toString();
+            if (refusal != null) {
+                return ImageVerdict.reject(path, refusal.reason(), refusal.message());
+            }
+            try {
+                return checkFile(dir, path, image, uid, format, running, cache);
+            } catch (PosixException e) {
+                return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void close() {
+            if (dir != null) {
+                dir.close();
+            }
+        }
+    }
+
+    /** Opens the image directory of {@code user}, whose files are owned by {@code uid}. */
+    public Session open(String user, int uid) {
+        Path userPath = root.resolve(user);
         try (SafeDir rootDir = SafeDir.openTrusted(root)) {
             SafeDir userDir;
             try {
                 userDir = rootDir.openDir(user);
             } catch (PosixException e) {
                 if (e.isNotFound()) {
-                    return ImageVerdict.reject(path, "ImageDirectoryMissing", "your image directory " + root.resolve(user)
-                            + " does not exist; ask an admin to create it");
+                    return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryMissing",
+                            "your image directory " + userPath + " does not exist; ask an admin to create it"));
                 }
                 if (e.isSymlinkRefused()) {
-                    return ImageVerdict.reject(path, "ImageDirectoryNotADirectory", "your image directory "
-                            + root.resolve(user) + " is a symbolic link or not a directory; it must be a directory");
+                    return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryNotADirectory",
+                            "your image directory " + userPath + " is a symbolic link or not a directory; it must be"
+                                    + " a directory"));
                 }
                 throw e;
             }
-            try (userDir) {
-                FileStat dirStat = userDir.stat();
-                if (dirStat.uid() != uid && dirStat.uid() != 0) {
-                    return ImageVerdict.reject(path, "ImageDirectoryForeign", "your image directory "
-                            + root.resolve(user) + " belongs to uid " + dirStat.uid() + ", not to you; ask an admin");
-                }
-                return checkFile(userDir, path, image, uid, format, running, cache);
+            FileStat dirStat = userDir.stat();
+            if (dirStat.uid() != uid && dirStat.uid() != 0) {
+                userDir.close();
+                return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryForeign",
+                        "your image directory " + userPath + " belongs to uid " + dirStat.uid()
+                                + ", not to you; ask an admin"));
             }
+            return new Session(user, uid, userDir, null);
         } catch (PosixException e) {
-            return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
+            return new Session(user, uid, null, ImageVerdict.reject("", "ImageUnreadable", "cannot read " + userPath
+                    + ": " + e.getMessage()));
         }
     }
 
     private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
                                           boolean running, Map<String, Cached> cache) throws PosixException {
+        // The usual case, a file checked before and unchanged since: one stat, no open.
+        Optional<FileStat> seen = dir.stat(image);
+        Cached known = cache.get(path);
+        if (seen.isPresent() && known != null && seen.get().isRegular() && (seen.get().uid() == uid || running)
+                && known.version().equals(seen.get().version()) && known.format().equals(format)) {
+            return known.verdict();
+        }
         SafeDir.OpenFile file;
         try {
             file = dir.open(image);

@@ -96,4 +96,10 @@ final class LibC {
     static native int getgrgid_r(int gid, Pointer grp, Pointer buffer, long size, PointerByReference result);
 
     static native int getgrouplist(String user, int group, int[] groups, IntByReference count);
+
+    static native void setpwent();
+
+    static native int getpwent_r(Pointer pwd, Pointer buffer, long size, PointerByReference result);
+
+    static native void endpwent();
 }

@@ -68,6 +68,29 @@ public final class Nss {
         return Optional.empty();
     }
 
+    /**
+     * Every account NSS can enumerate, in one pass (with the files backend,
+     * one read of /etc/passwd instead of one per lookup). Sources that do not
+     * enumerate (LDAP often) give fewer; callers look the rest up one by one.
+     */
+    public static synchronized java.util.Map<Integer, Account> enumerate() {
+        java.util.Map<Integer, Account> all = new java.util.HashMap<>();
+        Memory pwd = new Memory(48);
+        Memory buffer = new Memory(BUFFER);
+        PointerByReference result = new PointerByReference();
+        LibC.setpwent();
+        try {
+            while (LibC.getpwent_r(pwd, buffer, BUFFER, result) == 0 && result.getValue() != null) {
+                Account account = new Account(pwd.getPointer(0).getString(0, "UTF-8"), pwd.getInt(16), pwd.getInt(20),
+                        string(pwd.getPointer(32)));
+                all.putIfAbsent(account.uid(), account);
+            }
+        } finally {
+            LibC.endpwent();
+        }
+        return all;
+    }
+
     /** Names of the groups of {@code account}, its primary group first; those NSS cannot name are left out. */
     public static List<String> groupsOf(Account account) {
         int[] gids = new int[64];

@@ -2,7 +2,6 @@ package org.ievirsh.posix;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Pointer;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -70,6 +69,13 @@ public final class SafeDir implements AutoCloseable {
      */
     public SafeDir openOrCreateDir(String name, int uid, int gid, int mode) throws PosixException {
         checkName(name);
+        try {
+            return openDir(name); // the usual case; a failing mkdir costs an exception every time
+        } catch (PosixException e) {
+            if (!e.isNotFound()) {
+                throw e;
+            }
+        }
         boolean created = false;
         try {
             LibC.mkdirat(fd, name, 0700);
@@ -169,19 +175,18 @@ public final class SafeDir implements AutoCloseable {
     }
 
     private static String decodeName(Pointer entry) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
-        for (int i = 19; i < 19 + 256; i++) {
-            byte b = entry.getByte(i);
-            if (b == 0) {
-                break;
-            }
-            bytes.write(b);
+        // struct dirent64: d_ino, d_off (8 bytes each), d_reclen (2), d_type (1), then d_name within d_reclen.
+        int reclen = entry.getShort(16) & 0xffff;
+        byte[] raw = entry.getByteArray(19, Math.max(0, Math.min(reclen - 19, 256)));
+        int length = 0;
+        while (length < raw.length && raw[length] != 0) {
+            length++;
         }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+                    .decode(ByteBuffer.wrap(raw, 0, length)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }

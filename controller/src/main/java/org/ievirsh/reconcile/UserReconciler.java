@@ -77,9 +77,12 @@ public final class UserReconciler {
     private final Metrics metrics;
     private final PerVmCollector perVm;
     private final Clock clock;
-    private final Map<String, VmHistory> histories = new ConcurrentHashMap<>();
+    /** What is remembered of each VM, per user: a user's reconcile touches only its own entries. */
+    private final Map<String, Map<String, VmHistory>> histories = new ConcurrentHashMap<>();
     private final RenderCache renders = new RenderCache();
-    private final Map<String, Instant> startWantedSince = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Instant>> startWantedSince = new ConcurrentHashMap<>();
+    /** The fingerprint of each user's last pass that ended clean. */
+    private final Map<String, List<Object>> clean = new ConcurrentHashMap<>();
     private final Set<String> statusProblemsLogged = ConcurrentHashMap.newKeySet();
     private final Instant startupGraceEnds;
 
@@ -108,6 +111,7 @@ public final class UserReconciler {
 
     /** One VM's facts in the making. */
     private static final class Vm {
+        final String user;
         final String name;
         final String key;
         Desired desired;
@@ -122,10 +126,12 @@ public final class UserReconciler {
         VmFacts.Placement placement = VmFacts.Placement.waiting("not placed yet");
         Optional<String> deletionBlocked = Optional.empty();
         Duration deletionRetry = Duration.ZERO;
+        int calls;
 
-        Vm(String name, String key) {
+        Vm(String user, String name) {
+            this.user = user;
             this.name = name;
-            this.key = key;
+            this.key = user + "/" + name;
         }
     }
 
@@ -175,7 +181,7 @@ public final class UserReconciler {
         Set<String> names = new TreeSet<>(files.vms().keySet());
         names.addAll(domainsByVm.keySet());
         for (String name : names) {
-            Vm vm = new Vm(name, user + "/" + name);
+            Vm vm = new Vm(user, name);
             vms.put(name, vm);
             observe(vm, owner, domainsByVm.getOrDefault(name, List.of()), now);
             SpecEntry spec = files.vms().get(name);
@@ -189,8 +195,17 @@ public final class UserReconciler {
         render(owner, vms, dir, now);
         guardRemovals(vms, readable, now);
 
+        // Nothing changed since a pass that ended clean (no call to make, nothing to wait for, every
+        // status written): the plans and statuses would be the same. This is what keeps a resync over
+        // ten thousand students cheap.
+        List<Object> fingerprint = fingerprint(vms, statusOwner, owner, readable, dir);
+        if (fingerprint.equals(clean.get(user))) {
+            return Result.done();
+        }
+        clean.remove(user);
+
         Map<String, VmStatus> statuses = new HashMap<>();
-        Map<String, Optional<String>> definedXml = new HashMap<>();
+        Map<String, Optional<RenderedDomain>> definedXml = new HashMap<>();
         Set<String> removedStatus = new HashSet<>();
         Duration requeue = null;
         String error = null;
@@ -213,16 +228,51 @@ public final class UserReconciler {
                 requeue = again.get();
             }
         }
-        histories.keySet().removeIf(k -> k.startsWith(user + "/") && !vms.containsKey(k.substring(user.length() + 1)));
+        historiesOf(user).keySet().retainAll(vms.keySet());
+        startsOf(user).keySet().retainAll(vms.keySet());
 
+        boolean allWritten = readable && dir != null;
         Map<String, VmStatus> written = writeStatuses(entry, owner, dir, readable, statuses, definedXml,
                 removedStatus);
+        for (Vm vm : vms.values()) {
+            if (vm.rendered != null) {
+                vm.rendered.forgetText();
+            }
+        }
+        allWritten &= written != statuses;
         book.putUser(user, written);
         reportMetrics(user, vms);
         if (error != null) {
             return Result.error(error);
         }
+        if (requeue == null && allWritten && vms.values().stream().noneMatch(vm -> vm.calls > 0)) {
+            clean.put(user, fingerprint(vms, statusOwner, owner, readable, dir));
+        }
         return requeue == null ? Result.done() : Result.requeueAfter(requeue);
+    }
+
+    /**
+     * What a pass over one user depends on, but the clock: every VM's facts
+     * and the state of its {@code .status} directory (a student who removes a
+     * status file gets it back).
+     */
+    private List<Object> fingerprint(Map<String, Vm> vms, VmStatus.Owner statusOwner, Owner owner, boolean readable,
+                                     SafeDir dir) {
+        List<Object> parts = new ArrayList<>();
+        for (String name : new TreeSet<>(vms.keySet())) {
+            parts.add(facts(vms.get(name), statusOwner, owner, readable, Instant.EPOCH));
+        }
+        String statusDir = "none";
+        if (dir != null) {
+            try {
+                statusDir = dir.stat(StatusFiles.DIRECTORY).map(FileStat::version).orElse("absent");
+            } catch (PosixException e) {
+                statusDir = "unreadable";
+            }
+        }
+        parts.add(statusDir);
+        parts.add(templates.names());
+        return parts;
     }
 
     private static Desired invalidUnreadable(String name) {
@@ -247,8 +297,9 @@ public final class UserReconciler {
                 vm.observation = new Observation.Found(d, blade.view().isUp());
             }
         }
-        vm.history = histories.getOrDefault(vm.key, VmHistory.NEW).observe(vm.domain, now);
-        histories.put(vm.key, vm.history);
+        Map<String, VmHistory> known = historiesOf(vm.user);
+        vm.history = known.getOrDefault(vm.name, VmHistory.NEW).observe(vm.domain, now);
+        known.put(vm.name, vm.history);
     }
 
     /** Desired state of a file: valid only if its template exists and it stays within the template. */
@@ -259,7 +310,11 @@ public final class UserReconciler {
         VirtualMachineFile file = spec.file().get();
         Parsed<TemplateFit.Fitted> fitted = fit.fit(file);
         if (!fitted.isOk()) {
-            return new Desired.Invalid(fitted.problems(), Optional.of(file.specHash()));
+            // Point at the lines: read the file's document again (it is not kept in memory).
+            Parsed<VirtualMachineFile> full = VirtualMachineFile.parse(spec.fileName(), spec.bytes());
+            List<Problem> problems = full.isOk() ? fit.fit(full.orThrow()).problems() : fitted.problems();
+            return new Desired.Invalid(problems.isEmpty() ? fitted.problems() : problems,
+                    Optional.of(file.specHash()));
         }
         TemplateFit.Fitted f = fitted.orThrow();
         return new Desired.Valid(file.vm(), file.specHash(), f.template().name(), f.vcpus(), f.memoryBytes());
@@ -287,11 +342,20 @@ public final class UserReconciler {
                         .thenComparing(vm -> vm.name))
                 .toList();
         Map<String, String> disks = new HashMap<>();
+        if (admitted.isEmpty()) {
+            return;
+        }
+        try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid())) {
+            checkImages(admitted, disks, session);
+        }
+    }
+
+    private void checkImages(List<Vm> admitted, Map<String, String> disks, ImageChecker.Session session) {
         for (Vm vm : admitted) {
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
-            ImageVerdict verdict = images.check(owner.user(), owner.fileUid(), valid.vm().image(),
-                    template.diskFormat(), vm.domain != null && vm.domain.isActive());
+            ImageVerdict verdict = session.check(valid.vm().image(), template.diskFormat(),
+                    vm.domain != null && vm.domain.isActive());
             if (verdict.accepted()) {
                 String other = disks.putIfAbsent(verdict.identity(), vm.name);
                 if (other != null) {
@@ -314,7 +378,7 @@ public final class UserReconciler {
         if (unreachable.isEmpty()) {
             return Optional.empty();
         }
-        Optional<String> lastBlade = lastKnownBlade(vm.key.substring(0, vm.key.indexOf('/')), vm.name, dir);
+        Optional<String> lastBlade = lastKnownBlade(vm.user, vm.name, dir);
         if (lastBlade.isPresent() && unreachable.contains(lastBlade.get())) {
             return Optional.of("the VM was last on blade " + lastBlade.get() + ", which does not answer now; it is"
                     + " not recreated elsewhere (its disk would be opened twice)");
@@ -408,6 +472,7 @@ public final class UserReconciler {
         for (int round = 0; round < MAX_ROUNDS && !plan.actions().isEmpty(); round++) {
             noteStartWanted(vm, plan, now);
             Executor.Outcome outcome = executor.run(plan.actions(), vm.rendered, Optional.ofNullable(vm.domain));
+            vm.calls += plan.actions().size();
             for (Action done : outcome.done()) {
                 afterAction(vm, done);
             }
@@ -434,7 +499,7 @@ public final class UserReconciler {
 
     private void noteStartWanted(Vm vm, VmPlan plan, Instant now) {
         if (plan.actions().stream().anyMatch(a -> a instanceof Action.Start)) {
-            startWantedSince.putIfAbsent(vm.key, now);
+            startsOf(vm.user).putIfAbsent(vm.name, now);
         }
     }
 
@@ -442,7 +507,7 @@ public final class UserReconciler {
         Instant at = clock.instant();
         if (done instanceof Action.Start start) {
             vm.history = vm.history.started(start.afterFailure(), at);
-            Instant since = startWantedSince.remove(vm.key);
+            Instant since = startsOf(vm.user).remove(vm.name);
             if (since != null) {
                 metrics.vmStarted(Duration.between(since, at));
             }
@@ -456,7 +521,15 @@ public final class UserReconciler {
         } else if (done instanceof Action.Define) {
             fleet.release(vm.key);
         }
-        histories.put(vm.key, vm.history);
+        historiesOf(vm.user).put(vm.name, vm.history);
+    }
+
+    private Map<String, VmHistory> historiesOf(String user) {
+        return histories.computeIfAbsent(user, u -> new ConcurrentHashMap<>());
+    }
+
+    private Map<String, Instant> startsOf(String user) {
+        return startWantedSince.computeIfAbsent(user, u -> new ConcurrentHashMap<>());
     }
 
     private void refreshObservation(Vm vm, Owner owner, Instant now) {
@@ -486,7 +559,8 @@ public final class UserReconciler {
 
     private Map<String, VmStatus> writeStatuses(UserIndex.Entry entry, Owner owner, SafeDir dir, boolean readable,
                                                 Map<String, VmStatus> statuses,
-                                                Map<String, Optional<String>> definedXml, Set<String> removed) {
+                                                Map<String, Optional<RenderedDomain>> definedXml,
+                                                Set<String> removed) {
         if (!readable || dir == null) {
             return statuses;
         }
@@ -538,10 +612,12 @@ public final class UserReconciler {
 
     /** Forgets what is remembered of a user who has no directory any more. */
     public void forget(String user, String directory) {
-        histories.keySet().removeIf(k -> k.startsWith(user + "/"));
+        histories.remove(user);
+        clean.remove(user);
+        specs.forget(directory);
         renders.forget(user + "/");
-        startWantedSince.keySet().removeIf(k -> k.startsWith(user + "/"));
-        statusWriter.forget(directory);
+        startWantedSince.remove(user);
+        statusWriter.forgetDirectory(directory);
         book.removeUser(user);
         metrics.forgetUser(user);
         perVm.forget(user);

@@ -25,9 +25,15 @@ import org.ievirsh.status.StatusFiles;
  * parsed again only when its inode, size or times changed.
  */
 public final class SpecReader {
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    /** What was parsed, per directory and file: a directory's reads touch only its own entries. */
+    private final Map<String, Map<String, Cached>> cache = new ConcurrentHashMap<>();
 
     private record Cached(String version, SpecEntry entry) {
+    }
+
+    /** Forgets a directory that is gone. */
+    public void forget(String cacheKey) {
+        cache.remove(cacheKey);
     }
 
     /** Reads {@code dir}, whose files must be owned by {@code fileUid}; {@code cacheKey} names the directory. */
@@ -50,23 +56,24 @@ public final class SpecReader {
             byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
         }
         Map<String, SpecEntry> vms = new HashMap<>();
+        Map<String, Cached> before = cache.getOrDefault(cacheKey, Map.of());
+        Map<String, Cached> after = new HashMap<>();
         for (Map.Entry<String, List<SafeDir.Entry>> e : byVm.entrySet()) {
             String vm = e.getKey();
             if (e.getValue().size() > 1) {
                 vms.put(vm, new SpecEntry(vm, vm + ".yaml", Optional.empty(), List.of(Problem.ofFile(vm + ".yaml",
                         "both " + vm + ".yaml and " + vm + ".yml exist; remove one")), Optional.empty(), 0,
-                        "duplicate"));
+                        "duplicate", new byte[0]));
                 continue;
             }
-            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, cacheKey));
+            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, before, after));
         }
-        cache.keySet().removeIf(k -> k.startsWith(cacheKey + "/") && !byVm.containsKey(
-                VirtualMachineFile.baseName(k.substring(cacheKey.length() + 1))));
+        cache.put(cacheKey, after);
         return new UserFiles(vms, skipped);
     }
 
-    private SpecEntry readOne(SafeDir dir, String vm, String fileName, int fileUid, String cacheKey)
-            throws PosixException {
+    private SpecEntry readOne(SafeDir dir, String vm, String fileName, int fileUid, Map<String, Cached> known,
+                              Map<String, Cached> after) throws PosixException {
         Optional<FileStat> before = dir.stat(fileName);
         if (before.isEmpty()) {
             return invalid(vm, fileName, "the file disappeared while it was read; it is read again", 0, "not_regular");
@@ -77,9 +84,9 @@ public final class SpecReader {
         if (refusal != null) {
             return invalid(vm, fileName, refusal, age, refusalReason(stat, fileUid));
         }
-        String key = cacheKey + "/" + fileName;
-        Cached cached = cache.get(key);
+        Cached cached = known.get(fileName);
         if (cached != null && cached.version().equals(stat.version())) {
+            after.put(fileName, cached);
             return cached.entry();
         }
         Optional<SafeDir.Contents> contents = dir.read(fileName, SafeYaml.MAX_BYTES);
@@ -97,9 +104,9 @@ public final class SpecReader {
         byte[] bytes = contents.get().bytes();
         Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(fileName, bytes);
         String reason = parsed.isOk() ? "" : SafeYaml.parse(fileName, bytes).isOk() ? "schema" : "yaml";
-        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value(), parsed.problems(),
-                Optional.of(VirtualMachineFile.hash(bytes)), age, reason);
-        cache.put(key, new Cached(contents.get().stat().version(), entry));
+        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value().map(VirtualMachineFile::withoutDocument),
+                parsed.problems(), Optional.of(VirtualMachineFile.hash(bytes)), age, reason, bytes);
+        after.put(fileName, new Cached(contents.get().stat().version(), entry));
         return entry;
     }
 
@@ -131,6 +138,6 @@ public final class SpecReader {
 
     private static SpecEntry invalid(String vm, String fileName, String why, long age, String reason) {
         return new SpecEntry(vm, fileName, Optional.empty(), List.of(Problem.ofFile(fileName, why)), Optional.empty(),
-                age, reason);
+                age, reason, new byte[0]);
     }
 }

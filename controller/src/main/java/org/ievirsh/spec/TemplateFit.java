@@ -60,6 +60,9 @@ public final class TemplateFit {
     }
 
     private static Problem at(VirtualMachineFile file, String pointer, String message) {
+        if (file.document() == null) {
+            return Problem.ofFile(file.fileName(), pointer.substring(1).replace('/', '.') + ": " + message);
+        }
         Location location = file.document().locate(pointer);
         return new Problem(file.fileName(), location.value().line(), location.value().column(), location.path(),
                 message);

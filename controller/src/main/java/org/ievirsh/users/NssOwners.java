@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.posix.Account;
 import org.ievirsh.posix.Nss;
 
 /**
@@ -21,6 +22,27 @@ public final class NssOwners implements OwnerResolver {
     private final Map<Integer, Answer> answers = new ConcurrentHashMap<>();
 
     private record Answer(Optional<Owner> owner, long until) {
+    }
+
+    /** Enumerates the accounts once when many uids are not known yet (the first discovery, mostly). */
+    @Override
+    public void prepare(java.util.Set<Integer> uids) {
+        long now = System.nanoTime();
+        long unknown = uids.stream().filter(uid -> {
+            Answer a = answers.get(uid);
+            return a == null || now - a.until() >= 0;
+        }).count();
+        if (unknown < 50) {
+            return;
+        }
+        Map<Integer, Account> all = Nss.enumerate();
+        for (int uid : uids) {
+            Account account = all.get(uid);
+            if (account != null && Owner.isValidName(account.name())) {
+                answers.put(uid, new Answer(Optional.of(new Owner(account.name(), uid, account.gid(),
+                        Nss.groupsOf(account), uid, account.gid())), now + FOUND.toNanos()));
+            }
+        }
     }
 
     @Override

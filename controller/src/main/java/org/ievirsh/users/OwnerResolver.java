@@ -21,4 +21,8 @@ public interface OwnerResolver {
     default boolean distinguishesDirectories() {
         return false;
     }
+
+    /** Prepares to resolve the owners of {@code uids} at once (a discovery); resolving one by one still works. */
+    default void prepare(java.util.Set<Integer> uids) {
+    }
 }

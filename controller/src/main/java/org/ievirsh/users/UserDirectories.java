@@ -23,6 +23,8 @@ public final class UserDirectories {
     private final Path prefix;
     private final List<String> rest;
     private final int minUid;
+    /** The prefix, opened once: every reconcile opens students' directories below it. */
+    private volatile SafeDir openPrefix;
 
     /** Found is one matching directory and the uid that owns it. */
     public record Found(Path path, int uid) {
@@ -110,17 +112,57 @@ public final class UserDirectories {
      */
     public SafeDir open(Path directory) throws PosixException {
         Path relative = prefix.relativize(directory);
-        SafeDir current = SafeDir.openTrusted(prefix);
+        SafeDir current = null;
         try {
             for (Path component : relative) {
-                SafeDir next = current.openDir(component.toString());
-                current.close();
+                SafeDir next = (current == null ? openedPrefix() : current).openDir(component.toString());
+                if (current != null) {
+                    current.close();
+                }
                 current = next;
+            }
+            if (current == null) {
+                throw new IllegalArgumentException(directory + " is the prefix itself");
             }
             return current;
         } catch (PosixException | RuntimeException e) {
-            current.close();
+            if (current != null) {
+                current.close();
+            }
             throw e;
+        }
+    }
+
+    private SafeDir openedPrefix() throws PosixException {
+        SafeDir open = openPrefix;
+        if (open == null) {
+            synchronized (this) {
+                if (openPrefix == null) {
+                    openPrefix = SafeDir.openTrusted(prefix);
+                }
+                open = openPrefix;
+            }
+        }
+        return open;
+    }
+
+    /**
+     * Opens the prefix again if the admin replaced it (a new mount); the old
+     * handle is kept open: a reconcile may still be using it.
+     */
+    public synchronized void refreshPrefix() {
+        try (SafeDir fresh = SafeDir.openTrusted(prefix)) {
+            if (openPrefix != null && openPrefix.stat().inode() == fresh.stat().inode()
+                    && openPrefix.stat().device() == fresh.stat().device()) {
+                return;
+            }
+        } catch (PosixException e) {
+            return;
+        }
+        try {
+            openPrefix = SafeDir.openTrusted(prefix);
+        } catch (PosixException e) {
+            LOG.warning("cannot open " + prefix + ": " + e.getMessage());
         }
     }
 }

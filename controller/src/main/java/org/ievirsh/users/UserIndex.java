@@ -37,6 +37,7 @@ public final class UserIndex {
     public synchronized Set<String> update(List<UserDirectories.Found> found, OwnerResolver resolver) {
         Map<Integer, List<UserDirectories.Found>> byUid = new HashMap<>();
         found.forEach(f -> byUid.computeIfAbsent(f.uid(), u -> new ArrayList<>()).add(f));
+        resolver.prepare(byUid.keySet());
         Map<String, Entry> users = new HashMap<>();
         Map<Path, String> paths = new HashMap<>();
         int unresolved = 0;

@@ -157,8 +157,10 @@ class ImageCheckerTest {
     void whileItsVmRunsAnImageMayBelongToTheQemuUser() throws IOException {
         qemuImg("running.qcow2");
         Commands.ok("chown", "4242", images.resolve("running.qcow2").toString());
-        assertEquals("ImageNotOwned", checker.check("alice", UID, "running.qcow2", "qcow2", false).reason());
-        assertTrue(checker.check("alice", UID, "running.qcow2", "qcow2", true).accepted());
+        try (ImageChecker.Session session = checker.open("alice", UID)) {
+            assertEquals("ImageNotOwned", session.check("running.qcow2", "qcow2", false).reason());
+            assertTrue(session.check("running.qcow2", "qcow2", true).accepted());
+        }
     }
 
     @Test

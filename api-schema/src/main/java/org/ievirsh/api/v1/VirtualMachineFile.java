@@ -18,7 +18,8 @@ import org.ievirsh.api.yaml.YamlDocument;
 /**
  * VirtualMachineFile is one student file {@code <name>.yaml} read and checked
  * against the VirtualMachine v1 schema. It keeps the document so that later
- * checks (template limits, the image) can point at the line of a field.
+ * checks (template limits, the image) can point at the line of a field; a
+ * copy kept in a cache may drop it ({@link #withoutDocument}).
  */
 public record VirtualMachineFile(String fileName, String specHash, VirtualMachine vm, YamlDocument document) {
 
@@ -67,6 +68,14 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
                         : OptionalLong.empty(),
                 text(spec, "description"));
         return Parsed.ok(new VirtualMachineFile(fileName, hash(bytes), vm, document));
+    }
+
+    /**
+     * This file without its parsed document, to keep in memory: the document
+     * is only needed to point at a field's line, and can be read again.
+     */
+    public VirtualMachineFile withoutDocument() {
+        return new VirtualMachineFile(fileName, specHash, vm, null);
     }
 
     /** The VM name of a file name, or null if it does not end in .yaml or .yml. */
