@@ -1,12 +1,9 @@
 package org.ievirsh.blade;
 
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.logging.Logger;
-import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.DomainSummary;
 import org.ievirsh.libvirt.Hypervisor;
@@ -21,8 +18,6 @@ import org.ievirsh.template.DomainMetadata;
  * changed, so that they can be reconciled.
  */
 public final class BladeRefresher {
-    private static final Logger LOG = Logger.getLogger(BladeRefresher.class.getName());
-
     private BladeRefresher() {
     }
 
@@ -139,29 +134,13 @@ public final class BladeRefresher {
         }
         Optional<String> live = summary.state().isActive() ? liveRenderHash(hypervisor, summary.uuid())
                 : Optional.empty();
-        boolean drifted = drifted(view, hypervisor, summary.uuid());
+        // Read afresh (first seen since connecting, or defined by someone else): put it back to what its
+        // file says once, whatever was changed while we did not look.
+        boolean drifted = true;
         ObservedDomain domain = new ObservedDomain(view.blade(), summary.uuid(), summary.name(), summary.state(),
                 summary.stopReason(), metadata.get(), live, drifted);
         view.putIfNewer(domain, seenAt);
         return Optional.of(domain);
-    }
-
-    /**
-     * True unless libvirt's stored definition is the one we last defined in
-     * this session; a domain we have not defined since we started counts as
-     * drifted, so it is put back to what its file says once.
-     */
-    private static boolean drifted(BladeView view, Hypervisor hypervisor, String uuid) throws HypervisorException {
-        Optional<String> verified = view.verifiedHash(uuid);
-        if (verified.isEmpty()) {
-            return true;
-        }
-        boolean drifted = !verified.get().equals(xmlHash(hypervisor.definitionXml(uuid)));
-        if (drifted) {
-            LOG.info(() -> "blade " + view.blade() + ": domain " + uuid + " was redefined outside ie-virsh;"
-                    + " it is put back");
-        }
-        return drifted;
     }
 
     private static Optional<String> liveRenderHash(Hypervisor hypervisor, String uuid) throws HypervisorException {
@@ -174,11 +153,6 @@ public final class BladeRefresher {
             }
             throw e;
         }
-    }
-
-    /** Hash of a domain definition as libvirt stores it. */
-    public static String xmlHash(String xml) {
-        return VirtualMachineFile.hash(xml.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The state of a domain that a stop left behind, for the view after our own calls. */

@@ -27,10 +27,10 @@ public final class BladeView {
     private final Map<String, Entry> managed = new ConcurrentHashMap<>();
     private final Map<String, String> others = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> byUser = new ConcurrentHashMap<>();
-    private final Map<String, String> verifiedXml = new ConcurrentHashMap<>();
     private final Map<String, String> macs = new ConcurrentHashMap<>();
     private final Map<String, String> names = new ConcurrentHashMap<>();
     private final Map<String, PendingChange> pendingEvents = new ConcurrentHashMap<>();
+    private final Map<String, Expectation> expected = new ConcurrentHashMap<>();
     private long vcpusPlaced;
     private long memoryPlaced;
     private volatile boolean up;
@@ -77,8 +77,8 @@ public final class BladeView {
     void markUp(boolean isUp) {
         this.up = isUp;
         if (isUp) {
-            // A new connection: what we verified may have changed while we were away.
-            verifiedXml.clear();
+            // A new connection: whatever happened while we were away, every domain is read afresh.
+            expected.clear();
         }
     }
 
@@ -131,7 +131,6 @@ public final class BladeView {
         if (other != null) {
             names.remove(other, uuid);
         }
-        verifiedXml.remove(uuid);
         Entry old = managed.remove(uuid);
         if (old == null) {
             return Optional.empty();
@@ -207,18 +206,55 @@ public final class BladeView {
         return owner != null && !owner.equals(uuid);
     }
 
-    /** Remembers the hash of the definition libvirt stored after our own define. */
-    public void verified(String uuid, String xmlHash) {
-        verifiedXml.put(uuid, xmlHash);
+    /**
+     * Expectation is the events our own calls on a domain will cause (a kind
+     * once per call), until when we wait for them.
+     */
+    private record Expectation(List<LifecycleEvent.Kind> kinds, long until) {
     }
 
-    Optional<String> verifiedHash(String uuid) {
-        return Optional.ofNullable(verifiedXml.get(uuid));
+    /**
+     * Says that our own call on {@code uuid} is about to cause events of
+     * {@code kinds}: the executor has already recorded its result, so those
+     * events, when they come, need no lookup.
+     */
+    public void expect(String uuid, Set<LifecycleEvent.Kind> kinds) {
+        long until = System.nanoTime() + EXPECTATION_NANOS;
+        // Events come later than calls return: a start's expectation must not replace the define's.
+        expected.merge(uuid, new Expectation(List.copyOf(kinds), until), (old, added) -> {
+            List<LifecycleEvent.Kind> all = new ArrayList<>(System.nanoTime() - old.until() > 0 ? List.of()
+                    : old.kinds());
+            all.addAll(added.kinds());
+            return new Expectation(List.copyOf(all), until);
+        });
     }
 
-    /** Queues an event for the next refresh; the events of one domain add up. */
-    public void queueEvent(LifecycleEvent event) {
+    private static final long EXPECTATION_NANOS = 30_000_000_000L;
+
+    /**
+     * Queues an event for the next refresh (the events of one domain add up);
+     * returns false when it was only the echo of our own call.
+     */
+    public boolean queueEvent(LifecycleEvent event) {
+        Expectation expectation = expected.get(event.uuid());
+        if (expectation != null) {
+            if (System.nanoTime() - expectation.until() > 0) {
+                expected.remove(event.uuid(), expectation);
+            } else if (expectation.kinds().contains(event.kind())) {
+                // Each expected kind is one echo: the next event of that kind is someone else's doing.
+                List<LifecycleEvent.Kind> left = new ArrayList<>(expectation.kinds());
+                left.remove(event.kind());
+                if (left.isEmpty()) {
+                    expected.remove(event.uuid(), expectation);
+                } else {
+                    expected.replace(event.uuid(), expectation, new Expectation(List.copyOf(left),
+                            expectation.until()));
+                }
+                return false;
+            }
+        }
         pendingEvents.merge(event.uuid(), PendingChange.of(event), PendingChange::merge);
+        return true;
     }
 
     Collection<PendingChange> drainEvents() {

@@ -73,6 +73,9 @@ public final class Controller implements AutoCloseable {
     private volatile long passStartedAt;
     private volatile Duration lastPass = Duration.ZERO;
     private volatile boolean firstPassDone;
+    /** FULL_LISTING is how often each blade is listed whole even when its events say nothing changed. */
+    static final Duration FULL_LISTING = Duration.ofMinutes(5);
+    private long lastFullListing = System.nanoTime();
     private volatile boolean running;
     private DirectoryWatcher watcher;
 
@@ -181,12 +184,13 @@ public final class Controller implements AutoCloseable {
 
                 @Override
                 public void onEvent(LifecycleEvent event) {
-                    blade.view().queueEvent(event);
-                    queue.add(new Key.Blade(event.blade()));
+                    if (blade.view().queueEvent(event)) {
+                        queue.add(new Key.Blade(event.blade()));
+                    }
                 }
             });
         }
-        queue.add(new Key.Discovery());
+        startWhenBladesAnswered();
         int count = Math.max(1, config.workers());
         for (int i = 0; i < count; i++) {
             Thread worker = new Thread(this::work, "reconcile-" + i);
@@ -200,12 +204,46 @@ public final class Controller implements AutoCloseable {
                 + config.resync().toSeconds() + "s, watching " + config.users().directories());
     }
 
+    /**
+     * Starts the first discovery once every blade has been listed or has
+     * failed to connect (or the startup grace is over): reconciling before
+     * would only tell every student "waiting for a blade".
+     */
+    private void startWhenBladesAnswered() {
+        long deadline = System.nanoTime() + Math.max(5_000_000_000L, config.resync().toNanos() * 2);
+        Runnable check = new Runnable() {
+            @Override
+            public void run() {
+                boolean answered = fleet.blades().stream()
+                        .allMatch(b -> b.view().isListed() || b.link().attempted() && !b.view().isUp());
+                if (answered || System.nanoTime() > deadline) {
+                    queue.add(new Key.Discovery());
+                } else if (running) {
+                    timers.schedule(this, 20, TimeUnit.MILLISECONDS);
+                }
+            }
+        };
+        timers.execute(check);
+    }
+
     private void resync() {
         try {
+            if (!pass.isEmpty()) {
+                // The last pass is not over (many students, a slow blade): a new one now would only queue
+                // every user again behind it. The next tick tries again.
+                LOG.fine(() -> "resync skipped: " + pass.size() + " users of the last pass are not done yet");
+                return;
+            }
             reportTemplates(templates.reload());
-            for (Blade blade : fleet.blades()) {
-                blade.fullRefreshDue();
-                queue.addRoutine(new Key.Blade(blade.name()));
+            // Events keep the views current while a blade is connected; a full listing is a safety net,
+            // taken after a reconnect and every FULL_LISTING, not at every resync.
+            long now = System.nanoTime();
+            if (now - lastFullListing > FULL_LISTING.toNanos()) {
+                lastFullListing = now;
+                for (Blade blade : fleet.blades()) {
+                    blade.fullRefreshDue();
+                    queue.addRoutine(new Key.Blade(blade.name()));
+                }
             }
             queue.addRoutine(new Key.Discovery());
         } catch (RuntimeException e) {
@@ -314,6 +352,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private Result discover() {
+        directories.refreshPrefix();
         List<UserDirectories.Found> found = directories.scan();
         Map<String, UserIndex.Entry> before = index.entries();
         Set<String> gone = index.update(found, owners);

@@ -29,6 +29,9 @@ public interface BladeLink extends AutoCloseable {
     /** Tells the link that a call failed as if the connection were gone; it checks and reconnects. */
     void callFailed(HypervisorException failure);
 
+    /** True once the first attempt to connect has ended, well or not. */
+    boolean attempted();
+
     /** Why the blade is not connected, when it is not. */
     String lastError();
 

@@ -36,6 +36,7 @@ public final class LibvirtBladeLink implements BladeLink {
     private ConnectionCloseListener closeListener;
     private Duration nextRetry = FIRST_RETRY;
     private volatile boolean closed;
+    private volatile boolean attempted;
 
     public LibvirtBladeLink(String blade, String uri) {
         this.blade = blade;
@@ -69,6 +70,11 @@ public final class LibvirtBladeLink implements BladeLink {
     }
 
     @Override
+    public boolean attempted() {
+        return attempted;
+    }
+
+    @Override
     public void callFailed(HypervisorException failure) {
         LibvirtHypervisor suspect = current;
         if (suspect != null && !closed) {
@@ -99,6 +105,7 @@ public final class LibvirtBladeLink implements BladeLink {
             nextRetry = FIRST_RETRY;
             lastError = "";
             LOG.info(() -> "blade " + blade + ": connected to " + uri);
+            attempted = true;
             listener.onConnected(blade);
         } catch (LibvirtException | RuntimeException e) {
             lastError = e.getMessage();
@@ -107,6 +114,7 @@ public final class LibvirtBladeLink implements BladeLink {
             if (connection != null) {
                 closeQuietly(connection);
             }
+            attempted = true;
             scheduleRetry();
         }
     }

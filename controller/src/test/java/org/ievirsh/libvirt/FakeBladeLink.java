@@ -40,6 +40,11 @@ public final class FakeBladeLink implements BladeLink {
     }
 
     @Override
+    public boolean attempted() {
+        return true;
+    }
+
+    @Override
     public String lastError() {
         return up ? "" : "connection refused";
     }

@@ -161,7 +161,7 @@ public record ControllerConfig(
                 Durations.parse(root.path("resync").asText("30s")),
                 Durations.parse(root.path("stopGracePeriod").asText("60s")),
                 guard,
-                root.path("workers").asInt(8)));
+                root.path("workers").asInt(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()))));
     }
 
     /** The schema the file is checked against. */

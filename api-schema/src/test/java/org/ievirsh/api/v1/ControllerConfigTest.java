@@ -60,7 +60,7 @@ class ControllerConfigTest {
         assertEquals(1000, config.users().minUid());
         assertEquals("standard", config.defaultTemplate());
         assertEquals("127.0.0.1", config.http().host());
-        assertEquals(8, config.workers());
+        assertEquals(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), config.workers());
         assertEquals(5, config.deletionGuard().threshold(10));
         assertEquals(100, config.deletionGuard().threshold(1000));
     }
