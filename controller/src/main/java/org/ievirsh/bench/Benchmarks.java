@@ -1,6 +1,12 @@
 package org.ievirsh.bench;
 
 import java.io.PrintStream;
+import org.ievirsh.bench.micro.HotPaths;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
 
 /** Benchmarks are the scenarios {@code ie-virsh bench} runs. */
 public final class Benchmarks {
@@ -9,6 +15,23 @@ public final class Benchmarks {
 
     public static int latency(String uri, int runs, PrintStream out) throws Exception {
         return LatencyBench.run(uri, runs, out);
+    }
+
+    public static int noisy(int runs, PrintStream out) throws Exception {
+        return NoisyBench.run(runs, out);
+    }
+
+    /** Runs the JMH microbenchmarks of the hot pure paths (parse, render, plan) in forked JVMs. */
+    public static int micro(PrintStream out) throws Exception {
+        Options options = new OptionsBuilder().include(HotPaths.class.getName()).forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(5).measurementTime(TimeValue.seconds(1)).build();
+        for (RunResult result : new Runner(options).run()) {
+            out.printf("micro  %s: %.2f us per operation (+- %.2f)%n",
+                    result.getParams().getBenchmark().replace(HotPaths.class.getName() + ".", ""),
+                    result.getPrimaryResult().getScore(), result.getPrimaryResult().getScoreError());
+        }
+        return 0;
     }
 
     public static int bulk(int users, int vmsPerUser, int virshSample, java.time.Duration resync, int idlePeriods,

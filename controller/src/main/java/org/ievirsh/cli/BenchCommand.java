@@ -12,11 +12,15 @@ import picocli.CommandLine.Parameters;
                 "figure. Scenarios (run as root, on a machine where ./dev test works):",
                 "  latency  real KVM: a file saved to its domain STARTED, against libvirt define+start alone",
                 "  bulk     test driver: N real accounts x 4 VMs to Running, against a raw libvirt loop and",
-                "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)"},
+                "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)",
+                "  noisy    test driver: a new VM to Running beside a hostile neighbour, against a quiet one",
+                "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
-                "  sudo java -jar ie-virsh.jar bench bulk --users 10000"})
+                "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
+                "  java -jar ie-virsh.jar bench noisy --runs 20",
+                "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -33,8 +37,8 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "100")
     int virshSample;
 
-    @Option(names = "--resync", description = "Resync interval of bulk's idle phase (default: ${DEFAULT-VALUE}).",
-            defaultValue = "10s")
+    @Option(names = "--resync", description = "Resync interval of bulk's idle phase (default: ${DEFAULT-VALUE}, as in production).",
+            defaultValue = "30s")
     String resync;
 
     @Override
@@ -43,6 +47,10 @@ final class BenchCommand implements Callable<Integer> {
         switch (scenario) {
             case "latency":
                 return org.ievirsh.bench.Benchmarks.latency(uri, runs, System.out);
+            case "noisy":
+                return org.ievirsh.bench.Benchmarks.noisy(runs, System.out);
+            case "micro":
+                return org.ievirsh.bench.Benchmarks.micro(System.out);
             case "bulk":
                 return org.ievirsh.bench.Benchmarks.bulk(users, 4, virshSample,
                         org.ievirsh.api.v1.Durations.parse(resync), 3, System.out);

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 SchemaCommand.class, ControllerCommand.class, DemoCommand.class, BenchCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate (your files",
                 "in ~/ie-virsh; nothing here talks to libvirt), import-box (a Vagrant box into your image",
-                "directory). Admins: controller. Newcomers: demo.",
+                "directory). Admins: controller, bench. Newcomers: demo.",
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
                 "3 --wait timed out."})
 public final class Main {
