@@ -52,7 +52,7 @@ final class BenchWorld implements AutoCloseable {
 
     ControllerConfig config(String bladeUri, int minUid, String extra) {
         String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: " + minUid + "\n"
-                + "images:\n  root: " + root.resolve("images") + "\n"
+                + "images:\n  inspection: off\n  root: " + root.resolve("images") + "\n"
                 + "templates: " + root.resolve("templates") + "\ndefaultTemplate: bench\n"
                 + "quota:\n  default: {vms: 100, runningVms: 100, vcpus: 1000, memory: 1000GiB}\n"
                 + "blades:\n  - {name: bench, uri: \"" + bladeUri + "\", capacity: {vcpus: 1000000, memory: 100000GiB}}\n"

@@ -57,7 +57,7 @@ final class ImportBoxCommand implements Callable<Integer> {
                     System.console() != null ? System.out : null);
             System.out.println("imported " + box.getFileName() + " (" + imported.provider() + " box) as "
                     + imported.image());
-            System.out.println(warning(imported.image()));
+            System.out.println(warning(imported.image(), config.get().images().inspection().equals("enforce")));
             System.out.println("next: ie-virsh define " + vmName(name) + " --image " + name + " --halted");
             return 0;
         } catch (BoxImporter.Refused e) {
@@ -67,14 +67,15 @@ final class ImportBoxCommand implements Callable<Integer> {
     }
 
     /** What a student must do before a Vagrant image is exposed to the network. */
-    static String warning(Path image) {
+    static String warning(Path image, boolean enforced) {
         return "WARNING: a Vagrant box almost always has the account \"vagrant\" with the password \"vagrant\", and"
                 + " Vagrant's\npublished insecure SSH key in /home/vagrant/.ssh/authorized_keys. Your VM gets a"
                 + " global IP and\nwould be taken over within hours. Before you start it, remove both, for example:\n"
                 + "  virt-customize -a " + image + " --password vagrant:disabled \\\n"
                 + "      --delete /home/vagrant/.ssh/authorized_keys --delete /root/.ssh/authorized_keys\n"
-                + "or start it Halted, log in on its console (virsh console is not needed: ask your tutor), and run:\n"
-                + "  sudo passwd -l vagrant; rm /home/vagrant/.ssh/authorized_keys; sudo passwd -l root";
+                + "(virt-customize is in Debian's libguestfs-tools)." + (enforced ? " The controller looks inside the"
+                + " image before its VM\nstarts and refuses it while either is there (phase ImageRejected, reason"
+                + " InsecureImage)." : "");
     }
 
     private static String defaultName(Path box) {

@@ -23,6 +23,7 @@ import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.BladeRefresher;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.image.ImageChecker;
+import org.ievirsh.image.Inspections;
 import org.ievirsh.libvirt.BladeLink;
 import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
@@ -53,6 +54,7 @@ public final class Controller implements AutoCloseable {
     private final OwnerResolver owners;
     private final Clock clock;
     private final Metrics metrics;
+    private final Inspections inspections;
     private final WorkQueue<Key> queue = new WorkQueue<>();
     private final UserIndex index = new UserIndex();
     private final UserDirectories directories;
@@ -100,8 +102,12 @@ public final class Controller implements AutoCloseable {
         StatusWriter writer = new StatusWriter(() -> clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
                 .toString());
         this.perVm = new PerVmCollector(fleet, book);
-        this.reconciler = new UserReconciler(config, index, directories, templates,
-                new ImageChecker(config.images().root()), fleet, writer, book, guard, metrics, perVm, clock);
+        ImageChecker images = new ImageChecker(config.images().root());
+        this.inspections = new Inspections(Inspections.Mode.valueOf(config.images().inspection().toUpperCase(
+                java.util.Locale.ROOT)), images, Inspections.guestfish(Inspections.backendSettings()),
+                Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 4)), metrics, clock);
+        this.reconciler = new UserReconciler(config, index, directories, templates, images, inspections,
+                user -> queue.add(new Key.User(user)), fleet, writer, book, guard, metrics, perVm, clock);
         registerMetrics();
     }
 
@@ -464,6 +470,7 @@ public final class Controller implements AutoCloseable {
             watcher.close();
         }
         queue.close();
+        inspections.close();
         for (Thread worker : workers) {
             try {
                 worker.join(10_000);

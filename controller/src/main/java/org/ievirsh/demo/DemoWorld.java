@@ -83,7 +83,7 @@ public final class DemoWorld implements AutoCloseable {
     /** The controller config of the demo, listening on {@code listen}. */
     public ControllerConfig config(String listen) {
         String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n"
-                + "images:\n  root: " + root.resolve("images") + "\n"
+                + "images:\n  inspection: off\n  root: " + root.resolve("images") + "\n"
                 + "templates: " + root.resolve("templates") + "\n"
                 + "defaultTemplate: standard\n"
                 + "quota:\n  default: {vms: 4, runningVms: 2, vcpus: 8, memory: 8GiB}\n"

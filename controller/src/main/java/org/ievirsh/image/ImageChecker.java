@@ -50,6 +50,7 @@ public final class ImageChecker {
         private final int uid;
         private final SafeDir dir;
         private final ImageVerdict refusal;
+        private final Map<String, String> versions = new java.util.HashMap<>();
 
         private Session(String user, int uid, SafeDir dir, ImageVerdict refusal) {
             this.user = user;
@@ -69,10 +70,41 @@ public final class ImageChecker {
                 return ImageVerdict.reject(path, refusal.reason(), refusal.message());
             }
             try {
-                return checkFile(dir, path, image, uid, format, running, cache);
+                return checkFile(dir, path, image, uid, format, running, cache, versions);
             } catch (PosixException e) {
                 return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
             }
+        }
+
+        /**
+         * Opens an image for a look inside it, if it is still the regular file
+         * of the user at {@code version} (the version its check saw); null if
+         * it is not.
+         */
+        public SafeDir.OpenFile openIfUnchanged(String image, String version) throws PosixException {
+            if (dir == null) {
+                return null;
+            }
+            SafeDir.OpenFile file = dir.open(image);
+            if (file == null) {
+                return null;
+            }
+            FileStat stat = file.stat();
+            if (!stat.isRegular() || stat.uid() != uid || !stat.version().equals(version)) {
+                file.close();
+                return null;
+            }
+            return file;
+        }
+
+        /** The uid that owns this user's images. */
+        public int uid() {
+            return uid;
+        }
+
+        /** The version of an image as its last check in this session saw it; empty if it was not seen. */
+        public String versionOf(String image) {
+            return versions.getOrDefault(image, "");
         }
 
         @Override
@@ -117,9 +149,11 @@ public final class ImageChecker {
     }
 
     private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
-                                          boolean running, Map<String, Cached> cache) throws PosixException {
+                                          boolean running, Map<String, Cached> cache, Map<String, String> versions)
+            throws PosixException {
         // The usual case, a file checked before and unchanged since: one stat, no open.
         Optional<FileStat> seen = dir.stat(image);
+        seen.ifPresent(s -> versions.put(image, s.version()));
         Cached known = cache.get(path);
         if (seen.isPresent() && known != null && seen.get().isRegular() && (seen.get().uid() == uid || running)
                 && known.version().equals(seen.get().version()) && known.format().equals(format)) {

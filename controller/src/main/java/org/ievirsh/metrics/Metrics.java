@@ -28,13 +28,17 @@ public final class Metrics {
     public static final List<String> IMAGE_REASONS = List.of("ImageNotFound", "ImageIsSymlink", "ImageNotOwned",
             "ImageNotRegular", "WrongFormat", "BackingFile", "ExternalDataFile", "Encrypted", "DamagedImage",
             "ImageInUse", "ImageDirectoryMissing", "ImageDirectoryNotADirectory", "ImageDirectoryForeign",
-            "ImageUnreadable");
+            "ImageUnreadable", "InsecureImage", "InspectionFailed");
+    /** INSPECTION_RESULTS are the values of {@code result} on {@code ievirsh_image_inspections_total}. */
+    public static final List<String> INSPECTION_RESULTS = List.of("clean", "insecure", "failed");
 
     private final MeterRegistry registry;
     private final Map<String, Counter> reconciles = new ConcurrentHashMap<>();
     private final Timer reconcileDuration;
     private final Timer vmStart;
     private final Counter statusWriteErrors;
+    private final Map<String, Counter> inspections = new ConcurrentHashMap<>();
+    private final Timer inspectionDuration;
     private final Map<String, Counter> bladeConnectionErrors = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Integer>> specErrorsByUser = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> specErrors = new ConcurrentHashMap<>();
@@ -62,6 +66,17 @@ public final class Metrics {
                         Duration.ofMillis(100), Duration.ofMillis(150), Duration.ofMillis(250),
                         Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                         Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60))
+                .register(registry);
+        for (String result : INSPECTION_RESULTS) {
+            inspections.put(result, Counter.builder("ievirsh.image.inspections")
+                    .description("Looks inside images for Vagrant's insecure key and password, by result")
+                    .tag("result", result).register(registry));
+        }
+        inspectionDuration = Timer.builder("ievirsh.image.inspection.duration")
+                .description("Time of one look inside an image (libguestfs' appliance included)")
+                .serviceLevelObjectives(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                        Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(60),
+                        Duration.ofSeconds(120), Duration.ofSeconds(300))
                 .register(registry);
         statusWriteErrors = Counter.builder("ievirsh.status.write.errors")
                 .description("Status files that could not be written (a .status that is a link, a full disk)")
@@ -97,6 +112,12 @@ public final class Metrics {
 
     public void vmStarted(Duration took) {
         vmStart.record(took);
+    }
+
+    /** Counts one inspection: {@code result} one of {@link #INSPECTION_RESULTS}. */
+    public void inspected(String result, Duration took) {
+        inspections.get(result).increment();
+        inspectionDuration.record(took);
     }
 
     public void statusWriteFailed() {

@@ -378,6 +378,15 @@ public final class SafeDir implements AutoCloseable {
             }
         }
 
+        /**
+         * A path that another process (run as root) opens as exactly this
+         * file, whatever happens to its name meanwhile: this process's
+         * {@code /proc/PID/fd/N}. Valid while this stays open.
+         */
+        public String pathForOtherProcesses() {
+            return "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd;
+        }
+
         /** Reads up to {@code length} bytes at {@code position} of the file. */
         public byte[] readAt(long position, int length) throws PosixException {
             byte[] buffer = new byte[length];

@@ -24,6 +24,9 @@ import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.ImageVerdict;
+import org.ievirsh.image.Inspection;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.status.Reasons;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.metrics.PerVmCollector;
 import org.ievirsh.placement.Placement;
@@ -69,6 +72,8 @@ public final class UserReconciler {
     private final TemplateLibrary templates;
     private final TemplateFit fit;
     private final ImageChecker images;
+    private final Inspections inspections;
+    private final java.util.function.Consumer<String> wake;
     private final Fleet fleet;
     private final Executor executor;
     private final StatusWriter statusWriter;
@@ -87,7 +92,8 @@ public final class UserReconciler {
     private final Instant startupGraceEnds;
 
     public UserReconciler(ControllerConfig config, UserIndex index, UserDirectories directories,
-                          TemplateLibrary templates, ImageChecker images, Fleet fleet, StatusWriter statusWriter,
+                          TemplateLibrary templates, ImageChecker images, Inspections inspections,
+                          java.util.function.Consumer<String> wake, Fleet fleet, StatusWriter statusWriter,
                           StatusBook book, DeletionGuard guard, Metrics metrics, PerVmCollector perVm,
                           Clock clock) {
         this.config = config;
@@ -96,6 +102,8 @@ public final class UserReconciler {
         this.templates = templates;
         this.fit = new TemplateFit(templates, config.defaultTemplate());
         this.images = images;
+        this.inspections = inspections;
+        this.wake = wake;
         this.fleet = fleet;
         this.executor = new Executor(fleet);
         this.statusWriter = statusWriter;
@@ -121,6 +129,7 @@ public final class UserReconciler {
         VmHistory history;
         Admission.Verdict admission;
         ImageVerdict image;
+        Inspection inspection;
         RenderedDomain rendered;
         Template template;
         VmFacts.Placement placement = VmFacts.Placement.waiting("not placed yet");
@@ -354,8 +363,8 @@ public final class UserReconciler {
         for (Vm vm : admitted) {
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
-            ImageVerdict verdict = session.check(valid.vm().image(), template.diskFormat(),
-                    vm.domain != null && vm.domain.isActive());
+            boolean active = vm.domain != null && vm.domain.isActive();
+            ImageVerdict verdict = session.check(valid.vm().image(), template.diskFormat(), active);
             if (verdict.accepted()) {
                 String other = disks.putIfAbsent(verdict.identity(), vm.name);
                 if (other != null) {
@@ -364,6 +373,16 @@ public final class UserReconciler {
                 }
             }
             vm.image = verdict;
+            vm.inspection = null;
+            if (verdict.accepted() && !active
+                    && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain, vm.history)) {
+                // Only an image about to start is looked inside; a running one keeps what it had.
+                vm.inspection = inspections.of(vm.user, session.uid(), valid.vm().image(),
+                        session.versionOf(valid.vm().image()), template.diskFormat(), false, () -> wake.accept(vm.user));
+            } else if (verdict.accepted()) {
+                vm.inspection = inspections.of(vm.user, session.uid(), valid.vm().image(),
+                        session.versionOf(valid.vm().image()), template.diskFormat(), true, () -> { });
+            }
         }
     }
 
@@ -493,7 +512,7 @@ public final class UserReconciler {
 
     private VmFacts facts(Vm vm, VmStatus.Owner statusOwner, Owner owner, boolean readable, Instant now) {
         return new VmFacts(vm.name, statusOwner, DomainIdentity.domainName(owner.user(), vm.name), vm.desired,
-                vm.admission, vm.image, vm.rendered, vm.placement, vm.observation, vm.history, readable,
+                vm.admission, vm.image, vm.inspection, vm.rendered, vm.placement, vm.observation, vm.history, readable,
                 vm.deletionBlocked, config.stopGracePeriod(), now);
     }
 
@@ -600,6 +619,10 @@ public final class UserReconciler {
             }
             if (vm.image != null && !vm.image.accepted()) {
                 imageErrors.merge(vm.image.reason(), 1, Integer::sum);
+            } else if (vm.inspection != null && vm.inspection.state() == Inspection.State.INSECURE) {
+                imageErrors.merge(Reasons.INSECURE_IMAGE, 1, Integer::sum);
+            } else if (vm.inspection != null && vm.inspection.state() == Inspection.State.FAILED) {
+                imageErrors.merge(Reasons.INSPECTION_FAILED, 1, Integer::sum);
             }
             if (vm.observation instanceof Observation.Conflict) {
                 conflicts++;

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.ievirsh.image.ImageVerdict;
+import org.ievirsh.image.Inspection;
 import org.ievirsh.quota.Admission;
 import org.ievirsh.status.VmStatus;
 import org.ievirsh.template.RenderedDomain;
@@ -13,6 +14,7 @@ import org.ievirsh.template.RenderedDomain;
  * that were not evaluated (no valid file: no admission, image or rendering)
  * are null.
  *
+ * @param inspection         what is known of the inside of the image; null when nothing needs saying
  * @param placement          for a VM with no domain yet: the chosen blade, or why none
  * @param deletionBlocked    why removals are held back now (the deletion guard), if they are
  * @param directoryReadable  the student's directory could be read: without it nothing is removed
@@ -24,6 +26,7 @@ public record VmFacts(
         Desired desired,
         Admission.Verdict admission,
         ImageVerdict image,
+        Inspection inspection,
         RenderedDomain rendered,
         Placement placement,
         Observation observation,

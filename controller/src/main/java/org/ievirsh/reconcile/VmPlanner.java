@@ -11,6 +11,7 @@ import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.Quantities;
 import org.ievirsh.api.v1.RunStrategy;
 import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.status.Condition;
@@ -69,6 +70,32 @@ public final class VmPlanner {
             }
             return status(f, phase, message, List.of(), null,
                     cond(Condition.IMAGE_READY, false, f.image().reason(), f.image().message()));
+        }
+        Inspection inspection = f.inspection();
+        if (inspection != null && inspection.blocksStart()) {
+            boolean active = domain.isPresent() && domain.get().isActive();
+            ObservedDomain d = domain.orElse(null);
+            String message = inspection.message();
+            switch (inspection.state()) {
+                case INSECURE:
+                    return status(f, Phase.ImageRejected, active ? message + " (the running VM goes on; it will not"
+                            + " start again until this is fixed)" : message, List.of(), d,
+                            cond(Condition.IMAGE_READY, false, Reasons.INSECURE_IMAGE, message));
+                case FAILED:
+                    if (!active) {
+                        VmPlan waiting = status(f, Phase.Pending, message, List.of(), d,
+                                Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTION_FAILED, message));
+                        return new VmPlan(List.of(), waiting.status(), Optional.empty(),
+                                Optional.ofNullable(inspection.retryAfter()));
+                    }
+                    break;
+                default:
+                    if (!active) {
+                        return status(f, Phase.Pending, message, List.of(), d,
+                                Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, message));
+                    }
+                    break;
+            }
         }
         if (domain.isEmpty()) {
             return planCreation(f, valid);
@@ -275,6 +302,8 @@ public final class VmPlanner {
                 : cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message())));
         conditions.add(pick(decided, Condition.IMAGE_READY, f.image() == null
                 ? Condition.unknown(Condition.IMAGE_READY, Reasons.NOT_EVALUATED, "")
+                : f.image().accepted() && f.inspection() != null && f.inspection().state() != Inspection.State.CLEAN
+                ? cond(Condition.IMAGE_READY, true, reason(f.inspection().state()), f.inspection().message())
                 : cond(Condition.IMAGE_READY, f.image().accepted(), f.image().reason(), f.image().message())));
         conditions.add(pick(decided, Condition.SCHEDULED, blade != null
                 ? cond(Condition.SCHEDULED, true, Reasons.PLACED, "on " + blade)
@@ -303,6 +332,15 @@ public final class VmPlanner {
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
                 d != null ? d.name() : f.domainName(), uuid, mac, null, vcpus,
                 memory == null || memory == 0 ? null : Quantities.format(memory), template, image, specHash, null);
+    }
+
+    private static String reason(Inspection.State state) {
+        switch (state) {
+            case INSECURE: return Reasons.INSECURE_IMAGE;
+            case FAILED: return Reasons.INSPECTION_FAILED;
+            case INSPECTING: return Reasons.INSPECTING;
+            default: return Reasons.IMAGE_ACCEPTED;
+        }
     }
 
     private static Condition pick(List<Condition> decided, String type, Condition fallback) {

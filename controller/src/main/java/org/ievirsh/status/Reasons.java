@@ -7,6 +7,9 @@ public final class Reasons {
     public static final String WITHIN_QUOTA = "WithinQuota";
     public static final String QUOTA_EXCEEDED = "QuotaExceeded";
     public static final String IMAGE_ACCEPTED = "ImageAccepted";
+    public static final String INSPECTING = "Inspecting";
+    public static final String INSECURE_IMAGE = "InsecureImage";
+    public static final String INSPECTION_FAILED = "InspectionFailed";
     public static final String PLACED = "Placed";
     public static final String UNSCHEDULABLE = "Unschedulable";
     public static final String WAITING_FOR_BLADE = "WaitingForBlade";

@@ -108,7 +108,7 @@ class BladesIT {
 
     private void start(String blades) {
         String yaml = "users:\n  directories: " + tmp.resolve("home") + "/*/ie-virsh\n  minUid: 1000\n"
-                + "images:\n  root: " + tmp.resolve("images") + "\ntemplates: " + tmp.resolve("templates") + "\n"
+                + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\ntemplates: " + tmp.resolve("templates") + "\n"
                 + "defaultTemplate: tiny\nblades:\n" + blades
                 + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\n";
         controller = new Controller(ControllerConfig.parse("c.yaml", yaml.getBytes(StandardCharsets.UTF_8)).orThrow(),

@@ -87,7 +87,7 @@ class ControllerIT {
 
     static ControllerConfig config(String extra) {
         String yaml = "users:\n  directories: " + tmp.resolve("home") + "/*/ie-virsh\n  minUid: 1000\n"
-                + "images:\n  root: " + tmp.resolve("images") + "\n"
+                + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\n"
                 + "templates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
                 + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\n" + extra;
@@ -260,7 +260,7 @@ class ControllerIT {
     void killedDuringABatchAndRestartedItConvergesWithOneDomainPerVm() throws Exception {
         Path config = tmp.resolve("controller.yaml");
         Files.writeString(config, "users:\n  directories: " + tmp.resolve("home") + "/*/ie-virsh\n  minUid: 1000\n"
-                + "images:\n  root: " + tmp.resolve("images") + "\n"
+                + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\n"
                 + "templates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
                 + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\nworkers: 1\n");

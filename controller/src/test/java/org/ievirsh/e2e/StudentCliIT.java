@@ -55,7 +55,7 @@ class StudentCliIT {
                 + "<memory>16777216</memory></node>");
         Host.templates(base.resolve("templates"));
         String config = "users:\n  directories: " + homes + "/*/ie-virsh\n  minUid: 1000\n"
-                + "images:\n  root: " + base.resolve("images") + "\n"
+                + "images:\n  inspection: off\n  root: " + base.resolve("images") + "\n"
                 + "templates: " + base.resolve("templates") + "\n"
                 + "blades:\n  - {name: t1, uri: \"test://" + base.resolve("node.xml") + "\"}\n"
                 + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\n";

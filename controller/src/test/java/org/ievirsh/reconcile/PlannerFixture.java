@@ -11,6 +11,7 @@ import org.ievirsh.api.v1.RunStrategy;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.ImageVerdict;
+import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.quota.Admission;
@@ -28,6 +29,7 @@ final class PlannerFixture {
     Desired desired;
     Admission.Verdict admission = new Admission.Verdict(true, true, "");
     ImageVerdict image = ImageVerdict.accept("/srv/images/alice/web.qcow2", "1:2");
+    Inspection inspection = null;
     String renderHash = "sha256:render-1";
     VmFacts.Placement placement = VmFacts.Placement.on("blade01");
     Observation observation = new Observation.None();
@@ -78,8 +80,8 @@ final class PlannerFixture {
         RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, valid ? admission : null,
-                valid ? image : null, rendered, placement, observation, history, readable, deletionBlocked, GRACE,
-                now);
+                valid ? image : null, valid ? inspection : null, rendered, placement, observation, history, readable,
+                deletionBlocked, GRACE, now);
     }
 
     VmPlan plan() {

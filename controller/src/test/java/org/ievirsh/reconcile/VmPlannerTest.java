@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import org.ievirsh.api.v1.RunStrategy;
 import org.ievirsh.image.ImageVerdict;
+import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.quota.Admission;
@@ -238,6 +239,62 @@ class VmPlannerTest {
         f.image = ImageVerdict.reject("/p", "BackingFile", "web.qcow2: it names a backing file");
         assertTrue(f.plan().actions().isEmpty());
         assertEquals(Phase.ImageRejected, status(f.plan()).phase());
+    }
+
+    @Test
+    void whileItsImageIsLookedInsideANewVmWaitsPendingInEveryMode() {
+        for (boolean enforced : List.of(true, false)) {
+            PlannerFixture f = new PlannerFixture();
+            f.inspection = new Inspection(Inspection.State.INSPECTING, enforced, "looking inside web.qcow2", null);
+            VmPlan plan = f.plan();
+            assertTrue(plan.actions().isEmpty());
+            assertEquals(Phase.Pending, status(plan).phase());
+            assertEquals("Unknown/Inspecting", condition(plan, Condition.IMAGE_READY));
+        }
+    }
+
+    @Test
+    void anInsecureImageIsRejectedWhenEnforcedAndStartsWithTheFindingWhenWarned() {
+        PlannerFixture enforced = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.CRASHED);
+        enforced.inspection = new Inspection(Inspection.State.INSECURE, true, "web.qcow2: Vagrant's insecure RSA key"
+                + " is in /home/vagrant/.ssh/authorized_keys", null);
+        VmPlan rejected = enforced.plan();
+        assertTrue(rejected.actions().isEmpty());
+        assertEquals(Phase.ImageRejected, status(rejected).phase());
+        assertEquals("False/InsecureImage", condition(rejected, Condition.IMAGE_READY));
+        assertTrue(status(rejected).message().contains("/home/vagrant/.ssh/authorized_keys"));
+
+        PlannerFixture warned = new PlannerFixture();
+        warned.inspection = new Inspection(Inspection.State.INSECURE, false, "web.qcow2: Vagrant's insecure RSA key",
+                null);
+        VmPlan started = warned.plan();
+        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(started));
+        assertEquals("True/InsecureImage", condition(started, Condition.IMAGE_READY));
+    }
+
+    @Test
+    void aFailedInspectionHoldsTheStartWhenEnforcedAndTriesAgainLater() {
+        PlannerFixture f = new PlannerFixture();
+        f.inspection = new Inspection(Inspection.State.FAILED, true, "web.qcow2 could not be inspected",
+                Duration.ofMinutes(4));
+        VmPlan plan = f.plan();
+        assertTrue(plan.actions().isEmpty());
+        assertEquals(Phase.Pending, status(plan).phase());
+        assertEquals("Unknown/InspectionFailed", condition(plan, Condition.IMAGE_READY));
+        assertEquals(Optional.of(Duration.ofMinutes(4)), plan.requeueAfter());
+    }
+
+    @Test
+    void aCleanImageStartsAndARunningVmIsNeverStoppedForAFinding() {
+        PlannerFixture clean = new PlannerFixture();
+        clean.inspection = new Inspection(Inspection.State.CLEAN, true, "", null);
+        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(clean.plan()));
+
+        PlannerFixture running = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN);
+        running.inspection = new Inspection(Inspection.State.INSECURE, true, "web.qcow2: root has an empty password",
+                null);
+        assertTrue(running.plan().actions().isEmpty());
+        assertEquals(Phase.ImageRejected, status(running.plan()).phase());
     }
 
     @Test

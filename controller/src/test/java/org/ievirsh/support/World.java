@@ -30,6 +30,7 @@ public final class World {
     private final Path root;
     private final Map<String, Integer> uids = new ConcurrentHashMap<>();
     private final Map<String, Boolean> resolvable = new ConcurrentHashMap<>();
+    private String inspection = "off";
 
     public World(Path root) throws IOException {
         this.root = root;
@@ -121,10 +122,16 @@ public final class World {
         };
     }
 
+    /** Sets images.inspection (off unless a test looks inside images). */
+    public World inspection(String mode) {
+        this.inspection = mode;
+        return this;
+    }
+
     /** A config for this world with {@code blades} (YAML flow entries) and extra top-level lines. */
     public ControllerConfig config(String blades, String extra) {
         String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n"
-                + "images:\n  root: " + root.resolve("images") + "\n"
+                + "images:\n  inspection: " + inspection + "\n  root: " + root.resolve("images") + "\n"
                 + "templates: " + root.resolve("templates") + "\n"
                 + "blades:\n" + blades
                 + "http: {listen: \"127.0.0.1:0\"}\n"

@@ -44,10 +44,11 @@ public record ControllerConfig(
     }
 
     /**
-     * Images says where students' disk images are ({@code <root>/<user>/})
-     * and how large a disk import-box may unpack.
+     * Images says where students' disk images are ({@code <root>/<user>/}),
+     * how large a disk import-box may unpack, and whether an image is looked
+     * inside before it starts ({@code enforce}, {@code warn} or {@code off}).
      */
-    public record Images(Path root, long boxEntryLimit) {
+    public record Images(Path root, long boxEntryLimit, String inspection) {
     }
 
     /** Resources is an amount of vCPUs and memory. */
@@ -151,7 +152,8 @@ public record ControllerConfig(
         return Parsed.ok(new ControllerConfig(
                 new Users(directories, root.path("users").path("minUid").asInt(1000)),
                 new Images(Path.of(root.path("images").path("root").asText("/srv/ie-virsh/images")),
-                        Quantities.parseBytes(root.path("images").path("boxEntryLimit").asText("64GiB"))),
+                        Quantities.parseBytes(root.path("images").path("boxEntryLimit").asText("64GiB")),
+                        root.path("images").path("inspection").asText("enforce")),
                 Path.of(root.path("templates").asText("/etc/ie-virsh/templates")),
                 root.path("defaultTemplate").asText("standard"),
                 new Quota(limits(quota.path("default")), limitsByName(quota.path("groups")),

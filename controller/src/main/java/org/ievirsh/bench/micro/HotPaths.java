@@ -63,7 +63,7 @@ public class HotPaths {
                 StopReason.UNKNOWN, rendered.metadata(), Optional.of(rendered.renderHash()), false);
         facts = new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web",
                 new Desired.Valid(parsed.vm(), parsed.specHash(), "standard", 2, 2L << 30),
-                new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2"), rendered,
+                new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2"), null, rendered,
                 VmFacts.Placement.on("blade01"), new Observation.Found(domain, true),
                 VmHistory.NEW.observe(domain, Instant.EPOCH), true, Optional.empty(), Duration.ofSeconds(60),
                 Instant.EPOCH);

@@ -1,0 +1,199 @@
+package org.ievirsh.image;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.ievirsh.image.guest.GuestInspector;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.posix.SafeDir;
+
+/**
+ * Inspections decides when an image is looked inside and remembers the
+ * outcome per image version (inode, size, times): before a VM first starts
+ * and before every start after its image changed. One look takes 15–25 s on
+ * libguestfs' appliance, so looks run on a small executor of their own and
+ * never hold up a reconcile; when one ends, the user is reconciled again.
+ * An image whose VM runs is not looked at (QEMU holds it, and the guest
+ * writes to it all the time): the look comes before its next start.
+ */
+public final class Inspections implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Inspections.class.getName());
+    /** A failed look is tried again after this. */
+    static final Duration RETRY = Duration.ofMinutes(5);
+    /** A look that takes longer than this is killed and counts as failed. */
+    static final Duration TIMEOUT = Duration.ofMinutes(5);
+    private static final int REMEMBERED = 20_000;
+
+    public enum Mode { ENFORCE, WARN, OFF }
+
+    /** Looks inside one opened image; a seam for tests of what surrounds it. */
+    public interface Looker {
+        GuestInspector.Report look(SafeDir.OpenFile image, String format, Consumer<Runnable> onKill)
+                throws Exception;
+    }
+
+    private record Outcome(Inspection.State state, String message, Instant at) {
+    }
+
+    private final Mode mode;
+    private final ImageChecker images;
+    private final Looker looker;
+    private final Metrics metrics;
+    private final Clock clock;
+    private final Map<String, Outcome> outcomes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Outcome> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    /** How to kill the look each worker runs now, for close. */
+    private final Map<Thread, java.util.List<Runnable>> sessions = new ConcurrentHashMap<>();
+    private final ExecutorService workers;
+    private final ScheduledExecutorService watchdog;
+
+    public Inspections(Mode mode, ImageChecker images, Looker looker, int workers, Metrics metrics, Clock clock) {
+        this.mode = mode;
+        this.images = images;
+        this.looker = looker;
+        this.metrics = metrics;
+        this.clock = clock;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = Executors.newFixedThreadPool(workers, r -> daemon(r, "inspection-" + n.incrementAndGet()));
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "inspection-watchdog"));
+    }
+
+    /** The real look: guestfish on the image, read-only. */
+    public static Looker guestfish(String backendSettings) {
+        GuestInspector inspector = new GuestInspector(backendSettings);
+        return (image, format, onKill) -> inspector.inspect(image.pathForOtherProcesses(), format, onKill);
+    }
+
+    /** Where libguestfs runs its appliance: the admin's environment, else plain emulation (works anywhere). */
+    public static String backendSettings() {
+        String set = System.getenv("LIBGUESTFS_BACKEND_SETTINGS");
+        return set != null ? set : "force_tcg";
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /**
+     * What is known of {@code image} (of {@code user}, at {@code version},
+     * read as {@code format}) for a VM whose domain runs ({@code inUse}) or
+     * not; null when nothing needs saying (inspection off, or a running VM
+     * whose image was not looked at in this version). A look is started when
+     * one is needed and none runs; {@code done} is called when it ends.
+     */
+    public Inspection of(String user, int uid, String image, String version, String format, boolean inUse,
+                         Runnable done) {
+        if (mode == Mode.OFF || version.isEmpty()) {
+            return null;
+        }
+        String key = user + "/" + image + "@" + version + "/" + format;
+        Outcome known;
+        synchronized (outcomes) {
+            known = outcomes.get(key);
+        }
+        boolean enforced = mode == Mode.ENFORCE;
+        if (known != null && !(known.state() == Inspection.State.FAILED
+                && !clock.instant().isBefore(known.at().plus(RETRY)))) {
+            Duration retry = known.state() == Inspection.State.FAILED
+                    ? Duration.between(clock.instant(), known.at().plus(RETRY)) : null;
+            return new Inspection(known.state(), enforced, known.message(), retry);
+        }
+        if (inUse) {
+            return null;
+        }
+        if (running.add(key)) {
+            workers.execute(() -> look(key, user, uid, image, version, format, done));
+        }
+        return new Inspection(Inspection.State.INSPECTING, enforced, "looking inside " + image
+                + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
+    }
+
+    private void look(String key, String user, int uid, String image, String version, String format,
+                      Runnable done) {
+        Instant started = clock.instant();
+        Outcome outcome;
+        String result;
+        try (ImageChecker.Session session = images.open(user, uid);
+             SafeDir.OpenFile file = session.openIfUnchanged(image, version)) {
+            if (file == null) {
+                // Changed since it was checked: the next reconcile sees the new version and asks again.
+                outcome = null;
+                result = null;
+            } else {
+                java.util.List<java.util.concurrent.Future<?>> kills = new java.util.ArrayList<>();
+                java.util.List<Runnable> active = sessions.computeIfAbsent(Thread.currentThread(),
+                        t -> new java.util.concurrent.CopyOnWriteArrayList<>());
+                GuestInspector.Report report;
+                try {
+                    report = looker.look(file, format, kill -> {
+                        active.add(kill);
+                        kills.add(watchdog.schedule(kill, TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+                    });
+                } finally {
+                    kills.forEach(k -> k.cancel(false));
+                    active.clear();
+                }
+                if (report.insecure()) {
+                    outcome = new Outcome(Inspection.State.INSECURE, insecureMessage(image, report), clock.instant());
+                    result = "insecure";
+                } else {
+                    outcome = new Outcome(Inspection.State.CLEAN, report.filesystems() == 0
+                            ? "no filesystem in " + image + " (a blank disk)" : "", clock.instant());
+                    result = "clean";
+                }
+            }
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "inspection of " + user + "/" + image + " failed", e);
+            outcome = new Outcome(Inspection.State.FAILED, image + " could not be inspected (" + e.getMessage()
+                    + "); tried again in " + RETRY.toMinutes() + " minutes. If this stays, tell an admin",
+                    clock.instant());
+            result = "failed";
+        }
+        if (outcome != null) {
+            synchronized (outcomes) {
+                outcomes.put(key, outcome);
+            }
+            metrics.inspected(result, Duration.between(started, clock.instant()));
+            LOG.info("inspected " + user + "/" + image + ": " + result);
+        }
+        running.remove(key);
+        done.run();
+    }
+
+    static String insecureMessage(String image, GuestInspector.Report report) {
+        return image + " is not safe on the department network: " + String.join("; ", report.findings())
+                + ". Fix it before it starts, for example: virt-customize -a " + image
+                + " --password vagrant:disabled --delete /home/vagrant/.ssh/authorized_keys"
+                + " --delete /root/.ssh/authorized_keys (then it is inspected again)";
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        workers.shutdownNow();
+        sessions.values().forEach(kills -> kills.forEach(Runnable::run));
+        watchdog.shutdownNow();
+    }
+}

@@ -1,0 +1,68 @@
+package org.ievirsh.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.ievirsh.support.Commands;
+
+/**
+ * GuestDisks builds real guest disks without mounting anything: a directory
+ * tree made into ext4 by {@code mke2fs -d}, as a whole disk or as partitions
+ * of a DOS-labelled disk ({@code sfdisk}, then {@code mke2fs -E offset=}),
+ * converted to qcow2.
+ */
+final class GuestDisks {
+    static final String RSA_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAQEA6NF8iallvQVp22WDkTkyrtvp9eWW6A8YVr+kz4TjGYe7gHzIw"
+            + "+niNltGEFHzD8+v1I2YJ6oXevct1YeS0o9HZyN1Q9qgCgzUFtdOKLv6IedplqoPkcmF0aYet2PkEDo3MlTBckFXPITAMzF8dJSIFo9D8H"
+            + "fdOV0IAdx4O7PtixWKn5y2hMNG0zQPyUecp4pzC6kivAIhyfHilFR61RGL+GPXQ2MWZWFYbAGjyiYJnAmCP3NOTd0jMZEnDkbUvxhMmBY"
+            + "SdETk1rRgm+R4LOzFUGaHqHDLKLX+FIPKcF96hrucXzcWyLbIbEgE98OHlnVYCzRdK8jlqm8tehUc9c9WhQ== vagrant insecure"
+            + " public key";
+    static final String ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJ"
+            + "On5Y vagrant insecure public key";
+    static final String OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOfTheStudentXXXXXXXXXXXXXXXXXXXXXX"
+            + " student@laptop";
+    static final String PASSWD = "root:x:0:0:root:/root:/bin/bash\n"
+            + "vagrant:x:1000:1000:vagrant:/home/vagrant:/bin/bash\n";
+
+    private GuestDisks() {
+    }
+
+    /** A tree of files (path → content) under {@code dir}. */
+    static Path tree(Path dir, Map<String, String> files) throws IOException {
+        for (Map.Entry<String, String> e : files.entrySet()) {
+            Path file = dir.resolve(e.getKey());
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, e.getValue());
+        }
+        return dir;
+    }
+
+    /** A qcow2 disk that is one ext4 filesystem, no partition table. */
+    static Path wholeDisk(Path tree, Path qcow2) throws IOException {
+        Path raw = qcow2.resolveSibling(qcow2.getFileName() + ".raw");
+        Commands.ok("truncate", "-s", "32M", raw.toString());
+        Commands.ok("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree.toString(), raw.toString());
+        return convert(raw, qcow2);
+    }
+
+    /** A qcow2 disk with a DOS label and two ext4 partitions (a root and a separate /home). */
+    static Path partitioned(Path root, Path home, Path qcow2) throws IOException {
+        Path raw = qcow2.resolveSibling(qcow2.getFileName() + ".raw");
+        Commands.ok("truncate", "-s", "80M", raw.toString());
+        Path script = Files.writeString(qcow2.resolveSibling("sfdisk.txt"),
+                "label: dos\nstart=2048, size=77824, type=83\nstart=79872, size=81920, type=83\n");
+        Commands.ok("sh", "-c", "sfdisk -q " + raw + " < " + script);
+        Commands.ok("mke2fs", "-q", "-F", "-t", "ext4", "-E", "offset=" + 2048L * 512, "-d", root.toString(),
+                raw.toString(), "38M");
+        Commands.ok("mke2fs", "-q", "-F", "-t", "ext4", "-E", "offset=" + 79872L * 512, "-d", home.toString(),
+                raw.toString(), "40M");
+        return convert(raw, qcow2);
+    }
+
+    private static Path convert(Path raw, Path qcow2) throws IOException {
+        Commands.ok("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString());
+        Files.delete(raw);
+        return qcow2;
+    }
+}

@@ -1,0 +1,110 @@
+package org.ievirsh.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.image.guest.GuestInspector;
+import org.ievirsh.posix.SafeDir;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * GuestInspectorIT looks inside real guest disks with libguestfs: Vagrant's
+ * keys where sshd looks for them, its password in every hash a shadow file
+ * holds, and a clean disk that passes. The disks are opened the way the
+ * controller opens them (one descriptor, {@code /proc/PID/fd/N}).
+ */
+@EnabledIfSystemProperty(named = "ievirsh.e2e", matches = "true")
+class GuestInspectorIT {
+    // openssl passwd -6 -salt abcdefgh vagrant; perl -e 'print crypt("vagrant", q($y$j9T$F5Jx5fExrKuPp53xLKQ..1$))'
+    static final String SHA512_VAGRANT = "$6$abcdefgh$E1hF0gaN0DpDb6CPUzLu2iVL8Dk4IHUSGbTjeK66FbWF.6b8XrgzScIZctPmnNtr"
+            + "dCxnYsTEiY4Y28.1ne0fE0";
+    static final String YESCRYPT_VAGRANT = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$bQBX7iD1jJiRt28aFh2XjJLT876GPIBsd/wyyBni4A0";
+    static final String YESCRYPT_OTHER = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$boYxT86g/C4DVkNoeujrWOk8fDSh7LDsIEmsF02hCd4";
+
+    @TempDir
+    Path tmp;
+
+    static Path insecureWholeDisk(Path tmp, Path qcow2) throws Exception {
+        return GuestDisks.wholeDisk(GuestDisks.tree(tmp.resolve("tree-yescrypt"), Map.of(
+                "etc/passwd", GuestDisks.PASSWD,
+                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + YESCRYPT_VAGRANT + ":19000:0:99999:7:::\n",
+                "etc/ssh/sshd_config", "PasswordAuthentication no\nAuthorizedKeysFile /etc/ssh/keys/%u\n",
+                "etc/ssh/keys/vagrant", GuestDisks.RSA_KEY + "\n",
+                "home/vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n")), qcow2);
+    }
+
+    static Path cleanDisk(Path tmp, Path qcow2) throws Exception {
+        return GuestDisks.wholeDisk(GuestDisks.tree(tmp.resolve("tree-clean"), Map.of(
+                "etc/passwd", GuestDisks.PASSWD,
+                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + YESCRYPT_OTHER + ":19000:0:99999:7:::\n",
+                "etc/ssh/sshd_config", "PasswordAuthentication yes\n",
+                "home/vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n",
+                "root/.ssh/authorized_keys", "# " + GuestDisks.RSA_KEY + "\n")), qcow2);
+    }
+
+    private static GuestInspector.Report inspect(Path disk) throws Exception {
+        try (SafeDir dir = SafeDir.openTrusted(disk.getParent());
+             SafeDir.OpenFile file = dir.open(disk.getFileName().toString())) {
+            return new GuestInspector(Inspections.backendSettings()).inspect(file.pathForOtherProcesses(), "qcow2",
+                    kill -> { });
+        }
+    }
+
+    private static CompletableFuture<GuestInspector.Report> async(Path disk) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return inspect(disk);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @Test
+    void vagrantsKeysAndPasswordAreFoundOnEveryFilesystemAndACleanDiskPasses() throws Exception {
+        Path root = GuestDisks.tree(tmp.resolve("tree-root"), Map.of(
+                "etc/passwd", GuestDisks.PASSWD,
+                "etc/shadow", "root::19000:0:99999:7:::\nvagrant:" + SHA512_VAGRANT + ":19000:0:99999:7:::\n",
+                "etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n",
+                "etc/ssh/sshd_config.d/50-vagrant.conf", "PasswordAuthentication yes\n",
+                "root/.ssh/authorized_keys", "no-pty,command=\"echo a b\" " + GuestDisks.ED25519_KEY + "\n"));
+        Path home = GuestDisks.tree(tmp.resolve("tree-home"), Map.of(
+                "vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n",
+                "odd \"dir\"/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n" + GuestDisks.RSA_KEY + "\n"));
+        Path partitioned = GuestDisks.partitioned(root, home, tmp.resolve("partitioned.qcow2"));
+        Path whole = insecureWholeDisk(tmp, tmp.resolve("yescrypt.qcow2"));
+        Path clean = cleanDisk(tmp, tmp.resolve("clean.qcow2"));
+
+        // Each look boots libguestfs' appliance (about 20 s): the three run side by side.
+        CompletableFuture<GuestInspector.Report> a = async(partitioned);
+        CompletableFuture<GuestInspector.Report> b = async(whole);
+        CompletableFuture<GuestInspector.Report> c = async(clean);
+
+        String accepts = "; SSH accepts passwords (PasswordAuthentication yes in /etc/ssh/sshd_config)";
+        assertEquals(List.of(
+                "root has an empty password (/etc/shadow on /dev/sda1)" + accepts,
+                "the account vagrant has the password \"vagrant\" (/etc/shadow on /dev/sda1)" + accepts,
+                "Vagrant's insecure ED25519 key is in /root/.ssh/authorized_keys (on /dev/sda1)",
+                "Vagrant's insecure RSA key is in /odd \"dir\"/.ssh/authorized_keys (on /dev/sda2)"),
+                sorted(a.get().findings()));
+        assertEquals(2, a.get().filesystems());
+        assertEquals(List.of(
+                "the account vagrant has the password \"vagrant\" (/etc/shadow on /dev/sda); SSH refuses passwords"
+                        + " now, but the console and a later change do not",
+                "Vagrant's insecure RSA key is in /etc/ssh/keys/vagrant (on /dev/sda)"), sorted(b.get().findings()));
+        assertEquals(List.of(), c.get().findings());
+        assertEquals(1, c.get().filesystems());
+    }
+
+    /** Password findings first, then keys, as the inspector reports them; order within each kept. */
+    private static List<String> sorted(List<String> findings) {
+        return findings.stream().sorted((x, y) -> Boolean.compare(x.startsWith("Vagrant's"), y.startsWith("Vagrant's")))
+                .toList();
+    }
+}
