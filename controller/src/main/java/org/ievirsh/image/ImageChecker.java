@@ -90,7 +90,7 @@ public final class ImageChecker {
                 return null;
             }
             FileStat stat = file.stat();
-            if (!stat.isRegular() || stat.uid() != uid || !stat.version().equals(version)) {
+            if (!stat.isRegular() || stat.uid() != uid || !stat.contentVersion().equals(version)) {
                 file.close();
                 return null;
             }
@@ -102,7 +102,7 @@ public final class ImageChecker {
             return uid;
         }
 
-        /** The version of an image as its last check in this session saw it; empty if it was not seen. */
+        /** The content version of an image as its check in this session saw it; empty if it was not seen. */
         public String versionOf(String image) {
             return versions.getOrDefault(image, "");
         }
@@ -153,7 +153,7 @@ public final class ImageChecker {
             throws PosixException {
         // The usual case, a file checked before and unchanged since: one stat, no open.
         Optional<FileStat> seen = dir.stat(image);
-        seen.ifPresent(s -> versions.put(image, s.version()));
+        seen.ifPresent(s -> versions.put(image, s.contentVersion()));
         Cached known = cache.get(path);
         if (seen.isPresent() && known != null && seen.get().isRegular() && (seen.get().uid() == uid || running)
                 && known.version().equals(seen.get().version()) && known.format().equals(format)) {

@@ -21,7 +21,7 @@ import org.ievirsh.posix.SafeDir;
 
 /**
  * Inspections decides when an image is looked inside and remembers the
- * outcome per image version (inode, size, times): before a VM first starts
+ * outcome per image version (inode, size, modification time): before a VM first starts
  * and before every start after its image changed. One look takes 15–25 s on
  * libguestfs' appliance, so looks run on a small executor of their own and
  * never hold up a reconcile; when one ends, the user is reconciled again.
@@ -179,9 +179,9 @@ public final class Inspections implements AutoCloseable {
 
     static String insecureMessage(String image, GuestInspector.Report report) {
         return image + " is not safe on the department network: " + String.join("; ", report.findings())
-                + ". Fix it before it starts, for example: virt-customize -a " + image
+                + ". To fix it, for example: virt-customize -a " + image
                 + " --password vagrant:disabled --delete /home/vagrant/.ssh/authorized_keys"
-                + " --delete /root/.ssh/authorized_keys (then it is inspected again)";
+                + " --delete /root/.ssh/authorized_keys (the image is looked at again before its next start)";
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -19,6 +19,14 @@ public record FileStat(Type type, int mode, int uid, int gid, long size, long de
         return type == Type.DIRECTORY;
     }
 
+    /**
+     * The file's content as an image inspection sees it: same inode, size and
+     * modification time (a change of owner or mode alone does not count).
+     */
+    public String contentVersion() {
+        return device + ":" + inode + ":" + size + ":" + mtimeNanos;
+    }
+
     /** Identity of the file's content as far as metadata tells: same inode, size and times. */
     public String version() {
         return device + ":" + inode + ":" + size + ":" + mtimeNanos + ":" + ctimeNanos;

@@ -26,7 +26,6 @@ import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.image.Inspections;
-import org.ievirsh.status.Reasons;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.metrics.PerVmCollector;
 import org.ievirsh.placement.Placement;
@@ -39,6 +38,7 @@ import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.spec.SpecReader;
 import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.spec.UserFiles;
+import org.ievirsh.status.Reasons;
 import org.ievirsh.status.StatusBook;
 import org.ievirsh.status.StatusFiles;
 import org.ievirsh.status.StatusWriter;
@@ -373,16 +373,11 @@ public final class UserReconciler {
                 }
             }
             vm.image = verdict;
-            vm.inspection = null;
-            if (verdict.accepted() && !active
-                    && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain, vm.history)) {
-                // Only an image about to start is looked inside; a running one keeps what it had.
-                vm.inspection = inspections.of(vm.user, session.uid(), valid.vm().image(),
-                        session.versionOf(valid.vm().image()), template.diskFormat(), false, () -> wake.accept(vm.user));
-            } else if (verdict.accepted()) {
-                vm.inspection = inspections.of(vm.user, session.uid(), valid.vm().image(),
-                        session.versionOf(valid.vm().image()), template.diskFormat(), true, () -> { });
-            }
+            // Only an image about to start is looked inside; a running or halted VM keeps what is known.
+            boolean starting = !active && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain, vm.history);
+            vm.inspection = !verdict.accepted() ? null : inspections.of(vm.user, session.uid(), valid.vm().image(),
+                    session.versionOf(valid.vm().image()), template.diskFormat(), !starting,
+                    () -> wake.accept(vm.user));
         }
     }
 
@@ -512,8 +507,8 @@ public final class UserReconciler {
 
     private VmFacts facts(Vm vm, VmStatus.Owner statusOwner, Owner owner, boolean readable, Instant now) {
         return new VmFacts(vm.name, statusOwner, DomainIdentity.domainName(owner.user(), vm.name), vm.desired,
-                vm.admission, vm.image, vm.inspection, vm.rendered, vm.placement, vm.observation, vm.history, readable,
-                vm.deletionBlocked, config.stopGracePeriod(), now);
+                vm.admission, vm.image, vm.inspection, vm.rendered, vm.placement, vm.observation, vm.history,
+                readable, vm.deletionBlocked, config.stopGracePeriod(), now);
     }
 
     private void noteStartWanted(Vm vm, VmPlan plan, Instant now) {

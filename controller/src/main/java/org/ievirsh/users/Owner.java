@@ -14,8 +14,9 @@ public record Owner(String user, int uid, int gid, List<String> groups, int file
 
     /** NAME is what a user name must look like to name domains and directories. */
     public static final String NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$";
+    private static final java.util.regex.Pattern NAME_PATTERN = java.util.regex.Pattern.compile(NAME);
 
     public static boolean isValidName(String name) {
-        return name != null && name.matches(NAME);
+        return name != null && NAME_PATTERN.matcher(name).matches();
     }
 }

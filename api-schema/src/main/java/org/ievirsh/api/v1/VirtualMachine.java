@@ -20,9 +20,10 @@ public record VirtualMachine(
 
     /** NAME is the rule of VM, template and blade names. */
     public static final String NAME = "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$";
+    private static final java.util.regex.Pattern NAME_PATTERN = java.util.regex.Pattern.compile(NAME);
 
     /** True when {@code name} is a valid VM name. */
     public static boolean isValidName(String name) {
-        return name != null && name.matches(NAME);
+        return name != null && NAME_PATTERN.matcher(name).matches();
     }
 }
