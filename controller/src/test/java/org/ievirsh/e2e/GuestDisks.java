@@ -3,7 +3,10 @@ package org.ievirsh.e2e;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.ievirsh.image.Inspections;
 import org.ievirsh.support.Commands;
 
 /**
@@ -57,6 +60,30 @@ final class GuestDisks {
                 raw.toString(), "38M");
         Commands.ok("mke2fs", "-q", "-F", "-t", "ext4", "-E", "offset=" + 79872L * 512, "-d", home.toString(),
                 raw.toString(), "40M");
+        return convert(raw, qcow2);
+    }
+
+    /**
+     * A qcow2 disk whose only filesystem is XFS on an LVM logical volume
+     * (/dev/VG/LV), made by libguestfs itself, holding {@code file} with
+     * {@code content}: no host device or mount is involved.
+     */
+    static Path lvmXfs(String file, String content, Path qcow2) throws IOException, InterruptedException {
+        Path raw = qcow2.resolveSibling(qcow2.getFileName() + ".raw");
+        ProcessBuilder builder = new ProcessBuilder("guestfish", "-N", raw + "=lvfs:/dev/VG/LV:xfs:320M")
+                .redirectErrorStream(true);
+        builder.environment().put("LIBGUESTFS_BACKEND", "direct");
+        builder.environment().put("LIBGUESTFS_BACKEND_SETTINGS", Inspections.backendSettings());
+        Process p = builder.start();
+        String parent = file.substring(0, file.lastIndexOf('/'));
+        String quoted = content.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+        p.getOutputStream().write(("mount /dev/VG/LV /\nmkdir-p " + parent + "\nwrite " + file + " \"" + quoted
+                + "\"\n").getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("guestfish -N failed: " + output);
+        }
         return convert(raw, qcow2);
     }
 

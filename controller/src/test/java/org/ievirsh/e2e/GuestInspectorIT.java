@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * GuestInspectorIT looks inside real guest disks with libguestfs: Vagrant's
  * keys where sshd looks for them, its password in every hash a shadow file
- * holds, and a clean disk that passes. The disks are opened the way the
+ * holds, and a clean disk that passes; ext4 whole-disk and partitioned, and
+ * XFS on LVM. The disks are opened the way the
  * controller opens them (one descriptor, {@code /proc/PID/fd/N}).
  */
 @EnabledIfSystemProperty(named = "ievirsh.e2e", matches = "true")
@@ -81,7 +82,16 @@ class GuestInspectorIT {
         Path whole = insecureWholeDisk(tmp, tmp.resolve("yescrypt.qcow2"));
         Path clean = cleanDisk(tmp, tmp.resolve("clean.qcow2"));
 
-        // Each look boots libguestfs' appliance (about 20 s): the three run side by side.
+        // Each look boots libguestfs' appliance (about 20 s): they run side by side. The LVM disk is made by
+        // libguestfs too, so its look starts when it is made.
+        CompletableFuture<GuestInspector.Report> lvm = CompletableFuture.supplyAsync(() -> {
+            try {
+                return inspect(GuestDisks.lvmXfs("/vagrant/.ssh/authorized_keys", "no-agent-forwarding "
+                        + GuestDisks.ED25519_KEY + "\n", tmp.resolve("lvm-xfs.qcow2")));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         CompletableFuture<GuestInspector.Report> a = async(partitioned);
         CompletableFuture<GuestInspector.Report> b = async(whole);
         CompletableFuture<GuestInspector.Report> c = async(clean);
@@ -100,6 +110,8 @@ class GuestInspectorIT {
                 "Vagrant's insecure RSA key is in /etc/ssh/keys/vagrant (on /dev/sda)"), sorted(b.get().findings()));
         assertEquals(List.of(), c.get().findings());
         assertEquals(1, c.get().filesystems());
+        assertEquals(List.of("Vagrant's insecure ED25519 key is in /vagrant/.ssh/authorized_keys (on /dev/VG/LV)"),
+                lvm.get().findings());
     }
 
     /** Password findings first, then keys, as the inspector reports them; order within each kept. */
