@@ -3,12 +3,17 @@ package org.ievirsh.image;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +65,7 @@ public final class Inspections implements AutoCloseable {
     };
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     /** How to kill the look each worker runs now, for close. */
-    private final Map<Thread, java.util.List<Runnable>> sessions = new ConcurrentHashMap<>();
+    private final Map<Thread, List<Runnable>> sessions = new ConcurrentHashMap<>();
     private final ExecutorService workers;
     private final ScheduledExecutorService watchdog;
 
@@ -119,7 +124,11 @@ public final class Inspections implements AutoCloseable {
             return null;
         }
         if (running.add(key)) {
-            workers.execute(() -> look(key, user, uid, image, version, format, done));
+            try {
+                workers.execute(() -> look(key, user, uid, image, version, format, done));
+            } catch (RejectedExecutionException e) {
+                running.remove(key);  // closing: the controller stops
+            }
         }
         return new Inspection(Inspection.State.INSPECTING, enforced, "looking inside " + image
                 + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
@@ -137,9 +146,9 @@ public final class Inspections implements AutoCloseable {
                 outcome = null;
                 result = null;
             } else {
-                java.util.List<java.util.concurrent.Future<?>> kills = new java.util.ArrayList<>();
-                java.util.List<Runnable> active = sessions.computeIfAbsent(Thread.currentThread(),
-                        t -> new java.util.concurrent.CopyOnWriteArrayList<>());
+                List<Future<?>> kills = new ArrayList<>();
+                List<Runnable> active = sessions.computeIfAbsent(Thread.currentThread(),
+                        t -> new CopyOnWriteArrayList<>());
                 GuestInspector.Report report;
                 try {
                     report = looker.look(file, format, kill -> {

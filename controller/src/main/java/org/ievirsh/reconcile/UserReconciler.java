@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
@@ -73,7 +74,7 @@ public final class UserReconciler {
     private final TemplateFit fit;
     private final ImageChecker images;
     private final Inspections inspections;
-    private final java.util.function.Consumer<String> wake;
+    private final Consumer<String> wake;
     private final Fleet fleet;
     private final Executor executor;
     private final StatusWriter statusWriter;
@@ -93,7 +94,7 @@ public final class UserReconciler {
 
     public UserReconciler(ControllerConfig config, UserIndex index, UserDirectories directories,
                           TemplateLibrary templates, ImageChecker images, Inspections inspections,
-                          java.util.function.Consumer<String> wake, Fleet fleet, StatusWriter statusWriter,
+                          Consumer<String> wake, Fleet fleet, StatusWriter statusWriter,
                           StatusBook book, DeletionGuard guard, Metrics metrics, PerVmCollector perVm,
                           Clock clock) {
         this.config = config;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * GuestInspector looks inside a disk image, read-only, for what makes a
@@ -45,7 +46,7 @@ public final class GuestInspector {
      * {@code /proc/PID/fd/N}) in {@code format} (qcow2 or raw: never probed).
      * {@code killSwitch} receives what kills the look, for a caller's timeout.
      */
-    public Report inspect(String drive, String format, java.util.function.Consumer<Runnable> killSwitch)
+    public Report inspect(String drive, String format, Consumer<Runnable> killSwitch)
             throws IOException {
         try (Guestfish g = Guestfish.start(backendSettings)) {
             killSwitch.accept(g::kill);
