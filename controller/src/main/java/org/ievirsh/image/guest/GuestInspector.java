@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 public final class GuestInspector {
     /** A file larger than this is not read whole (keys are searched in it instead). */
     static final long MAX_TEXT = 1 << 20;
-    /** At most this many candidate key files are looked at per filesystem. */
+    /** At most this many key files are searched per filesystem (and five times as many names tried). */
     static final int MAX_KEY_FILES = 2000;
 
     private final String backendSettings;
@@ -183,12 +183,14 @@ public final class GuestInspector {
             candidates.addAll(glob(g, pattern));
         }
         Set<String> files = new LinkedHashSet<>();
+        int looked = 0;
         for (String candidate : candidates) {
-            if (!candidate.startsWith("/") || candidate.contains("*")) {
+            if (!candidate.startsWith("/")) {
                 findings.add("a key file with an unusual name could not be checked: "
                         + ShadowCheck.printable(candidate) + " (on " + fs + ")");
-            } else if (files.size() >= MAX_KEY_FILES) {
-                findings.add("more than " + MAX_KEY_FILES + " key files on " + fs + "; the rest were not checked");
+            } else if (files.size() >= MAX_KEY_FILES || ++looked > MAX_KEY_FILES * 5) {
+                findings.add("more than " + MAX_KEY_FILES + " possible key files on " + fs
+                        + "; the rest were not checked");
                 break;
             } else if (isFile(g, candidate)) {
                 files.add(candidate);
