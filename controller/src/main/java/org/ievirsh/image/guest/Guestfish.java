@@ -50,7 +50,12 @@ final class Guestfish implements AutoCloseable {
         }
         env.remove("LIBGUESTFS_DEBUG");
         env.remove("LIBGUESTFS_TRACE");
-        return new Guestfish(builder.start());
+        try {
+            return new Guestfish(builder.start());
+        } catch (IOException e) {
+            throw new IOException("guestfish cannot be run on the controller's host (Debian: apt install"
+                    + " libguestfs-tools linux-image-amd64): " + e.getMessage(), e);
+        }
     }
 
     /** Runs one command; its output lines (none when it failed). */
