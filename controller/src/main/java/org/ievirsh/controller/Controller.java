@@ -365,7 +365,9 @@ public final class Controller implements AutoCloseable {
         for (String user : gone) {
             reconciler.forget(user, before.get(user).directory().toString());
         }
-        if (watcher != null) {
+        if (watcher != null && (index.changed() || !gone.isEmpty() || watcher.stale())) {
+            // The same students in the same directories as last time: the watches stand (a pass over ten
+            // thousand students would otherwise rebuild both sets for nothing).
             Set<Path> students = new HashSet<>();
             Set<Path> structure = new HashSet<>();
             structure.add(directories.prefix());

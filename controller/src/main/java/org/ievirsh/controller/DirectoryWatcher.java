@@ -29,6 +29,7 @@ final class DirectoryWatcher implements AutoCloseable {
     private final Set<WatchKey> structureKeys = new HashSet<>();
     private final Consumer<Path> studentChanged;
     private final Runnable structureChanged;
+    private boolean stale = true;
     private final Thread thread;
     private boolean warned;
 
@@ -43,6 +44,7 @@ final class DirectoryWatcher implements AutoCloseable {
 
     /** Watches the directories where new student directories may appear (the glob's prefix and levels). */
     synchronized void watchStructure(Set<Path> directories) {
+        stale = false;
         for (Path dir : directories) {
             if (byPath.containsKey(dir)) {
                 continue;
@@ -56,6 +58,15 @@ final class DirectoryWatcher implements AutoCloseable {
                 warnOnce(dir, e);
             }
         }
+    }
+
+    /**
+     * True when a watch was lost (its directory went away) or could not be
+     * made since the last {@link #watchStructure}: the watches must be set again
+     * even if the students are the same.
+     */
+    synchronized boolean stale() {
+        return stale;
     }
 
     /** Watches exactly these student directories (and stops watching others). */
@@ -83,6 +94,7 @@ final class DirectoryWatcher implements AutoCloseable {
     }
 
     private void warnOnce(Path dir, Exception e) {
+        stale = true;
         if (!warned) {
             warned = true;
             LOG.warning("cannot watch " + dir + " (" + e + "); changes there are seen at the next resync");
@@ -123,6 +135,7 @@ final class DirectoryWatcher implements AutoCloseable {
                         byPath.remove(gone);
                     }
                     byPath.values().remove(key);
+                    stale = true;
                 }
                 structureChanged.run();
             }

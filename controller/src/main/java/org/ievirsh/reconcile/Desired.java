@@ -1,6 +1,7 @@
 package org.ievirsh.reconcile;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.VirtualMachine;
@@ -19,5 +20,17 @@ public sealed interface Desired {
     /** A valid file, within the template's limits. */
     record Valid(VirtualMachine vm, String specHash, String template, int vcpus, long memoryBytes)
             implements Desired {
+        // Written out for the same reason as VmFacts.equals.
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Valid v && vcpus == v.vcpus && memoryBytes == v.memoryBytes
+                    && Objects.equals(specHash, v.specHash) && Objects.equals(template, v.template)
+                    && Objects.equals(vm, v.vm);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(vm, specHash, template, vcpus, memoryBytes);
+        }
     }
 }

@@ -2,6 +2,7 @@ package org.ievirsh.reconcile;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.libvirt.StopReason;
 
@@ -19,6 +20,22 @@ public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant acti
     /** STABLE is how long a VM must run before its crash-loop count is forgotten. */
     public static final Duration STABLE = Duration.ofMinutes(10);
     public static final VmHistory NEW = new VmHistory(null, false, null, null, 0, null);
+
+    // Written out for the same reason as VmFacts.equals (a resync compares every VM's history).
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        return o instanceof VmHistory h && wasActive == h.wasActive && restarts == h.restarts
+                && Objects.equals(stopRequestedAt, h.stopRequestedAt) && Objects.equals(activeSince, h.activeSince)
+                && Objects.equals(lastStop, h.lastStop) && Objects.equals(lastRestartAt, h.lastRestartAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(stopRequestedAt, wasActive, activeSince, lastStop, restarts, lastRestartAt);
+    }
 
     /** LastStop is a stop that was seen happen: when, why, and whether we asked for it. */
     public record LastStop(Instant at, StopReason reason, boolean ours) {

@@ -11,17 +11,22 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RenderCache {
     private final Map<String, Entry> byVm = new ConcurrentHashMap<>();
 
-    private record Entry(String inputs, RenderedDomain rendered) {
+    private record Entry(DomainRenderer.Input input, String inputs, RenderedDomain rendered) {
     }
 
     /** The rendering of {@code in} for the VM {@code key} (user/vm), reused when nothing changed. */
     public RenderedDomain render(String key, DomainRenderer.Input in) {
-        RenderedDomain fresh = DomainRenderer.render(in);
         Entry entry = byVm.get(key);
-        if (entry != null && entry.inputs().equals(fresh.key())) {
+        if (entry != null && entry.input().equals(in)) {
+            // The same inputs give the same rendering: no hashing at every resync.
             return entry.rendered();
         }
-        byVm.put(key, new Entry(fresh.key(), fresh));
+        RenderedDomain fresh = DomainRenderer.render(in);
+        if (entry != null && entry.inputs().equals(fresh.key())) {
+            byVm.put(key, new Entry(in, entry.inputs(), entry.rendered()));
+            return entry.rendered();
+        }
+        byVm.put(key, new Entry(in, fresh.key(), fresh));
         return fresh;
     }
 

@@ -29,6 +29,7 @@ public final class UserIndex {
     private volatile Map<String, Entry> byUser = Map.of();
     private volatile Map<Path, String> byPath = Map.of();
     private volatile Counts counts = new Counts(0, 0, 0);
+    private volatile boolean changed = true;
 
     /**
      * Replaces the index with the directories found now; returns the users
@@ -67,10 +68,16 @@ public final class UserIndex {
         }
         Set<String> gone = new java.util.HashSet<>(byUser.keySet());
         gone.removeAll(users.keySet());
+        changed = !users.equals(byUser);
         byUser = Map.copyOf(users);
         byPath = Map.copyOf(paths);
         counts = new Counts(users.size(), unresolved, conflicting);
         return gone;
+    }
+
+    /** True when the last update found other students, directories or identities than the one before. */
+    public boolean changed() {
+        return changed;
     }
 
     public Optional<Entry> get(String user) {
