@@ -213,8 +213,11 @@ final class BulkBench {
     /** The idle cost of a converged controller: CPU, heap after GC, RSS, and the time of one full pass. */
     private static void idle(Controller controller, Duration resync, int periods, PrintStream out)
             throws InterruptedException, IOException {
-        Thread.sleep(resync.toMillis() * 2);
+        // A few passes first: the JIT compiles the resync path only after it ran a few times.
+        Thread.sleep(resync.toMillis() * 4);
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long jit0 = jit.getTotalCompilationTime();
         long cpu0 = os.getProcessCpuTime();
         long wall0 = System.nanoTime();
         List<Long> passes = new ArrayList<>();
@@ -223,12 +226,13 @@ final class BulkBench {
             passes.add(controller.lastPass().toMillis());
         }
         double cpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
+        double jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 * 100.0 / (System.nanoTime() - wall0);
         System.gc();
         Thread.sleep(500);
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         passes.sort(null);
-        out.printf("idle  CPU over %d resync periods of %d s: %.2f%% of one core (goal < 2%%)%n", periods,
-                resync.toSeconds(), cpu);
+        out.printf("idle  CPU over %d resync periods of %d s: %.2f%% of one core (goal < 2%%), of which the JIT"
+                + " compiler about %.2f%%%n", periods, resync.toSeconds(), cpu, jitShare);
         out.printf("idle  heap after GC: %d MiB (goal < 256 MiB); RSS %d MiB%n", heap >> 20, rss() >> 20);
         out.printf("idle  full resync pass: median %d ms (goal < 2000 ms; interval %d s)%n",
                 passes.get(passes.size() / 2), resync.toSeconds());
