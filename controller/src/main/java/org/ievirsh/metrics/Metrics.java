@@ -49,11 +49,8 @@ public final class Metrics {
 
     public Metrics(MeterRegistry registry) {
         this.registry = registry;
-        for (String result : RESULTS) {
-            reconciles.put(result, Counter.builder("ievirsh.reconcile")
-                    .description("Reconciles of a user's VMs, by result (success, requeue, error, panic)")
-                    .tag("result", result).register(registry));
-        }
+        countersByResult("ievirsh.reconcile",
+                "Reconciles of a user's VMs, by result (success, requeue, error, panic)", RESULTS, reconciles);
         reconcileDuration = Timer.builder("ievirsh.reconcile.duration")
                 .description("Time of one reconcile of a user's VMs, libvirt calls included")
                 .publishPercentileHistogram()
@@ -67,11 +64,9 @@ public final class Metrics {
                         Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                         Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60))
                 .register(registry);
-        for (String result : INSPECTION_RESULTS) {
-            inspections.put(result, Counter.builder("ievirsh.image.inspections")
-                    .description("Looks inside images for Vagrant's insecure key and password, by result")
-                    .tag("result", result).register(registry));
-        }
+        countersByResult("ievirsh.image.inspections",
+                "Looks inside images for Vagrant's insecure key and password, by result", INSPECTION_RESULTS,
+                inspections);
         inspectionDuration = Timer.builder("ievirsh.image.inspection.duration")
                 .description("Time of one look inside an image (libguestfs' appliance included)")
                 .serviceLevelObjectives(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
@@ -98,6 +93,13 @@ public final class Metrics {
         Gauge.builder("ievirsh.vm.conflicts", conflicts, AtomicInteger::get)
                 .description("VMs an admin must look at: on two blades, or their domain name taken")
                 .register(registry);
+    }
+
+    /** One counter per value of {@code result}, registered at zero so every series exists from the start. */
+    private void countersByResult(String name, String description, List<String> results, Map<String, Counter> into) {
+        for (String result : results) {
+            into.put(result, Counter.builder(name).description(description).tag("result", result).register(registry));
+        }
     }
 
     public MeterRegistry registry() {

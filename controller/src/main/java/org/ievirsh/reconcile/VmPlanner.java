@@ -63,13 +63,7 @@ public final class VmPlanner {
                     cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message()));
         }
         if (!f.image().accepted()) {
-            String message = f.image().message();
-            Phase phase = Phase.ImageRejected;
-            if (domain.isPresent() && domain.get().isActive()) {
-                message += " (the running VM keeps the image it opened; it will not start again until this is fixed)";
-            }
-            return status(f, phase, message, List.of(), null,
-                    cond(Condition.IMAGE_READY, false, f.image().reason(), f.image().message()));
+            return imageRejected(f, domain, f.image().reason(), f.image().message());
         }
         Inspection inspection = f.inspection();
         if (inspection != null && inspection.blocksStart()) {
@@ -78,9 +72,7 @@ public final class VmPlanner {
             String message = inspection.message();
             switch (inspection.state()) {
                 case INSECURE:
-                    return status(f, Phase.ImageRejected, active ? message + " (the running VM goes on; it will not"
-                            + " start again until this is fixed)" : message, List.of(), d,
-                            cond(Condition.IMAGE_READY, false, Reasons.INSECURE_IMAGE, message));
+                    return imageRejected(f, domain, Reasons.INSECURE_IMAGE, message);
                 case FAILED:
                     if (!active) {
                         VmPlan waiting = status(f, Phase.Pending, message, List.of(), d,
@@ -101,6 +93,15 @@ public final class VmPlanner {
             return planCreation(f, valid);
         }
         return planExisting(f, valid, domain.get());
+    }
+
+    /** An image that must not start; a VM that runs keeps the image it opened. */
+    private static VmPlan imageRejected(VmFacts f, Optional<ObservedDomain> domain, String reason, String message) {
+        String shown = domain.isPresent() && domain.get().isActive()
+                ? message + " (the running VM keeps the image it opened; it will not start again until this is fixed)"
+                : message;
+        return status(f, Phase.ImageRejected, shown, List.of(), null,
+                cond(Condition.IMAGE_READY, false, reason, message));
     }
 
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
