@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,14 +42,8 @@ class TestDriverBladesTest {
         }
     }
 
-    private static String node(int cpus, long gib) {
-        return "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>" + cpus + "</cores><threads>1</threads>"
-                + "<active>" + cpus + "</active><mhz>2000</mhz><model>t</model></cpu><memory>" + (gib << 20)
-                + "</memory></node>";
-    }
-
     private Path nodeFile(String name, int cpus, long gib) throws Exception {
-        return Files.writeString(tmp.resolve(name + ".xml"), node(cpus, gib));
+        return World.testDriverHost(tmp.resolve(name + ".xml"), cpus, gib);
     }
 
     @Test

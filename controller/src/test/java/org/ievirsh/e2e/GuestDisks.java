@@ -16,15 +16,6 @@ import org.ievirsh.support.Commands;
  * converted to qcow2.
  */
 final class GuestDisks {
-    static final String RSA_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAQEA6NF8iallvQVp22WDkTkyrtvp9eWW6A8YVr+kz4TjGYe7gHzIw"
-            + "+niNltGEFHzD8+v1I2YJ6oXevct1YeS0o9HZyN1Q9qgCgzUFtdOKLv6IedplqoPkcmF0aYet2PkEDo3MlTBckFXPITAMzF8dJSIFo9D8H"
-            + "fdOV0IAdx4O7PtixWKn5y2hMNG0zQPyUecp4pzC6kivAIhyfHilFR61RGL+GPXQ2MWZWFYbAGjyiYJnAmCP3NOTd0jMZEnDkbUvxhMmBY"
-            + "SdETk1rRgm+R4LOzFUGaHqHDLKLX+FIPKcF96hrucXzcWyLbIbEgE98OHlnVYCzRdK8jlqm8tehUc9c9WhQ== vagrant insecure"
-            + " public key";
-    static final String ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJ"
-            + "On5Y vagrant insecure public key";
-    static final String OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOfTheStudentXXXXXXXXXXXXXXXXXXXXXX"
-            + " student@laptop";
     static final String PASSWD = "root:x:0:0:root:/root:/bin/bash\n"
             + "vagrant:x:1000:1000:vagrant:/home/vagrant:/bin/bash\n";
 

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.image.guest.GuestInspector;
 import org.ievirsh.posix.SafeDir;
+import org.ievirsh.support.VagrantSecrets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,11 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @EnabledIfSystemProperty(named = "ievirsh.e2e", matches = "true")
 class GuestInspectorIT {
-    // openssl passwd -6 -salt abcdefgh vagrant; perl -e 'print crypt("vagrant", q($y$j9T$F5Jx5fExrKuPp53xLKQ..1$))'
-    static final String SHA512_VAGRANT = "$6$abcdefgh$E1hF0gaN0DpDb6CPUzLu2iVL8Dk4IHUSGbTjeK66FbWF.6b8XrgzScIZctPmnNtr"
-            + "dCxnYsTEiY4Y28.1ne0fE0";
-    static final String YESCRYPT_VAGRANT = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$bQBX7iD1jJiRt28aFh2XjJLT876GPIBsd/wyyBni4A0";
-    static final String YESCRYPT_OTHER = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$boYxT86g/C4DVkNoeujrWOk8fDSh7LDsIEmsF02hCd4";
 
     @TempDir
     Path tmp;
@@ -34,19 +30,21 @@ class GuestInspectorIT {
     static Path insecureWholeDisk(Path tmp, Path qcow2) throws Exception {
         return GuestDisks.wholeDisk(GuestDisks.tree(tmp.resolve("tree-yescrypt"), Map.of(
                 "etc/passwd", GuestDisks.PASSWD,
-                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + YESCRYPT_VAGRANT + ":19000:0:99999:7:::\n",
+                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + VagrantSecrets.YESCRYPT
+                        + ":19000:0:99999:7:::\n",
                 "etc/ssh/sshd_config", "PasswordAuthentication no\nAuthorizedKeysFile /etc/ssh/keys/%u\n",
-                "etc/ssh/keys/vagrant", GuestDisks.RSA_KEY + "\n",
-                "home/vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n")), qcow2);
+                "etc/ssh/keys/vagrant", VagrantSecrets.RSA_KEY + "\n",
+                "home/vagrant/.ssh/authorized_keys", VagrantSecrets.OTHER_KEY + "\n")), qcow2);
     }
 
     static Path cleanDisk(Path tmp, Path qcow2) throws Exception {
         return GuestDisks.wholeDisk(GuestDisks.tree(tmp.resolve("tree-clean"), Map.of(
                 "etc/passwd", GuestDisks.PASSWD,
-                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + YESCRYPT_OTHER + ":19000:0:99999:7:::\n",
+                "etc/shadow", "root:*:19000:0:99999:7:::\nvagrant:" + VagrantSecrets.YESCRYPT_OTHER
+                        + ":19000:0:99999:7:::\n",
                 "etc/ssh/sshd_config", "PasswordAuthentication yes\n",
-                "home/vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n",
-                "root/.ssh/authorized_keys", "# " + GuestDisks.RSA_KEY + "\n")), qcow2);
+                "home/vagrant/.ssh/authorized_keys", VagrantSecrets.OTHER_KEY + "\n",
+                "root/.ssh/authorized_keys", "# " + VagrantSecrets.RSA_KEY + "\n")), qcow2);
     }
 
     private static GuestInspector.Report inspect(Path disk) throws Exception {
@@ -71,13 +69,13 @@ class GuestInspectorIT {
     void vagrantsKeysAndPasswordAreFoundOnEveryFilesystemAndACleanDiskPasses() throws Exception {
         Path root = GuestDisks.tree(tmp.resolve("tree-root"), Map.of(
                 "etc/passwd", GuestDisks.PASSWD,
-                "etc/shadow", "root::19000:0:99999:7:::\nvagrant:" + SHA512_VAGRANT + ":19000:0:99999:7:::\n",
+                "etc/shadow", "root::19000:0:99999:7:::\nvagrant:" + VagrantSecrets.SHA512 + ":19000:0:99999:7:::\n",
                 "etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n",
                 "etc/ssh/sshd_config.d/50-vagrant.conf", "PasswordAuthentication yes\n",
-                "root/.ssh/authorized_keys", "no-pty,command=\"echo a b\" " + GuestDisks.ED25519_KEY + "\n"));
+                "root/.ssh/authorized_keys", "no-pty,command=\"echo a b\" " + VagrantSecrets.ED25519_KEY + "\n"));
         Path home = GuestDisks.tree(tmp.resolve("tree-home"), Map.of(
-                "vagrant/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n",
-                "odd \"dir\"/.ssh/authorized_keys", GuestDisks.OTHER_KEY + "\n" + GuestDisks.RSA_KEY + "\n"));
+                "vagrant/.ssh/authorized_keys", VagrantSecrets.OTHER_KEY + "\n",
+                "odd \"dir\"/.ssh/authorized_keys", VagrantSecrets.OTHER_KEY + "\n" + VagrantSecrets.RSA_KEY + "\n"));
         Path partitioned = GuestDisks.partitioned(root, home, tmp.resolve("partitioned.qcow2"));
         Path whole = insecureWholeDisk(tmp, tmp.resolve("yescrypt.qcow2"));
         Path clean = cleanDisk(tmp, tmp.resolve("clean.qcow2"));
@@ -87,7 +85,7 @@ class GuestInspectorIT {
         CompletableFuture<GuestInspector.Report> lvm = CompletableFuture.supplyAsync(() -> {
             try {
                 return inspect(GuestDisks.lvmXfs("/vagrant/.ssh/authorized_keys", "no-agent-forwarding "
-                        + GuestDisks.ED25519_KEY + "\n", tmp.resolve("lvm-xfs.qcow2")));
+                        + VagrantSecrets.ED25519_KEY + "\n", tmp.resolve("lvm-xfs.qcow2")));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,9 +54,7 @@ class InspectionIT {
         World world = new World(tmp.resolve("world")).inspection("enforce").student("alice");
         GuestInspectorIT.insecureWholeDisk(tmp, world.image("alice", "box.qcow2"));
         GuestInspectorIT.cleanDisk(tmp, world.image("alice", "web.qcow2"));
-        Path node = Files.writeString(tmp.resolve("host.xml"), "<node><cpu><nodes>1</nodes><sockets>1</sockets>"
-                + "<cores>8</cores><threads>1</threads><active>8</active><mhz>2000</mhz><model>t</model></cpu>"
-                + "<memory>16777216</memory></node>");
+        Path node = World.testDriverHost(tmp.resolve("host.xml"), 8, 16);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         controller = new Controller(world.config("  - {name: t, uri: \"test://" + node + "\"}\n", ""),
                 world.owners(), b -> new LibvirtBladeLink(b.name(), b.uri()), new Metrics(registry),

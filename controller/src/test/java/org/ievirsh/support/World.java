@@ -122,6 +122,17 @@ public final class World {
         };
     }
 
+    /**
+     * Writes the description of a host of libvirt's test driver with
+     * {@code cpus} and {@code gib} of memory: {@code test://FILE} is then a
+     * blade of its own.
+     */
+    public static Path testDriverHost(Path file, int cpus, long gib) throws IOException {
+        return Files.writeString(file, "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>" + cpus
+                + "</cores><threads>1</threads><active>" + cpus + "</active><mhz>2000</mhz><model>t</model></cpu>"
+                + "<memory>" + (gib << 20) + "</memory></node>");
+    }
+
     /** Sets images.inspection (off unless a test looks inside images). */
     public World inspection(String mode) {
         this.inspection = mode;

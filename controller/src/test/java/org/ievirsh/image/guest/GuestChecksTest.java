@@ -3,6 +3,13 @@ package org.ievirsh.image.guest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ievirsh.support.VagrantSecrets.ED25519_DATA;
+import static org.ievirsh.support.VagrantSecrets.MD5;
+import static org.ievirsh.support.VagrantSecrets.RSA_DATA;
+import static org.ievirsh.support.VagrantSecrets.SHA256;
+import static org.ievirsh.support.VagrantSecrets.SHA512;
+import static org.ievirsh.support.VagrantSecrets.YESCRYPT;
+import static org.ievirsh.support.VagrantSecrets.YESCRYPT_OTHER;
 
 import java.util.List;
 import java.util.Optional;
@@ -10,33 +17,21 @@ import org.junit.jupiter.api.Test;
 
 /** What the inspection reads inside a guest: authorized_keys, /etc/shadow and sshd_config, without a guest. */
 class GuestChecksTest {
-    static final String RSA = VagrantKeys.INSECURE.keySet().stream().filter(k -> k.startsWith("AAAAB3")).findFirst()
-            .orElseThrow();
-    static final String ED25519 = VagrantKeys.INSECURE.keySet().stream().filter(k -> k.startsWith("AAAAC3"))
-            .findFirst().orElseThrow();
-    // Hashes of "vagrant" made with `openssl passwd -1/-5/-6 -salt abcdefgh vagrant` and perl's crypt (yescrypt).
-    static final String MD5 = "$1$abcdefgh$UxEOFliZ1.VXPaDSP.XDv1";
-    static final String SHA256 = "$5$abcdefgh$h9y3gh0/XWB2trple5ZwHn41ofs0y6lE9eMktw8fG2B";
-    static final String SHA512 = "$6$abcdefgh$E1hF0gaN0DpDb6CPUzLu2iVL8Dk4IHUSGbTjeK66FbWF.6b8XrgzScIZctPmnNtrdCxnYsTEiY4Y28"
-            + ".1ne0fE0";
-    static final String YESCRYPT = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$bQBX7iD1jJiRt28aFh2XjJLT876GPIBsd/wyyBni4A0";
-    static final String YESCRYPT_OTHER = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$boYxT86g/C4DVkNoeujrWOk8fDSh7LDsIEmsF02hCd4";
-
     @Test
     void theInsecureKeysAreFoundByTheirDataWhateverOptionsAndCommentsSurroundThem() {
         String file = "# a comment\n"
                 + "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOfTheStudentXXXXXXXXXXXXXXXXXXXXXX me@laptop\n"
-                + "no-pty,command=\"echo a b\",from=\"10.0.0.1\" ssh-rsa " + RSA + " renamed comment\n"
-                + "\tssh-ed25519 " + ED25519 + "\n";
+                + "no-pty,command=\"echo a b\",from=\"10.0.0.1\" ssh-rsa " + RSA_DATA + " renamed comment\n"
+                + "\tssh-ed25519 " + ED25519_DATA + "\n";
         assertEquals(List.of("Vagrant's insecure RSA key", "Vagrant's insecure ED25519 key"),
                 VagrantKeys.foundIn(file));
     }
 
     @Test
     void aCommentedOutKeyOrAnotherKeyIsNotAFinding() {
-        assertEquals(List.of(), VagrantKeys.foundIn("# ssh-rsa " + RSA + " vagrant\n"));
-        assertEquals(List.of(), VagrantKeys.foundIn("ssh-rsa " + RSA.substring(0, 100) + "AAAA== other\n"));
-        assertEquals(Optional.empty(), VagrantKeys.keyData("command=\"ssh-rsa " + RSA + "\""));
+        assertEquals(List.of(), VagrantKeys.foundIn("# ssh-rsa " + RSA_DATA + " vagrant\n"));
+        assertEquals(List.of(), VagrantKeys.foundIn("ssh-rsa " + RSA_DATA.substring(0, 100) + "AAAA== other\n"));
+        assertEquals(Optional.empty(), VagrantKeys.keyData("command=\"ssh-rsa " + RSA_DATA + "\""));
     }
 
     @Test
