@@ -6,6 +6,8 @@ import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * LibC binds the few C library calls that Java lacks for working safely in
@@ -53,7 +55,26 @@ final class LibC {
     private LibC() {
     }
 
-    static native int openat(int dirfd, String path, int flags, int mode) throws LastErrorException;
+    /**
+     * A path as C wants it: UTF-8 and a terminating NUL. Encoded here rather
+     * than by JNA, which looks the charset up on every call (half the cost of
+     * a stat); a NUL inside would cut the path short, so it is refused.
+     */
+    static byte[] cString(String path) {
+        byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
+        for (byte b : utf8) {
+            if (b == 0) {
+                throw new IllegalArgumentException("a path with a NUL byte: " + path.replace("\0", "\\0"));
+            }
+        }
+        return Arrays.copyOf(utf8, utf8.length + 1);
+    }
+
+    static int openat(int dirfd, String path, int flags, int mode) throws LastErrorException {
+        return openat(dirfd, cString(path), flags, mode);
+    }
+
+    private static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
 
     static native int close(int fd) throws LastErrorException;
 
@@ -63,13 +84,31 @@ final class LibC {
 
     static native long write(int fd, byte[] buffer, long count) throws LastErrorException;
 
-    static native int statx(int dirfd, String path, int flags, int mask, byte[] buffer) throws LastErrorException;
+    static int statx(int dirfd, String path, int flags, int mask, byte[] buffer) throws LastErrorException {
+        return statx(dirfd, cString(path), flags, mask, buffer);
+    }
 
-    static native int mkdirat(int dirfd, String path, int mode) throws LastErrorException;
+    static native int statx(int dirfd, byte[] path, int flags, int mask, byte[] buffer)
+            throws LastErrorException;
 
-    static native int renameat(int olddirfd, String oldpath, int newdirfd, String newpath) throws LastErrorException;
+    static int mkdirat(int dirfd, String path, int mode) throws LastErrorException {
+        return mkdirat(dirfd, cString(path), mode);
+    }
 
-    static native int unlinkat(int dirfd, String path, int flags) throws LastErrorException;
+    private static native int mkdirat(int dirfd, byte[] path, int mode) throws LastErrorException;
+
+    static int renameat(int olddirfd, String oldpath, int newdirfd, String newpath) throws LastErrorException {
+        return renameat(olddirfd, cString(oldpath), newdirfd, cString(newpath));
+    }
+
+    private static native int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath)
+            throws LastErrorException;
+
+    static int unlinkat(int dirfd, String path, int flags) throws LastErrorException {
+        return unlinkat(dirfd, cString(path), flags);
+    }
+
+    private static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
 
     static native int fchown(int fd, int uid, int gid) throws LastErrorException;
 

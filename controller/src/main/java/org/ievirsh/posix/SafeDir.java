@@ -100,14 +100,14 @@ public final class SafeDir implements AutoCloseable {
 
     /** Stat of this directory itself. */
     public FileStat stat() throws PosixException {
-        return statAt("", LibC.AT_EMPTY_PATH, description);
+        return statAt("", LibC.AT_EMPTY_PATH);
     }
 
     /** Stat of {@code name} without following a link; empty when it does not exist. */
     public Optional<FileStat> stat(String name) throws PosixException {
         checkName(name);
         try {
-            return Optional.of(statAt(name, LibC.AT_SYMLINK_NOFOLLOW, description + "/" + name));
+            return Optional.of(statAt(name, LibC.AT_SYMLINK_NOFOLLOW));
         } catch (PosixException e) {
             if (e.isNotFound()) {
                 return Optional.empty();
@@ -116,12 +116,13 @@ public final class SafeDir implements AutoCloseable {
         }
     }
 
-    private FileStat statAt(String name, int flags, String what) throws PosixException {
+    private FileStat statAt(String name, int flags) throws PosixException {
         byte[] buffer = new byte[256];
         try {
             LibC.statx(fd, name, flags, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
         } catch (LastErrorException e) {
-            throw new PosixException("stat", what, e.getErrorCode());
+            throw new PosixException("stat", name.isEmpty() ? description : description + "/" + name,
+                    e.getErrorCode());
         }
         return FileStat.decode(buffer);
     }

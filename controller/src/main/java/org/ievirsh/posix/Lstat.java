@@ -1,0 +1,42 @@
+package org.ievirsh.posix;
+
+import com.sun.jna.LastErrorException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Lstat is one path whose metadata is looked up again and again, to tell
+ * cheaply whether what it names is still exactly what was seen before. It
+ * never opens anything and never follows a link at its last component. A
+ * link swapped in higher up is followed, but then the stat is of another
+ * file (another device and inode) and compares as a change: an Lstat can
+ * only ever say "still the very same file, unchanged", never lead to one.
+ */
+public final class Lstat {
+    private final Path path;
+    private final byte[] cPath;
+
+    public Lstat(Path path) {
+        this.path = path.toAbsolutePath();
+        this.cPath = LibC.cString(this.path.toString());
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The path's stat now; empty when nothing is there (or a directory on the way is missing). */
+    public Optional<FileStat> now() throws PosixException {
+        byte[] buffer = new byte[256];
+        try {
+            LibC.statx(LibC.AT_FDCWD, cPath, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME,
+                    buffer);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == LibC.ENOENT || e.getErrorCode() == LibC.ENOTDIR) {
+                return Optional.empty();
+            }
+            throw new PosixException("stat", path.toString(), e.getErrorCode());
+        }
+        return Optional.of(FileStat.decode(buffer));
+    }
+}
