@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.template.RenderedDomain;
@@ -24,8 +25,12 @@ public final class StatusWriter {
     private final Map<String, Map<String, Written>> written = new ConcurrentHashMap<>();
     /** Directories whose {@code .status} was listed in this process: their files are known from then on. */
     private final Set<String> listed = ConcurrentHashMap.newKeySet();
-    /** The inode of each {@code .status} as last seen: a new one (the student removed it) means "know nothing". */
-    private final Map<String, Long> inodes = new ConcurrentHashMap<>();
+    /**
+     * The stat of each {@code .status} as the writer left it: any other (the
+     * student removed, renamed or added a file there, or made a new one) means
+     * "know nothing", and the files are listed and read again.
+     */
+    private final Map<String, FileStat> left = new ConcurrentHashMap<>();
 
     private record Written(VmStatus status, String xmlKey) {
     }
@@ -127,6 +132,11 @@ public final class StatusWriter {
 
         @Override
         public void close() {
+            try {
+                left.put(key, dir.stat());
+            } catch (PosixException e) {
+                left.remove(key);
+            }
             dir.close();
         }
     }
@@ -139,8 +149,7 @@ public final class StatusWriter {
     public Files open(SafeDir userDir, String key, int uid, int gid) throws PosixException {
         SafeDir dir = userDir.openOrCreateDir(StatusFiles.DIRECTORY, uid, gid, 0755);
         try {
-            Long inode = dir.stat().inode();
-            if (!inode.equals(inodes.put(key, inode))) {
+            if (!dir.stat().equals(left.remove(key))) {
                 forget(key);
             }
             return new Files(dir, key, uid, gid);
@@ -160,6 +169,6 @@ public final class StatusWriter {
     /** Forgets a directory entirely (its student is gone). */
     public void forgetDirectory(String key) {
         forget(key);
-        inodes.remove(key);
+        left.remove(key);
     }
 }
