@@ -22,6 +22,8 @@ public final class UserDirectories {
 
     private final Path prefix;
     private final List<String> rest;
+    /** Per component of {@link #rest}: its glob, compiled once; null where the component is a plain name. */
+    private final List<PathMatcher> matchers = new ArrayList<>();
     private final int minUid;
     /** The prefix, opened once: every reconcile opens students' directories below it. */
     private volatile SafeDir openPrefix;
@@ -46,6 +48,9 @@ public final class UserDirectories {
         }
         this.prefix = p;
         this.rest = List.copyOf(components.subList(trusted, components.size()));
+        for (String component : rest) {
+            matchers.add(isWild(component) ? FileSystems.getDefault().getPathMatcher("glob:" + component) : null);
+        }
         this.minUid = minUid;
     }
 
@@ -71,9 +76,9 @@ public final class UserDirectories {
 
     private void walk(SafeDir dir, Path path, int depth, List<Found> found) {
         String component = rest.get(depth);
+        PathMatcher matcher = matchers.get(depth);
         List<String> names = new ArrayList<>();
-        if (isWild(component)) {
-            PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + component);
+        if (matcher != null) {
             try {
                 for (SafeDir.Entry entry : dir.list()) {
                     boolean hidden = entry.name().startsWith(".") && !component.startsWith(".");
@@ -89,16 +94,20 @@ public final class UserDirectories {
         } else {
             names.add(component);
         }
+        boolean last = depth + 1 == rest.size();
         for (String name : names) {
-            try (SafeDir child = dir.openDir(name)) {
-                Path childPath = path.resolve(name);
-                if (depth + 1 < rest.size()) {
-                    walk(child, childPath, depth + 1, found);
-                } else {
-                    int uid = child.stat().uid();
-                    if (uid >= minUid) {
-                        found.add(new Found(childPath, uid));
+            try {
+                if (last) {
+                    // The student's directory itself is only looked at (a stat that does not follow a link);
+                    // every reconcile opens it again safely.
+                    FileStat stat = dir.stat(name).orElse(null);
+                    if (stat != null && stat.isDirectory() && stat.uid() >= minUid) {
+                        found.add(new Found(path.resolve(name), stat.uid()));
                     }
+                    continue;
+                }
+                try (SafeDir child = dir.openDir(name)) {
+                    walk(child, path.resolve(name), depth + 1, found);
                 }
             } catch (PosixException e) {
                 // Missing, not a directory, or a symbolic link: not a student directory.

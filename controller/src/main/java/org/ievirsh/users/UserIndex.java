@@ -20,6 +20,17 @@ public final class UserIndex {
 
     /** Entry is one student: their directory (owned by {@code dirUid}) and identity. */
     public record Entry(Path directory, int dirUid, Owner owner) {
+        // Written out (owner first by identity: NSS answers are kept): every discovery compares all students.
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Entry e && dirUid == e.dirUid
+                    && (owner == e.owner || owner.equals(e.owner)) && directory.equals(e.directory);
+        }
+
+        @Override
+        public int hashCode() {
+            return directory.hashCode() * 31 + dirUid;
+        }
     }
 
     /** Counts says how the last discovery went, for metrics and logs. */
@@ -57,7 +68,10 @@ public final class UserIndex {
                     unresolved++;
                     continue;
                 }
-                Entry previous = users.put(owner.get().user(), new Entry(dir.path(), dir.uid(), owner.get()));
+                Entry fresh = new Entry(dir.path(), dir.uid(), owner.get());
+                Entry known = byUser.get(owner.get().user());
+                // The same student as before keeps the same entry: reconciles compare it by identity first.
+                Entry previous = users.put(owner.get().user(), fresh.equals(known) ? known : fresh);
                 if (previous != null) {
                     conflicting++;
                     users.remove(owner.get().user());
@@ -66,11 +80,14 @@ public final class UserIndex {
                 paths.put(dir.path(), owner.get().user());
             }
         }
-        Set<String> gone = new java.util.HashSet<>(byUser.keySet());
-        gone.removeAll(users.keySet());
+        Set<String> gone = new java.util.HashSet<>();
         changed = !users.equals(byUser);
-        byUser = Map.copyOf(users);
-        byPath = Map.copyOf(paths);
+        if (changed) {
+            gone.addAll(byUser.keySet());
+            gone.removeAll(users.keySet());
+            byUser = Map.copyOf(users);
+            byPath = Map.copyOf(paths);
+        }
         counts = new Counts(users.size(), unresolved, conflicting);
         return gone;
     }
