@@ -221,9 +221,21 @@ final class BulkBench {
         long cpu0 = os.getProcessCpuTime();
         long wall0 = System.nanoTime();
         List<Long> passes = new ArrayList<>();
+        long cpuAt = cpu0;
+        long jitAt = jit0;
+        long wallAt = wall0;
         for (int i = 0; i < periods; i++) {
             Thread.sleep(resync.toMillis());
             passes.add(controller.lastPass().toMillis());
+            long cpu = os.getProcessCpuTime();
+            long compiled = jit.getTotalCompilationTime();
+            long wall = System.nanoTime();
+            out.printf("idle  (period %d: %.2f%% of one core, JIT %.2f%%, pass %d ms)%n", i + 1,
+                    (cpu - cpuAt) * 100.0 / (wall - wallAt), (compiled - jitAt) * 1e6 * 100.0 / (wall - wallAt),
+                    passes.get(i));
+            cpuAt = cpu;
+            jitAt = compiled;
+            wallAt = wall;
         }
         double cpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
         double jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 * 100.0 / (System.nanoTime() - wall0);

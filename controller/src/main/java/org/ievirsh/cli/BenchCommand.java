@@ -41,6 +41,10 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "30s")
     String resync;
 
+    @Option(names = "--idle-periods", description = "Resync periods measured in bulk's idle phase, after four of"
+            + " warm-up (default: ${DEFAULT-VALUE}).", defaultValue = "3")
+    int idlePeriods;
+
     @Override
     public Integer call() throws Exception {
         Logs.setUp(Level.WARNING);
@@ -53,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
             case "bulk":
                 return org.ievirsh.bench.Benchmarks.bulk(users, 4, virshSample,
-                        org.ievirsh.api.v1.Durations.parse(resync), 3, System.out);
+                        org.ievirsh.api.v1.Durations.parse(resync), idlePeriods, System.out);
             default:
                 System.err.println("ie-virsh: unknown scenario " + scenario);
                 return 2;
