@@ -102,8 +102,10 @@ public final class BladeView {
         if (old != null && old.sequence() > listedAt) {
             return false;
         }
-        store(domain, listedAt);
-        return old == null || !old.domain().equals(domain);
+        boolean changed = old == null || !old.domain().equals(domain);
+        // The same news keeps the same object: a quiet student's check compares domains by identity first.
+        store(changed ? domain : old.domain(), listedAt);
+        return changed;
     }
 
     /** True when nothing was written to {@code uuid} after {@code sequence}. */

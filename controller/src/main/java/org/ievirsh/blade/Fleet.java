@@ -42,6 +42,12 @@ public final class Fleet {
         return found;
     }
 
+    /** True when blade {@code name} is connected now. */
+    public boolean bladeUp(String name) {
+        Blade blade = blades.get(name);
+        return blade != null && blade.view().isUp();
+    }
+
     /** Blades not listed since the controller started: they may hold VMs we do not know of. */
     public List<String> unlisted() {
         return blades.values().stream().filter(b -> !b.view().isListed()).map(Blade::name).toList();

@@ -411,6 +411,14 @@ public final class Controller implements AutoCloseable {
         }
     }
 
+    /**
+     * True when the last pass over {@code user} ended clean and the next can
+     * tell from a few stats alone that nothing of theirs changed.
+     */
+    public boolean quiet(String user) {
+        return reconciler.quiet(user);
+    }
+
     /** How long the last full pass (discovery, then every user once) took. */
     public Duration lastPass() {
         return lastPass;

@@ -50,13 +50,16 @@ public final class ImageChecker {
         private final int uid;
         private final SafeDir dir;
         private final ImageVerdict refusal;
-        private final Map<String, String> versions = new java.util.HashMap<>();
+        private final Optional<FileStat> directoryStat;
+        private final Map<String, Optional<FileStat>> stats = new java.util.HashMap<>();
+        private boolean unknown;
 
-        private Session(String user, int uid, SafeDir dir, ImageVerdict refusal) {
+        private Session(String user, int uid, SafeDir dir, ImageVerdict refusal, Optional<FileStat> directoryStat) {
             this.user = user;
             this.uid = uid;
             this.dir = dir;
             this.refusal = refusal;
+            this.directoryStat = directoryStat;
         }
 
         /**
@@ -70,8 +73,9 @@ public final class ImageChecker {
                 return ImageVerdict.reject(path, refusal.reason(), refusal.message());
             }
             try {
-                return checkFile(dir, path, image, uid, format, running, cache, versions);
+                return checkFile(dir, path, image, uid, format, running, cache, stats);
             } catch (PosixException e) {
+                unknown = true;
                 return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
             }
         }
@@ -104,7 +108,25 @@ public final class ImageChecker {
 
         /** The content version of an image as its check in this session saw it; empty if it was not seen. */
         public String versionOf(String image) {
-            return versions.getOrDefault(image, "");
+            Optional<FileStat> seen = stats.get(image);
+            return seen == null || seen.isEmpty() ? "" : seen.get().contentVersion();
+        }
+
+        /**
+         * What this session's verdicts rest on: the image directory and each
+         * image checked, by path, with the stat each had before it was looked
+         * at (empty: nothing was there). While all of them stat the same, the
+         * same checks give the same verdicts. Null when a verdict rests on
+         * something no stat tells (an unreadable directory or image).
+         */
+        public Map<Path, Optional<FileStat>> dependencies() {
+            if (directoryStat == null || unknown) {
+                return null;
+            }
+            Map<Path, Optional<FileStat>> on = new java.util.HashMap<>();
+            on.put(root.resolve(user), directoryStat);
+            stats.forEach((image, stat) -> on.put(pathOf(user, image), stat));
+            return on;
         }
 
         @Override
@@ -125,12 +147,13 @@ public final class ImageChecker {
             } catch (PosixException e) {
                 if (e.isNotFound()) {
                     return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryMissing",
-                            "your image directory " + userPath + " does not exist; ask an admin to create it"));
+                            "your image directory " + userPath + " does not exist; ask an admin to create it"),
+                            Optional.empty());
                 }
                 if (e.isSymlinkRefused()) {
                     return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryNotADirectory",
                             "your image directory " + userPath + " is a symbolic link or not a directory; it must be"
-                                    + " a directory"));
+                                    + " a directory"), null);
                 }
                 throw e;
             }
@@ -139,21 +162,21 @@ public final class ImageChecker {
                 userDir.close();
                 return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryForeign",
                         "your image directory " + userPath + " belongs to uid " + dirStat.uid()
-                                + ", not to you; ask an admin"));
+                                + ", not to you; ask an admin"), Optional.of(dirStat));
             }
-            return new Session(user, uid, userDir, null);
+            return new Session(user, uid, userDir, null, Optional.of(dirStat));
         } catch (PosixException e) {
             return new Session(user, uid, null, ImageVerdict.reject("", "ImageUnreadable", "cannot read " + userPath
-                    + ": " + e.getMessage()));
+                    + ": " + e.getMessage()), null);
         }
     }
 
     private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
-                                          boolean running, Map<String, Cached> cache, Map<String, String> versions)
-            throws PosixException {
+                                          boolean running, Map<String, Cached> cache,
+                                          Map<String, Optional<FileStat>> stats) throws PosixException {
         // The usual case, a file checked before and unchanged since: one stat, no open.
         Optional<FileStat> seen = dir.stat(image);
-        seen.ifPresent(s -> versions.put(image, s.contentVersion()));
+        stats.put(image, seen);
         Cached known = cache.get(path);
         if (seen.isPresent() && known != null && seen.get().isRegular() && (seen.get().uid() == uid || running)
                 && known.version().equals(seen.get().version()) && known.format().equals(format)) {

@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -60,10 +61,15 @@ public final class Inspections implements AutoCloseable {
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Outcome> eldest) {
-            return size() > REMEMBERED;
+            boolean forget = size() > REMEMBERED;
+            if (forget) {
+                generation.incrementAndGet();
+            }
+            return forget;
         }
     };
     private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final AtomicLong generation = new AtomicLong();
     /** How to kill the look each worker runs now, for close. */
     private final Map<Thread, List<Runnable>> sessions = new ConcurrentHashMap<>();
     private final ExecutorService workers;
@@ -94,6 +100,11 @@ public final class Inspections implements AutoCloseable {
 
     public Mode mode() {
         return mode;
+    }
+
+    /** A number that changes whenever a look ends (what {@link #of} answers may then change). */
+    public long generation() {
+        return generation.get();
     }
 
     /**
@@ -178,6 +189,7 @@ public final class Inspections implements AutoCloseable {
         if (outcome != null) {
             synchronized (outcomes) {
                 outcomes.put(key, outcome);
+                generation.incrementAndGet();
             }
             metrics.inspected(result, Duration.between(started, clock.instant()));
             LOG.info("inspected " + user + "/" + image + ": " + result);

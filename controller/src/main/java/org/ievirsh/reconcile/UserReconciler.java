@@ -89,6 +89,8 @@ public final class UserReconciler {
     private final Map<String, Map<String, Instant>> startWantedSince = new ConcurrentHashMap<>();
     /** The fingerprint of each user's last pass that ended clean. */
     private final Map<String, List<Object>> clean = new ConcurrentHashMap<>();
+    /** What each user's last clean pass rested on, where a few stats can tell that it still holds. */
+    private final Map<String, QuietUser> quiet = new ConcurrentHashMap<>();
     private final Set<String> statusProblemsLogged = ConcurrentHashMap.newKeySet();
     private final Instant startupGraceEnds;
 
@@ -153,16 +155,29 @@ public final class UserReconciler {
             return Result.done();
         }
         UserIndex.Entry entry = found.get();
+        long templatesSeen = templates.generation();
+        long inspectionsSeen = inspections.generation();
+        QuietUser lastClean = quiet.get(user);
+        if (lastClean != null) {
+            // The usual resync of the usual student: nothing changed, a dozen stats tell it.
+            if (lastClean.holds(entry, fleet, templatesSeen, inspectionsSeen)) {
+                return Result.done();
+            }
+            quiet.remove(user);
+        }
+        QuietUser.Builder rests = new QuietUser.Builder(entry, System.currentTimeMillis() * 1_000_000L,
+                templatesSeen, inspectionsSeen);
         Owner owner = entry.owner();
         Instant now = clock.instant();
         VmStatus.Owner statusOwner = new VmStatus.Owner(owner.user(), owner.uid());
 
         SafeDir dir = null;
-        UserFiles files = new UserFiles(Map.of(), List.of());
+        UserFiles files = UserFiles.NONE;
         boolean readable = false;
         try {
             dir = directories.open(entry.directory());
             FileStat stat = dir.stat();
+            rests.file(entry.directory(), Optional.of(stat));
             if (stat.uid() == entry.dirUid()) {
                 files = specs.read(dir, owner.fileUid(), entry.directory().toString());
                 readable = true;
@@ -173,7 +188,7 @@ public final class UserReconciler {
             LOG.fine(() -> "cannot read " + entry.directory() + ": " + e.getMessage());
         }
         try {
-            return reconcile(user, owner, statusOwner, entry, dir, readable, files, now);
+            return reconcile(user, owner, statusOwner, entry, dir, readable, files, now, rests);
         } finally {
             if (dir != null) {
                 dir.close();
@@ -182,12 +197,17 @@ public final class UserReconciler {
     }
 
     private Result reconcile(String user, Owner owner, VmStatus.Owner statusOwner, UserIndex.Entry entry,
-                             SafeDir dir, boolean readable, UserFiles files, Instant now) {
+                             SafeDir dir, boolean readable, UserFiles files, Instant now, QuietUser.Builder rests) {
         Map<String, Vm> vms = new HashMap<>();
         Map<String, List<ObservedDomain>> domainsByVm = new HashMap<>();
-        for (ObservedDomain d : fleet.domainsOf(user)) {
+        List<ObservedDomain> domains = fleet.domainsOf(user);
+        boolean[] bladesUp = new boolean[domains.size()];
+        for (int i = 0; i < domains.size(); i++) {
+            ObservedDomain d = domains.get(i);
+            bladesUp[i] = fleet.bladeUp(d.blade());
             domainsByVm.computeIfAbsent(d.config().vm(), k -> new ArrayList<>()).add(d);
         }
+        rests.domains(domains, bladesUp);
         Set<String> names = new TreeSet<>(files.vms().keySet());
         names.addAll(domainsByVm.keySet());
         for (String name : names) {
@@ -201,7 +221,7 @@ public final class UserReconciler {
         }
 
         admit(owner, vms);
-        checkImages(owner, vms);
+        rests.files(checkImages(owner, vms));
         render(owner, vms, dir, now);
         guardRemovals(vms, readable, now);
 
@@ -210,6 +230,7 @@ public final class UserReconciler {
         // ten thousand students cheap.
         List<Object> fingerprint = fingerprint(vms, statusOwner, owner, readable, dir);
         if (fingerprint.equals(clean.get(user))) {
+            restsOn(rests, vms, files, entry, readable ? dir : null).build().ifPresent(q -> quiet.put(user, q));
             return Result.done();
         }
         clean.remove(user);
@@ -257,6 +278,7 @@ public final class UserReconciler {
         }
         if (requeue == null && allWritten && vms.values().stream().noneMatch(vm -> vm.calls > 0)) {
             clean.put(user, fingerprint(vms, statusOwner, owner, readable, dir));
+            restsOn(rests, vms, files, entry, readable ? dir : null).build().ifPresent(q -> quiet.put(user, q));
         }
         return requeue == null ? Result.done() : Result.requeueAfter(requeue);
     }
@@ -283,6 +305,35 @@ public final class UserReconciler {
         parts.add(statusDir);
         parts.add(templates.names());
         return parts;
+    }
+
+    /**
+     * Completes what a clean pass rested on: its VM files and its .status; untold when the directory could not
+     * be read or a VM waits for a blade.
+     */
+    private static QuietUser.Builder restsOn(QuietUser.Builder rests, Map<String, Vm> vms, UserFiles files,
+                                             UserIndex.Entry entry, SafeDir dir) {
+        if (dir == null) {
+            return rests.untold();
+        }
+        for (Vm vm : vms.values()) {
+            if (vm.domain == null && vm.rendered != null) {
+                // Waiting for a blade, or taken by a conflict: that hangs on other students and on time.
+                return rests.untold();
+            }
+        }
+        for (SpecEntry spec : files.vms().values()) {
+            if (!spec.errorReason().equals("duplicate")) {
+                FileStat stat = files.stats().get(spec.fileName());
+                rests.file(entry.directory().resolve(spec.fileName()), stat == null ? null : Optional.of(stat));
+            }
+        }
+        try {
+            rests.file(entry.directory().resolve(StatusFiles.DIRECTORY), dir.stat(StatusFiles.DIRECTORY));
+        } catch (PosixException e) {
+            rests.untold();
+        }
+        return rests;
     }
 
     private static Desired invalidUnreadable(String name) {
@@ -345,7 +396,8 @@ public final class UserReconciler {
         Admission.decide(candidates, limits).forEach((name, verdict) -> vms.get(name).admission = verdict);
     }
 
-    private void checkImages(Owner owner, Map<String, Vm> vms) {
+    /** Checks the images of admitted VMs; returns what the verdicts rest on (see ImageChecker.Session). */
+    private Map<java.nio.file.Path, Optional<FileStat>> checkImages(Owner owner, Map<String, Vm> vms) {
         List<Vm> admitted = vms.values().stream()
                 .filter(vm -> vm.desired instanceof Desired.Valid && vm.admission.admitted())
                 .sorted(Comparator.comparing((Vm vm) -> vm.domain == null).thenComparingLong(vm -> vm.spec.age())
@@ -353,10 +405,11 @@ public final class UserReconciler {
                 .toList();
         Map<String, String> disks = new HashMap<>();
         if (admitted.isEmpty()) {
-            return;
+            return Map.of();
         }
         try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid())) {
             checkImages(admitted, disks, session);
+            return session.dependencies();
         }
     }
 
@@ -629,10 +682,16 @@ public final class UserReconciler {
         metrics.conflicts(user, conflicts);
     }
 
+    /** True when {@code user}'s last pass ended clean and rested only on what a few stats can tell. */
+    public boolean quiet(String user) {
+        return quiet.containsKey(user);
+    }
+
     /** Forgets what is remembered of a user who has no directory any more. */
     public void forget(String user, String directory) {
         histories.remove(user);
         clean.remove(user);
+        quiet.remove(user);
         specs.forget(directory);
         renders.forget(user + "/");
         startWantedSince.remove(user);

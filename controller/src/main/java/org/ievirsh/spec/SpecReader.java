@@ -58,6 +58,7 @@ public final class SpecReader {
         Map<String, SpecEntry> vms = new HashMap<>();
         Map<String, Cached> before = cache.getOrDefault(cacheKey, Map.of());
         Map<String, Cached> after = new HashMap<>();
+        Map<String, FileStat> stats = new HashMap<>();
         for (Map.Entry<String, List<SafeDir.Entry>> e : byVm.entrySet()) {
             String vm = e.getKey();
             if (e.getValue().size() > 1) {
@@ -66,19 +67,20 @@ public final class SpecReader {
                         "duplicate", new byte[0]));
                 continue;
             }
-            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, before, after));
+            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, before, after, stats));
         }
         cache.put(cacheKey, after);
-        return new UserFiles(vms, skipped);
+        return new UserFiles(vms, skipped, stats);
     }
 
     private SpecEntry readOne(SafeDir dir, String vm, String fileName, int fileUid, Map<String, Cached> known,
-                              Map<String, Cached> after) throws PosixException {
+                              Map<String, Cached> after, Map<String, FileStat> stats) throws PosixException {
         Optional<FileStat> before = dir.stat(fileName);
         if (before.isEmpty()) {
             return invalid(vm, fileName, "the file disappeared while it was read; it is read again", 0, "not_regular");
         }
         FileStat stat = before.get();
+        stats.put(fileName, stat);
         long age = stat.birthNanos() != 0 ? stat.birthNanos() : stat.ctimeNanos();
         String refusal = refusal(stat, fileUid);
         if (refusal != null) {

@@ -25,6 +25,7 @@ public final class TemplateLibrary {
     private final Path directory;
     private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
     private final Map<String, String> problems = new ConcurrentHashMap<>();
+    private volatile long generation;
 
     private record Loaded(String version, Template template) {
     }
@@ -61,6 +62,7 @@ public final class TemplateLibrary {
                 }
                 try {
                     loaded.put(name, new Loaded(stat.version(), Template.parse(name, contents.get().bytes())));
+                    generation++;
                     problems.remove(name);
                 } catch (Template.InvalidTemplateException e) {
                     if (!e.getMessage().equals(problems.put(name, e.getMessage()))) {
@@ -74,9 +76,16 @@ public final class TemplateLibrary {
             return Map.copyOf(problems);
         }
         problems.remove("");
-        loaded.keySet().retainAll(seen);
+        if (loaded.keySet().retainAll(seen)) {
+            generation++;
+        }
         problems.keySet().retainAll(seen);
         return Map.copyOf(problems);
+    }
+
+    /** A number that changes whenever a template is added, changed or removed. */
+    public long generation() {
+        return generation;
     }
 
     public Optional<Template> get(String name) {

@@ -201,11 +201,82 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Stopped);
     }
 
+    /** Waits until the controller tells by stats alone that nothing of {@code user} changed (files 2 s old). */
+    private void awaitQuiet(String user) {
+        await().atMost(WAIT).until(() -> controller.quiet(user));
+    }
+
+    @Test
+    void aFileRewrittenInPlaceIsSeenAfterTheStudentWentQuiet() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        awaitQuiet("alice");
+        Path file = world.dir("alice").resolve("web.yaml");
+        // Same inode, same directory entry: only the file's own stat tells.
+        Files.writeString(file, Files.readString(file).replace("Halted", "Always"));
+        awaitPhase("alice", "web", Phase.Running);
+    }
+
+    @Test
+    void aStatusFileRemovedAfterTheStudentWentQuietIsWrittenAgain() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        awaitQuiet("alice");
+        Files.delete(world.dir("alice").resolve(".status/web.yaml"));
+        awaitPhase("alice", "web", Phase.Stopped);
+    }
+
+    @Test
+    void anImageSwappedForALinkAfterTheStudentWentQuietIsRefused() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        awaitQuiet("alice");
+        Path image = world.image("alice", "web.qcow2");
+        Path elsewhere = Files.move(image, tmp.resolve("elsewhere.qcow2"));
+        Files.createSymbolicLink(image, elsewhere);
+        VmStatus status = awaitPhase("alice", "web", Phase.ImageRejected);
+        assertEquals("ImageIsSymlink", status.condition(Condition.IMAGE_READY).reason());
+    }
+
+    @Test
+    void theDirectorySwappedForAnotherStudentsAfterItWentQuietIsNotRead() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        world.vm("bob", "db", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        awaitPhase("bob", "db", Phase.Stopped);
+        awaitQuiet("alice");
+        Path dir = world.dir("alice");
+        Files.move(dir, dir.resolveSibling("ie-virsh.away"));
+        Files.createSymbolicLink(dir, world.dir("bob"));
+        await().atMost(WAIT).until(() -> !controller.quiet("alice"));
+        Thread.sleep(2500);
+        assertEquals(List.of("alice-web", "bob-db"), blades.get("b1").names().stream().sorted().toList(),
+                "alice's domain is left, and no domain of alice's is made from bob's files");
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"));
+    }
+
+    @Test
+    void aBladeThatStopsAnsweringIsShownAfterTheStudentWentQuiet() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        awaitQuiet("alice");
+        links.get("b1").down();
+        awaitPhase("alice", "web", Phase.Unknown);
+        links.get("b1").up();
+        awaitPhase("alice", "web", Phase.Running);
+    }
+
     @Test
     void aDefinitionChangedOutsideIsPutBack() throws Exception {
         start();
         world.vm("alice", "web", "Halted");
         awaitPhase("alice", "web", Phase.Stopped);
+        awaitQuiet("alice");
         FakeHypervisor b1 = blades.get("b1");
         String defined = b1.xmlOf("alice-web");
         b1.editOutside("alice-web", "<vcpu placement=\"static\">2</vcpu>", "<vcpu placement=\"static\">32</vcpu>");

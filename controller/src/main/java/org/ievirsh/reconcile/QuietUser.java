@@ -1,0 +1,152 @@
+package org.ievirsh.reconcile;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.Lstat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.users.UserIndex;
+
+/**
+ * QuietUser is what a clean pass over one student rested on, kept so that
+ * the next pass can tell with a few stats that nothing has changed since:
+ * the student's index entry; the stat of the directory, of each VM file, of
+ * {@code .status}, of the image directory and of each image checked; the
+ * student's domains as the blades report them (and whether their blades
+ * answer); and the generations of the templates and of image inspections.
+ * If anything differs, the pass reads everything afresh.
+ *
+ * <p>A pass is kept only when every VM it saw either has its domain or
+ * wants none: a VM waiting for a blade also depends on other students'
+ * domains and on time. A stat is trusted only once it has settled (see
+ * {@link FileStat#settled}): a change within the same clock tick as the look
+ * could otherwise leave every field as it was.
+ */
+final class QuietUser {
+    /** How long after its last change a file's stat may stand for "unchanged since". */
+    static final long SETTLE_NANOS = 2_000_000_000L;
+
+    private final UserIndex.Entry entry;
+    private final List<Lstat> paths;
+    private final List<Optional<FileStat>> stats;
+    private final List<ObservedDomain> domains;
+    private final boolean[] bladesUp;
+    private final long templates;
+    private final long inspections;
+
+    private QuietUser(UserIndex.Entry entry, List<Lstat> paths, List<Optional<FileStat>> stats,
+                      List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections) {
+        this.entry = entry;
+        this.paths = paths;
+        this.stats = stats;
+        this.domains = domains;
+        this.bladesUp = bladesUp;
+        this.templates = templates;
+        this.inspections = inspections;
+    }
+
+    /**
+     * Builder gathers what one pass rested on; {@link #build} gives nothing
+     * when the pass looked at a file whose stat had not settled, or rested on
+     * something a stat cannot tell.
+     */
+    static final class Builder {
+        private final UserIndex.Entry entry;
+        private final long passStartedEpochNanos;
+        private final long templates;
+        private final long inspections;
+        private final List<Lstat> paths = new ArrayList<>();
+        private final List<Optional<FileStat>> stats = new ArrayList<>();
+        private List<ObservedDomain> domains = List.of();
+        private boolean[] bladesUp = new boolean[0];
+        private boolean telling = true;
+
+        Builder(UserIndex.Entry entry, long passStartedEpochNanos, long templates, long inspections) {
+            this.entry = entry;
+            this.passStartedEpochNanos = passStartedEpochNanos;
+            this.templates = templates;
+            this.inspections = inspections;
+        }
+
+        /** The pass rested on {@code path} being as {@code stat} says (empty: nothing there); null: unknown. */
+        Builder file(Path path, Optional<FileStat> stat) {
+            if (stat == null || stat.isPresent() && !stat.get().settled(passStartedEpochNanos, SETTLE_NANOS)) {
+                telling = false;
+            } else if (telling) {
+                paths.add(new Lstat(path));
+                stats.add(stat);
+            }
+            return this;
+        }
+
+        /** The pass rested on each of {@code stats} (by path); null: on something unknown. */
+        Builder files(Map<Path, Optional<FileStat>> byPath) {
+            if (byPath == null) {
+                telling = false;
+                return this;
+            }
+            byPath.forEach(this::file);
+            return this;
+        }
+
+        /** The pass rested on something no stat tells. */
+        Builder untold() {
+            telling = false;
+            return this;
+        }
+
+        /** The student's domains the pass saw, and whether each one's blade answered. */
+        Builder domains(List<ObservedDomain> seen, boolean[] up) {
+            this.domains = List.copyOf(seen);
+            this.bladesUp = up.clone();
+            return this;
+        }
+
+        Optional<QuietUser> build() {
+            return telling ? Optional.of(new QuietUser(entry, List.copyOf(paths), List.copyOf(stats), domains,
+                    bladesUp, templates, inspections)) : Optional.empty();
+        }
+    }
+
+    /**
+     * True when everything the kept pass rested on is still as it was: a new
+     * pass would find the same facts and have nothing to do or write.
+     */
+    boolean holds(UserIndex.Entry entryNow, Fleet fleet, long templatesNow, long inspectionsNow) {
+        if (templatesNow != templates || inspectionsNow != inspections
+                || entryNow != entry && !entryNow.equals(entry)) {
+            return false;
+        }
+        List<ObservedDomain> now = fleet.domainsOf(entry.owner().user());
+        if (now.size() != domains.size()) {
+            return false;
+        }
+        for (int i = 0; i < now.size(); i++) {
+            ObservedDomain d = now.get(i);
+            if (d != domains.get(i) && !d.equals(domains.get(i)) || fleet.bladeUp(d.blade()) != bladesUp[i]) {
+                return false;
+            }
+            String key = entry.owner().user() + "/" + d.config().vm();
+            for (String mac : d.config().macs()) {
+                if (fleet.macInUse(mac, d.uuid(), key)) {
+                    return false;
+                }
+            }
+        }
+        try {
+            for (int i = 0; i < paths.size(); i++) {
+                if (!paths.get(i).now().equals(stats.get(i))) {
+                    return false;
+                }
+            }
+        } catch (PosixException e) {
+            return false;
+        }
+        return true;
+    }
+}
