@@ -34,8 +34,11 @@ final class LibC {
     static final int STATX_BASIC_STATS = 0x7ff;
     static final int STATX_BTIME = 0x800;
 
+    static final int SEEK_SET = 0;
+
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int EIO = 5;
     static final int EAGAIN = 11;
     static final int EEXIST = 17;
     static final int ENOTDIR = 20;
@@ -116,13 +119,10 @@ final class LibC {
 
     static native int fsync(int fd) throws LastErrorException;
 
-    static native int dup(int fd) throws LastErrorException;
+    static native long lseek(int fd, long offset, int whence) throws LastErrorException;
 
-    static native Pointer fdopendir(int fd) throws LastErrorException;
-
-    static native Pointer readdir(Pointer dir) throws LastErrorException;
-
-    static native int closedir(Pointer dir) throws LastErrorException;
+    /** Directory entries as the kernel gives them (glibc 2.30 and later). */
+    static native long getdents64(int fd, byte[] buffer, long size) throws LastErrorException;
 
     static native int geteuid();
 

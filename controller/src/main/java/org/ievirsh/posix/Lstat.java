@@ -1,6 +1,7 @@
 package org.ievirsh.posix;
 
 import com.sun.jna.LastErrorException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -13,16 +14,15 @@ import java.util.Optional;
  * only ever say "still the very same file, unchanged", never lead to one.
  */
 public final class Lstat {
-    private final Path path;
+    /** The path as C wants it; only the bytes are kept (ten thousand students hold a dozen each). */
     private final byte[] cPath;
 
     public Lstat(Path path) {
-        this.path = path.toAbsolutePath();
-        this.cPath = LibC.cString(this.path.toString());
+        this.cPath = LibC.cString(path.toAbsolutePath().toString());
     }
 
     public Path path() {
-        return path;
+        return Path.of(new String(cPath, 0, cPath.length - 1, StandardCharsets.UTF_8));
     }
 
     /** The path's stat now; empty when nothing is there (or a directory on the way is missing). */
@@ -35,7 +35,7 @@ public final class Lstat {
             if (e.getErrorCode() == LibC.ENOENT || e.getErrorCode() == LibC.ENOTDIR) {
                 return Optional.empty();
             }
-            throw new PosixException("stat", path.toString(), e.getErrorCode());
+            throw new PosixException("stat", path().toString(), e.getErrorCode());
         }
         return Optional.of(FileStat.decode(buffer));
     }

@@ -114,4 +114,21 @@ class SafeDirTest {
             assertTrue(dir.stat("missing").isEmpty());
         }
     }
+
+    @Test
+    void aLargeDirectoryIsListedWholeEveryTimeAndNamesThatAreNotUtf8AreLeftOut() throws Exception {
+        int count = 3000;  // about 150 KB of entries: several reads of the kernel's listing
+        for (int i = 0; i < count; i++) {
+            Files.createFile(tmp.resolve(String.format("student-directory-%05d", i)));
+        }
+        Files.createFile(tmp.resolve("élève.yaml"));
+        Commands.ok("bash", "-c", "touch \"$1\"/$'\\xffbad.yaml'", "_", tmp.toString());
+        try (SafeDir dir = SafeDir.openTrusted(tmp)) {
+            for (int round = 0; round < 2; round++) {
+                Set<String> names = dir.list().stream().map(SafeDir.Entry::name).collect(Collectors.toSet());
+                assertEquals(count + 1, names.size());
+                assertTrue(names.contains("student-directory-02999") && names.contains("élève.yaml"));
+            }
+        }
+    }
 }
