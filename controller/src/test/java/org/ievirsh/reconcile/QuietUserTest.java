@@ -1,0 +1,131 @@
+package org.ievirsh.reconcile;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.blade.Blade;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.libvirt.DomainState;
+import org.ievirsh.libvirt.FakeBladeLink;
+import org.ievirsh.libvirt.FakeHypervisor;
+import org.ievirsh.libvirt.StopReason;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.users.Owner;
+import org.ievirsh.users.UserIndex;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** QuietUserTest: what a clean pass rested on still holds only while every part of it is as it was. */
+class QuietUserTest {
+    private static final long LATER = 3_000_000_000L;
+
+    @TempDir
+    Path tmp;
+    Path dir;
+    Path file;
+    Fleet fleet;
+    Blade blade;
+    UserIndex.Entry entry;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Files.createDirectory(tmp.resolve("ie-virsh"));
+        file = Files.writeString(dir.resolve("web.yaml"), "runStrategy: Halted\n");
+        blade = new Blade(new ControllerConfig.Blade("b1", "fake:///b1", true, ControllerConfig.Resources.NONE,
+                Optional.empty()), new FakeBladeLink(new FakeHypervisor("b1")));
+        fleet = new Fleet(List.of(blade));
+        entry = new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of(), 1001, 1001));
+    }
+
+    private static Optional<FileStat> stat(Path path) throws Exception {
+        try (SafeDir parent = SafeDir.openTrusted(path.getParent())) {
+            return parent.stat(path.getFileName().toString());
+        }
+    }
+
+    /** A pass that started {@code after} ns after now, resting on the directory and the file. */
+    private QuietUser.Builder pass(long after) throws Exception {
+        return new QuietUser.Builder(entry, System.currentTimeMillis() * 1_000_000L + after, 7, 3)
+                .file(dir, stat(dir)).file(file, stat(file)).file(dir.resolve(".status"), Optional.empty());
+    }
+
+    private static ObservedDomain domain(DomainState state) {
+        return new ObservedDomain("b1", "11111111-2222-8333-8444-555555555555", "alice-web", state,
+                StopReason.UNKNOWN, PlannerFixture.metadata("sha256:r"), Optional.empty(), false);
+    }
+
+    @Test
+    void aStatTakenWithinTwoSecondsOfItsChangeIsNotTrusted() throws Exception {
+        assertTrue(pass(0).build().isEmpty(), "the file was just written");
+        assertTrue(pass(LATER).build().isPresent());
+    }
+
+    @Test
+    void holdsWhileNothingChanged() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        assertTrue(quiet.holds(entry, fleet, 7, 3));
+        assertTrue(quiet.holds(new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of(), 1001, 1001)),
+                fleet, 7, 3), "an equal entry");
+    }
+
+    @Test
+    void aFileRewrittenInPlaceEndsIt() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        Files.writeString(file, "runStrategy: Always\n");
+        assertFalse(quiet.holds(entry, fleet, 7, 3));
+    }
+
+    @Test
+    void aFileReplacedByALinkEndsIt() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        Path elsewhere = Files.move(file, tmp.resolve("elsewhere.yaml"));
+        Files.createSymbolicLink(file, elsewhere);
+        assertFalse(quiet.holds(entry, fleet, 7, 3));
+    }
+
+    @Test
+    void somethingWhereNothingWasEndsIt() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        Files.createDirectory(dir.resolve(".status"));
+        assertFalse(quiet.holds(entry, fleet, 7, 3));
+    }
+
+    @Test
+    void otherTemplatesInspectionsOrIdentityEndIt() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        assertFalse(quiet.holds(entry, fleet, 8, 3), "a template changed");
+        assertFalse(quiet.holds(entry, fleet, 7, 4), "a look inside an image ended");
+        assertFalse(quiet.holds(new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of("lab"), 1001,
+                1001)), fleet, 7, 3), "alice is in another group now");
+    }
+
+    @Test
+    void aDomainThatChangedOrAppearedEndsIt() throws Exception {
+        ObservedDomain running = domain(DomainState.RUNNING);
+        blade.view().put(running);
+        QuietUser quiet = pass(LATER).domains(List.of(running), new boolean[] {false}).build().orElseThrow();
+        assertTrue(quiet.holds(entry, fleet, 7, 3));
+        blade.view().put(domain(DomainState.RUNNING));
+        assertTrue(quiet.holds(entry, fleet, 7, 3), "the same news again");
+        blade.view().put(domain(DomainState.SHUTOFF));
+        assertFalse(quiet.holds(entry, fleet, 7, 3));
+
+        QuietUser none = pass(LATER).build().orElseThrow();
+        assertFalse(none.holds(entry, fleet, 7, 3), "a domain appeared");
+    }
+
+    @Test
+    void anUnknownStatEndsItBeforeItStarts() throws Exception {
+        assertTrue(pass(LATER).file(dir.resolve("images"), null).build().isEmpty());
+        assertTrue(pass(LATER).files(null).build().isEmpty());
+        assertTrue(pass(LATER).untold().build().isEmpty());
+    }
+}
