@@ -213,8 +213,9 @@ final class BulkBench {
     /** The idle cost of a converged controller: CPU, heap after GC, RSS, and the time of one full pass. */
     private static void idle(Controller controller, Duration resync, int periods, PrintStream out)
             throws InterruptedException, IOException {
-        // A few passes first: the JIT compiles the resync path only after it ran a few times.
-        Thread.sleep(resync.toMillis() * 4);
+        // Warm up past the first full blade listing after the rush (one every 5 minutes: its code is compiled
+        // again then, once) and past a few passes: the JIT compiles the resync path only after it ran a few times.
+        Thread.sleep(Math.max(resync.toMillis() * 4, Controller.FULL_LISTING.toMillis() + resync.toMillis()));
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long jit0 = jit.getTotalCompilationTime();

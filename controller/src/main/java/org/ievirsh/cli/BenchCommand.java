@@ -41,8 +41,9 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "30s")
     String resync;
 
-    @Option(names = "--idle-periods", description = "Resync periods measured in bulk's idle phase, after four of"
-            + " warm-up (default: ${DEFAULT-VALUE}).", defaultValue = "3")
+    @Option(names = "--idle-periods", description = "Resync periods measured in bulk's idle phase, after a warm-up"
+            + " past the first full blade listing (default: ${DEFAULT-VALUE}: five minutes at 30 s, one full listing).",
+            defaultValue = "10")
     int idlePeriods;
 
     @Override

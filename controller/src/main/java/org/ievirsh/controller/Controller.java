@@ -76,7 +76,7 @@ public final class Controller implements AutoCloseable {
     private volatile Duration lastPass = Duration.ZERO;
     private volatile boolean firstPassDone;
     /** FULL_LISTING is how often each blade is listed whole even when its events say nothing changed. */
-    static final Duration FULL_LISTING = Duration.ofMinutes(5);
+    public static final Duration FULL_LISTING = Duration.ofMinutes(5);
     private long lastFullListing = System.nanoTime();
     private volatile boolean running;
     private DirectoryWatcher watcher;
