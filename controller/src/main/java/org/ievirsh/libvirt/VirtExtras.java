@@ -3,6 +3,9 @@ package org.ievirsh.libvirt;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +25,8 @@ final class VirtExtras {
     private static final int TYPED_PARAM_SIZE = 96;
     private static final int TYPED_PARAM_TYPE = 80;
     private static final int TYPED_PARAM_VALUE = 88;
+    /** virDomainStatsRecord: the domain, its parameters, their count (64-bit). */
+    private static final int RECORD_SIZE = 24;
 
     static {
         Native.register(VirtExtras.class, "virt");
@@ -54,23 +59,35 @@ final class VirtExtras {
         Pointer records = result.getValue();
         List<Record> out = new ArrayList<>(count);
         try {
-            for (int i = 0; i < count; i++) {
-                Pointer record = records.getPointer((long) i * Native.POINTER_SIZE);
-                Pointer domain = record.getPointer(0);
-                Pointer params = record.getPointer(Native.POINTER_SIZE);
-                int paramCount = record.getInt(2L * Native.POINTER_SIZE);
-                byte[] uuid = new byte[37];
+            if (count == 0) {
+                return out;
+            }
+            // Each piece is copied out of native memory in one call: a blade of 40,000 domains is read in about
+            // 160,000 calls rather than half a million.
+            Pointer[] list = records.getPointerArray(0, count);
+            ByteBuffer header = ByteBuffer.allocate(RECORD_SIZE).order(ByteOrder.nativeOrder());
+            byte[] uuid = new byte[37];
+            for (Pointer record : list) {
+                header.clear();
+                header.put(record.getByteArray(0, RECORD_SIZE)).flip();
+                Pointer domain = new Pointer(header.getLong(0));
+                Pointer params = new Pointer(header.getLong(8));
+                int paramCount = header.getInt(16);
                 virDomainGetUUIDString(domain, uuid);
                 Map<String, Number> values = new HashMap<>();
-                for (int j = 0; j < paramCount; j++) {
-                    Pointer param = params.share((long) j * TYPED_PARAM_SIZE);
-                    Number value = numericValue(param);
-                    if (value != null) {
-                        values.put(param.getString(0), value);
+                if (paramCount > 0) {
+                    ByteBuffer all = ByteBuffer.wrap(params.getByteArray(0, paramCount * TYPED_PARAM_SIZE))
+                            .order(ByteOrder.nativeOrder());
+                    for (int j = 0; j < paramCount; j++) {
+                        int at = j * TYPED_PARAM_SIZE;
+                        Number value = numericValue(all, at);
+                        if (value != null) {
+                            values.put(field(all.array(), at), value);
+                        }
                     }
                 }
-                out.add(new Record(new String(uuid, 0, 36, java.nio.charset.StandardCharsets.US_ASCII),
-                        virDomainGetName(domain), values));
+                out.add(new Record(new String(uuid, 0, 36, StandardCharsets.US_ASCII), virDomainGetName(domain),
+                        values));
             }
         } finally {
             if (records != null) {
@@ -80,16 +97,25 @@ final class VirtExtras {
         return out;
     }
 
-    private static Number numericValue(Pointer param) {
-        switch (param.getInt(TYPED_PARAM_TYPE)) {
+    /** The field name of a typed parameter: a NUL-ended char[80] at its start. */
+    private static String field(byte[] params, int at) {
+        int end = at;
+        while (end < at + TYPED_PARAM_TYPE && params[end] != 0) {
+            end++;
+        }
+        return new String(params, at, end - at, StandardCharsets.UTF_8);
+    }
+
+    private static Number numericValue(ByteBuffer params, int at) {
+        switch (params.getInt(at + TYPED_PARAM_TYPE)) {
             case 1: // int
             case 2: // unsigned int
-                return param.getInt(TYPED_PARAM_VALUE);
+                return params.getInt(at + TYPED_PARAM_VALUE);
             case 3: // long long
             case 4: // unsigned long long
-                return param.getLong(TYPED_PARAM_VALUE);
+                return params.getLong(at + TYPED_PARAM_VALUE);
             case 5:
-                return param.getDouble(TYPED_PARAM_VALUE);
+                return params.getDouble(at + TYPED_PARAM_VALUE);
             default:
                 return null;
         }
