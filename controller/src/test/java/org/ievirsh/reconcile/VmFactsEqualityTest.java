@@ -5,18 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import java.lang.reflect.Constructor;
+import java.nio.file.Path;
+import java.util.List;
 import java.lang.reflect.RecordComponent;
 import java.time.Instant;
 import java.util.Arrays;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.users.Owner;
+import org.ievirsh.users.UserIndex;
 import org.junit.jupiter.api.Test;
 
 /**
- * VmFacts, VmHistory and Desired.Valid write their equals out (for the speed
- * of a resync); a component left out of it would make a changed VM look
- * unchanged. Each component, changed alone, must make the value unequal.
+ * VmFacts, VmHistory, Desired.Valid, ObservedDomain, FileStat and
+ * UserIndex.Entry write their equals out (for the speed of a resync); a
+ * component left out of it would make a changed VM look unchanged. Each
+ * component, changed alone, must make the value unequal.
  */
 class VmFactsEqualityTest {
 
@@ -30,6 +36,14 @@ class VmFactsEqualityTest {
         everyComponentCounts(facts);
         everyComponentCounts(facts.history());
         everyComponentCounts((Desired.Valid) facts.desired());
+        everyComponentCounts(((Observation.Found) facts.observation()).domain());
+    }
+
+    @Test
+    void everyComponentOfWhatAQuietStudentIsComparedByCounts() throws Exception {
+        everyComponentCounts(new FileStat(FileStat.Type.REGULAR, 0644, 1001, 100, 3, 4, 5, 6, 7, 8));
+        everyComponentCounts(new UserIndex.Entry(Path.of("/home/alice/ie-virsh"), 1001,
+                new Owner("alice", 1001, 100, List.of(), 1001, 100)));
     }
 
     private static void everyComponentCounts(Record value) throws Exception {
