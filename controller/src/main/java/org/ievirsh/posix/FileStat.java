@@ -57,6 +57,13 @@ public record FileStat(Type type, int mode, int uid, int gid, long size, long de
         return Long.hashCode(inode) * 31 + Long.hashCode(ctimeNanos);
     }
 
+    /** The stat of {@code cPath} (a C string) relative to {@code dirfd}, as {@code flags} say; never a link's target. */
+    static FileStat of(int dirfd, byte[] cPath, int flags) throws com.sun.jna.LastErrorException {
+        byte[] buffer = new byte[256];
+        LibC.statx(dirfd, cPath, flags, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
+        return decode(buffer);
+    }
+
     static FileStat decode(byte[] b) {
         int mode = u16(b, 28);
         Type type;

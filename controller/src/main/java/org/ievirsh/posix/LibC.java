@@ -87,10 +87,6 @@ final class LibC {
 
     static native long write(int fd, byte[] buffer, long count) throws LastErrorException;
 
-    static int statx(int dirfd, String path, int flags, int mask, byte[] buffer) throws LastErrorException {
-        return statx(dirfd, cString(path), flags, mask, buffer);
-    }
-
     static native int statx(int dirfd, byte[] path, int flags, int mask, byte[] buffer)
             throws LastErrorException;
 

@@ -27,16 +27,13 @@ public final class Lstat {
 
     /** The path's stat now; empty when nothing is there (or a directory on the way is missing). */
     public Optional<FileStat> now() throws PosixException {
-        byte[] buffer = new byte[256];
         try {
-            LibC.statx(LibC.AT_FDCWD, cPath, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME,
-                    buffer);
+            return Optional.of(FileStat.of(LibC.AT_FDCWD, cPath, LibC.AT_SYMLINK_NOFOLLOW));
         } catch (LastErrorException e) {
             if (e.getErrorCode() == LibC.ENOENT || e.getErrorCode() == LibC.ENOTDIR) {
                 return Optional.empty();
             }
             throw new PosixException("stat", path().toString(), e.getErrorCode());
         }
-        return Optional.of(FileStat.decode(buffer));
     }
 }

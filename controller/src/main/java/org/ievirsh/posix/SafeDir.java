@@ -25,6 +25,7 @@ import java.util.Optional;
  */
 public final class SafeDir implements AutoCloseable {
     private static final int LIST_BUFFER = 32 * 1024;
+    private static final byte[] EMPTY_PATH = {0};
     private static final int READ_FLAGS =
             LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_NONBLOCK | LibC.O_NOCTTY | LibC.O_CLOEXEC;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -118,14 +119,12 @@ public final class SafeDir implements AutoCloseable {
     }
 
     private FileStat statAt(String name, int flags) throws PosixException {
-        byte[] buffer = new byte[256];
         try {
-            LibC.statx(fd, name, flags, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
+            return FileStat.of(fd, LibC.cString(name), flags);
         } catch (LastErrorException e) {
             throw new PosixException("stat", name.isEmpty() ? description : description + "/" + name,
                     e.getErrorCode());
         }
-        return FileStat.decode(buffer);
     }
 
     /** Entry is one name in a directory listing; names that are not UTF-8 are left out. */
@@ -353,13 +352,11 @@ public final class SafeDir implements AutoCloseable {
         }
 
         public FileStat stat() throws PosixException {
-            byte[] buffer = new byte[256];
             try {
-                LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC_STATS | LibC.STATX_BTIME, buffer);
+                return FileStat.of(fd, EMPTY_PATH, LibC.AT_EMPTY_PATH);
             } catch (LastErrorException e) {
                 throw new PosixException("stat", description, e.getErrorCode());
             }
-            return FileStat.decode(buffer);
         }
 
         /** Reads into {@code buffer} from {@code offset} of the buffer; returns the count, 0 at the end. */
