@@ -206,12 +206,17 @@ class ControllerLoopTest {
         await().atMost(WAIT).until(() -> controller.quiet(user));
     }
 
-    @Test
-    void aFileRewrittenInPlaceIsSeenAfterTheStudentWentQuiet() throws Exception {
+    /** Starts the controller with alice's VM web stopped, and waits until alice went quiet. */
+    private void startWithAliceQuietAndWebStopped() throws Exception {
         start();
         world.vm("alice", "web", "Halted");
         awaitPhase("alice", "web", Phase.Stopped);
         awaitQuiet("alice");
+    }
+
+    @Test
+    void aFileRewrittenInPlaceIsSeenAfterTheStudentWentQuiet() throws Exception {
+        startWithAliceQuietAndWebStopped();
         Path file = world.dir("alice").resolve("web.yaml");
         // Same inode, same directory entry: only the file's own stat tells.
         Files.writeString(file, Files.readString(file).replace("Halted", "Always"));
@@ -220,20 +225,14 @@ class ControllerLoopTest {
 
     @Test
     void aStatusFileRemovedAfterTheStudentWentQuietIsWrittenAgain() throws Exception {
-        start();
-        world.vm("alice", "web", "Halted");
-        awaitPhase("alice", "web", Phase.Stopped);
-        awaitQuiet("alice");
+        startWithAliceQuietAndWebStopped();
         Files.delete(world.dir("alice").resolve(".status/web.yaml"));
         awaitPhase("alice", "web", Phase.Stopped);
     }
 
     @Test
     void anImageSwappedForALinkAfterTheStudentWentQuietIsRefused() throws Exception {
-        start();
-        world.vm("alice", "web", "Halted");
-        awaitPhase("alice", "web", Phase.Stopped);
-        awaitQuiet("alice");
+        startWithAliceQuietAndWebStopped();
         Path image = world.image("alice", "web.qcow2");
         Path elsewhere = Files.move(image, tmp.resolve("elsewhere.qcow2"));
         Files.createSymbolicLink(image, elsewhere);
@@ -273,10 +272,7 @@ class ControllerLoopTest {
 
     @Test
     void aDefinitionChangedOutsideIsPutBack() throws Exception {
-        start();
-        world.vm("alice", "web", "Halted");
-        awaitPhase("alice", "web", Phase.Stopped);
-        awaitQuiet("alice");
+        startWithAliceQuietAndWebStopped();
         FakeHypervisor b1 = blades.get("b1");
         String defined = b1.xmlOf("alice-web");
         b1.editOutside("alice-web", "<vcpu placement=\"static\">2</vcpu>", "<vcpu placement=\"static\">32</vcpu>");
