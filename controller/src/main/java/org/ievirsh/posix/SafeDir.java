@@ -3,7 +3,6 @@ package org.ievirsh.posix;
 import com.sun.jna.LastErrorException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,6 +23,8 @@ import java.util.Optional;
  * into place, so readers never see half a file.
  */
 public final class SafeDir implements AutoCloseable {
+    /** A student's directory fits the first buffer; a directory of homes reads on in the larger one. */
+    private static final int FIRST_LIST_BUFFER = 2 * 1024;
     private static final int LIST_BUFFER = 32 * 1024;
     private static final byte[] EMPTY_PATH = {0};
     private static final int READ_FLAGS =
@@ -134,14 +135,12 @@ public final class SafeDir implements AutoCloseable {
     /**
      * The entries of this directory, without {@code .} and {@code ..}. Read
      * with getdents64 straight into a Java buffer: a directory of ten thousand
-     * homes is a dozen calls, not one per entry.
+     * homes is a dozen calls, not one per entry. The buffer is copied in and
+     * out of each call, so a small directory gets a small one.
      */
     public synchronized List<Entry> list() throws PosixException {
         List<Entry> entries = new ArrayList<>();
-        byte[] buffer = new byte[LIST_BUFFER];
-        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        byte[] buffer = new byte[FIRST_LIST_BUFFER];
         try {
             // The descriptor's offset is where the last listing ended: start from the top each time.
             LibC.lseek(fd, 0, LibC.SEEK_SET);
@@ -161,11 +160,14 @@ public final class SafeDir implements AutoCloseable {
                     while (nameEnd < at + reclen && buffer[nameEnd] != 0) {
                         nameEnd++;
                     }
-                    String name = decodeName(utf8, buffer, nameStart, nameEnd - nameStart);
+                    String name = decodeName(buffer, nameStart, nameEnd - nameStart);
                     if (name != null && !name.equals(".") && !name.equals("..")) {
                         entries.add(new Entry(name, direntType(buffer[at + 18])));
                     }
                     at += reclen;
+                }
+                if (buffer.length < LIST_BUFFER && n > buffer.length / 2) {
+                    buffer = new byte[LIST_BUFFER];
                 }
             }
         } catch (LastErrorException e) {
@@ -174,7 +176,7 @@ public final class SafeDir implements AutoCloseable {
         return entries;
     }
 
-    private static String decodeName(CharsetDecoder utf8, byte[] buffer, int start, int length) {
+    private static String decodeName(byte[] buffer, int start, int length) {
         boolean ascii = true;
         for (int i = start; i < start + length && ascii; i++) {
             ascii = buffer[i] > 0;
@@ -183,7 +185,10 @@ public final class SafeDir implements AutoCloseable {
             return new String(buffer, start, length, StandardCharsets.US_ASCII);
         }
         try {
-            return utf8.reset().decode(ByteBuffer.wrap(buffer, start, length)).toString();
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(buffer, start, length)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }

@@ -116,6 +116,23 @@ class SafeDirTest {
     }
 
     @Test
+    void directoriesAroundTheFirstBufferSizeAreListedWhole() throws Exception {
+        // 40-byte records: the first 2 KB read holds 51; counts on either side of a read's end, grown or not.
+        Set<String> made = new java.util.HashSet<>();
+        for (int count : new int[] {0, 1, 25, 26, 50, 51, 52, 103, 900}) {
+            while (made.size() < count) {
+                String name = String.format("vm-%015d.yaml", made.size());
+                Files.createFile(tmp.resolve(name));
+                made.add(name);
+            }
+            try (SafeDir dir = SafeDir.openTrusted(tmp)) {
+                assertEquals(made, dir.list().stream().map(SafeDir.Entry::name).collect(Collectors.toSet()),
+                        count + " entries");
+            }
+        }
+    }
+
+    @Test
     void aLargeDirectoryIsListedWholeEveryTimeAndNamesThatAreNotUtf8AreLeftOut() throws Exception {
         int count = 3000;  // about 150 KB of entries: several reads of the kernel's listing
         for (int i = 0; i < count; i++) {
