@@ -93,6 +93,15 @@ public final class Nss {
 
     /** Names of the groups of {@code account}, its primary group first; those NSS cannot name are left out. */
     public static List<String> groupsOf(Account account) {
+        return groupsOf(account, new java.util.HashMap<>());
+    }
+
+    /**
+     * The same, naming each group through {@code names} (gid to name, filled
+     * as it goes): ten thousand students of a few groups ask NSS for a few
+     * names, not ten thousand.
+     */
+    public static List<String> groupsOf(Account account, java.util.Map<Integer, Optional<String>> names) {
         int[] gids = new int[64];
         IntByReference count = new IntByReference(gids.length);
         if (LibC.getgrouplist(account.name(), account.gid(), gids, count) < 0) {
@@ -102,11 +111,11 @@ public final class Nss {
                 return List.of();
             }
         }
-        Set<String> names = new LinkedHashSet<>();
+        Set<String> found = new LinkedHashSet<>();
         for (int i = 0; i < count.getValue(); i++) {
-            groupName(gids[i]).ifPresent(names::add);
+            names.computeIfAbsent(gids[i], Nss::groupName).ifPresent(found::add);
         }
-        return new ArrayList<>(names);
+        return new ArrayList<>(found);
     }
 
     /** The name of group {@code gid}, if NSS knows it. */

@@ -2,6 +2,7 @@ package org.ievirsh.users;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,11 +37,12 @@ public final class NssOwners implements OwnerResolver {
             return;
         }
         Map<Integer, Account> all = Nss.enumerate();
+        Map<Integer, Optional<String>> groupNames = new HashMap<>();
         for (int uid : uids) {
             Account account = all.get(uid);
             if (account != null && Owner.isValidName(account.name())) {
                 answers.put(uid, new Answer(Optional.of(new Owner(account.name(), uid, account.gid(),
-                        Nss.groupsOf(account), uid, account.gid())), now + FOUND.toNanos()));
+                        Nss.groupsOf(account, groupNames), uid, account.gid())), now + FOUND.toNanos()));
             }
         }
     }
