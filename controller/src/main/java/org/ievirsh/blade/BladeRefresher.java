@@ -32,6 +32,9 @@ public final class BladeRefresher {
             Optional<ObservedDomain> known = view.get(summary.uuid());
             if (known.isPresent()) {
                 ObservedDomain before = known.get();
+                if (unchanged(before, summary)) {
+                    continue;  // most of a listing of 40,000: nothing to make, compare or store
+                }
                 Optional<String> live = before.liveRenderHash();
                 if (summary.state().isActive() && (!before.isActive() || live.isEmpty())) {
                     live = liveRenderHash(hypervisor, summary.uuid());
@@ -57,6 +60,15 @@ public final class BladeRefresher {
         }
         view.markListed();
         return changed;
+    }
+
+    /** True when the listing says of {@code before} what the view holds: the domain it would make is the same. */
+    private static boolean unchanged(ObservedDomain before, DomainSummary summary) {
+        boolean liveAsItWouldBe = summary.state().isActive()
+                ? before.isActive() && before.liveRenderHash().isPresent()
+                : before.liveRenderHash().isEmpty();
+        return liveAsItWouldBe && summary.state() == before.state() && summary.stopReason() == before.stopReason()
+                && summary.name().equals(before.name());
     }
 
     private static boolean definedSince(BladeView view, ObservedDomain domain, long listedAt) {

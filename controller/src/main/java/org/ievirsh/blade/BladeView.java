@@ -117,7 +117,7 @@ public final class BladeView {
     private synchronized void store(ObservedDomain domain, long sequence) {
         Entry old = managed.put(domain.uuid(), new Entry(domain, sequence));
         if (old != null && old.domain() == domain) {
-            return;  // the same domain, newer news: its indexes stand (a full listing of 40,000 is mostly this)
+            return;  // the same domain, newer news: its indexes stand
         }
         others.remove(domain.uuid());
         if (old != null) {
