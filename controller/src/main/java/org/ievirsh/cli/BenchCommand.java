@@ -42,8 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     String resync;
 
     @Option(names = "--idle-periods", description = "Resync periods measured in bulk's idle phase, after a warm-up"
-            + " past the first full blade listing (default: ${DEFAULT-VALUE}: five minutes at 30 s, one full listing).",
-            defaultValue = "10")
+            + " past the first full blade listing (default: ${DEFAULT-VALUE}: ten minutes at 30 s, a whole cycle of the"
+            + " periodic work: two full blade listings and one refresh of every owner's account).",
+            defaultValue = "20")
     int idlePeriods;
 
     @Override
