@@ -48,6 +48,11 @@ final class BulkBench {
     static int run(int users, int vmsPerUser, int virshSample, Duration resync, int idlePeriods, PrintStream out)
             throws Exception {
         EventLoop.ensureStarted();
+        // The figures depend on the JVM's settings: the service runs with those of ie-virsh-controller.service.
+        out.printf("bulk: Java %s, %s, max heap %d MiB, %d CPUs%n", Runtime.version(),
+                String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
+                        .map(java.lang.management.GarbageCollectorMXBean::getName).toList()),
+                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
         String templateXml = BenchTemplates.testDriver();
         Template template = Template.parse("bench", templateXml.getBytes());
         int vms = users * vmsPerUser;
