@@ -128,7 +128,7 @@ final class BulkBench {
         List<String> xmls = new ArrayList<>(vms);
         for (int i = 0; i < vms; i++) {
             String name = "rawbench-" + i;
-            xmls.add(DomainRenderer.render(new DomainRenderer.Input(template, "rawbench", 0, "r" + i,
+            xmls.add(DomainRenderer.render(new DomainRenderer.Input(template, "rawbench", 0, new DomainRenderer.RunAs(0, 0), "r" + i,
                     new DomainIdentity(name, DomainIdentity.uuidFor("rawbench", 0, name), List.of()), 1, 128L << 20,
                     world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty())).xml());
         }
@@ -163,7 +163,7 @@ final class BulkBench {
         long t0 = System.nanoTime();
         for (int i = 0; i < sample; i++) {
             String name = "virshbench-" + i;
-            Files.writeString(xml, DomainRenderer.render(new DomainRenderer.Input(template, "virshbench", 0, "v" + i,
+            Files.writeString(xml, DomainRenderer.render(new DomainRenderer.Input(template, "virshbench", 0, new DomainRenderer.RunAs(0, 0), "v" + i,
                     new DomainIdentity(name, DomainIdentity.uuidFor("virshbench", 0, name), List.of()), 1,
                     128L << 20, world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty()))
                     .xml());

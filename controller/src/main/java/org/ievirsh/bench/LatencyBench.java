@@ -79,7 +79,7 @@ final class LatencyBench {
                     Path image = world.root().resolve("images").resolve(USER).resolve("raw" + i + ".qcow2");
                     Files.write(image, EmptyQcow2.of(64L << 20));
                     String name = "benchraw-" + i;
-                    String xml = DomainRenderer.render(new DomainRenderer.Input(parsed, "benchraw", 0, "r" + i,
+                    String xml = DomainRenderer.render(new DomainRenderer.Input(parsed, "benchraw", 0, new DomainRenderer.RunAs(0, 0), "r" + i,
                             new DomainIdentity(name, DomainIdentity.uuidFor("benchraw", 0, name),
                                     List.of()), parsed.vcpus(), parsed.memoryBytes(), image.toString(), "sha256:0",
                             Optional.empty())).xml();

@@ -16,14 +16,22 @@ import org.w3c.dom.Node;
  */
 public final class DomainRenderer {
     /** VERSION changes when rendering changes, so that existing domains are redefined. */
-    static final String VERSION = "1";
+    static final String VERSION = "2";
 
     private DomainRenderer() {
     }
 
-    /** Input is what one rendering needs; vcpus and memory are already within the template's. */
-    public record Input(Template template, String user, int uid, String vm, DomainIdentity identity, int vcpus,
-                        long memoryBytes, String imagePath, String specHash, Optional<String> description) {
+    /**
+     * Input is what one rendering needs; vcpus and memory are already within the template's.
+     *
+     * @param runAs the uid and gid QEMU runs with: the owner of the student's files (PRODUCT.md §14)
+     */
+    public record Input(Template template, String user, int uid, RunAs runAs, String vm, DomainIdentity identity,
+                        int vcpus, long memoryBytes, String imagePath, String specHash, Optional<String> description) {
+    }
+
+    /** RunAs is the POSIX identity a domain's QEMU process gets. */
+    public record RunAs(int uid, int gid) {
     }
 
     /** The rendering of {@code in}; its XML text is made when asked for. */
@@ -107,7 +115,26 @@ public final class DomainRenderer {
             }
             mac.setAttribute("address", in.identity().macs().get(i));
         }
+        root.appendChild(seclabel(doc, in.runAs()));
         return SafeXml.write(doc);
+    }
+
+    /**
+     * The domain's security label: QEMU runs as the student whose files it
+     * opens, and libvirt changes the owner of no file (relabel='no'). A header
+     * that names a host file, or a link swapped in before the start, then
+     * reaches only what the student could open anyway. Templates may not set
+     * their own (see {@link Template#parse}).
+     */
+    private static Element seclabel(Document doc, RunAs runAs) {
+        Element seclabel = doc.createElement("seclabel");
+        seclabel.setAttribute("type", "static");
+        seclabel.setAttribute("model", "dac");
+        seclabel.setAttribute("relabel", "no");
+        Element label = doc.createElement("label");
+        label.setTextContent("+" + runAs.uid() + ":+" + runAs.gid());
+        seclabel.appendChild(label);
+        return seclabel;
     }
 
     /**
@@ -117,6 +144,7 @@ public final class DomainRenderer {
      */
     public static String renderHash(Input in) {
         String all = String.join("\0", VERSION, in.template().hash(), in.user(), Integer.toString(in.uid()), in.vm(),
+                Integer.toString(in.runAs().uid()), Integer.toString(in.runAs().gid()),
                 in.identity().domainName(), in.identity().uuid(), String.join(",", in.identity().macs()),
                 Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath());
         return Template.sha256(all.getBytes(StandardCharsets.UTF_8));

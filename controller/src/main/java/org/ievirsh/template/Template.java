@@ -48,6 +48,11 @@ public final class Template {
         if (!"domain".equals(root.getTagName()) || root.getAttribute("type").isEmpty()) {
             throw new InvalidTemplateException(name + ".xml: the root must be <domain type='kvm'> (or qemu)");
         }
+        if (root.getElementsByTagName("seclabel").getLength() > 0) {
+            throw new InvalidTemplateException(name + ".xml: it sets a <seclabel>; remove it: the controller runs"
+                    + " every VM's QEMU as the VM's owner (a static DAC label, relabel='no'), and no template may"
+                    + " change that");
+        }
         Element vcpu = only(root, "vcpu", name);
         int vcpus;
         try {

@@ -50,6 +50,7 @@ class BladesIT {
 
     @BeforeAll
     static void users() throws IOException {
+        Host.openToAll(tmp);
         Path homes = Files.createDirectories(tmp.resolve("home"));
         for (int i = 0; i < USERS.size(); i++) {
             HOST.user(USERS.get(i), 41301 + i, homes);

@@ -53,6 +53,7 @@ class ControllerIT {
 
     @BeforeAll
     static void users() throws IOException {
+        Host.openToAll(tmp);
         Path homes = Files.createDirectories(tmp.resolve("home"));
         HOST.user(ALICE, 41001, homes);
         HOST.user(BOB, 41002, homes);

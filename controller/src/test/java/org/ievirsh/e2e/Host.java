@@ -29,6 +29,19 @@ final class Host {
         return name;
     }
 
+    /**
+     * Lets every user enter {@code dir} and the directories above it (a
+     * JUnit temporary directory is its creator's alone): the students' QEMU
+     * runs as the student, and must reach the images below it.
+     */
+    static Path openToAll(Path dir) throws IOException {
+        for (Path p = dir.toAbsolutePath(); p != null && !p.equals(Path.of("/tmp")) && p.getParent() != null;
+             p = p.getParent()) {
+            Commands.ok("chmod", "a+x", p.toString());
+        }
+        return dir;
+    }
+
     /** Makes a qcow2 image owned by {@code user}. */
     static Path image(Path dir, String user, String name, String... options) throws IOException {
         Files.createDirectories(dir);

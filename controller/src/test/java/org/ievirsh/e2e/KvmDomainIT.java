@@ -31,7 +31,7 @@ class KvmDomainIT {
         Path templates = Host.templates(tmp.resolve("templates"));
         Template template = Template.parse("standard", Files.readAllBytes(templates.resolve("standard.xml")));
         Path image = Host.image(tmp.resolve("images"), "root", "disk.qcow2");
-        RenderedDomain rendered = DomainRenderer.render(new DomainRenderer.Input(template, "ievkvm", 0, "probe",
+        RenderedDomain rendered = DomainRenderer.render(new DomainRenderer.Input(template, "ievkvm", 0, new DomainRenderer.RunAs(0, 0), "probe",
                 new DomainIdentity("ievkvm-probe", DomainIdentity.uuidFor("ievkvm", 0, "probe"),
                         DomainIdentity.macsFor("ievkvm", 0, "probe", template.nics(), m -> false)),
                 1, 256L << 20, image.toString(), "sha256:0", Optional.of("<b>escaped</b>")));

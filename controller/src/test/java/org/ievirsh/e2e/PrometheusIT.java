@@ -55,6 +55,7 @@ class PrometheusIT {
     @BeforeAll
     static void start() throws Exception {
         Host.removeDomains(USER + "-");
+        Host.openToAll(tmp);
         Path homes = Files.createDirectories(tmp.resolve("home"));
         HOST.user(USER, 41201, homes);
         Path dir = homes.resolve(USER).resolve("ie-virsh");

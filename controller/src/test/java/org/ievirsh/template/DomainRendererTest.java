@@ -26,7 +26,7 @@ class DomainRendererTest {
     private static RenderedDomain render(Template template, int vcpus, long memory, Optional<String> description) {
         DomainIdentity identity = new DomainIdentity("alice-web", DomainIdentity.uuidFor("alice", 1001, "web"),
                 DomainIdentity.macsFor("alice", 1001, "web", template.nics(), mac -> false));
-        return DomainRenderer.render(new DomainRenderer.Input(template, "alice", 1001, "web", identity, vcpus, memory,
+        return DomainRenderer.render(new DomainRenderer.Input(template, "alice", 1001, new DomainRenderer.RunAs(1001, 1001), "web", identity, vcpus, memory,
                 "/srv/ie-virsh/images/alice/web.qcow2", "sha256:abc", description));
     }
 

@@ -54,7 +54,7 @@ public class HotPaths {
     public void setUp() throws Exception {
         file = FILE.getBytes(StandardCharsets.UTF_8);
         template = Template.parse("standard", TEMPLATE.getBytes(StandardCharsets.UTF_8));
-        input = new DomainRenderer.Input(template, "alice", 1001, "web", new DomainIdentity("alice-web",
+        input = new DomainRenderer.Input(template, "alice", 1001, new DomainRenderer.RunAs(1001, 1001), "web", new DomainIdentity("alice-web",
                 DomainIdentity.uuidFor("alice", 1001, "web"), List.of("52:54:00:00:00:01")), 2, 2L << 30,
                 "/srv/ie-virsh/images/alice/web.qcow2", "sha256:x", Optional.of("my web server"));
         RenderedDomain rendered = DomainRenderer.render(input);
