@@ -104,7 +104,8 @@ public final class Controller implements AutoCloseable {
         this.perVm = new PerVmCollector(fleet, book);
         ImageChecker images = new ImageChecker(config.images().root());
         this.inspections = new Inspections(Inspections.Mode.valueOf(config.images().inspection().toUpperCase(
-                java.util.Locale.ROOT)), images, Inspections.guestfish(Inspections.backendSettings()),
+                java.util.Locale.ROOT)), images, Inspections.guestfish(new org.ievirsh.image.guest.Sandbox(
+                config.images().inspectionCache(), Inspections.backendSettings())),
                 Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 4)), metrics, clock);
         this.reconciler = new UserReconciler(config, index, directories, templates, images, inspections,
                 user -> queue.add(new Key.User(user)), fleet, writer, book, guard, metrics, perVm, clock);

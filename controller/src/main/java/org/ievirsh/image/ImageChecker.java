@@ -68,12 +68,21 @@ public final class ImageChecker {
          * until the domain stops: its owner is not held against it while it runs.
          */
         public ImageVerdict check(String image, String format, boolean running) {
+            return check(image, format, running, false);
+        }
+
+        /**
+         * Checks an image; {@code starting} says its VM is about to start:
+         * then the header is read again whatever the cache says (a stat is no
+         * proof: a page mapped shared and written keeps size and times).
+         */
+        public ImageVerdict check(String image, String format, boolean running, boolean starting) {
             String path = pathOf(user, image).toString();
             if (refusal != null) {
                 return ImageVerdict.reject(path, refusal.reason(), refusal.message());
             }
             try {
-                return checkFile(dir, path, image, uid, format, running, cache, stats);
+                return checkFile(dir, path, image, uid, format, running, starting, cache, stats);
             } catch (PosixException e) {
                 unknown = true;
                 return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
@@ -99,6 +108,13 @@ public final class ImageChecker {
                 return null;
             }
             return file;
+        }
+
+        /** True when {@code image} is still the regular file of the user at {@code version}. */
+        public boolean unchanged(String image, String version) throws PosixException {
+            try (SafeDir.OpenFile file = openIfUnchanged(image, version)) {
+                return file != null;
+            }
         }
 
         /** The uid that owns this user's images. */
@@ -164,6 +180,16 @@ public final class ImageChecker {
                         "your image directory " + userPath + " belongs to uid " + dirStat.uid()
                                 + ", not to you; ask an admin"), Optional.of(dirStat));
             }
+            // Your VMs run as you: their QEMU must be able to enter the directory.
+            int search = dirStat.uid() == uid ? 0100 : 0001;
+            if ((dirStat.mode() & search) == 0) {
+                userDir.close();
+                return new Session(user, uid, null, ImageVerdict.reject("", "ImageNotAccessible",
+                        "your image directory " + userPath + " cannot be entered by you (mode "
+                                + String.format("%04o", dirStat.mode()) + "), and your VMs run as you; "
+                                + (dirStat.uid() == uid ? "chmod u+x " + userPath : "ask an admin to make it"
+                                + " searchable (chmod o+x)")), Optional.of(dirStat));
+            }
             return new Session(user, uid, userDir, null, Optional.of(dirStat));
         } catch (PosixException e) {
             return new Session(user, uid, null, ImageVerdict.reject("", "ImageUnreadable", "cannot read " + userPath
@@ -172,14 +198,16 @@ public final class ImageChecker {
     }
 
     private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
-                                          boolean running, Map<String, Cached> cache,
+                                          boolean running, boolean starting, Map<String, Cached> cache,
                                           Map<String, Optional<FileStat>> stats) throws PosixException {
-        // The usual case, a file checked before and unchanged since: one stat, no open.
+        // The usual case, a file checked before and unchanged since: one stat, no open. Not before a start:
+        // then the header is read again.
         Optional<FileStat> seen = dir.stat(image);
         stats.put(image, seen);
         Cached known = cache.get(path);
-        if (seen.isPresent() && known != null && seen.get().isRegular() && (seen.get().uid() == uid || running)
-                && known.version().equals(seen.get().version()) && known.format().equals(format)) {
+        if (!starting && seen.isPresent() && known != null && seen.get().isRegular()
+                && (seen.get().uid() == uid || running) && known.version().equals(seen.get().version())
+                && known.format().equals(format)) {
             return known.verdict();
         }
         SafeDir.OpenFile file;
@@ -205,8 +233,14 @@ public final class ImageChecker {
                 return ImageVerdict.reject(path, "ImageNotOwned", image + " belongs to uid " + stat.uid()
                         + ", not to you; only your own files can be your VMs' disks");
             }
+            if (stat.uid() == uid && (stat.mode() & 0600) != 0600) {
+                return ImageVerdict.reject(path, "ImageNotAccessible", image + " is not readable and writable by"
+                        + " you (mode " + String.format("%04o", stat.mode()) + "), and your VM runs as you:"
+                        + " chmod u+rw " + image);
+            }
             Cached cached = cache.get(path);
-            if (cached != null && cached.version().equals(stat.version()) && cached.format().equals(format)) {
+            if (!starting && cached != null && cached.version().equals(stat.version())
+                    && cached.format().equals(format)) {
                 return cached.verdict();
             }
             ImageVerdict verdict = checkContent(file, stat, path, image, format);
@@ -217,7 +251,11 @@ public final class ImageChecker {
 
     private static ImageVerdict checkContent(SafeDir.OpenFile file, FileStat stat, String path, String image,
                                              String format) throws PosixException {
-        byte[] head = file.readAt(0, (int) Math.min(stat.size(), Qcow2Header.BYTES_NEEDED));
+        byte[] head = file.readAt(0, (int) Math.min(stat.size(), Qcow2Header.FIRST_READ));
+        int needed = Qcow2Header.bytesNeeded(head);
+        if (needed > head.length && stat.size() > head.length) {
+            head = file.readAt(0, (int) Math.min(stat.size(), needed));
+        }
         Optional<Qcow2Header.Refusal> refusal;
         if (format.equals("qcow2")) {
             refusal = Qcow2Header.refusal(head);

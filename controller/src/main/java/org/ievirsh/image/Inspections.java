@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.ievirsh.image.guest.GuestInspector;
+import org.ievirsh.image.guest.Sandbox;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.posix.SafeDir;
 
@@ -44,10 +45,17 @@ public final class Inspections implements AutoCloseable {
 
     public enum Mode { ENFORCE, WARN, OFF }
 
-    /** Looks inside one opened image; a seam for tests of what surrounds it. */
+    /**
+     * Looks inside one image ({@code path}, opened as its owner
+     * {@code uid}:{@code gid}); a seam for tests of what surrounds it.
+     */
     public interface Looker {
-        GuestInspector.Report look(SafeDir.OpenFile image, String format, Consumer<Runnable> onKill)
+        GuestInspector.Report look(String path, String format, int uid, int gid, Consumer<Runnable> onKill)
                 throws Exception;
+
+        /** Gets ready for the first look (builds what every look needs); called once, off the caller's thread. */
+        default void prepare() throws Exception {
+        }
     }
 
     private record Outcome(Inspection.State state, String message, Instant at) {
@@ -84,12 +92,32 @@ public final class Inspections implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(workers, r -> daemon(r, "inspection-" + n.incrementAndGet()));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "inspection-watchdog"));
+        if (mode != Mode.OFF) {
+            this.workers.execute(() -> {
+                try {
+                    looker.prepare();
+                } catch (Exception e) {
+                    LOG.warning("looks inside images are not ready: " + e.getMessage() + "; each look tries again");
+                }
+            });
+        }
     }
 
-    /** The real look: guestfish on the image, read-only. */
-    public static Looker guestfish(String backendSettings) {
-        GuestInspector inspector = new GuestInspector(backendSettings);
-        return (image, format, onKill) -> inspector.inspect(image.pathForOtherProcesses(), format, onKill);
+    /** The real look: guestfish on the image, read-only, with the rights of the image's owner. */
+    public static Looker guestfish(Sandbox sandbox) {
+        GuestInspector inspector = new GuestInspector(sandbox);
+        return new Looker() {
+            @Override
+            public GuestInspector.Report look(String path, String format, int uid, int gid,
+                                              Consumer<Runnable> onKill) throws Exception {
+                return inspector.inspect(path, format, uid, gid, onKill);
+            }
+
+            @Override
+            public void prepare() throws Exception {
+                inspector.prepare();
+            }
+        };
     }
 
     /** Where libguestfs runs its appliance: the admin's environment, else plain emulation (works anywhere). */
@@ -114,7 +142,7 @@ public final class Inspections implements AutoCloseable {
      * whose image was not looked at in this version). A look is started when
      * one is needed and none runs; {@code done} is called when it ends.
      */
-    public Inspection of(String user, int uid, String image, String version, String format, boolean inUse,
+    public Inspection of(String user, int uid, int gid, String image, String version, String format, boolean inUse,
                          Runnable done) {
         if (mode == Mode.OFF || version.isEmpty()) {
             return null;
@@ -136,7 +164,7 @@ public final class Inspections implements AutoCloseable {
         }
         if (running.add(key)) {
             try {
-                workers.execute(() -> look(key, user, uid, image, version, format, done));
+                workers.execute(() -> look(key, user, uid, gid, image, version, format, done));
             } catch (RejectedExecutionException e) {
                 running.remove(key);  // closing: the controller stops
             }
@@ -145,7 +173,7 @@ public final class Inspections implements AutoCloseable {
                 + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
     }
 
-    private void look(String key, String user, int uid, String image, String version, String format,
+    private void look(String key, String user, int uid, int gid, String image, String version, String format,
                       Runnable done) {
         Instant started = clock.instant();
         Outcome outcome;
@@ -162,7 +190,9 @@ public final class Inspections implements AutoCloseable {
                         t -> new CopyOnWriteArrayList<>());
                 GuestInspector.Report report;
                 try {
-                    report = looker.look(file, format, kill -> {
+                    // The look opens the image by its path, as its owner: a file swapped in meanwhile is one the
+                    // student could open anyway, and a look whose file changed under it is thrown away below.
+                    report = looker.look(images.pathOf(user, image).toString(), format, uid, gid, kill -> {
                         active.add(kill);
                         kills.add(watchdog.schedule(kill, TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
                     });
@@ -170,7 +200,10 @@ public final class Inspections implements AutoCloseable {
                     kills.forEach(k -> k.cancel(false));
                     active.clear();
                 }
-                if (report.insecure()) {
+                if (!session.unchanged(image, version)) {
+                    outcome = null;
+                    result = null;
+                } else if (report.insecure()) {
                     outcome = new Outcome(Inspection.State.INSECURE, insecureMessage(image, report), clock.instant());
                     result = "insecure";
                 } else {

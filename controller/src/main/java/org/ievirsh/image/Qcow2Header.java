@@ -14,6 +14,8 @@ public final class Qcow2Header {
     static final int MAGIC = 0x514649fb;
     /** BYTES_NEEDED is how much of the file {@link #refusal} wants: the largest possible first cluster. */
     public static final int BYTES_NEEDED = 2 * 1024 * 1024;
+    /** FIRST_READ is enough for the header of an image with the usual clusters (64 KiB). */
+    public static final int FIRST_READ = 64 * 1024;
 
     private static final String STANDALONE = "make it standalone: qemu-img convert -O qcow2 OLD.qcow2 NEW.qcow2";
     private static final int EXT_END = 0;
@@ -34,6 +36,19 @@ public final class Qcow2Header {
 
     /** Refusal is why an image is refused: a CamelCase reason and a message with the fix. */
     public record Refusal(String reason, String message) {
+    }
+
+    /**
+     * How much of the file {@link #refusal} needs, judged from its first
+     * bytes: the first cluster (header and extensions), at most
+     * {@link #BYTES_NEEDED}.
+     */
+    public static int bytesNeeded(byte[] head) {
+        if (head.length < 24 || !looksLikeQcow2(head)) {
+            return head.length;
+        }
+        int clusterBits = ByteBuffer.wrap(head).getInt(20);
+        return clusterBits < 9 || clusterBits > 21 ? head.length : 1 << clusterBits;
     }
 
     /** True when {@code head} starts with the qcow2 magic. */

@@ -101,6 +101,16 @@ public final class SafeDir implements AutoCloseable {
         return child;
     }
 
+    /** Gives this directory itself to {@code uid}:{@code gid} with {@code mode}. */
+    public void chown(int uid, int gid, int mode) throws PosixException {
+        try {
+            LibC.fchown(fd, uid, gid);
+            LibC.fchmod(fd, mode);
+        } catch (LastErrorException e) {
+            throw new PosixException("chown", description, e.getErrorCode());
+        }
+    }
+
     /** Stat of this directory itself. */
     public FileStat stat() throws PosixException {
         return statAt("", LibC.AT_EMPTY_PATH);

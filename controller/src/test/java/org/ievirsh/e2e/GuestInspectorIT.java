@@ -2,14 +2,18 @@ package org.ievirsh.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.image.guest.GuestInspector;
-import org.ievirsh.posix.SafeDir;
+import org.ievirsh.image.guest.Sandbox;
+import org.ievirsh.support.Commands;
 import org.ievirsh.support.VagrantSecrets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,14 +22,33 @@ import org.junit.jupiter.api.io.TempDir;
  * GuestInspectorIT looks inside real guest disks with libguestfs: Vagrant's
  * keys where sshd looks for them, its password in every hash a shadow file
  * holds, and a clean disk that passes; ext4 whole-disk and partitioned, and
- * XFS on LVM. The disks are opened the way the
- * controller opens them (one descriptor, {@code /proc/PID/fd/N}).
+ * XFS on LVM. The disks are looked at the way the
+ * controller looks: as their owner (a real user), never as root.
  */
 @EnabledIfSystemProperty(named = "ievirsh.e2e", matches = "true")
 class GuestInspectorIT {
 
+    private static final String STUDENT = "ievguest";
+    private static final int UID = 41401;
+    private static final Host HOST = new Host();
+
     @TempDir
-    Path tmp;
+    static Path tmp;
+    static Path cache;
+
+    @BeforeAll
+    static void student() throws Exception {
+        Host.openToAll(tmp);
+        HOST.user(STUDENT, UID, Files.createDirectories(tmp.resolve("home")));
+        cache = tmp.resolve("cache");
+        // Built first, as the controller does at start: the disks below are made with libguestfs as root too.
+        new Sandbox(cache, Inspections.backendSettings()).prepare();
+    }
+
+    @AfterAll
+    static void removeStudent() {
+        HOST.deleteUsers();
+    }
 
     static Path insecureWholeDisk(Path tmp, Path qcow2) throws Exception {
         return GuestDisks.wholeDisk(GuestDisks.tree(tmp.resolve("tree-yescrypt"), Map.of(
@@ -47,12 +70,11 @@ class GuestInspectorIT {
                 "root/.ssh/authorized_keys", "# " + VagrantSecrets.RSA_KEY + "\n")), qcow2);
     }
 
+    /** Looks at a disk as the controller does: as the disk's owner, a student made for the test. */
     private static GuestInspector.Report inspect(Path disk) throws Exception {
-        try (SafeDir dir = SafeDir.openTrusted(disk.getParent());
-             SafeDir.OpenFile file = dir.open(disk.getFileName().toString())) {
-            return new GuestInspector(Inspections.backendSettings()).inspect(file.pathForOtherProcesses(), "qcow2",
-                    kill -> { });
-        }
+        Commands.ok("chown", STUDENT + ":" + STUDENT, disk.toString());
+        return new GuestInspector(new Sandbox(cache, Inspections.backendSettings())).inspect(disk.toString(),
+                "qcow2", UID, UID, kill -> { });
     }
 
     private static CompletableFuture<GuestInspector.Report> async(Path disk) {

@@ -51,7 +51,7 @@ class InspectionsTest {
     }
 
     private Inspections inspections(Inspections.Mode mode) {
-        inspections = new Inspections(mode, checker, (file, format, onKill) -> {
+        inspections = new Inspections(mode, checker, (path, format, uid, gid, onKill) -> {
             looks.incrementAndGet();
             if (report.get() == null) {
                 throw new IOException("the appliance did not start");
@@ -69,7 +69,7 @@ class InspectionsTest {
     }
 
     private Inspection ask(boolean inUse) {
-        return inspections.of("alice", 0, "web.qcow2", version(), "raw", inUse, done::release);
+        return inspections.of("alice", 0, 0, "web.qcow2", version(), "raw", inUse, done::release);
     }
 
     private void awaitLook() throws InterruptedException {
@@ -145,11 +145,11 @@ class InspectionsTest {
         String old = version();
         Files.write(image, new byte[] {9, 9, 9, 9, 9});
         assertEquals(Inspection.State.INSPECTING,
-                inspections.of("alice", 0, "web.qcow2", old, "raw", false, done::release).state());
+                inspections.of("alice", 0, 0, "web.qcow2", old, "raw", false, done::release).state());
         awaitLook();
         assertEquals(0, looks.get());
         assertEquals(Inspection.State.INSPECTING,
-                inspections.of("alice", 0, "web.qcow2", old, "raw", false, done::release).state());
+                inspections.of("alice", 0, 0, "web.qcow2", old, "raw", false, done::release).state());
         awaitLook();
     }
 }

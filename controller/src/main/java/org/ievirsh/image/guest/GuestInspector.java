@@ -23,11 +23,16 @@ public final class GuestInspector {
     /** At most this many key files are searched per filesystem (and five times as many names tried). */
     static final int MAX_KEY_FILES = 2000;
 
-    private final String backendSettings;
+    private final Sandbox sandbox;
 
-    /** {@code backendSettings}: libguestfs' LIBGUESTFS_BACKEND_SETTINGS, e.g. force_tcg. */
-    public GuestInspector(String backendSettings) {
-        this.backendSettings = backendSettings;
+    /** An inspector whose looks run in {@code sandbox}, with the rights of each image's owner. */
+    public GuestInspector(Sandbox sandbox) {
+        this.sandbox = sandbox;
+    }
+
+    /** Gets the sandbox ready (its appliance built), so that the first look need not wait for it. */
+    public void prepare() throws IOException {
+        sandbox.prepare();
     }
 
     /** What was found, or why nothing could be. */
@@ -42,13 +47,14 @@ public final class GuestInspector {
     }
 
     /**
-     * Inspects {@code drive} (a path guestfish opens, such as
-     * {@code /proc/PID/fd/N}) in {@code format} (qcow2 or raw: never probed).
-     * {@code killSwitch} receives what kills the look, for a caller's timeout.
+     * Inspects {@code drive} (the image's path, opened by guestfish as
+     * {@code uid}:{@code gid}, its owner) in {@code format} (qcow2 or raw:
+     * never probed). {@code killSwitch} receives what kills the look, for a
+     * caller's timeout.
      */
-    public Report inspect(String drive, String format, Consumer<Runnable> killSwitch)
+    public Report inspect(String drive, String format, int uid, int gid, Consumer<Runnable> killSwitch)
             throws IOException {
-        try (Guestfish g = Guestfish.start(backendSettings)) {
+        try (Guestfish g = Guestfish.start(sandbox, uid, gid)) {
             killSwitch.accept(g::kill);
             g.call("add-drive-opts", drive, "readonly:true", "format:" + format);
             g.call("run");

@@ -40,16 +40,12 @@ final class Guestfish implements AutoCloseable {
         drain.start();
     }
 
-    /** Starts guestfish with libguestfs' direct backend; {@code backendSettings} e.g. force_tcg. */
-    static Guestfish start(String backendSettings) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder("guestfish", "--no-progress-bars");
-        Map<String, String> env = builder.environment();
-        env.put("LIBGUESTFS_BACKEND", "direct");
-        if (!backendSettings.isEmpty()) {
-            env.put("LIBGUESTFS_BACKEND_SETTINGS", backendSettings);
-        }
-        env.remove("LIBGUESTFS_DEBUG");
-        env.remove("LIBGUESTFS_TRACE");
+    /**
+     * Starts guestfish in {@code sandbox} as {@code uid}:{@code gid} (the
+     * owner of the image it will look at).
+     */
+    static Guestfish start(Sandbox sandbox, int uid, int gid) throws IOException {
+        ProcessBuilder builder = sandbox.guestfish(uid, gid);
         try {
             return new Guestfish(builder.start());
         } catch (IOException e) {
@@ -79,13 +75,19 @@ final class Guestfish implements AutoCloseable {
         throw new IOException("guestfish ended during " + command + ": " + lastErrors());
     }
 
-    /** The last lines guestfish wrote on its standard error, for a message. */
+    /**
+     * What guestfish said went wrong, for a message: its last "error:" line
+     * (libguestfs follows it with advice on filing a bug), else its last line.
+     */
     String lastErrors() {
         synchronized (errors) {
-            String text = errors.toString().strip();
-            int cut = text.lastIndexOf('\n', text.length() - 1);
-            return (cut > 0 && text.length() - cut < 300 ? text.substring(cut + 1) : text)
-                    .replaceAll("\\s+", " ");
+            String[] lines = errors.toString().strip().split("\n");
+            for (int i = lines.length - 1; i >= 0; i--) {
+                if (lines[i].contains("error:")) {
+                    return lines[i].strip();
+                }
+            }
+            return lines[lines.length - 1].strip();
         }
     }
 
