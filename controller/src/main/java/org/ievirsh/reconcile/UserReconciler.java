@@ -179,7 +179,10 @@ public final class UserReconciler {
             FileStat stat = dir.stat();
             rests.file(entry.directory(), Optional.of(stat));
             if (stat.uid() == entry.dirUid()) {
-                files = specs.read(dir, owner.fileUid(), entry.directory().toString());
+                Set<String> withDomains = new HashSet<>();
+                fleet.domainsOf(user).forEach(d -> withDomains.add(d.config().vm()));
+                files = specs.read(dir, owner.fileUid(), entry.directory().toString(), config.users().maxFiles(),
+                        withDomains);
                 readable = true;
             } else {
                 LOG.warning(entry.directory() + " changed owner; left alone until the next discovery");
@@ -371,11 +374,7 @@ public final class UserReconciler {
         VirtualMachineFile file = spec.file().get();
         Parsed<TemplateFit.Fitted> fitted = fit.fit(file);
         if (!fitted.isOk()) {
-            // Point at the lines: read the file's document again (it is not kept in memory).
-            Parsed<VirtualMachineFile> full = VirtualMachineFile.parse(spec.fileName(), spec.bytes());
-            List<Problem> problems = full.isOk() ? fit.fit(full.orThrow()).problems() : fitted.problems();
-            return new Desired.Invalid(problems.isEmpty() ? fitted.problems() : problems,
-                    Optional.of(file.specHash()));
+            return new Desired.Invalid(fitted.problems(), Optional.of(file.specHash()));
         }
         TemplateFit.Fitted f = fitted.orThrow();
         return new Desired.Valid(file.vm(), file.specHash(), f.template().name(), f.vcpus(), f.memoryBytes());
@@ -408,17 +407,20 @@ public final class UserReconciler {
             return Map.of();
         }
         try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid())) {
-            checkImages(admitted, disks, session);
+            checkImages(owner, admitted, disks, session);
             return session.dependencies();
         }
     }
 
-    private void checkImages(List<Vm> admitted, Map<String, String> disks, ImageChecker.Session session) {
+    private void checkImages(Owner owner, List<Vm> admitted, Map<String, String> disks,
+                             ImageChecker.Session session) {
         for (Vm vm : admitted) {
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
             boolean active = vm.domain != null && vm.domain.isActive();
-            ImageVerdict verdict = session.check(valid.vm().image(), template.diskFormat(), active);
+            // Only an image about to start is looked inside; a running or halted VM keeps what is known.
+            boolean starting = !active && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain, vm.history);
+            ImageVerdict verdict = session.check(valid.vm().image(), template.diskFormat(), active, starting);
             if (verdict.accepted()) {
                 String other = disks.putIfAbsent(verdict.identity(), vm.name);
                 if (other != null) {
@@ -427,9 +429,7 @@ public final class UserReconciler {
                 }
             }
             vm.image = verdict;
-            // Only an image about to start is looked inside; a running or halted VM keeps what is known.
-            boolean starting = !active && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain, vm.history);
-            vm.inspection = !verdict.accepted() ? null : inspections.of(vm.user, session.uid(), valid.vm().image(),
+            vm.inspection = !verdict.accepted() ? null : inspections.of(vm.user, session.uid(), owner.fileGid(), valid.vm().image(),
                     session.versionOf(valid.vm().image()), template.diskFormat(), !starting,
                     () -> wake.accept(vm.user));
         }
@@ -493,7 +493,7 @@ public final class UserReconciler {
                             mac -> fleet.macInUse(mac, uuid, vm.key));
             vm.template = template;
             vm.rendered = renders.render(vm.key, new DomainRenderer.Input(template, owner.user(), owner.uid(),
-                    vm.name, new DomainIdentity(domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),
+                    new DomainRenderer.RunAs(owner.fileUid(), owner.fileGid()), vm.name, new DomainIdentity(domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),
                     vm.image.path(), valid.specHash(), valid.vm().description()));
             if (vm.domain != null || vm.observation instanceof Observation.Conflict) {
                 fleet.release(vm.key);

@@ -13,14 +13,13 @@ import org.ievirsh.api.v1.VirtualMachineFile;
  * @param specHash    the hash of the file's bytes, when they could be read
  * @param age         the file's birth time (its change time where birth is not recorded): older first
  * @param errorReason for an invalid file, a short word for the metric: yaml, schema, symlink, ...
- * @param bytes       the file's bytes when it was read (to parse it again for positions), else empty
  */
 public record SpecEntry(String vm, String fileName, Optional<VirtualMachineFile> file, List<Problem> problems,
-                        Optional<String> specHash, long age, String errorReason, byte[] bytes) {
+                        Optional<String> specHash, long age, String errorReason) {
 
     /** ERROR_REASONS are the values of {@code errorReason}, for metrics registered at zero. */
     public static final List<String> ERROR_REASONS = List.of("yaml", "schema", "template", "symlink",
-            "foreign_owner", "too_large", "not_regular", "duplicate");
+            "foreign_owner", "too_large", "not_regular", "duplicate", "too_many");
 
     public boolean isValid() {
         return file.isPresent();

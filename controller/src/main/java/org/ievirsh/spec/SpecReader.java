@@ -1,12 +1,15 @@
 package org.ievirsh.spec;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.VirtualMachine;
@@ -22,11 +25,19 @@ import org.ievirsh.status.StatusFiles;
  * owned by the directory's owner, of at most 64 KiB, are read; a symbolic
  * link, a file of someone else or an oversized file under a VM's name makes
  * that VM invalid (its domain is left as it is) and says why. A file is
- * parsed again only when its inode, size or times changed.
+ * parsed again only when its inode, size or times changed. At most
+ * {@code maxFiles} files are read per directory (those of VMs that have a
+ * domain first): the work one student can make is bounded, and the rest are
+ * reported once, in the status of the first of them. Nothing a file holds
+ * makes a read throw: every problem is that file's.
  */
 public final class SpecReader {
+    private static final Logger LOG = Logger.getLogger(SpecReader.class.getName());
+
     /** What was parsed, per directory and file: a directory's reads touch only its own entries. */
     private final Map<String, Map<String, Cached>> cache = new ConcurrentHashMap<>();
+    /** Directories whose overflow was logged, with the count logged. */
+    private final Map<String, Integer> overflowLogged = new ConcurrentHashMap<>();
 
     private record Cached(String version, SpecEntry entry) {
     }
@@ -34,10 +45,16 @@ public final class SpecReader {
     /** Forgets a directory that is gone. */
     public void forget(String cacheKey) {
         cache.remove(cacheKey);
+        overflowLogged.remove(cacheKey);
     }
 
-    /** Reads {@code dir}, whose files must be owned by {@code fileUid}; {@code cacheKey} names the directory. */
-    public UserFiles read(SafeDir dir, int fileUid, String cacheKey) throws PosixException {
+    /**
+     * Reads {@code dir}, whose files must be owned by {@code fileUid};
+     * {@code cacheKey} names the directory. At most {@code maxFiles} VM files
+     * are read, those of {@code withDomains} (VMs that exist) first.
+     */
+    public UserFiles read(SafeDir dir, int fileUid, String cacheKey, int maxFiles, Set<String> withDomains)
+            throws PosixException {
         Map<String, List<SafeDir.Entry>> byVm = new TreeMap<>();
         List<String> skipped = new ArrayList<>();
         for (SafeDir.Entry entry : dir.list()) {
@@ -50,24 +67,48 @@ public final class SpecReader {
                 continue;
             }
             if (!VirtualMachine.isValidName(vm)) {
-                skipped.add(SafeYaml.quote(name) + ": not a valid VM name (use lower-case letters, digits and '-')");
+                if (skipped.size() < maxFiles) {
+                    skipped.add(SafeYaml.quote(name) + ": not a valid VM name (use lower-case letters, digits and"
+                            + " '-', 1 to 32 characters)");
+                }
                 continue;
             }
             byVm.computeIfAbsent(vm, k -> new ArrayList<>()).add(entry);
         }
+        List<String> order = new ArrayList<>(byVm.keySet());
+        order.sort(Comparator.comparing((String vm) -> !withDomains.contains(vm)).thenComparing(vm -> vm));
         Map<String, SpecEntry> vms = new HashMap<>();
         Map<String, Cached> before = cache.getOrDefault(cacheKey, Map.of());
         Map<String, Cached> after = new HashMap<>();
         Map<String, FileStat> stats = new HashMap<>();
-        for (Map.Entry<String, List<SafeDir.Entry>> e : byVm.entrySet()) {
-            String vm = e.getKey();
-            if (e.getValue().size() > 1) {
-                vms.put(vm, new SpecEntry(vm, vm + ".yaml", Optional.empty(), List.of(Problem.ofFile(vm + ".yaml",
-                        "both " + vm + ".yaml and " + vm + ".yml exist; remove one")), Optional.empty(), 0,
-                        "duplicate", new byte[0]));
+        for (int i = 0; i < order.size() && i < maxFiles; i++) {
+            String vm = order.get(i);
+            List<SafeDir.Entry> files = byVm.get(vm);
+            if (files.size() > 1) {
+                vms.put(vm, invalid(vm, vm + ".yaml", "both " + vm + ".yaml and " + vm + ".yml exist; remove one", 0,
+                        "duplicate"));
                 continue;
             }
-            vms.put(vm, readOne(dir, vm, e.getValue().get(0).name(), fileUid, before, after, stats));
+            String fileName = files.get(0).name();
+            try {
+                vms.put(vm, readOne(dir, vm, fileName, fileUid, before, after, stats));
+            } catch (RuntimeException e) {
+                // Whatever a file holds, it is that file's problem, never the whole directory's.
+                vms.put(vm, invalid(vm, fileName, "cannot be read (" + e + "); fix or remove it", 0, "yaml"));
+            }
+        }
+        if (order.size() > maxFiles) {
+            String first = order.get(maxFiles);
+            int ignored = order.size() - maxFiles;
+            vms.put(first, invalid(first, byVm.get(first).get(0).name(), "not read: this directory has "
+                    + order.size() + " VM files, and at most " + maxFiles + " are read (users.maxFiles); this file and "
+                    + (ignored - 1) + " more are ignored: remove the files you do not need", 0, "too_many"));
+            if (!Integer.valueOf(order.size()).equals(overflowLogged.put(cacheKey, order.size()))) {
+                LOG.warning(cacheKey + " has " + order.size() + " VM files; only the first " + maxFiles
+                        + " are read (users.maxFiles), the rest are ignored");
+            }
+        } else {
+            overflowLogged.remove(cacheKey);
         }
         cache.put(cacheKey, after);
         return new UserFiles(vms, skipped, stats);
@@ -106,8 +147,8 @@ public final class SpecReader {
         byte[] bytes = contents.get().bytes();
         Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(fileName, bytes);
         String reason = parsed.isOk() ? "" : SafeYaml.parse(fileName, bytes).isOk() ? "schema" : "yaml";
-        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value().map(VirtualMachineFile::withoutDocument),
-                parsed.problems(), Optional.of(VirtualMachineFile.hash(bytes)), age, reason, bytes);
+        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value(), parsed.problems(),
+                Optional.of(VirtualMachineFile.hash(bytes)), age, reason);
         after.put(fileName, new Cached(contents.get().stat().version(), entry));
         return entry;
     }
@@ -140,6 +181,6 @@ public final class SpecReader {
 
     private static SpecEntry invalid(String vm, String fileName, String why, long age, String reason) {
         return new SpecEntry(vm, fileName, Optional.empty(), List.of(Problem.ofFile(fileName, why)), Optional.empty(),
-                age, reason, new byte[0]);
+                age, reason);
     }
 }

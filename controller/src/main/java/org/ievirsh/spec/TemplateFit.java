@@ -8,7 +8,6 @@ import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.Quantities;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VirtualMachineFile;
-import org.ievirsh.api.yaml.Location;
 import org.ievirsh.template.Template;
 import org.ievirsh.template.TemplateLibrary;
 
@@ -60,11 +59,6 @@ public final class TemplateFit {
     }
 
     private static Problem at(VirtualMachineFile file, String pointer, String message) {
-        if (file.document() == null) {
-            return Problem.ofFile(file.fileName(), pointer.substring(1).replace('/', '.') + ": " + message);
-        }
-        Location location = file.document().locate(pointer);
-        return new Problem(file.fileName(), location.value().line(), location.value().column(), location.path(),
-                message);
+        return file.at(pointer, message);
     }
 }

@@ -21,7 +21,7 @@ class SpecReaderTest {
 
     private UserFiles read() throws Exception {
         try (SafeDir safe = SafeDir.openTrusted(dir)) {
-            return new SpecReader().read(safe, Nss.effectiveUid(), dir.toString());
+            return new SpecReader().read(safe, Nss.effectiveUid(), dir.toString(), 64, java.util.Set.of());
         }
     }
 

@@ -39,16 +39,21 @@ public record ControllerConfig(
 
     private static final SchemaCheck SCHEMA = SchemaCheck.load(SchemaCheck.CONTROLLER_CONFIG_V1);
 
-    /** Users says where students' directories are. */
-    public record Users(String directories, int minUid) {
+    /**
+     * Users says where students' directories are, and how many VM files of
+     * one directory are read at most ({@code maxFiles}).
+     */
+    public record Users(String directories, int minUid, int maxFiles) {
     }
 
     /**
      * Images says where students' disk images are ({@code <root>/<user>/}),
-     * how large a disk import-box may unpack, and whether an image is looked
-     * inside before it starts ({@code enforce}, {@code warn} or {@code off}).
+     * how large a disk import-box may unpack, whether an image is looked
+     * inside before it starts ({@code enforce}, {@code warn} or {@code off}),
+     * and where the looks keep libguestfs' appliance and each student's
+     * scratch directory ({@code inspectionCache}).
      */
-    public record Images(Path root, long boxEntryLimit, String inspection) {
+    public record Images(Path root, long boxEntryLimit, String inspection, Path inspectionCache) {
     }
 
     /** Resources is an amount of vCPUs and memory. */
@@ -150,10 +155,12 @@ public record ControllerConfig(
         }
         JsonNode quota = root.path("quota");
         return Parsed.ok(new ControllerConfig(
-                new Users(directories, root.path("users").path("minUid").asInt(1000)),
+                new Users(directories, root.path("users").path("minUid").asInt(1000),
+                        root.path("users").path("maxFiles").asInt(64)),
                 new Images(Path.of(root.path("images").path("root").asText("/srv/ie-virsh/images")),
                         Quantities.parseBytes(root.path("images").path("boxEntryLimit").asText("64GiB")),
-                        root.path("images").path("inspection").asText("enforce")),
+                        root.path("images").path("inspection").asText("enforce"),
+                        Path.of(root.path("images").path("inspectionCache").asText("/var/cache/ie-virsh/inspection"))),
                 Path.of(root.path("templates").asText("/etc/ie-virsh/templates")),
                 root.path("defaultTemplate").asText("standard"),
                 new Quota(limits(quota.path("default")), limitsByName(quota.path("groups")),

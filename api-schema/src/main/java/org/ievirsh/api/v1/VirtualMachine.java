@@ -7,7 +7,8 @@ import java.util.OptionalLong;
 /**
  * VirtualMachine is what a student asked for in {@code <name>.yaml}, checked
  * against the schema. Optional fields are empty when the file leaves them out;
- * the template gives their values then.
+ * the template gives their values then. {@code expires} is the student's own
+ * end date, if any (the admin's may be earlier).
  */
 public record VirtualMachine(
         String name,
@@ -16,7 +17,8 @@ public record VirtualMachine(
         RunStrategy runStrategy,
         OptionalInt vcpus,
         OptionalLong memoryBytes,
-        Optional<String> description) {
+        Optional<String> description,
+        Optional<Expiry> expires) {
 
     /** NAME is the rule of VM, template and blade names. */
     public static final String NAME = "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$";

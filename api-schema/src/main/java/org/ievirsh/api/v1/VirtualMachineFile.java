@@ -3,8 +3,10 @@ package org.ievirsh.api.v1;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -17,17 +19,26 @@ import org.ievirsh.api.yaml.YamlDocument;
 
 /**
  * VirtualMachineFile is one student file {@code <name>.yaml} read and checked
- * against the VirtualMachine v1 schema. It keeps the document so that later
- * checks (template limits, the image) can point at the line of a field; a
- * copy kept in a cache may drop it ({@link #withoutDocument}).
+ * against the VirtualMachine v1 schema. It keeps where each field of the spec
+ * was written ({@link #at}), so that later checks (template limits, the
+ * admin's dates) can point at its line, but neither the document nor the
+ * file's bytes: ten thousand students' files stay small in memory.
+ *
+ * @param positions where the fields of {@link #POSITIONS} were written, by JSON pointer
  */
-public record VirtualMachineFile(String fileName, String specHash, VirtualMachine vm, YamlDocument document) {
+public record VirtualMachineFile(String fileName, String specHash, VirtualMachine vm,
+                                 Map<String, Location> positions) {
+
+    /** POSITIONS are the fields whose place in the file is kept for later messages. */
+    public static final List<String> POSITIONS = List.of("/spec", "/spec/template", "/spec/image", "/spec/vcpus",
+            "/spec/memory", "/spec/expires");
 
     private static final SchemaCheck SCHEMA = SchemaCheck.load(SchemaCheck.VIRTUAL_MACHINE_V1);
 
     /**
      * Reads {@code bytes} as the file {@code fileName}; the VM's name is the
      * file's base name. Every problem found is returned, not only the first.
+     * Nothing a student writes makes it throw.
      */
     public static Parsed<VirtualMachineFile> parse(String fileName, byte[] bytes) {
         String name = baseName(fileName);
@@ -51,31 +62,60 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
         JsonNode root = document.root();
         JsonNode metadataName = root.path("metadata").path("name");
         if (metadataName.isTextual() && !metadataName.asText().equals(name)) {
-            Location at = document.locate("/metadata/name");
-            return Parsed.failed(new Problem(fileName, at.value().line(), at.value().column(), at.path(),
-                    SafeYaml.quote(metadataName.asText()) + " differs from the file name; write " + name
-                            + " or remove metadata.name"));
+            return Parsed.failed(at(document, "/metadata/name", SafeYaml.quote(metadataName.asText())
+                    + " differs from the file name; write " + name + " or remove metadata.name"));
         }
         JsonNode spec = root.path("spec");
+        OptionalLong memory = OptionalLong.empty();
+        if (spec.has("memory")) {
+            try {
+                memory = OptionalLong.of(Quantities.parseBytes(spec.path("memory").asText()));
+            } catch (ArithmeticException | IllegalArgumentException e) {
+                return Parsed.failed(at(document, "/spec/memory", spec.path("memory").asText()
+                        + " is far too large; write a size like 2GiB"));
+            }
+        }
+        Optional<Expiry> expires = Optional.empty();
+        if (spec.has("expires")) {
+            Optional<Expiry> parsed = Expiry.parse(spec.path("expires").asText());
+            if (parsed.isEmpty()) {
+                return Parsed.failed(at(document, "/spec/expires", SafeYaml.quote(spec.path("expires").asText())
+                        + " is not a date (2027-01-31) or an RFC 3339 time (2027-01-31T18:00:00+01:00)"));
+            }
+            expires = parsed;
+        }
         VirtualMachine vm = new VirtualMachine(
                 name,
                 text(spec, "template"),
                 spec.path("image").asText(),
                 text(spec, "runStrategy").map(RunStrategy::valueOf).orElse(RunStrategy.Always),
                 spec.has("vcpus") ? OptionalInt.of(spec.path("vcpus").asInt()) : OptionalInt.empty(),
-                spec.has("memory")
-                        ? OptionalLong.of(Quantities.parseBytes(spec.path("memory").asText()))
-                        : OptionalLong.empty(),
-                text(spec, "description"));
-        return Parsed.ok(new VirtualMachineFile(fileName, hash(bytes), vm, document));
+                memory,
+                text(spec, "description"),
+                expires);
+        Map<String, Location> positions = new HashMap<>();
+        for (String pointer : POSITIONS) {
+            positions.put(pointer, document.locate(pointer));
+        }
+        return Parsed.ok(new VirtualMachineFile(fileName, hash(bytes), vm, Map.copyOf(positions)));
     }
 
     /**
-     * This file without its parsed document, to keep in memory: the document
-     * is only needed to point at a field's line, and can be read again.
+     * A problem with the field at {@code pointer} (one of {@link #POSITIONS}),
+     * at its line and column.
      */
-    public VirtualMachineFile withoutDocument() {
-        return new VirtualMachineFile(fileName, specHash, vm, null);
+    public Problem at(String pointer, String message) {
+        Location location = positions.get(pointer);
+        if (location == null) {
+            return Problem.ofFile(fileName, pointer.substring(1).replace('/', '.') + ": " + message);
+        }
+        return new Problem(fileName, location.value().line(), location.value().column(), location.path(), message);
+    }
+
+    private static Problem at(YamlDocument document, String pointer, String message) {
+        Location location = document.locate(pointer);
+        return new Problem(document.fileName(), location.value().line(), location.value().column(), location.path(),
+                message);
     }
 
     /** The VM name of a file name, or null if it does not end in .yaml or .yml. */
