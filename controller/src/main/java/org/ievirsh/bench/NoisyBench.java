@@ -15,8 +15,8 @@ import org.ievirsh.demo.DemoOwners;
 import org.ievirsh.libvirt.EventLoop;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.status.Phase;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 
 /**
  * NoisyBench measures PRODUCT.md §8's fourth promise: the time for one

@@ -13,7 +13,7 @@ import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VirtualMachineFile;
-import org.ievirsh.status.Phase;
+import org.ievirsh.api.v1.Phase;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

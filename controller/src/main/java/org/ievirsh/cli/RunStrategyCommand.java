@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.VirtualMachineFile;
-import org.ievirsh.status.Phase;
+import org.ievirsh.api.v1.Phase;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,6 +1,6 @@
 package org.ievirsh.cli;
 
-import org.ievirsh.status.Phase;
+import org.ievirsh.api.v1.Phase;
 import picocli.CommandLine.Command;
 
 /** StartCommand sets runStrategy to Always. */

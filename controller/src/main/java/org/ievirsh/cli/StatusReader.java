@@ -10,7 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.status.StatusFiles;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 
 /** StatusReader reads what the controller wrote to {@code .status/}, as the student. */
 final class StatusReader {

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
-import org.ievirsh.status.Phase;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 
 /**
  * Waiter watches a VM's status until it shows that a change took effect: the

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
+import org.ievirsh.reconcile.DiscoveryReconciler;
 
 /**
  * DirectoryWatcher turns file changes into keys within a second (inotify
@@ -20,7 +21,7 @@ import java.util.logging.Logger;
  * directory afresh, and the periodic resync catches what watching misses
  * (NFS homes, a full inotify table).
  */
-final class DirectoryWatcher implements AutoCloseable {
+final class DirectoryWatcher implements DiscoveryReconciler.Watches, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DirectoryWatcher.class.getName());
 
     private final WatchService service;
@@ -40,6 +41,12 @@ final class DirectoryWatcher implements AutoCloseable {
         this.thread = new Thread(this::run, "directory-watcher");
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    @Override
+    public void watch(Set<Path> structure, Set<Path> students) {
+        watchStructure(structure);
+        watchStudents(students);
     }
 
     /** Watches the directories where new student directories may appear (the glob's prefix and levels). */
@@ -65,7 +72,8 @@ final class DirectoryWatcher implements AutoCloseable {
      * made since the last {@link #watchStructure}: the watches must be set again
      * even if the students are the same.
      */
-    synchronized boolean stale() {
+    @Override
+    public synchronized boolean stale() {
         return stale;
     }
 

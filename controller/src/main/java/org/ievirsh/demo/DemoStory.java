@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.ievirsh.controller.Controller;
-import org.ievirsh.status.Phase;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 
 /**
  * DemoStory edits the students' files the way students would, one step at a

@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
 import org.ievirsh.status.StatusBook;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 
 /** Narrator prints each change of a VM's phase or message as it happens, one line each. */
 final class Narrator {

@@ -17,9 +17,13 @@ import org.ievirsh.posix.SafeDir;
  */
 public final class ImageChecker {
     private final Path root;
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
     private record Cached(String version, String format, ImageVerdict verdict) {
+    }
+
+    /** Memory is one student's verdicts by image path, each kept for the stat it judged. */
+    public static final class Memory {
+        private final Map<String, Cached> verdicts = new ConcurrentHashMap<>();
     }
 
     public ImageChecker(Path root) {
@@ -36,7 +40,7 @@ public final class ImageChecker {
      * {@code uid}) for a template that wants {@code format}.
      */
     public ImageVerdict check(String user, int uid, String image, String format) {
-        try (Session session = open(user, uid)) {
+        try (Session session = open(user, uid, new Memory())) {
             return session.check(image, format, false);
         }
     }
@@ -52,9 +56,12 @@ public final class ImageChecker {
         private final ImageVerdict refusal;
         private final Optional<FileStat> directoryStat;
         private final Map<String, Optional<FileStat>> stats = new java.util.HashMap<>();
+        private final Memory memory;
         private boolean unknown;
 
-        private Session(String user, int uid, SafeDir dir, ImageVerdict refusal, Optional<FileStat> directoryStat) {
+        private Session(String user, int uid, SafeDir dir, ImageVerdict refusal, Optional<FileStat> directoryStat,
+                        Memory memory) {
+            this.memory = memory;
             this.user = user;
             this.uid = uid;
             this.dir = dir;
@@ -82,7 +89,7 @@ public final class ImageChecker {
                 return ImageVerdict.reject(path, refusal.reason(), refusal.message());
             }
             try {
-                return checkFile(dir, path, image, uid, format, running, starting, cache, stats);
+                return checkFile(dir, path, image, uid, format, running, starting, memory.verdicts, stats);
             } catch (PosixException e) {
                 unknown = true;
                 return ImageVerdict.reject(path, "ImageUnreadable", "cannot read " + path + ": " + e.getMessage());
@@ -153,8 +160,11 @@ public final class ImageChecker {
         }
     }
 
-    /** Opens the image directory of {@code user}, whose files are owned by {@code uid}. */
-    public Session open(String user, int uid) {
+    /**
+     * Opens the image directory of {@code user}, whose files are owned by
+     * {@code uid}, with the verdicts kept in {@code memory}.
+     */
+    public Session open(String user, int uid, Memory memory) {
         Path userPath = root.resolve(user);
         try (SafeDir rootDir = SafeDir.openTrusted(root)) {
             SafeDir userDir;
@@ -164,12 +174,12 @@ public final class ImageChecker {
                 if (e.isNotFound()) {
                     return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryMissing",
                             "your image directory " + userPath + " does not exist; ask an admin to create it"),
-                            Optional.empty());
+                            Optional.empty(), memory);
                 }
                 if (e.isSymlinkRefused()) {
                     return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryNotADirectory",
                             "your image directory " + userPath + " is a symbolic link or not a directory; it must be"
-                                    + " a directory"), null);
+                                    + " a directory"), null, memory);
                 }
                 throw e;
             }
@@ -178,7 +188,7 @@ public final class ImageChecker {
                 userDir.close();
                 return new Session(user, uid, null, ImageVerdict.reject("", "ImageDirectoryForeign",
                         "your image directory " + userPath + " belongs to uid " + dirStat.uid()
-                                + ", not to you; ask an admin"), Optional.of(dirStat));
+                                + ", not to you; ask an admin"), Optional.of(dirStat), memory);
             }
             // Your VMs run as you: their QEMU must be able to enter the directory.
             int search = dirStat.uid() == uid ? 0100 : 0001;
@@ -188,12 +198,12 @@ public final class ImageChecker {
                         "your image directory " + userPath + " cannot be entered by you (mode "
                                 + String.format("%04o", dirStat.mode()) + "), and your VMs run as you; "
                                 + (dirStat.uid() == uid ? "chmod u+x " + userPath : "ask an admin to make it"
-                                + " searchable (chmod o+x)")), Optional.of(dirStat));
+                                + " searchable (chmod o+x)")), Optional.of(dirStat), memory);
             }
-            return new Session(user, uid, userDir, null, Optional.of(dirStat));
+            return new Session(user, uid, userDir, null, Optional.of(dirStat), memory);
         } catch (PosixException e) {
             return new Session(user, uid, null, ImageVerdict.reject("", "ImageUnreadable", "cannot read " + userPath
-                    + ": " + e.getMessage()), null);
+                    + ": " + e.getMessage()), null, memory);
         }
     }
 
@@ -268,6 +278,6 @@ public final class ImageChecker {
         if (refusal.isPresent()) {
             return ImageVerdict.reject(path, refusal.get().reason(), image + ": " + refusal.get().message());
         }
-        return ImageVerdict.accept(path, stat.device() + ":" + stat.inode());
+        return ImageVerdict.accept(path, stat.device() + ":" + stat.inode(), stat.contentVersion());
     }
 }

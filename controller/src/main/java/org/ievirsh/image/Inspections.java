@@ -136,18 +136,15 @@ public final class Inspections implements AutoCloseable {
     }
 
     /**
-     * What is known of {@code image} (of {@code user}, at {@code version},
-     * read as {@code format}) for a VM whose domain runs ({@code inUse}) or
-     * not; null when nothing needs saying (inspection off, or a running VM
-     * whose image was not looked at in this version). A look is started when
-     * one is needed and none runs; {@code done} is called when it ends.
+     * What is known of {@code image} of {@code user} at {@code version}, read
+     * as {@code format}: NONE when a look is needed (nothing known, or a
+     * failed look is due again) and none runs; null when inspection is off.
      */
-    public Inspection of(String user, int uid, int gid, String image, String version, String format, boolean inUse,
-                         Runnable done) {
+    public Inspection known(String user, String image, String version, String format) {
         if (mode == Mode.OFF || version.isEmpty()) {
             return null;
         }
-        String key = user + "/" + image + "@" + version + "/" + format;
+        String key = key(user, image, version, format);
         Outcome known;
         synchronized (outcomes) {
             known = outcomes.get(key);
@@ -159,18 +156,35 @@ public final class Inspections implements AutoCloseable {
                     ? Duration.between(clock.instant(), known.at().plus(RETRY)) : null;
             return new Inspection(known.state(), enforced, known.message(), retry);
         }
-        if (inUse) {
-            return null;
+        if (running.contains(key)) {
+            return new Inspection(Inspection.State.INSPECTING, enforced, "looking inside " + image
+                    + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
         }
-        if (running.add(key)) {
+        return new Inspection(Inspection.State.NONE, enforced, "", null);
+    }
+
+    /**
+     * Starts a look inside {@code image} of {@code user} (whose files are
+     * {@code uid}:{@code gid}'s) at {@code version}, unless one runs;
+     * {@code done} is called when it ends. Returns what is known now: the
+     * look under way.
+     */
+    public Inspection start(String user, int uid, int gid, String image, String version, String format,
+                            Runnable done) {
+        String key = key(user, image, version, format);
+        if (mode != Mode.OFF && running.add(key)) {
             try {
                 workers.execute(() -> look(key, user, uid, gid, image, version, format, done));
             } catch (RejectedExecutionException e) {
                 running.remove(key);  // closing: the controller stops
             }
         }
-        return new Inspection(Inspection.State.INSPECTING, enforced, "looking inside " + image
+        return new Inspection(Inspection.State.INSPECTING, mode == Mode.ENFORCE, "looking inside " + image
                 + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
+    }
+
+    private static String key(String user, String image, String version, String format) {
+        return user + "/" + image + "@" + version + "/" + format;
     }
 
     private void look(String key, String user, int uid, int gid, String image, String version, String format,
@@ -178,7 +192,7 @@ public final class Inspections implements AutoCloseable {
         Instant started = clock.instant();
         Outcome outcome;
         String result;
-        try (ImageChecker.Session session = images.open(user, uid);
+        try (ImageChecker.Session session = images.open(user, uid, new ImageChecker.Memory());
              SafeDir.OpenFile file = session.openIfUnchanged(image, version)) {
             if (file == null) {
                 // Changed since it was checked: the next reconcile sees the new version and asks again.

@@ -16,6 +16,10 @@ public interface BladeLink extends AutoCloseable {
         void onDisconnected(String blade, String reason);
 
         void onEvent(LifecycleEvent event);
+
+        /** An attempt to connect failed (the link tries again, with back-off). */
+        default void onConnectFailed(String blade, String reason) {
+        }
     }
 
     String blade();

@@ -17,6 +17,8 @@ public final class HypervisorException extends Exception {
         INVALID_OPERATION,
         /** CONNECTION_LOST: the blade must be reconnected before anything else is tried there. */
         CONNECTION_LOST,
+        /** REFUSED: libvirt refuses the domain's definition itself (bad XML, a configuration it cannot run). */
+        REFUSED,
         OTHER
     }
 
@@ -61,6 +63,11 @@ public final class HypervisorException extends Exception {
 
     public boolean isConnectionLost() {
         return kind == Kind.CONNECTION_LOST;
+    }
+
+    /** True when libvirt refused the definition: trying again cannot help until it changes. */
+    public boolean isDefinitionRefused() {
+        return kind == Kind.REFUSED;
     }
 
     public boolean isInvalidOperation() {

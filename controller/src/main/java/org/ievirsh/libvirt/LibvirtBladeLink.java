@@ -115,6 +115,7 @@ public final class LibvirtBladeLink implements BladeLink {
                 closeQuietly(connection);
             }
             attempted = true;
+            listener.onConnectFailed(blade, lastError);
             scheduleRetry();
         }
     }

@@ -301,6 +301,9 @@ final class LibvirtHypervisor implements Hypervisor {
             kind = HypervisorException.Kind.NO_METADATA;
         } else if (code == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
             kind = HypervisorException.Kind.INVALID_OPERATION;
+        } else if (code == ErrorNumber.VIR_ERR_XML_ERROR || code == ErrorNumber.VIR_ERR_XML_DETAIL
+                || code == ErrorNumber.VIR_ERR_XML_INVALID_SCHEMA || code == ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED) {
+            kind = HypervisorException.Kind.REFUSED;
         } else if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_INVALID_CONN
                 || code == ErrorNumber.VIR_ERR_RPC || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR || !isAlive()) {
             kind = HypervisorException.Kind.CONNECTION_LOST;

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.ievirsh.spec.SpecEntry;
-import org.ievirsh.status.Phase;
+import org.ievirsh.api.v1.Phase;
 import org.ievirsh.status.StatusBook;
 
 /**

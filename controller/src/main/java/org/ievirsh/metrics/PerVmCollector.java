@@ -23,7 +23,7 @@ import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.quota.QuotaLimits;
 import org.ievirsh.status.StatusBook;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 
 /**
  * PerVmCollector gives the series per user and per VM that admins need

@@ -310,6 +310,32 @@ public final class SafeDir implements AutoCloseable {
         }
     }
 
+    /**
+     * Sets the mode of {@code name} if it is a regular file of {@code uid}
+     * (opened without following a link, and changed through that handle);
+     * anything else there is left alone. Returns false if it was not changed.
+     */
+    public boolean chmodOwnFile(String name, int uid, int mode) throws PosixException {
+        try (OpenFile file = open(name)) {
+            if (file == null) {
+                return false;
+            }
+            FileStat stat = file.stat();
+            if (!stat.isRegular() || stat.uid() != uid || (stat.mode() & 07777) == mode) {
+                return false;
+            }
+            LibC.fchmod(file.fd, mode);
+            return true;
+        } catch (LastErrorException e) {
+            throw new PosixException("chmod", description + "/" + name, e.getErrorCode());
+        } catch (PosixException e) {
+            if (e.isSymlinkRefused()) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** Removes the file {@code name}; returns false if it did not exist. */
     public boolean delete(String name) throws PosixException {
         checkName(name);

@@ -1,9 +1,21 @@
 package org.ievirsh.reconcile;
 
-/** Action is one libvirt call the planner asks for, on one blade. */
+/**
+ * Action is one step the planner asks for: a libvirt call on one blade, or
+ * a look inside the VM's image (which runs on its own, off the reconcile).
+ */
 public sealed interface Action {
 
+    /** The blade the call is made on; empty for an action that is not a libvirt call. */
     String blade();
+
+    /** Look inside the image (at {@code version}) before its first start, or before a start after it changed. */
+    record Inspect(String version) implements Action {
+        @Override
+        public String blade() {
+            return "";
+        }
+    }
 
     /** Define (or redefine) a domain from rendered XML. */
     record Define(String blade, String uuid, String xml) implements Action {

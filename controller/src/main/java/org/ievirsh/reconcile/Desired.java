@@ -13,8 +13,11 @@ public sealed interface Desired {
     record Absent() implements Desired {
     }
 
-    /** The file is there but cannot be used; whatever exists stays as it is. */
-    record Invalid(List<Problem> problems, Optional<String> specHash) implements Desired {
+    /**
+     * The file is there but cannot be used; whatever exists stays as it is.
+     * {@code reason} is the short word of the metric (yaml, schema, template, symlink, ...).
+     */
+    record Invalid(List<Problem> problems, Optional<String> specHash, String reason) implements Desired {
     }
 
     /** A valid file, within the template's limits. */

@@ -13,6 +13,7 @@ import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.libvirt.LifecycleEvent;
 import org.ievirsh.libvirt.StopReason;
+import org.ievirsh.template.DomainMetadata;
 import org.ievirsh.template.RenderedDomain;
 
 /**
@@ -30,17 +31,33 @@ public final class Executor {
         this.fleet = fleet;
     }
 
+    /** Kind of failure, for what comes next: wait a moment, back off, or wait for a change. */
+    public enum Kind {
+        /** BUSY: every call slot of the blade is taken; try again in a moment (not an error). */
+        BUSY,
+        /** UNREACHABLE: the blade is not connected. */
+        UNREACHABLE,
+        /** FAILED: libvirt refused or failed the call; retried with back-off. */
+        FAILED,
+        /** REFUSED: libvirt refused the definition itself; retrying cannot help until it changes. */
+        REFUSED
+    }
+
     /** Outcome lists the actions that succeeded, and the failure that stopped the rest, if any. */
-    public record Outcome(List<Action> done, Optional<String> failure, boolean retryable) {
+    public record Outcome(List<Action> done, Optional<String> failure, Kind kind) {
         public boolean ok() {
             return failure.isEmpty();
+        }
+
+        static Outcome failed(List<Action> done, String why, Kind kind) {
+            return new Outcome(done, Optional.of(why), kind);
         }
     }
 
     /**
-     * Runs {@code actions} of one VM. {@code rendered} is its domain as
-     * defined by a Define action; {@code known} is its domain as observed,
-     * if it exists.
+     * Runs the libvirt {@code actions} of one VM. {@code rendered} is its
+     * domain as defined by a Define action; {@code known} is its domain as
+     * observed, if it exists.
      */
     public Outcome run(List<Action> actions, RenderedDomain rendered, Optional<ObservedDomain> known) {
         List<Action> done = new ArrayList<>();
@@ -52,24 +69,24 @@ public final class Executor {
                     && define.uuid().equals(start.uuid()) && define.blade().equals(start.blade());
             Blade blade = fleet.blade(action.blade()).orElse(null);
             if (blade == null) {
-                return new Outcome(done, Optional.of("blade " + action.blade() + " is not in the config"), false);
+                return Outcome.failed(done, "blade " + action.blade() + " is not in the config", Kind.FAILED);
             }
             Optional<Hypervisor> hypervisor = blade.hypervisor();
             if (hypervisor.isEmpty()) {
-                return new Outcome(done, Optional.of("blade " + blade.name() + " is unreachable: "
-                        + blade.link().lastError()), true);
+                return Outcome.failed(done, "blade " + blade.name() + " is unreachable: " + blade.link().lastError(),
+                        Kind.UNREACHABLE);
             }
             try {
                 if (!blade.acquire(SLOT_WAIT)) {
-                    return new Outcome(done, Optional.of("blade " + blade.name() + " is busy; retrying"), true);
+                    return Outcome.failed(done, "blade " + blade.name() + " is busy", Kind.BUSY);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Outcome(done, Optional.of("interrupted"), true);
+                return Outcome.failed(done, "interrupted", Kind.BUSY);
             }
             try {
                 if (fused) {
-                    current = defineAndStart(blade, hypervisor.get(), (Action.Define) action, rendered, current);
+                    current = defineAndStart(blade, hypervisor.get(), (Action.Define) action, rendered);
                     done.add(action);
                     done.add(next);
                     i++;
@@ -86,18 +103,18 @@ public final class Executor {
                     blade.view().put(defined(blade, ((Action.Define) action).uuid(), rendered, current));
                     done.add(action);
                 }
-                return new Outcome(done, Optional.of(e.getMessage()), true);
+                return Outcome.failed(done, e.getMessage(), e.isDefinitionRefused() ? Kind.REFUSED
+                        : e.isConnectionLost() ? Kind.UNREACHABLE : Kind.FAILED);
             } finally {
                 blade.release();
             }
         }
-        return new Outcome(done, Optional.empty(), true);
+        return new Outcome(done, Optional.empty(), null);
     }
 
     /** A new domain defined and started in one go: the usual path of a new VM. */
     private static Optional<ObservedDomain> defineAndStart(Blade blade, Hypervisor hv, Action.Define define,
-                                                           RenderedDomain rendered, Optional<ObservedDomain> current)
-            throws HypervisorException {
+                                                           RenderedDomain rendered) throws HypervisorException {
         blade.view().expect(define.uuid(), Set.of(LifecycleEvent.Kind.DEFINED, LifecycleEvent.Kind.STARTED,
                 LifecycleEvent.Kind.RESUMED));
         String uuid = hv.defineAndStart(define.xml());
@@ -115,6 +132,22 @@ public final class Executor {
                 current.flatMap(ObservedDomain::liveRenderHash), false);
     }
 
+    private interface Call {
+        void run() throws HypervisorException;
+    }
+
+    /** Makes a call that libvirt may refuse as pointless in the domain's state (starting a running domain). */
+    private static void unlessPointless(Call call) throws HypervisorException {
+        try {
+            call.run();
+        } catch (HypervisorException e) {
+            // Already in the state asked for (an event or listing will tell us more): not a failure.
+            if (!e.isInvalidOperation()) {
+                throw e;
+            }
+        }
+    }
+
     private static Optional<ObservedDomain> apply(Blade blade, Hypervisor hv, Action action, RenderedDomain rendered,
                                                   Optional<ObservedDomain> current) throws HypervisorException {
         if (action instanceof Action.Define define) {
@@ -126,14 +159,7 @@ public final class Executor {
         ObservedDomain domain = current.orElseThrow(() -> HypervisorException.notFound("the domain"));
         if (action instanceof Action.Start) {
             blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.STARTED, LifecycleEvent.Kind.RESUMED));
-            try {
-                hv.start(domain.uuid());
-            } catch (HypervisorException e) {
-                // Already running (an event or listing will tell us more): not a failure.
-                if (!e.isInvalidOperation()) {
-                    throw e;
-                }
-            }
+            unlessPointless(() -> hv.start(domain.uuid()));
             ObservedDomain running = new ObservedDomain(domain.blade(), domain.uuid(), domain.name(),
                     DomainState.RUNNING, StopReason.UNKNOWN, domain.config(),
                     Optional.of(domain.config().renderHash()), domain.drifted());
@@ -141,33 +167,20 @@ public final class Executor {
             return Optional.of(running);
         }
         if (action instanceof Action.Shutdown) {
-            try {
-                hv.shutdown(domain.uuid());
-            } catch (HypervisorException e) {
-                if (!e.isInvalidOperation()) {
-                    throw e;
-                }
-            }
+            unlessPointless(() -> hv.shutdown(domain.uuid()));
             return current;
         }
         if (action instanceof Action.Destroy) {
             blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.STOPPED, LifecycleEvent.Kind.SHUTDOWN));
-            try {
-                hv.destroy(domain.uuid());
-            } catch (HypervisorException e) {
-                if (!e.isInvalidOperation()) {
-                    throw e;
-                }
-            }
+            unlessPointless(() -> hv.destroy(domain.uuid()));
             ObservedDomain off = domain.withState(DomainState.SHUTOFF, StopReason.DESTROYED);
             blade.view().put(off);
             return Optional.of(off);
         }
         if (action instanceof Action.Undefine) {
             // Make sure the domain is still the one we mean before removing it.
-            Optional<String> metadata = hv.metadata(domain.uuid(), org.ievirsh.template.DomainMetadata.NAMESPACE,
-                    false);
-            if (metadata.flatMap(org.ievirsh.template.DomainMetadata::parse)
+            Optional<String> metadata = hv.metadata(domain.uuid(), DomainMetadata.NAMESPACE, false);
+            if (metadata.flatMap(DomainMetadata::parse)
                     .filter(m -> m.user().equals(domain.config().user()) && m.vm().equals(domain.config().vm()))
                     .isEmpty()) {
                 throw new HypervisorException(HypervisorException.Kind.OTHER, "domain " + domain.name()
@@ -185,6 +198,6 @@ public final class Executor {
             blade.view().remove(domain.uuid());
             return Optional.empty();
         }
-        throw new IllegalArgumentException("unknown action " + action);
+        throw new IllegalArgumentException("not a libvirt call: " + action);
     }
 }

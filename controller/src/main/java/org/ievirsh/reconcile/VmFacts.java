@@ -2,38 +2,52 @@ package org.ievirsh.reconcile;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.quota.Admission;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.RenderedDomain;
 
 /**
- * VmFacts is everything the planner knows about one VM at one moment. Fields
- * that were not evaluated (no valid file: no admission, image or rendering)
- * are null.
+ * VmFacts is everything the planner knows about one VM at one moment, as
+ * gathered: what the file asks, what the blades show, and what the quota,
+ * the image, the templates and the blades allow. Fields that were not
+ * evaluated (no valid file: no admission, image or rendering) are null.
+ * Nothing here is a decision: the planner makes them all.
  *
- * @param inspection         what is known of the inside of the image; null when nothing needs saying
+ * @param observation        what the blades show, as {@link VmPlanner#observe} sorted it
+ * @param imageInUseBy       another VM of the student whose disk this image already is, or null
+ * @param inspection         what is known of the inside of the image; null when inspection is off
+ * @param nameTakenBy        who else has the domain name a new domain would get, if anyone
+ * @param blades             what the blades' state says of placing a new VM (see {@link VmPlanner#hold})
  * @param placement          for a VM with no domain yet: the chosen blade, or why none
  * @param deletionBlocked    why removals are held back now (the deletion guard), if they are
+ * @param deletionRetry      when to ask the deletion guard again
  * @param directoryReadable  the student's directory could be read: without it nothing is removed
+ * @param failure            a libvirt call of this pass failed, and why
  */
 public record VmFacts(
         String vm,
         VmStatus.Owner owner,
         String domainName,
         Desired desired,
-        Admission.Verdict admission,
-        ImageVerdict image,
-        Inspection inspection,
-        RenderedDomain rendered,
-        Placement placement,
         Observation observation,
         VmHistory history,
+        Admission.Verdict admission,
+        ImageVerdict image,
+        String imageInUseBy,
+        Inspection inspection,
+        RenderedDomain rendered,
+        Optional<String> nameTakenBy,
+        Blades blades,
+        Placement placement,
         boolean directoryReadable,
         Optional<String> deletionBlocked,
+        Duration deletionRetry,
+        Optional<Failure> failure,
         Duration stopGracePeriod,
         Instant now) {
 
@@ -52,21 +66,60 @@ public record VmFacts(
         }
         return directoryReadable == f.directoryReadable && Objects.equals(vm, f.vm) && Objects.equals(owner, f.owner)
                 && Objects.equals(domainName, f.domainName) && Objects.equals(desired, f.desired)
+                && Objects.equals(observation, f.observation) && Objects.equals(history, f.history)
                 && Objects.equals(admission, f.admission) && Objects.equals(image, f.image)
-                && Objects.equals(inspection, f.inspection) && Objects.equals(rendered, f.rendered)
-                && Objects.equals(placement, f.placement) && Objects.equals(observation, f.observation)
-                && Objects.equals(history, f.history) && Objects.equals(deletionBlocked, f.deletionBlocked)
-                && Objects.equals(stopGracePeriod, f.stopGracePeriod) && Objects.equals(now, f.now);
+                && Objects.equals(imageInUseBy, f.imageInUseBy) && Objects.equals(inspection, f.inspection)
+                && Objects.equals(rendered, f.rendered) && Objects.equals(nameTakenBy, f.nameTakenBy)
+                && Objects.equals(blades, f.blades) && Objects.equals(placement, f.placement)
+                && Objects.equals(deletionBlocked, f.deletionBlocked) && Objects.equals(deletionRetry, f.deletionRetry)
+                && Objects.equals(failure, f.failure) && Objects.equals(stopGracePeriod, f.stopGracePeriod)
+                && Objects.equals(now, f.now);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(vm, owner, domainName, desired, admission, image, inspection, rendered, placement,
-                observation, history, directoryReadable, deletionBlocked, stopGracePeriod, now);
+        return Objects.hash(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
+                deletionRetry, failure, stopGracePeriod, now);
+    }
+
+    /** The same facts seen at another moment ({@link Instant#EPOCH}: the facts a clean pass is compared by). */
+    public VmFacts at(Instant instant) {
+        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
+                deletionRetry, failure, stopGracePeriod, instant);
+    }
+
+    /** The facts after the blades were looked at again (a call was made). */
+    public VmFacts observed(Observation seen, VmHistory after) {
+        return new VmFacts(vm, owner, domainName, desired, seen, after, admission, image, imageInUseBy, inspection,
+                rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry, failure,
+                stopGracePeriod, now);
+    }
+
+    /** The facts after a call failed. */
+    public VmFacts failed(Failure why) {
+        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
+                deletionRetry, Optional.of(why), stopGracePeriod, now);
+    }
+
+    /** The facts once a look inside the image was asked for. */
+    public VmFacts inspecting(Inspection look) {
+        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                look, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
+                failure, stopGracePeriod, now);
+    }
+
+    /** The one domain of this VM, if exactly one of the student's is there. */
+    public Optional<org.ievirsh.blade.ObservedDomain> domain() {
+        return observation instanceof Observation.Found found ? Optional.of(found.domain()) : Optional.empty();
     }
 
     /** Placement of a new VM: a blade, or why there is none yet ({@code waiting}: it may come). */
     public record Placement(Optional<String> blade, boolean waiting, String reason) {
+        public static final Placement NONE = waiting("not placed yet");
+
         public static Placement on(String blade) {
             return new Placement(Optional.of(blade), false, "");
         }
@@ -78,5 +131,27 @@ public record VmFacts(
         public static Placement waiting(String reason) {
             return new Placement(Optional.empty(), true, reason);
         }
+    }
+
+    /**
+     * Blades is what the blades' state says of where a new VM may go.
+     *
+     * @param unreachable   blades not connected, or not listed since the start
+     * @param unlisted      blades not listed since the start: they may hold VMs we do not know of
+     * @param startupGrace  the controller started a moment ago: every unlisted blade holds placements back
+     * @param lastBlade     the blade the VM's last status named, if any
+     */
+    public record Blades(List<String> unreachable, List<String> unlisted, boolean startupGrace,
+                         Optional<String> lastBlade) {
+        public static final Blades ALL_UP = new Blades(List.of(), List.of(), false, Optional.empty());
+    }
+
+    /**
+     * Failure is a libvirt call that failed in this pass.
+     *
+     * @param reason a CamelCase reason for the Ready condition
+     * @param retry  false when retrying cannot help until something changes (libvirt refused the definition)
+     */
+    public record Failure(String message, String reason, boolean retry) {
     }
 }

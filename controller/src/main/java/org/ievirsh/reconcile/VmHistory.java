@@ -2,7 +2,10 @@ package org.ievirsh.reconcile;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.libvirt.StopReason;
 
@@ -15,11 +18,13 @@ import org.ievirsh.libvirt.StopReason;
  * <p>Immutable: every transition returns a new value.
  */
 public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant activeSince, LastStop lastStop,
-                        int restarts, Instant lastRestartAt) {
+                        int restarts, Instant lastRestartAt, List<Instant> recentStarts) {
 
     /** STABLE is how long a VM must run before its crash-loop count is forgotten. */
     public static final Duration STABLE = Duration.ofMinutes(10);
-    public static final VmHistory NEW = new VmHistory(null, false, null, null, 0, null);
+    public static final VmHistory NEW = new VmHistory(null, false, null, null, 0, null, List.of());
+    /** START_WINDOW is the window in which starts are counted. */
+    public static final Duration START_WINDOW = Duration.ofMinutes(1);
 
     // Written out for the same reason as VmFacts.equals (a resync compares every VM's history).
     @Override
@@ -29,12 +34,13 @@ public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant acti
         }
         return o instanceof VmHistory h && wasActive == h.wasActive && restarts == h.restarts
                 && Objects.equals(stopRequestedAt, h.stopRequestedAt) && Objects.equals(activeSince, h.activeSince)
-                && Objects.equals(lastStop, h.lastStop) && Objects.equals(lastRestartAt, h.lastRestartAt);
+                && Objects.equals(lastStop, h.lastStop) && Objects.equals(lastRestartAt, h.lastRestartAt)
+                && recentStarts.equals(h.recentStarts);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(stopRequestedAt, wasActive, activeSince, lastStop, restarts, lastRestartAt);
+        return Objects.hash(stopRequestedAt, wasActive, activeSince, lastStop, restarts, lastRestartAt, recentStarts);
     }
 
     /** LastStop is a stop that was seen happen: when, why, and whether we asked for it. */
@@ -44,7 +50,7 @@ public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant acti
     /** The history after seeing {@code domain} (null when there is none) at {@code now}. */
     public VmHistory observe(ObservedDomain domain, Instant now) {
         if (domain == null) {
-            return new VmHistory(null, false, null, null, restarts, lastRestartAt);
+            return new VmHistory(null, false, null, null, restarts, lastRestartAt, recentStarts);
         }
         boolean active = domain.isActive();
         LastStop stop = lastStop;
@@ -61,19 +67,38 @@ public record VmHistory(Instant stopRequestedAt, boolean wasActive, Instant acti
         if (active && since != null && Duration.between(since, now).compareTo(STABLE) >= 0) {
             count = 0;
         }
-        return new VmHistory(requested, active, since, stop, count, lastRestartAt);
+        return new VmHistory(requested, active, since, stop, count, lastRestartAt, recentStarts);
     }
 
     /** After we asked the guest to stop. */
     public VmHistory stopRequested(Instant now) {
         return new VmHistory(stopRequestedAt != null ? stopRequestedAt : now, wasActive, activeSince, lastStop,
-                restarts, lastRestartAt);
+                restarts, lastRestartAt, recentStarts);
     }
 
     /** After we started it; {@code afterFailure} counts towards the crash loop. */
     public VmHistory started(boolean afterFailure, Instant now) {
+        List<Instant> starts = new ArrayList<>();
+        for (Instant start : recentStarts) {
+            if (start.plus(START_WINDOW).isAfter(now)) {
+                starts.add(start);
+            }
+        }
+        starts.add(now);
         return new VmHistory(null, wasActive, activeSince, null, afterFailure ? restarts + 1 : restarts,
-                afterFailure ? now : lastRestartAt);
+                afterFailure ? now : lastRestartAt, List.copyOf(starts));
+    }
+
+    /**
+     * When the VM may start again if it was started {@code limit} times in
+     * the last {@link #START_WINDOW}; empty when it may start now.
+     */
+    public Optional<Instant> nextStartAllowed(Instant now, int limit) {
+        List<Instant> inWindow = recentStarts.stream().filter(s -> s.plus(START_WINDOW).isAfter(now)).toList();
+        if (inWindow.size() < limit) {
+            return Optional.empty();
+        }
+        return Optional.of(inWindow.get(inWindow.size() - limit).plus(START_WINDOW));
     }
 
     /**

@@ -3,7 +3,7 @@ package org.ievirsh.reconcile;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.RenderedDomain;
 
 /**

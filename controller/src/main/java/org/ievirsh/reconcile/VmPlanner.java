@@ -1,44 +1,63 @@
 package org.ievirsh.reconcile;
 
+import static org.ievirsh.reconcile.StatusBuilder.build;
+import static org.ievirsh.reconcile.StatusBuilder.cond;
+import static org.ievirsh.reconcile.StatusBuilder.describe;
+import static org.ievirsh.reconcile.StatusBuilder.seconds;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.ievirsh.api.Problem;
-import org.ievirsh.api.v1.Quantities;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.RunStrategy;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
-import org.ievirsh.status.Condition;
-import org.ievirsh.status.Phase;
-import org.ievirsh.status.Reasons;
-import org.ievirsh.status.VmStatus;
 import org.ievirsh.template.DomainMetadata;
 
 /**
  * VmPlanner compares what a student asks for one VM with what the blades
- * show, and says what to do. It is a pure function: no I/O, no clock, no
- * randomness; every case is a row in its table tests.
+ * show, and says what to do: the calls to make, the status to show, when to
+ * look again. Every decision about a VM is made here, from facts alone: no
+ * I/O, no clock (the time is a fact), no randomness; every case is a row of
+ * its table test. The few decisions that the gathering of facts itself
+ * depends on ({@link #observe}, {@link #hold}, {@link #wantsToRun},
+ * {@link #aboutToStart}) are here too, as pure functions it calls.
  */
 public final class VmPlanner {
     /** RECHECK is how soon a VM in a transition (starting, stopping) is looked at again. */
     static final Duration RECHECK = Duration.ofSeconds(1);
+    /** STARTS_PER_MINUTE is how often one VM may be started within a minute (a student toggling it). */
+    static final int STARTS_PER_MINUTE = 5;
 
     private VmPlanner() {
     }
 
+    /** The plan for one VM; after a failed call, the status says so (phase Error) and nothing more is tried. */
     public static VmPlan plan(VmFacts f) {
+        VmPlan plan = planFor(f);
+        if (f.failure().isEmpty() || plan.status().isEmpty()) {
+            return plan;
+        }
+        return new VmPlan(List.of(), plan.status().map(s -> StatusBuilder.asFailure(s, f.failure().get())),
+                plan.definedXml(), Optional.empty());
+    }
+
+    private static VmPlan planFor(VmFacts f) {
         if (f.observation() instanceof Observation.Conflict conflict) {
-            return status(f, Phase.Error, conflict.message(), List.of(), null,
+            return status(f, Phase.Error, conflict.message(), null,
                     cond(Condition.DEFINED, false, Reasons.CONFLICT, conflict.message()));
         }
-        Optional<ObservedDomain> domain = f.observation() instanceof Observation.Found found
-                ? Optional.of(found.domain()) : Optional.empty();
+        Optional<ObservedDomain> domain = f.domain();
         boolean bladeUp = f.observation() instanceof Observation.Found found && found.bladeUp();
 
         if (f.desired() instanceof Desired.Absent) {
@@ -47,47 +66,34 @@ public final class VmPlanner {
         if (domain.isPresent() && !bladeUp) {
             String message = "blade " + domain.get().blade() + " is unreachable; the VM is left as it is until it"
                     + " answers again";
-            return status(f, Phase.Unknown, message, List.of(), null,
+            return status(f, Phase.Unknown, message, null,
                     Condition.unknown(Condition.READY, Reasons.BLADE_UNREACHABLE, message));
         }
         if (f.desired() instanceof Desired.Invalid invalid) {
             String problems = invalid.problems().stream().map(Problem::toString).collect(Collectors.joining("; "));
             String message = domain.isPresent()
                     ? problems + " (the existing VM is left as it is until the file is fixed)" : problems;
-            return status(f, Phase.Invalid, message, List.of(), null,
-                    cond(Condition.VALID, false, Reasons.INVALID_SPEC, problems));
+            return status(f, Phase.Invalid, message, null, cond(Condition.VALID, false, Reasons.INVALID_SPEC, problems));
         }
         Desired.Valid valid = (Desired.Valid) f.desired();
         if (!f.admission().admitted()) {
-            return status(f, Phase.QuotaExceeded, f.admission().message(), List.of(), null,
+            return status(f, Phase.QuotaExceeded, f.admission().message(), null,
                     cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message()));
         }
-        if (!f.image().accepted()) {
-            return imageRejected(f, domain, f.image().reason(), f.image().message());
+        boolean active = domain.isPresent() && domain.get().isActive();
+        boolean wants = wantsToRun(valid.vm().runStrategy(), domain.orElse(null), f.history());
+        Optional<VmPlan> refused = imageRefused(f, domain, active, wants);
+        if (refused.isPresent()) {
+            return refused.get();
         }
-        Inspection inspection = f.inspection();
-        if (inspection != null && inspection.blocksStart()) {
-            boolean active = domain.isPresent() && domain.get().isActive();
-            ObservedDomain d = domain.orElse(null);
-            String message = inspection.message();
-            switch (inspection.state()) {
-                case INSECURE:
-                    return imageRejected(f, domain, Reasons.INSECURE_IMAGE, message);
-                case FAILED:
-                    if (!active) {
-                        VmPlan waiting = status(f, Phase.Pending, message, List.of(), d,
-                                Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTION_FAILED, message));
-                        return new VmPlan(List.of(), waiting.status(), Optional.empty(),
-                                Optional.ofNullable(inspection.retryAfter()));
-                    }
-                    break;
-                default:
-                    if (!active) {
-                        return status(f, Phase.Pending, message, List.of(), d,
-                                Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, message));
-                    }
-                    break;
-            }
+        if (domain.isEmpty() && f.nameTakenBy().isPresent()) {
+            String message = "the domain name " + f.domainName() + " is already used by " + f.nameTakenBy().get()
+                    + "; an admin must rename or remove that domain";
+            return status(f, Phase.Error, message, null, cond(Condition.DEFINED, false, Reasons.CONFLICT, message));
+        }
+        Optional<VmPlan> looking = inspectionHolds(f, domain, active, wants);
+        if (looking.isPresent()) {
+            return looking.get();
         }
         if (domain.isEmpty()) {
             return planCreation(f, valid);
@@ -95,19 +101,91 @@ public final class VmPlanner {
         return planExisting(f, valid, domain.get());
     }
 
+    /**
+     * What the image file allows: nothing to say, or a refusal (a bad file, a
+     * disk another VM uses). A running VM that is to stop is stopped whatever
+     * its image.
+     */
+    private static Optional<VmPlan> imageRefused(VmFacts f, Optional<ObservedDomain> domain, boolean active,
+                                                 boolean wants) {
+        String reason = null;
+        String message = null;
+        if (!f.image().accepted()) {
+            reason = f.image().reason();
+            message = f.image().message();
+        } else if (f.imageInUseBy() != null) {
+            reason = Reasons.IMAGE_IN_USE;
+            message = ((Desired.Valid) f.desired()).vm().image() + " is already the disk of VM " + f.imageInUseBy()
+                    + "; each VM needs an image of its own";
+        }
+        if (reason == null) {
+            return Optional.empty();
+        }
+        return Optional.of(active && !wants ? stopOnly(f, domain.get(), cond(Condition.IMAGE_READY, false, reason,
+                message)) : imageRejected(f, domain, reason, message));
+    }
+
+    /**
+     * What is known of the image's inside allows: nothing to say, a look to
+     * make before the start, or a wait (a look under way, or one that failed)
+     * or a refusal (it found the image insecure).
+     */
+    private static Optional<VmPlan> inspectionHolds(VmFacts f, Optional<ObservedDomain> domain, boolean active,
+                                                    boolean wants) {
+        Inspection inspection = f.inspection();
+        if (inspection == null || inspection.state() == Inspection.State.CLEAN) {
+            return Optional.empty();
+        }
+        ObservedDomain d = domain.orElse(null);
+        boolean starting = aboutToStart(((Desired.Valid) f.desired()).vm().runStrategy(), d, f.history());
+        if (inspection.state() == Inspection.State.NONE) {
+            if (!starting) {
+                return Optional.empty();  // a running or halted VM's image is looked at before its next start
+            }
+            String looking = "looking inside " + ((Desired.Valid) f.desired()).vm().image()
+                    + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)";
+            VmPlan inspect = status(f, Phase.Pending, looking, d,
+                    Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, looking));
+            return Optional.of(new VmPlan(List.of(new Action.Inspect(f.image().version())), inspect.status(),
+                    Optional.empty(), Optional.empty()));
+        }
+        if (!inspection.blocksStart()) {
+            return Optional.empty();  // warn: what was found is said, and the VM runs
+        }
+        switch (inspection.state()) {
+            case INSECURE:
+                return Optional.of(active && !wants ? stopOnly(f, d, cond(Condition.IMAGE_READY, false,
+                        Reasons.INSECURE_IMAGE, inspection.message()))
+                        : imageRejected(f, domain, Reasons.INSECURE_IMAGE, inspection.message()));
+            case FAILED:
+                if (active) {
+                    return Optional.empty();
+                }
+                VmPlan waiting = status(f, Phase.Pending, inspection.message(), d,
+                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTION_FAILED, inspection.message()));
+                return Optional.of(new VmPlan(List.of(), waiting.status(), Optional.empty(),
+                        Optional.ofNullable(inspection.retryAfter())));
+            default:
+                if (active) {
+                    return Optional.empty();
+                }
+                return Optional.of(status(f, Phase.Pending, inspection.message(), d,
+                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, inspection.message())));
+        }
+    }
+
     /** An image that must not start; a VM that runs keeps the image it opened. */
     private static VmPlan imageRejected(VmFacts f, Optional<ObservedDomain> domain, String reason, String message) {
         String shown = domain.isPresent() && domain.get().isActive()
                 ? message + " (the running VM keeps the image it opened; it will not start again until this is fixed)"
                 : message;
-        return status(f, Phase.ImageRejected, shown, List.of(), null,
-                cond(Condition.IMAGE_READY, false, reason, message));
+        return status(f, Phase.ImageRejected, shown, null, cond(Condition.IMAGE_READY, false, reason, message));
     }
 
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
         if (f.placement().blade().isEmpty()) {
             boolean waiting = f.placement().waiting();
-            return status(f, waiting ? Phase.Pending : Phase.Unschedulable, f.placement().reason(), List.of(), null,
+            return status(f, waiting ? Phase.Pending : Phase.Unschedulable, f.placement().reason(), null,
                     cond(Condition.SCHEDULED, false, waiting ? Reasons.WAITING_FOR_BLADE : Reasons.UNSCHEDULABLE,
                             f.placement().reason()));
         }
@@ -140,7 +218,6 @@ public final class VmPlanner {
                                 + " (ie-virsh destroy, then start)")
                 : cond(Condition.RESTART_REQUIRED, false, Reasons.UP_TO_DATE, "");
         boolean wants = wantsToRun(valid.vm().runStrategy(), d, f.history());
-        boolean mayRun = f.admission().mayRun();
 
         if (d.isActive()) {
             if (d.state() == DomainState.SHUTDOWN) {
@@ -152,24 +229,7 @@ public final class VmPlanner {
                 return plan(f, actions, Phase.Running, message, d, restart,
                         cond(Condition.READY, true, Reasons.RUNNING, ""), Optional.empty());
             }
-            // Halted (or no longer wanted): ACPI first, forced off after the grace period.
-            if (f.history().stopRequestedAt() == null) {
-                actions.add(new Action.Shutdown(d.blade(), d.uuid()));
-                return plan(f, actions, Phase.Stopping, "asked the guest to shut down; forced off after "
-                        + seconds(f.stopGracePeriod()), d, restart,
-                        cond(Condition.READY, false, Reasons.STOPPING, "shutting down"), Optional.of(RECHECK));
-            }
-            Instant deadline = f.history().stopRequestedAt().plus(f.stopGracePeriod());
-            if (!f.now().isBefore(deadline)) {
-                actions.add(new Action.Destroy(d.blade(), d.uuid()));
-                return plan(f, actions, Phase.Stopping, "the guest did not shut down within "
-                        + seconds(f.stopGracePeriod()) + "; forcing it off", d, restart,
-                        cond(Condition.READY, false, Reasons.STOPPING, "forced off"), Optional.of(RECHECK));
-            }
-            Duration left = Duration.between(f.now(), deadline);
-            return plan(f, actions, Phase.Stopping, "waiting for the guest to shut down; forced off in "
-                    + seconds(left), d, restart, cond(Condition.READY, false, Reasons.STOPPING, "shutting down"),
-                    Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK));
+            return stop(f, actions, d, restart);
         }
 
         // Shut off.
@@ -181,7 +241,7 @@ public final class VmPlanner {
                     cond(Condition.READY, false, poweredOff ? Reasons.GUEST_POWERED_OFF : Reasons.HALTED, message),
                     Optional.empty());
         }
-        if (!mayRun) {
+        if (!f.admission().mayRun()) {
             return plan(f, actions, Phase.Stopped, f.admission().message(), d, restart,
                     cond(Condition.READY, false, Reasons.RUNNING_QUOTA_EXCEEDED, f.admission().message()),
                     Optional.empty());
@@ -198,6 +258,14 @@ public final class VmPlanner {
                         cond(Condition.READY, false, Reasons.CRASH_LOOP_BACK_OFF, message), Optional.of(wait));
             }
         }
+        Optional<Instant> allowed = f.history().nextStartAllowed(f.now(), STARTS_PER_MINUTE);
+        if (allowed.isPresent()) {
+            Duration wait = Duration.between(f.now(), allowed.get());
+            String message = "started " + STARTS_PER_MINUTE + " times within a minute; the next start in "
+                    + seconds(wait);
+            return plan(f, actions, Phase.Stopped, message, d, restart,
+                    cond(Condition.READY, false, Reasons.TOO_MANY_STARTS, message), Optional.of(wait));
+        }
         actions.add(new Action.Start(d.blade(), d.uuid(), afterFailure));
         String message = afterFailure ? "starting again after it stopped (" + describe(stop.reason()) + ")"
                 : "starting";
@@ -206,23 +274,48 @@ public final class VmPlanner {
                 Optional.of(RECHECK));
     }
 
-    private static VmPlan planRemoval(VmFacts f, Optional<ObservedDomain> domain, boolean bladeUp) {
-        if (domain.isEmpty()) {
-            return new VmPlan(List.of(), Optional.empty(), Optional.empty(), Optional.empty());
+    /** A running VM that is no longer wanted: ACPI first, forced off after the grace period. */
+    private static VmPlan stop(VmFacts f, List<Action> actions, ObservedDomain d, Condition other) {
+        if (f.history().stopRequestedAt() == null) {
+            actions.add(new Action.Shutdown(d.blade(), d.uuid()));
+            return plan(f, actions, Phase.Stopping, "asked the guest to shut down; forced off after "
+                    + seconds(f.stopGracePeriod()), d, other,
+                    cond(Condition.READY, false, Reasons.STOPPING, "shutting down"), Optional.of(RECHECK));
         }
-        ObservedDomain d = domain.get();
-        if (!f.directoryReadable()) {
+        Instant deadline = f.history().stopRequestedAt().plus(f.stopGracePeriod());
+        if (!f.now().isBefore(deadline)) {
+            actions.add(new Action.Destroy(d.blade(), d.uuid()));
+            return plan(f, actions, Phase.Stopping, "the guest did not shut down within "
+                    + seconds(f.stopGracePeriod()) + "; forcing it off", d, other,
+                    cond(Condition.READY, false, Reasons.STOPPING, "forced off"), Optional.of(RECHECK));
+        }
+        Duration left = Duration.between(f.now(), deadline);
+        return plan(f, actions, Phase.Stopping, "waiting for the guest to shut down; forced off in "
+                + seconds(left), d, other, cond(Condition.READY, false, Reasons.STOPPING, "shutting down"),
+                Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK));
+    }
+
+    /** Stopping a VM whose image is refused: no definition is touched (there is none to render). */
+    private static VmPlan stopOnly(VmFacts f, ObservedDomain d, Condition imageReady) {
+        VmPlan stopping = stop(f, new ArrayList<>(), d, imageReady);
+        return new VmPlan(stopping.actions(), stopping.status(), Optional.empty(), stopping.requeueAfter());
+    }
+
+    private static VmPlan planRemoval(VmFacts f, Optional<ObservedDomain> domain, boolean bladeUp) {
+        if (domain.isEmpty() || !f.directoryReadable()) {
             // Without the directory we cannot tell a removed file from an unmounted home: keep everything.
             return new VmPlan(List.of(), Optional.empty(), Optional.empty(), Optional.empty());
         }
+        ObservedDomain d = domain.get();
         Condition removed = cond(Condition.VALID, false, Reasons.FILE_REMOVED, "the file was removed");
         if (!bladeUp) {
             return status(f, Phase.Terminating, "the file was removed; blade " + d.blade()
-                    + " is unreachable, the VM is removed when it answers", List.of(), d, removed);
+                    + " is unreachable, the VM is removed when it answers", d, removed);
         }
         if (f.deletionBlocked().isPresent()) {
-            return status(f, Phase.Terminating, "the file was removed, but removals are on hold: "
-                    + f.deletionBlocked().get(), List.of(), d, removed);
+            VmPlan held = status(f, Phase.Terminating, "the file was removed, but removals are on hold: "
+                    + f.deletionBlocked().get(), d, removed);
+            return new VmPlan(List.of(), held.status(), Optional.empty(), Optional.of(f.deletionRetry()));
         }
         List<Action> actions = new ArrayList<>();
         String message;
@@ -250,6 +343,49 @@ public final class VmPlanner {
     }
 
     /**
+     * What the blades show of one VM: none, its one domain (and whether its
+     * blade answers), or a conflict an admin must settle: domains on several
+     * blades, or a domain of this name that belongs to another uid.
+     */
+    public static Observation observe(String vm, int uid, List<ObservedDomain> domains, Predicate<String> bladeUp) {
+        if (domains.size() > 1) {
+            return new Observation.Conflict("VM " + vm + " has a domain on " + domains.size() + " blades ("
+                    + String.join(", ", domains.stream().map(ObservedDomain::blade).sorted().toList())
+                    + "); it is not touched until an admin removes all but one");
+        }
+        if (domains.isEmpty()) {
+            return new Observation.None();
+        }
+        ObservedDomain d = domains.get(0);
+        if (d.config().uid() != uid) {
+            return new Observation.Conflict("domain " + d.name() + " on " + d.blade() + " belongs to uid "
+                    + d.config().uid() + ", not to uid " + uid + "; an admin must decide what to do with it");
+        }
+        return new Observation.Found(d, bladeUp.test(d.blade()));
+    }
+
+    /**
+     * Why a VM without a domain must not be placed yet: a blade that has not
+     * been listed may hold it. During the startup grace every unlisted blade
+     * holds placements back; after it, only the blade the VM's last status
+     * names does (a blade that stays dead must not stop every new VM).
+     */
+    public static Optional<String> hold(VmFacts.Blades blades) {
+        if (blades.unreachable().isEmpty()) {
+            return Optional.empty();
+        }
+        if (blades.lastBlade().isPresent() && blades.unreachable().contains(blades.lastBlade().get())) {
+            return Optional.of("the VM was last on blade " + blades.lastBlade().get() + ", which does not answer now;"
+                    + " it is not recreated elsewhere (its disk would be opened twice)");
+        }
+        if (!blades.unlisted().isEmpty() && blades.startupGrace()) {
+            return Optional.of("waiting for blade " + String.join(", ", blades.unlisted())
+                    + " to answer: the VM may already exist there");
+        }
+        return Optional.empty();
+    }
+
+    /**
      * True when the run strategy wants the VM running now. RerunOnFailure does
      * not when the guest powered itself off; it does after a crash, after a
      * forced stop from outside, after a stop we asked for, and before its
@@ -270,99 +406,26 @@ public final class VmPlanner {
         }
     }
 
+    /** True when the VM is off (or has no domain) and its run strategy wants it running: it is about to start. */
+    public static boolean aboutToStart(RunStrategy strategy, ObservedDomain domain, VmHistory history) {
+        return (domain == null || !domain.isActive()) && wantsToRun(strategy, domain, history);
+    }
+
     private static VmPlan plan(VmFacts f, List<Action> actions, Phase phase, String message, ObservedDomain d,
-                               Condition restart, Condition ready, Optional<Duration> requeue) {
+                               Condition other, Condition ready, Optional<Duration> requeue) {
         boolean redefining = actions.stream().anyMatch(a -> a instanceof Action.Define);
         List<Condition> extra = List.of(
                 cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, redefining ? "being redefined" : ""),
-                ready, restart);
+                ready, other);
         return new VmPlan(List.copyOf(actions), Optional.of(build(f, phase, message, d.blade(), d, extra)),
-                Optional.of(f.rendered()), redefining && requeue.isEmpty() ? Optional.of(RECHECK) : requeue);
+                Optional.ofNullable(f.rendered()),
+                redefining && requeue.isEmpty() ? Optional.of(RECHECK) : requeue);
     }
 
-    private static VmPlan status(VmFacts f, Phase phase, String message, List<Action> actions, ObservedDomain d,
-                                 Condition condition) {
-        String blade = d != null ? d.blade() : f.observation() instanceof Observation.Found found
-                ? found.domain().blade() : null;
-        ObservedDomain observed = d != null ? d : f.observation() instanceof Observation.Found found
-                ? found.domain() : null;
-        return new VmPlan(actions, Optional.of(build(f, phase, message, blade, observed, List.of(condition))),
-                Optional.empty(), Optional.empty());
-    }
-
-    /** The full status: every condition type, the ones not decided here from what is known. */
-    private static VmStatus build(VmFacts f, Phase phase, String message, String blade, ObservedDomain d,
-                                  List<Condition> decided) {
-        List<Condition> conditions = new ArrayList<>();
-        boolean valid = f.desired() instanceof Desired.Valid;
-        conditions.add(pick(decided, Condition.VALID, valid ? cond(Condition.VALID, true, Reasons.SPEC_VALID, "")
-                : Condition.unknown(Condition.VALID, Reasons.NOT_EVALUATED, "")));
-        conditions.add(pick(decided, Condition.ADMITTED, f.admission() == null
-                ? Condition.unknown(Condition.ADMITTED, Reasons.NOT_EVALUATED, "")
-                : f.admission().admitted() ? cond(Condition.ADMITTED, true, Reasons.WITHIN_QUOTA, f.admission().message())
-                : cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message())));
-        conditions.add(pick(decided, Condition.IMAGE_READY, f.image() == null
-                ? Condition.unknown(Condition.IMAGE_READY, Reasons.NOT_EVALUATED, "")
-                : f.image().accepted() && f.inspection() != null && f.inspection().state() != Inspection.State.CLEAN
-                ? cond(Condition.IMAGE_READY, true, reason(f.inspection().state()), f.inspection().message())
-                : cond(Condition.IMAGE_READY, f.image().accepted(), f.image().reason(), f.image().message())));
-        conditions.add(pick(decided, Condition.SCHEDULED, blade != null
-                ? cond(Condition.SCHEDULED, true, Reasons.PLACED, "on " + blade)
-                : Condition.unknown(Condition.SCHEDULED, Reasons.NOT_EVALUATED, "")));
-        conditions.add(pick(decided, Condition.DEFINED, d != null
-                ? cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, "")
-                : cond(Condition.DEFINED, false, Reasons.NOT_DEFINED, "")));
-        conditions.add(pick(decided, Condition.READY, d != null && d.isActive()
-                ? cond(Condition.READY, true, Reasons.RUNNING, "")
-                : cond(Condition.READY, false, d != null ? Reasons.HALTED : Reasons.NOT_DEFINED, "")));
-        conditions.add(pick(decided, Condition.RESTART_REQUIRED,
-                cond(Condition.RESTART_REQUIRED, false, Reasons.UP_TO_DATE, "")));
-
-        String specHash = f.desired() instanceof Desired.Valid v ? v.specHash()
-                : f.desired() instanceof Desired.Invalid i ? i.specHash().orElse(null) : null;
-        String uuid = d != null ? d.uuid() : f.rendered() != null ? f.rendered().uuid() : null;
-        String mac = d != null && !d.config().macs().isEmpty() ? d.config().macs().get(0)
-                : f.rendered() != null && !f.rendered().metadata().macs().isEmpty()
-                ? f.rendered().metadata().macs().get(0) : null;
-        Integer vcpus = f.rendered() != null ? Integer.valueOf(f.rendered().vcpus())
-                : d != null ? Integer.valueOf(d.config().vcpus()) : null;
-        Long memory = f.rendered() != null ? Long.valueOf(f.rendered().memoryBytes())
-                : d != null ? Long.valueOf(d.config().memoryBytes()) : null;
-        String template = f.desired() instanceof Desired.Valid v ? v.template() : null;
-        String image = f.image() != null ? f.image().path() : null;
-        return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
-                d != null ? d.name() : f.domainName(), uuid, mac, null, vcpus,
-                memory == null || memory == 0 ? null : Quantities.format(memory), template, image, specHash, null);
-    }
-
-    private static String reason(Inspection.State state) {
-        switch (state) {
-            case INSECURE: return Reasons.INSECURE_IMAGE;
-            case FAILED: return Reasons.INSPECTION_FAILED;
-            case INSPECTING: return Reasons.INSPECTING;
-            default: return Reasons.IMAGE_ACCEPTED;
-        }
-    }
-
-    private static Condition pick(List<Condition> decided, String type, Condition fallback) {
-        return decided.stream().filter(c -> c.type().equals(type)).findFirst().orElse(fallback);
-    }
-
-    static Condition cond(String type, boolean status, String reason, String message) {
-        return Condition.of(type, status, reason, Objects.requireNonNullElse(message, ""));
-    }
-
-    private static String seconds(Duration d) {
-        return Math.max(0, (d.toMillis() + 999) / 1000) + "s";
-    }
-
-    private static String describe(StopReason reason) {
-        switch (reason) {
-            case SHUTDOWN: return "the guest powered off";
-            case DESTROYED: return "it was forced off from outside";
-            case CRASHED: return "it crashed";
-            case FAILED: return "QEMU failed";
-            default: return "reason: " + reason.name().toLowerCase();
-        }
+    private static VmPlan status(VmFacts f, Phase phase, String message, ObservedDomain d, Condition condition) {
+        ObservedDomain observed = d != null ? d : f.domain().orElse(null);
+        VmStatus status = build(f, phase, message, observed != null ? observed.blade() : null, observed,
+                List.of(condition));
+        return new VmPlan(List.of(), Optional.of(status), Optional.empty(), Optional.empty());
     }
 }

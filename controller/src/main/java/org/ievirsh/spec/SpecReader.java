@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
@@ -34,41 +33,40 @@ import org.ievirsh.status.StatusFiles;
 public final class SpecReader {
     private static final Logger LOG = Logger.getLogger(SpecReader.class.getName());
 
-    /** What was parsed, per directory and file: a directory's reads touch only its own entries. */
-    private final Map<String, Map<String, Cached>> cache = new ConcurrentHashMap<>();
-    /** Directories whose overflow was logged, with the count logged. */
-    private final Map<String, Integer> overflowLogged = new ConcurrentHashMap<>();
-
     private record Cached(String version, SpecEntry entry) {
     }
 
-    /** Forgets a directory that is gone. */
-    public void forget(String cacheKey) {
-        cache.remove(cacheKey);
-        overflowLogged.remove(cacheKey);
+    /**
+     * Memory is what was parsed in one directory, by file (a file unchanged
+     * since is not read again), and the overflow last logged there.
+     */
+    public static final class Memory {
+        private Map<String, Cached> parsed = Map.of();
+        private int overflowLogged;
     }
 
     /**
-     * Reads {@code dir}, whose files must be owned by {@code fileUid};
-     * {@code cacheKey} names the directory. At most {@code maxFiles} VM files
-     * are read, those of {@code withDomains} (VMs that exist) first.
+     * Reads {@code dir} (called {@code name} in the log), whose files must be
+     * owned by {@code fileUid}, with what was parsed before in
+     * {@code memory}. At most {@code maxFiles} VM files are read, those of
+     * {@code withDomains} (VMs that exist) first.
      */
-    public UserFiles read(SafeDir dir, int fileUid, String cacheKey, int maxFiles, Set<String> withDomains)
-            throws PosixException {
+    public UserFiles read(SafeDir dir, String name, int fileUid, Memory memory, int maxFiles,
+                          Set<String> withDomains) throws PosixException {
         Map<String, List<SafeDir.Entry>> byVm = new TreeMap<>();
         List<String> skipped = new ArrayList<>();
         for (SafeDir.Entry entry : dir.list()) {
-            String name = entry.name();
-            if (name.startsWith(".") || name.equals(StatusFiles.DIRECTORY)) {
+            String file = entry.name();
+            if (file.startsWith(".") || file.equals(StatusFiles.DIRECTORY)) {
                 continue;
             }
-            String vm = VirtualMachineFile.baseName(name);
+            String vm = VirtualMachineFile.baseName(file);
             if (vm == null) {
                 continue;
             }
             if (!VirtualMachine.isValidName(vm)) {
                 if (skipped.size() < maxFiles) {
-                    skipped.add(SafeYaml.quote(name) + ": not a valid VM name (use lower-case letters, digits and"
+                    skipped.add(SafeYaml.quote(file) + ": not a valid VM name (use lower-case letters, digits and"
                             + " '-', 1 to 32 characters)");
                 }
                 continue;
@@ -78,7 +76,7 @@ public final class SpecReader {
         List<String> order = new ArrayList<>(byVm.keySet());
         order.sort(Comparator.comparing((String vm) -> !withDomains.contains(vm)).thenComparing(vm -> vm));
         Map<String, SpecEntry> vms = new HashMap<>();
-        Map<String, Cached> before = cache.getOrDefault(cacheKey, Map.of());
+        Map<String, Cached> before = memory.parsed;
         Map<String, Cached> after = new HashMap<>();
         Map<String, FileStat> stats = new HashMap<>();
         for (int i = 0; i < order.size() && i < maxFiles; i++) {
@@ -103,14 +101,15 @@ public final class SpecReader {
             vms.put(first, invalid(first, byVm.get(first).get(0).name(), "not read: this directory has "
                     + order.size() + " VM files, and at most " + maxFiles + " are read (users.maxFiles); this file and "
                     + (ignored - 1) + " more are ignored: remove the files you do not need", 0, "too_many"));
-            if (!Integer.valueOf(order.size()).equals(overflowLogged.put(cacheKey, order.size()))) {
-                LOG.warning(cacheKey + " has " + order.size() + " VM files; only the first " + maxFiles
+            if (memory.overflowLogged != order.size()) {
+                memory.overflowLogged = order.size();
+                LOG.warning(name + " has " + order.size() + " VM files; only the first " + maxFiles
                         + " are read (users.maxFiles), the rest are ignored");
             }
         } else {
-            overflowLogged.remove(cacheKey);
+            memory.overflowLogged = 0;
         }
-        cache.put(cacheKey, after);
+        memory.parsed = after;
         return new UserFiles(vms, skipped, stats);
     }
 

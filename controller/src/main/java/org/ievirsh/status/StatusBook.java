@@ -1,5 +1,8 @@
 package org.ievirsh.status;
 
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.api.v1.Phase;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

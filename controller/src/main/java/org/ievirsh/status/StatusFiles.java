@@ -1,5 +1,8 @@
 package org.ievirsh.status;
 
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.api.v1.Condition;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

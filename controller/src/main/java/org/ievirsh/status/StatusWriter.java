@@ -1,11 +1,12 @@
 package org.ievirsh.status;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
@@ -14,25 +15,36 @@ import org.ievirsh.template.RenderedDomain;
 /**
  * StatusWriter keeps {@code .status/} of one student directory in step with
  * what the controller knows: {@code <vm>.yaml} (the status) and
- * {@code <vm>.xml} (the domain XML it defined), owned by the student,
- * written by rename so never half-written, never through a link, and not
- * rewritten when nothing changed.
+ * {@code <vm>.xml} (the domain XML it defined), owned by the student and
+ * private to them (the directory 0700, its files 0600), written by rename so
+ * never half-written, never through a link, and not rewritten when nothing
+ * changed. What was written is kept in the caller's {@link Memory}, one per
+ * directory, dropped with the student.
  */
 public final class StatusWriter {
     private static final int MAX_STATUS_BYTES = 64 * 1024;
-
-    /** What was last written, per directory and VM, so that unchanged statuses are left alone. */
-    private final Map<String, Map<String, Written>> written = new ConcurrentHashMap<>();
-    /** Directories whose {@code .status} was listed in this process: their files are known from then on. */
-    private final Set<String> listed = ConcurrentHashMap.newKeySet();
-    /**
-     * The stat of each {@code .status} as the writer left it: any other (the
-     * student removed, renamed or added a file there, or made a new one) means
-     * "know nothing", and the files are listed and read again.
-     */
-    private final Map<String, FileStat> left = new ConcurrentHashMap<>();
+    private static final int DIRECTORY_MODE = 0700;
+    private static final int FILE_MODE = 0600;
 
     private record Written(VmStatus status, String xmlKey) {
+    }
+
+    /**
+     * Memory is what the writer knows of one {@code .status}: what it last
+     * wrote per VM, whether it listed the directory in this process, and the
+     * stat it left the directory with. Any other stat (the student removed,
+     * renamed or added a file there, or made a new one) means "know nothing",
+     * and the files are listed and read again.
+     */
+    public static final class Memory {
+        private final Map<String, Written> written = new HashMap<>();
+        private boolean listed;
+        private FileStat left;
+
+        private void forget() {
+            written.clear();
+            listed = false;
+        }
     }
 
     /** Time is where the writer reads "now" for updatedAt and transitions. */
@@ -49,25 +61,37 @@ public final class StatusWriter {
     /** Files is one open {@code .status} directory and the student it is written for. */
     public final class Files implements AutoCloseable {
         private final SafeDir dir;
-        private final String key;
+        private final Memory memory;
         private final int uid;
         private final int gid;
+        private final Set<String> onDisk = new HashSet<>();
 
-        private final Set<String> onDisk;
-        private final Map<String, Written> mine;
-
-        private Files(SafeDir dir, String key, int uid, int gid) throws PosixException {
+        private Files(SafeDir dir, Memory memory, int uid, int gid) throws PosixException {
             this.dir = dir;
-            this.key = key;
+            this.memory = memory;
             this.uid = uid;
             this.gid = gid;
-            this.mine = written.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
-            this.onDisk = new HashSet<>();
-            if (listed.add(key)) {
+            if (!memory.listed) {
+                makePrivate();
                 for (SafeDir.Entry entry : dir.list()) {
                     if (entry.name().endsWith(".yaml") && !entry.name().startsWith(".")) {
                         onDisk.add(entry.name().substring(0, entry.name().length() - 5));
                     }
+                }
+                memory.listed = true;
+            }
+        }
+
+        /** A status directory and files from before they were private (0755, 0644) become private now. */
+        private void makePrivate() throws PosixException {
+            FileStat stat = dir.stat();
+            if (stat.uid() == uid && (stat.mode() & 07777) != DIRECTORY_MODE) {
+                dir.chown(uid, gid, DIRECTORY_MODE);
+            }
+            for (SafeDir.Entry entry : dir.list()) {
+                String name = entry.name();
+                if (!name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".xml"))) {
+                    dir.chmodOwnFile(name, uid, FILE_MODE);
                 }
             }
         }
@@ -78,22 +102,22 @@ public final class StatusWriter {
          */
         public VmStatus write(VmStatus status, Optional<RenderedDomain> definedXml) throws PosixException {
             String vmKey = status.name();
-            Written last = mine.get(vmKey);
+            Written last = memory.written.get(vmKey);
             VmStatus previous = last != null ? last.status()
-                    : listed.contains(key) && !onDisk.contains(status.name()) ? null
-                    : readBack(status.name()).orElse(null);
+                    : !onDisk.contains(status.name()) ? null : readBack(status.name()).orElse(null);
             String xmlKey = definedXml.map(RenderedDomain::key).orElse(last != null ? last.xmlKey() : null);
             if (definedXml.isPresent() && (last == null || !xmlKey.equals(last.xmlKey()))) {
                 dir.writeAtomically(StatusFiles.xmlName(status.name()),
-                        definedXml.get().xml().getBytes(StandardCharsets.UTF_8), uid, gid, 0644);
+                        definedXml.get().xml().getBytes(StandardCharsets.UTF_8), uid, gid, FILE_MODE);
             }
             if (status.sameAs(previous) && last != null) {
-                mine.put(vmKey, new Written(previous, xmlKey));
+                memory.written.put(vmKey, new Written(previous, xmlKey));
                 return previous;
             }
             VmStatus stamped = status.sameAs(previous) ? previous : status.stamped(previous, time.now());
-            dir.writeAtomically(StatusFiles.yamlName(status.name()), StatusFiles.toYaml(stamped), uid, gid, 0644);
-            mine.put(vmKey, new Written(stamped, xmlKey));
+            dir.writeAtomically(StatusFiles.yamlName(status.name()), StatusFiles.toYaml(stamped), uid, gid,
+                    FILE_MODE);
+            memory.written.put(vmKey, new Written(stamped, xmlKey));
             return stamped;
         }
 
@@ -101,16 +125,16 @@ public final class StatusWriter {
         public void remove(String vm) throws PosixException {
             dir.delete(StatusFiles.yamlName(vm));
             dir.delete(StatusFiles.xmlName(vm));
-            mine.remove(vm);
+            memory.written.remove(vm);
         }
 
         /**
          * Names of the VMs that may have a status file here: read from the
          * directory the first time, then known from what was written.
          */
-        public Set<String> present() throws PosixException {
+        public Set<String> present() {
             Set<String> names = new HashSet<>(onDisk);
-            names.addAll(mine.keySet());
+            names.addAll(memory.written.keySet());
             return names;
         }
 
@@ -133,9 +157,9 @@ public final class StatusWriter {
         @Override
         public void close() {
             try {
-                left.put(key, dir.stat());
+                memory.left = dir.stat();
             } catch (PosixException e) {
-                left.remove(key);
+                memory.left = null;
             }
             dir.close();
         }
@@ -143,32 +167,22 @@ public final class StatusWriter {
 
     /**
      * Opens (creating it for the student if needed) the {@code .status}
-     * directory of {@code userDir}; {@code key} names the directory in the
-     * writer's memory.
+     * directory of {@code userDir}, with what was written there kept in
+     * {@code memory}.
      */
-    public Files open(SafeDir userDir, String key, int uid, int gid) throws PosixException {
-        SafeDir dir = userDir.openOrCreateDir(StatusFiles.DIRECTORY, uid, gid, 0755);
+    public Files open(SafeDir userDir, Memory memory, int uid, int gid) throws PosixException {
+        SafeDir dir = userDir.openOrCreateDir(StatusFiles.DIRECTORY, uid, gid, DIRECTORY_MODE);
         try {
-            if (!dir.stat().equals(left.remove(key))) {
-                forget(key);
+            FileStat left = memory.left;
+            memory.left = null;
+            if (!dir.stat().equals(left)) {
+                memory.forget();
             }
-            return new Files(dir, key, uid, gid);
+            return new Files(dir, memory, uid, gid);
         } catch (PosixException | RuntimeException e) {
             dir.close();
-            listed.remove(key);
+            memory.forget();
             throw e;
         }
-    }
-
-    /** Forgets what was written for a directory (it is gone). */
-    public void forget(String key) {
-        written.remove(key);
-        listed.remove(key);
-    }
-
-    /** Forgets a directory entirely (its student is gone). */
-    public void forgetDirectory(String key) {
-        forget(key);
-        left.remove(key);
     }
 }

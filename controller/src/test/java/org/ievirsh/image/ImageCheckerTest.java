@@ -157,7 +157,7 @@ class ImageCheckerTest {
     void whileItsVmRunsAnImageMayBelongToTheQemuUser() throws IOException {
         qemuImg("running.qcow2");
         Commands.ok("chown", "4242", images.resolve("running.qcow2").toString());
-        try (ImageChecker.Session session = checker.open("alice", UID)) {
+        try (ImageChecker.Session session = checker.open("alice", UID, new ImageChecker.Memory())) {
             assertEquals("ImageNotOwned", session.check("running.qcow2", "qcow2", false).reason());
             assertTrue(session.check("running.qcow2", "qcow2", true).accepted());
         }

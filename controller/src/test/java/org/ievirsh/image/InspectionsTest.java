@@ -62,14 +62,26 @@ class InspectionsTest {
     }
 
     private String version() {
-        try (ImageChecker.Session session = checker.open("alice", 0)) {
+        try (ImageChecker.Session session = checker.open("alice", 0, new ImageChecker.Memory())) {
             session.check("web.qcow2", "raw", false);
             return session.versionOf("web.qcow2");
         }
     }
 
     private Inspection ask(boolean inUse) {
-        return inspections.of("alice", 0, 0, "web.qcow2", version(), "raw", inUse, done::release);
+        return ask(version(), inUse);
+    }
+
+    /** What the reconciler does: ask what is known; when nothing is and the VM is about to start, start a look. */
+    private Inspection ask(String version, boolean inUse) {
+        Inspection known = inspections.known("alice", "web.qcow2", version, "raw");
+        if (known == null || known.state() != Inspection.State.NONE) {
+            return known;
+        }
+        if (inUse) {
+            return null;
+        }
+        return inspections.start("alice", 0, 0, "web.qcow2", version, "raw", done::release);
     }
 
     private void awaitLook() throws InterruptedException {
@@ -145,11 +157,11 @@ class InspectionsTest {
         String old = version();
         Files.write(image, new byte[] {9, 9, 9, 9, 9});
         assertEquals(Inspection.State.INSPECTING,
-                inspections.of("alice", 0, 0, "web.qcow2", old, "raw", false, done::release).state());
+                ask(old, false).state());
         awaitLook();
         assertEquals(0, looks.get());
         assertEquals(Inspection.State.INSPECTING,
-                inspections.of("alice", 0, 0, "web.qcow2", old, "raw", false, done::release).state());
+                ask(old, false).state());
         awaitLook();
     }
 }

@@ -27,6 +27,8 @@ public final class FakeBladeLink implements BladeLink {
         });
         if (up) {
             listener.onConnected(blade());
+        } else {
+            listener.onConnectFailed(blade(), "connection refused");
         }
     }
 

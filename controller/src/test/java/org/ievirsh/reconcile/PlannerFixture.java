@@ -15,7 +15,7 @@ import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.quota.Admission;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.DomainMetadata;
 import org.ievirsh.template.RenderedDomain;
 
@@ -28,7 +28,8 @@ final class PlannerFixture {
     RunStrategy strategy = RunStrategy.Always;
     Desired desired;
     Admission.Verdict admission = new Admission.Verdict(true, true, "");
-    ImageVerdict image = ImageVerdict.accept("/srv/images/alice/web.qcow2", "1:2");
+    ImageVerdict image = ImageVerdict.accept("/srv/images/alice/web.qcow2", "1:2", "1:2:3:4");
+    String imageInUseBy = null;
     Inspection inspection = null;
     String renderHash = "sha256:render-1";
     VmFacts.Placement placement = VmFacts.Placement.on("blade01");
@@ -36,6 +37,8 @@ final class PlannerFixture {
     VmHistory history = VmHistory.NEW;
     boolean readable = true;
     Optional<String> deletionBlocked = Optional.empty();
+    Optional<String> nameTakenBy = Optional.empty();
+    Optional<VmFacts.Failure> failure = Optional.empty();
     Instant now = NOW;
 
     static DomainMetadata metadata(String renderHash) {
@@ -63,7 +66,7 @@ final class PlannerFixture {
 
     PlannerFixture invalid(String message) {
         this.desired = new Desired.Invalid(List.of(new Problem("web.yaml", 7, 11, "spec.memory", message)),
-                Optional.of("sha256:spec"));
+                Optional.of("sha256:spec"), "template");
         return this;
     }
 
@@ -79,9 +82,10 @@ final class PlannerFixture {
         boolean valid = d instanceof Desired.Valid;
         RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
-        return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, valid ? admission : null,
-                valid ? image : null, valid ? inspection : null, rendered, placement, observation, history, readable,
-                deletionBlocked, GRACE, now);
+        return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
+                valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
+                valid ? inspection : null, rendered, nameTakenBy, VmFacts.Blades.ALL_UP, placement, readable,
+                deletionBlocked, Duration.ofSeconds(30), failure, GRACE, now);
     }
 
     VmPlan plan() {

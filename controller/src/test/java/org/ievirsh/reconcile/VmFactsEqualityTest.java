@@ -31,7 +31,9 @@ class VmFactsEqualityTest {
         PlannerFixture f = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN);
         f.inspection = new Inspection(Inspection.State.CLEAN, true, "", null);
         f.history = new VmHistory(Instant.EPOCH, true, Instant.EPOCH,
-                new VmHistory.LastStop(Instant.EPOCH, StopReason.CRASHED, false), 2, Instant.EPOCH);
+                new VmHistory.LastStop(Instant.EPOCH, StopReason.CRASHED, false), 2, Instant.EPOCH,
+                List.of(Instant.EPOCH));
+        f.imageInUseBy = "db";
         VmFacts facts = f.facts();
         everyComponentCounts(facts);
         everyComponentCounts(facts.history());

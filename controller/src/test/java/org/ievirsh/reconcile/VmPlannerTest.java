@@ -5,164 +5,350 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.RunStrategy;
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.quota.Admission;
-import org.ievirsh.status.Condition;
-import org.ievirsh.status.Phase;
-import org.ievirsh.status.VmStatus;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
+/**
+ * VmPlannerTest is the planner's table: each row starts from a valid VM
+ * ({@link PlannerFixture}), changes what the row is about, and says which
+ * calls the plan makes, which phase the status shows and what its
+ * conditions say (and, where it matters, the message or the requeue).
+ */
 class VmPlannerTest {
+    private static final Instant NOW = PlannerFixture.NOW;
 
-    private static List<Class<?>> kinds(VmPlan plan) {
-        return plan.actions().stream().<Class<?>>map(Object::getClass).toList();
+    /** Row is one case of the table. */
+    static final class Row {
+        final String name;
+        final Consumer<PlannerFixture> given;
+        List<Class<?>> actions = List.of();
+        Phase phase;
+        boolean noStatus;
+        final Map<String, String> conditions = new LinkedHashMap<>();
+        final List<Consumer<VmPlan>> also = new ArrayList<>();
+
+        Row(String name, Consumer<PlannerFixture> given) {
+            this.name = name;
+            this.given = given;
+        }
+
+        Row acts(Class<?>... kinds) {
+            actions = List.of(kinds);
+            return this;
+        }
+
+        Row phase(Phase expected) {
+            phase = expected;
+            return this;
+        }
+
+        Row noStatus() {
+            noStatus = true;
+            return this;
+        }
+
+        Row cond(String type, String statusAndReason) {
+            conditions.put(type, statusAndReason);
+            return this;
+        }
+
+        Row then(Consumer<VmPlan> check) {
+            also.add(check);
+            return this;
+        }
+
+        Row says(String text) {
+            return then(plan -> assertTrue(status(plan).message().contains(text), status(plan).message()));
+        }
+
+        Row requeue(Duration after) {
+            return then(plan -> assertEquals(Optional.ofNullable(after), plan.requeueAfter()));
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static Row row(String name, Consumer<PlannerFixture> given) {
+        return new Row(name, given);
     }
 
     private static VmStatus status(VmPlan plan) {
         return plan.status().orElseThrow();
     }
 
-    private static String condition(VmPlan plan, String type) {
-        Condition c = status(plan).condition(type);
-        return c.status() + "/" + c.reason();
+    private static Consumer<PlannerFixture> running() {
+        return f -> f.domain(DomainState.RUNNING, StopReason.UNKNOWN);
     }
 
-    @Test
-    void aNewValidFileIsDefinedAndStartedOnItsBlade() {
-        VmPlan plan = new PlannerFixture().plan();
-        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(plan));
-        assertEquals("blade01", plan.actions().get(0).blade());
-        assertEquals(Phase.Starting, status(plan).phase());
-        assertEquals("<domain/>", plan.definedXml().orElseThrow().xml());
-        assertFalse(((Action.Start) plan.actions().get(1)).afterFailure());
+    private static Consumer<PlannerFixture> off(StopReason reason) {
+        return f -> f.domain(DomainState.SHUTOFF, reason);
     }
 
-    @Test
-    void aNewHaltedVmIsOnlyDefined() {
-        VmPlan plan = new PlannerFixture().strategy(RunStrategy.Halted).plan();
-        assertEquals(List.of(Action.Define.class), kinds(plan));
+    private static ObservedDomain domainOn(String blade, int uid) {
+        return new ObservedDomain(blade, PlannerFixture.UUID, "alice-web", DomainState.RUNNING, StopReason.UNKNOWN,
+                new org.ievirsh.template.DomainMetadata(uid, "alice", "web", "sha256:spec", "sha256:render-1",
+                        List.of("52:54:00:00:00:01"), 2, 2L << 30, Optional.empty()), Optional.empty(), false);
     }
 
-    @Test
-    void aNewVmThatCannotRunForTheRunningQuotaIsOnlyDefined() {
+    static Stream<Row> rows() {
+        return Stream.of(
+                // A new VM.
+                row("a new valid file is defined and started on its blade", f -> { })
+                        .acts(Action.Define.class, Action.Start.class).phase(Phase.Starting)
+                        .then(p -> assertEquals("blade01", p.actions().get(0).blade()))
+                        .then(p -> assertEquals("<domain/>", p.definedXml().orElseThrow().xml()))
+                        .then(p -> assertFalse(((Action.Start) p.actions().get(1)).afterFailure())),
+                row("a new Halted VM is only defined", f -> f.strategy(RunStrategy.Halted)).acts(Action.Define.class),
+                row("a new VM that cannot run for the running quota is only defined",
+                        f -> f.admission = new Admission.Verdict(true, false, "2 of 2 running VMs in use: a, b"))
+                        .acts(Action.Define.class),
+                row("without a blade a new VM waits", f -> f.placement = VmFacts.Placement.waiting("waiting for b2"))
+                        .phase(Phase.Pending),
+                row("without room a new VM is unschedulable",
+                        f -> f.placement = VmFacts.Placement.unschedulable("no blade has room for 2 vCPUs and 2GiB"))
+                        .phase(Phase.Unschedulable).cond(Condition.SCHEDULED, "False/Unschedulable"),
+                row("a domain name another domain has is a conflict", f -> f.nameTakenBy = Optional.of("a domain"
+                        + " that ie-virsh does not manage on blade01")).phase(Phase.Error)
+                        .cond(Condition.DEFINED, "False/Conflict").says("already used by a domain that ie-virsh"),
+
+                // A running VM.
+                row("a running VM that matches its file is left alone", running()).phase(Phase.Running)
+                        .cond(Condition.READY, "True/Running").cond(Condition.RESTART_REQUIRED, "False/UpToDate")
+                        .requeue(null),
+                row("Halted asks the guest to shut down", running().andThen(f -> f.strategy(RunStrategy.Halted)))
+                        .acts(Action.Shutdown.class).phase(Phase.Stopping),
+                row("Halted waits for the guest during the grace period", running().andThen(f -> {
+                    f.strategy(RunStrategy.Halted);
+                    f.history = f.history.stopRequested(NOW.minusSeconds(10));
+                })).phase(Phase.Stopping).says("forced off in 50s").requeue(Duration.ofSeconds(1)),
+                row("Halted forces the guest off after the grace period", running().andThen(f -> {
+                    f.strategy(RunStrategy.Halted);
+                    f.history = VmHistory.NEW.observe(null, NOW).stopRequested(NOW.minusSeconds(61));
+                })).acts(Action.Destroy.class),
+                row("a changed definition redefines a running VM and waits for its next boot",
+                        f -> f.domain(DomainState.RUNNING, StopReason.UNKNOWN, "sha256:render-0",
+                                Optional.of("sha256:render-0"), false, true))
+                        .acts(Action.Define.class).phase(Phase.Running)
+                        .cond(Condition.RESTART_REQUIRED, "True/DefinitionChanged"),
+                row("a definition changed outside is put back", f -> f.domain(DomainState.RUNNING, StopReason.UNKNOWN,
+                        f.renderHash, Optional.of(f.renderHash), true, true)).acts(Action.Define.class),
+                row("a running VM is never stopped for a finding", running().andThen(f -> f.inspection =
+                        new Inspection(Inspection.State.INSECURE, true, "web.qcow2: root has an empty password", null)))
+                        .phase(Phase.ImageRejected),
+
+                // A stopped VM.
+                row("a Halted VM that is off is stopped", off(StopReason.SHUTDOWN).andThen(
+                        f -> f.strategy(RunStrategy.Halted))).phase(Phase.Stopped).cond(Condition.READY, "False/Halted"),
+                row("Always starts a VM killed outside and counts it as a failure", off(StopReason.DESTROYED))
+                        .acts(Action.Start.class).phase(Phase.Starting)
+                        .then(p -> assertTrue(((Action.Start) p.actions().get(0)).afterFailure())),
+                row("a defined but never started VM is started without counting a failure", off(StopReason.UNKNOWN))
+                        .acts(Action.Start.class)
+                        .then(p -> assertFalse(((Action.Start) p.actions().get(0)).afterFailure())),
+                row("RerunOnFailure leaves a guest that powered itself off alone", off(StopReason.SHUTDOWN)
+                        .andThen(f -> f.strategy(RunStrategy.RerunOnFailure)))
+                        .phase(Phase.Stopped).cond(Condition.READY, "False/GuestPoweredOff"),
+                row("RerunOnFailure restarts after a crash", f -> f.strategy(RunStrategy.RerunOnFailure)
+                        .domain(DomainState.SHUTOFF, StopReason.CRASHED)).acts(Action.Start.class),
+                row("RerunOnFailure restarts after a forced stop", f -> f.strategy(RunStrategy.RerunOnFailure)
+                        .domain(DomainState.SHUTOFF, StopReason.DESTROYED)).acts(Action.Start.class),
+                row("RerunOnFailure restarts after QEMU failed", f -> f.strategy(RunStrategy.RerunOnFailure)
+                        .domain(DomainState.SHUTOFF, StopReason.FAILED)).acts(Action.Start.class),
+                row("RerunOnFailure restarts after a stop we asked for", f -> {
+                    f.strategy(RunStrategy.RerunOnFailure).domain(DomainState.RUNNING, StopReason.UNKNOWN);
+                    f.history = f.history.stopRequested(NOW.minusSeconds(5));
+                    f.domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
+                    assertTrue(f.history.lastStop().ours());
+                }).acts(Action.Start.class),
+                row("a VM that keeps stopping backs off", f -> {
+                    f.history = new VmHistory(null, false, null, new VmHistory.LastStop(NOW, StopReason.CRASHED,
+                            false), 2, NOW.minusSeconds(5), List.of());
+                    f.domain(DomainState.SHUTOFF, StopReason.CRASHED);
+                }).phase(Phase.CrashLoopBackOff).requeue(Duration.ofSeconds(15)),
+                row("a VM that kept stopping starts once its back-off is over", f -> {
+                    f.history = new VmHistory(null, false, null, new VmHistory.LastStop(NOW, StopReason.CRASHED,
+                            false), 2, NOW.minusSeconds(5), List.of());
+                    f.domain(DomainState.SHUTOFF, StopReason.CRASHED);
+                    f.now = NOW.plusSeconds(16);
+                }).acts(Action.Start.class),
+                row("a changed definition of a stopped VM is redefined, then started", f -> f.domain(
+                        DomainState.SHUTOFF, StopReason.UNKNOWN, "sha256:render-0", Optional.empty(), false, true))
+                        .acts(Action.Define.class, Action.Start.class),
+                row("over the running quota a stopped VM stays stopped with the reason", off(StopReason.UNKNOWN)
+                        .andThen(f -> f.admission = new Admission.Verdict(true, false, "2 of 2 running VMs in use")))
+                        .phase(Phase.Stopped).cond(Condition.READY, "False/RunningQuotaExceeded"),
+                row("a VM started five times within a minute waits before the next start", off(StopReason.UNKNOWN)
+                        .andThen(f -> f.history = new VmHistory(null, false, null, null, 0, null, List.of(
+                                NOW.minusSeconds(50), NOW.minusSeconds(40), NOW.minusSeconds(30),
+                                NOW.minusSeconds(20), NOW.minusSeconds(10)))))
+                        .phase(Phase.Stopped).cond(Condition.READY, "False/TooManyStarts")
+                        .says("the next start in 10s").requeue(Duration.ofSeconds(10)),
+                row("a VM started five times, the first over a minute ago, starts", off(StopReason.UNKNOWN)
+                        .andThen(f -> f.history = new VmHistory(null, false, null, null, 0, null, List.of(
+                                NOW.minusSeconds(61), NOW.minusSeconds(40), NOW.minusSeconds(30),
+                                NOW.minusSeconds(20), NOW.minusSeconds(10))))).acts(Action.Start.class),
+
+                // The file and the quota.
+                row("an invalid file leaves the running VM as it is", f -> f.invalid(
+                        "64GiB exceeds the template maximum 4GiB").domain(DomainState.RUNNING, StopReason.UNKNOWN))
+                        .phase(Phase.Invalid).cond(Condition.VALID, "False/InvalidSpec")
+                        .then(p -> assertTrue(status(p).message().startsWith("web.yaml:7:11: spec.memory: 64GiB"),
+                                status(p).message()))
+                        .says("left as it is").then(p -> assertEquals("blade01", status(p).blade())),
+                row("over quota a new VM is not created", f -> f.admission = new Admission.Verdict(false, false,
+                        "over quota: 4 of 4 VMs in use: a, b, c, d")).phase(Phase.QuotaExceeded),
+
+                // The image.
+                row("a rejected image creates nothing", f -> f.image = ImageVerdict.reject(
+                        "/srv/images/alice/web.qcow2", "BackingFile", "web.qcow2: it names a backing file"))
+                        .phase(Phase.ImageRejected).cond(Condition.IMAGE_READY, "False/BackingFile"),
+                row("a rejected image never starts a stopped VM again", off(StopReason.DESTROYED).andThen(
+                        f -> f.image = ImageVerdict.reject("/p", "BackingFile", "web.qcow2: it names a backing file")))
+                        .phase(Phase.ImageRejected),
+                row("Halted stops a running VM even while its image is refused", running().andThen(f -> {
+                    f.strategy(RunStrategy.Halted);
+                    f.image = ImageVerdict.reject("/p", "ImageNotOwned", "web.qcow2 belongs to uid 0");
+                })).acts(Action.Shutdown.class).phase(Phase.Stopping).cond(Condition.IMAGE_READY, "False/ImageNotOwned")
+                        .then(p -> assertTrue(p.definedXml().isEmpty(), "no rendering to record")),
+                row("Halted stops a running VM whose image was found insecure", running().andThen(f -> {
+                    f.strategy(RunStrategy.Halted);
+                    f.inspection = new Inspection(Inspection.State.INSECURE, true, "web.qcow2: Vagrant's key", null);
+                })).acts(Action.Shutdown.class).phase(Phase.Stopping),
+                row("an image that is another VM's disk is refused", f -> f.imageInUseBy = "db")
+                        .phase(Phase.ImageRejected).cond(Condition.IMAGE_READY, "False/ImageInUse")
+                        .says("already the disk of VM db"),
+                row("an image nothing is known of is looked at before the start", f -> f.inspection =
+                        new Inspection(Inspection.State.NONE, true, "", null)).acts(Action.Inspect.class)
+                        .phase(Phase.Pending).cond(Condition.IMAGE_READY, "Unknown/Inspecting")
+                        .then(p -> assertEquals("1:2:3:4", ((Action.Inspect) p.actions().get(0)).version())),
+                row("the image of a running VM is not looked at", running().andThen(f -> f.inspection =
+                        new Inspection(Inspection.State.NONE, true, "", null))).phase(Phase.Running)
+                        .cond(Condition.IMAGE_READY, "True/ImageAccepted"),
+                row("while its image is looked at a new VM waits (enforce)", f -> f.inspection =
+                        new Inspection(Inspection.State.INSPECTING, true, "looking inside web.qcow2", null))
+                        .phase(Phase.Pending).cond(Condition.IMAGE_READY, "Unknown/Inspecting"),
+                row("while its image is looked at a new VM waits (warn)", f -> f.inspection =
+                        new Inspection(Inspection.State.INSPECTING, false, "looking inside web.qcow2", null))
+                        .phase(Phase.Pending).cond(Condition.IMAGE_READY, "Unknown/Inspecting"),
+                row("an insecure image is rejected when enforced", off(StopReason.CRASHED).andThen(f -> f.inspection =
+                        new Inspection(Inspection.State.INSECURE, true, "web.qcow2: Vagrant's insecure RSA key is in"
+                                + " /home/vagrant/.ssh/authorized_keys", null)))
+                        .phase(Phase.ImageRejected).cond(Condition.IMAGE_READY, "False/InsecureImage")
+                        .says("/home/vagrant/.ssh/authorized_keys"),
+                row("an insecure image starts with the finding when warned", f -> f.inspection = new Inspection(
+                        Inspection.State.INSECURE, false, "web.qcow2: Vagrant's insecure RSA key", null))
+                        .acts(Action.Define.class, Action.Start.class).cond(Condition.IMAGE_READY, "True/InsecureImage"),
+                row("a failed look holds the start when enforced and tries again later", f -> f.inspection =
+                        new Inspection(Inspection.State.FAILED, true, "web.qcow2 could not be inspected",
+                                Duration.ofMinutes(4))).phase(Phase.Pending)
+                        .cond(Condition.IMAGE_READY, "Unknown/InspectionFailed").requeue(Duration.ofMinutes(4)),
+                row("a clean image starts", f -> f.inspection = new Inspection(Inspection.State.CLEAN, true, "", null))
+                        .acts(Action.Define.class, Action.Start.class),
+
+                // Removal.
+                row("a removed file shuts a running VM down", f -> f.absent().domain(DomainState.RUNNING,
+                        StopReason.UNKNOWN)).acts(Action.Shutdown.class).phase(Phase.Terminating),
+                row("a removed file undefines a VM that is off", f -> f.absent().domain(DomainState.SHUTOFF,
+                        StopReason.SHUTDOWN)).acts(Action.Undefine.class),
+                row("nothing is removed while the directory cannot be read", f -> {
+                    f.absent().domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
+                    f.readable = false;
+                }).noStatus(),
+                row("nothing is removed while the guard holds removals", f -> {
+                    f.absent().domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
+                    f.deletionBlocked = Optional.of("40 VMs would be removed at once");
+                }).phase(Phase.Terminating).says("on hold").requeue(Duration.ofSeconds(30)),
+                row("a VM that is gone everywhere loses its status", PlannerFixture::absent).noStatus(),
+
+                // The blades.
+                row("a VM on an unreachable blade is unknown and untouched", f -> {
+                    f.strategy(RunStrategy.Halted);
+                    f.domain(DomainState.RUNNING, StopReason.UNKNOWN, f.renderHash, Optional.of(f.renderHash), false,
+                            false);
+                }).phase(Phase.Unknown),
+                row("a removed VM on an unreachable blade is left until it answers", f -> f.absent().domain(
+                        DomainState.SHUTOFF, StopReason.UNKNOWN, f.renderHash, Optional.empty(), false, false))
+                        .phase(Phase.Terminating),
+                row("a conflict touches nothing and says why", f -> f.observation = new Observation.Conflict(
+                        "VM web has a domain on 2 blades (blade01, blade02)")).phase(Phase.Error)
+                        .says("blade01, blade02"),
+
+                // A failed call.
+                row("a call that failed shows Error and is retried with back-off", f -> f.failure = Optional.of(
+                        new VmFacts.Failure("blade01: start: Could not open web.qcow2: Permission denied",
+                                "LibvirtError", true))).phase(Phase.Error).cond(Condition.READY, "False/LibvirtError")
+                        .says("(retrying with back-off)").requeue(null),
+                row("a definition libvirt refused waits for a change", f -> f.failure = Optional.of(
+                        new VmFacts.Failure("blade01: define: unsupported configuration", "LibvirtError", false)))
+                        .phase(Phase.Error).says("tried again when something changes"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void planner(Row row) {
         PlannerFixture f = new PlannerFixture();
-        f.admission = new Admission.Verdict(true, false, "2 of 2 running VMs in use: a, b");
-        assertEquals(List.of(Action.Define.class), kinds(f.plan()));
-    }
-
-    @Test
-    void withoutABladeANewVmWaitsOrIsUnschedulable() {
-        PlannerFixture waiting = new PlannerFixture();
-        waiting.placement = VmFacts.Placement.waiting("waiting for blade02");
-        assertEquals(Phase.Pending, status(waiting.plan()).phase());
-        assertTrue(waiting.plan().actions().isEmpty());
-
-        PlannerFixture full = new PlannerFixture();
-        full.placement = VmFacts.Placement.unschedulable("no blade has room for 2 vCPUs and 2GiB");
-        VmPlan plan = full.plan();
-        assertEquals(Phase.Unschedulable, status(plan).phase());
-        assertEquals("False/Unschedulable", condition(plan, Condition.SCHEDULED));
-        assertTrue(plan.actions().isEmpty());
-    }
-
-    @Test
-    void aRunningVmThatMatchesItsFileIsLeftAlone() {
-        VmPlan plan = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN).plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Running, status(plan).phase());
-        assertEquals("True/Running", condition(plan, Condition.READY));
-        assertEquals("False/UpToDate", condition(plan, Condition.RESTART_REQUIRED));
-        assertEquals(Optional.empty(), plan.requeueAfter());
-    }
-
-    @Test
-    void haltedAsksTheGuestToShutDownThenForcesItOffAfterTheGracePeriod() {
-        PlannerFixture f = new PlannerFixture().strategy(RunStrategy.Halted).domain(DomainState.RUNNING,
-                StopReason.UNKNOWN);
-        assertEquals(List.of(Action.Shutdown.class), kinds(f.plan()));
-        assertEquals(Phase.Stopping, status(f.plan()).phase());
-
-        f.history = f.history.stopRequested(PlannerFixture.NOW.minusSeconds(10));
-        VmPlan waiting = f.plan();
-        assertTrue(waiting.actions().isEmpty());
-        assertEquals(Phase.Stopping, status(waiting).phase());
-        assertTrue(status(waiting).message().contains("forced off in 50s"), status(waiting).message());
-        assertEquals(Optional.of(Duration.ofSeconds(1)), waiting.requeueAfter());
-
-        f.history = VmHistory.NEW.observe(null, PlannerFixture.NOW).stopRequested(PlannerFixture.NOW.minusSeconds(61));
-        assertEquals(List.of(Action.Destroy.class), kinds(f.plan()));
-    }
-
-    @Test
-    void aHaltedVmThatIsOffIsStopped() {
-        VmPlan plan = new PlannerFixture().strategy(RunStrategy.Halted).domain(DomainState.SHUTOFF,
-                StopReason.SHUTDOWN).plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Stopped, status(plan).phase());
-        assertEquals("False/Halted", condition(plan, Condition.READY));
-    }
-
-    @Test
-    void alwaysStartsAVmThatWasKilledOutsideAndCountsItAsAFailure() {
-        VmPlan plan = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.DESTROYED).plan();
-        assertEquals(List.of(Action.Start.class), kinds(plan));
-        assertTrue(((Action.Start) plan.actions().get(0)).afterFailure());
-        assertEquals(Phase.Starting, status(plan).phase());
-    }
-
-    @Test
-    void aDefinedButNeverStartedVmIsStartedWithoutCountingAFailure() {
-        VmPlan plan = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.UNKNOWN).plan();
-        assertFalse(((Action.Start) plan.actions().get(0)).afterFailure());
-    }
-
-    @Test
-    void rerunOnFailureLeavesAGuestThatPoweredItselfOffAlone() {
-        VmPlan plan = new PlannerFixture().strategy(RunStrategy.RerunOnFailure)
-                .domain(DomainState.SHUTOFF, StopReason.SHUTDOWN).plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Stopped, status(plan).phase());
-        assertEquals("False/GuestPoweredOff", condition(plan, Condition.READY));
-    }
-
-    @Test
-    void rerunOnFailureRestartsAfterACrashOrAForcedStop() {
-        for (StopReason reason : List.of(StopReason.CRASHED, StopReason.DESTROYED, StopReason.FAILED)) {
-            VmPlan plan = new PlannerFixture().strategy(RunStrategy.RerunOnFailure)
-                    .domain(DomainState.SHUTOFF, reason).plan();
-            assertEquals(List.of(Action.Start.class), kinds(plan), reason.name());
-        }
-    }
-
-    @Test
-    void rerunOnFailureRestartsAfterAStopWeAskedFor() {
-        PlannerFixture f = new PlannerFixture().strategy(RunStrategy.RerunOnFailure);
-        f.domain(DomainState.RUNNING, StopReason.UNKNOWN);
-        f.history = f.history.stopRequested(PlannerFixture.NOW.minusSeconds(5));
-        f.domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
-        assertTrue(f.history.lastStop().ours());
-        assertEquals(List.of(Action.Start.class), kinds(f.plan()));
-    }
-
-    @Test
-    void aVmThatKeepsStoppingBacksOff() {
-        PlannerFixture f = new PlannerFixture();
-        f.history = new VmHistory(null, false, null, new VmHistory.LastStop(PlannerFixture.NOW, StopReason.CRASHED,
-                false), 2, PlannerFixture.NOW.minusSeconds(5));
-        f.domain(DomainState.SHUTOFF, StopReason.CRASHED);
+        row.given.accept(f);
         VmPlan plan = f.plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.CrashLoopBackOff, status(plan).phase());
-        assertEquals(Optional.of(Duration.ofSeconds(15)), plan.requeueAfter());
+        assertEquals(row.actions, plan.actions().stream().<Class<?>>map(Object::getClass).toList(), "actions");
+        if (row.noStatus) {
+            assertTrue(plan.status().isEmpty(), "no status");
+        } else if (row.phase != null) {
+            assertEquals(row.phase, status(plan).phase(), status(plan).message());
+        }
+        row.conditions.forEach((type, expected) -> {
+            Condition c = status(plan).condition(type);
+            assertEquals(expected, c.status() + "/" + c.reason(), type + ": " + c.message());
+        });
+        row.also.forEach(check -> check.accept(plan));
+    }
 
-        f.now = PlannerFixture.NOW.plusSeconds(16);
-        assertEquals(List.of(Action.Start.class), kinds(f.plan()));
+    /** What the blades show, sorted: the observation rows. */
+    @Test
+    void domainsOnSeveralBladesOrOfAnotherUidAreConflicts() {
+        assertTrue(VmPlanner.observe("web", 1001, List.of(), b -> true) instanceof Observation.None);
+        assertTrue(VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> true)
+                instanceof Observation.Found found && found.bladeUp());
+        assertFalse(((Observation.Found) VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> false))
+                .bladeUp());
+        Observation two = VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b1", 1001)),
+                b -> true);
+        assertTrue(((Observation.Conflict) two).message().contains("on 2 blades (b1, b2)"));
+        Observation other = VmPlanner.observe("web", 1001, List.of(domainOn("b1", 2002)), b -> true);
+        assertTrue(((Observation.Conflict) other).message().contains("belongs to uid 2002, not to uid 1001"));
+    }
+
+    /** When a new VM must wait for a blade: the hold rows. */
+    @Test
+    void aNewVmWaitsForItsLastBladeAndDuringTheStartupGraceForEveryUnlistedOne() {
+        assertEquals(Optional.empty(), VmPlanner.hold(VmFacts.Blades.ALL_UP));
+        assertTrue(VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of(), false, Optional.of("b2")))
+                .orElseThrow().contains("last on blade b2"));
+        assertTrue(VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), true, Optional.empty()))
+                .orElseThrow().contains("waiting for blade b2"));
+        assertEquals(Optional.empty(), VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), false,
+                Optional.of("b1"))), "after the grace, a dead blade holds only its own VMs");
     }
 
     @Test
@@ -177,187 +363,9 @@ class VmPlannerTest {
 
     @Test
     void aLongRunForgetsTheCrashLoop() {
-        VmHistory h = new VmHistory(null, true, PlannerFixture.NOW.minus(VmHistory.STABLE), null, 4, PlannerFixture.NOW);
+        VmHistory h = new VmHistory(null, true, NOW.minus(VmHistory.STABLE), null, 4, NOW, List.of());
         PlannerFixture f = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN);
-        assertEquals(0, h.observe(((Observation.Found) f.observation).domain(), PlannerFixture.NOW).restarts());
-    }
-
-    @Test
-    void aChangedDefinitionRedefinesARunningVmAndTheChangeWaitsForTheNextBoot() {
-        PlannerFixture f = new PlannerFixture();
-        f.domain(DomainState.RUNNING, StopReason.UNKNOWN, "sha256:render-0", Optional.of("sha256:render-0"), false,
-                true);
-        VmPlan plan = f.plan();
-        assertEquals(List.of(Action.Define.class), kinds(plan));
-        assertEquals(Phase.Running, status(plan).phase());
-        assertEquals("True/DefinitionChanged", condition(plan, Condition.RESTART_REQUIRED));
-    }
-
-    @Test
-    void aChangedDefinitionOfAStoppedVmIsRedefinedThenStarted() {
-        PlannerFixture f = new PlannerFixture();
-        f.domain(DomainState.SHUTOFF, StopReason.UNKNOWN, "sha256:render-0", Optional.empty(), false, true);
-        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(f.plan()));
-    }
-
-    @Test
-    void aDefinitionChangedOutsideIsPutBack() {
-        PlannerFixture f = new PlannerFixture();
-        f.domain(DomainState.RUNNING, StopReason.UNKNOWN, f.renderHash, Optional.of(f.renderHash), true, true);
-        assertEquals(List.of(Action.Define.class), kinds(f.plan()));
-    }
-
-    @Test
-    void anInvalidFileLeavesTheRunningVmAsItIs() {
-        VmPlan plan = new PlannerFixture().invalid("64GiB exceeds the template maximum 4GiB")
-                .domain(DomainState.RUNNING, StopReason.UNKNOWN).plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Invalid, status(plan).phase());
-        assertTrue(status(plan).message().startsWith("web.yaml:7:11: spec.memory: 64GiB exceeds"), status(plan).message());
-        assertTrue(status(plan).message().contains("left as it is"));
-        assertEquals("blade01", status(plan).blade());
-        assertEquals("False/InvalidSpec", condition(plan, Condition.VALID));
-    }
-
-    @Test
-    void overQuotaAndRejectedImagesCreateNothing() {
-        PlannerFixture quota = new PlannerFixture();
-        quota.admission = new Admission.Verdict(false, false, "over quota: 4 of 4 VMs in use: a, b, c, d");
-        assertEquals(Phase.QuotaExceeded, status(quota.plan()).phase());
-        assertTrue(quota.plan().actions().isEmpty());
-
-        PlannerFixture image = new PlannerFixture();
-        image.image = ImageVerdict.reject("/srv/images/alice/web.qcow2", "BackingFile", "web.qcow2: it names a backing file");
-        assertEquals(Phase.ImageRejected, status(image.plan()).phase());
-        assertEquals("False/BackingFile", condition(image.plan(), Condition.IMAGE_READY));
-        assertTrue(image.plan().actions().isEmpty());
-    }
-
-    @Test
-    void aRejectedImageNeverStartsAStoppedVmAgain() {
-        PlannerFixture f = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.DESTROYED);
-        f.image = ImageVerdict.reject("/p", "BackingFile", "web.qcow2: it names a backing file");
-        assertTrue(f.plan().actions().isEmpty());
-        assertEquals(Phase.ImageRejected, status(f.plan()).phase());
-    }
-
-    @Test
-    void whileItsImageIsLookedInsideANewVmWaitsPendingInEveryMode() {
-        for (boolean enforced : List.of(true, false)) {
-            PlannerFixture f = new PlannerFixture();
-            f.inspection = new Inspection(Inspection.State.INSPECTING, enforced, "looking inside web.qcow2", null);
-            VmPlan plan = f.plan();
-            assertTrue(plan.actions().isEmpty());
-            assertEquals(Phase.Pending, status(plan).phase());
-            assertEquals("Unknown/Inspecting", condition(plan, Condition.IMAGE_READY));
-        }
-    }
-
-    @Test
-    void anInsecureImageIsRejectedWhenEnforcedAndStartsWithTheFindingWhenWarned() {
-        PlannerFixture enforced = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.CRASHED);
-        enforced.inspection = new Inspection(Inspection.State.INSECURE, true, "web.qcow2: Vagrant's insecure RSA key"
-                + " is in /home/vagrant/.ssh/authorized_keys", null);
-        VmPlan rejected = enforced.plan();
-        assertTrue(rejected.actions().isEmpty());
-        assertEquals(Phase.ImageRejected, status(rejected).phase());
-        assertEquals("False/InsecureImage", condition(rejected, Condition.IMAGE_READY));
-        assertTrue(status(rejected).message().contains("/home/vagrant/.ssh/authorized_keys"));
-
-        PlannerFixture warned = new PlannerFixture();
-        warned.inspection = new Inspection(Inspection.State.INSECURE, false, "web.qcow2: Vagrant's insecure RSA key",
-                null);
-        VmPlan started = warned.plan();
-        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(started));
-        assertEquals("True/InsecureImage", condition(started, Condition.IMAGE_READY));
-    }
-
-    @Test
-    void aFailedInspectionHoldsTheStartWhenEnforcedAndTriesAgainLater() {
-        PlannerFixture f = new PlannerFixture();
-        f.inspection = new Inspection(Inspection.State.FAILED, true, "web.qcow2 could not be inspected",
-                Duration.ofMinutes(4));
-        VmPlan plan = f.plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Pending, status(plan).phase());
-        assertEquals("Unknown/InspectionFailed", condition(plan, Condition.IMAGE_READY));
-        assertEquals(Optional.of(Duration.ofMinutes(4)), plan.requeueAfter());
-    }
-
-    @Test
-    void aCleanImageStartsAndARunningVmIsNeverStoppedForAFinding() {
-        PlannerFixture clean = new PlannerFixture();
-        clean.inspection = new Inspection(Inspection.State.CLEAN, true, "", null);
-        assertEquals(List.of(Action.Define.class, Action.Start.class), kinds(clean.plan()));
-
-        PlannerFixture running = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN);
-        running.inspection = new Inspection(Inspection.State.INSECURE, true, "web.qcow2: root has an empty password",
-                null);
-        assertTrue(running.plan().actions().isEmpty());
-        assertEquals(Phase.ImageRejected, status(running.plan()).phase());
-    }
-
-    @Test
-    void aRemovedFileStopsThenUndefinesTheVm() {
-        PlannerFixture running = new PlannerFixture().absent().domain(DomainState.RUNNING, StopReason.UNKNOWN);
-        assertEquals(List.of(Action.Shutdown.class), kinds(running.plan()));
-        assertEquals(Phase.Terminating, status(running.plan()).phase());
-
-        PlannerFixture off = new PlannerFixture().absent().domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
-        assertEquals(List.of(Action.Undefine.class), kinds(off.plan()));
-    }
-
-    @Test
-    void nothingIsRemovedWhileTheDirectoryCannotBeReadOrTheGuardHoldsRemovals() {
-        PlannerFixture unreadable = new PlannerFixture().absent().domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
-        unreadable.readable = false;
-        assertTrue(unreadable.plan().actions().isEmpty());
-
-        PlannerFixture held = new PlannerFixture().absent().domain(DomainState.SHUTOFF, StopReason.SHUTDOWN);
-        held.deletionBlocked = Optional.of("40 VMs would be removed at once");
-        assertTrue(held.plan().actions().isEmpty());
-        assertEquals(Phase.Terminating, status(held.plan()).phase());
-        assertTrue(status(held.plan()).message().contains("on hold"));
-    }
-
-    @Test
-    void aVmThatIsGoneEverywhereLosesItsStatus() {
-        VmPlan plan = new PlannerFixture().absent().plan();
-        assertTrue(plan.actions().isEmpty());
-        assertTrue(plan.status().isEmpty());
-    }
-
-    @Test
-    void aVmOnAnUnreachableBladeIsUnknownAndUntouched() {
-        PlannerFixture valid = new PlannerFixture().strategy(RunStrategy.Halted);
-        valid.domain(DomainState.RUNNING, StopReason.UNKNOWN, valid.renderHash, Optional.of(valid.renderHash), false,
-                false);
-        assertTrue(valid.plan().actions().isEmpty());
-        assertEquals(Phase.Unknown, status(valid.plan()).phase());
-
-        PlannerFixture removed = new PlannerFixture().absent();
-        removed.domain(DomainState.SHUTOFF, StopReason.UNKNOWN, removed.renderHash, Optional.empty(), false, false);
-        assertTrue(removed.plan().actions().isEmpty());
-    }
-
-    @Test
-    void aConflictTouchesNothingAndSaysWhy() {
-        PlannerFixture f = new PlannerFixture();
-        f.observation = new Observation.Conflict("VM web has a domain on 2 blades (blade01, blade02)");
-        VmPlan plan = f.plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Error, status(plan).phase());
-        assertTrue(status(plan).message().contains("blade01, blade02"));
-    }
-
-    @Test
-    void overTheRunningQuotaAStoppedVmStaysStoppedWithTheReason() {
-        PlannerFixture f = new PlannerFixture().domain(DomainState.SHUTOFF, StopReason.UNKNOWN);
-        f.admission = new Admission.Verdict(true, false, "2 of 2 running VMs in use: a, b");
-        VmPlan plan = f.plan();
-        assertTrue(plan.actions().isEmpty());
-        assertEquals(Phase.Stopped, status(plan).phase());
-        assertEquals("False/RunningQuotaExceeded", condition(plan, Condition.READY));
+        assertEquals(0, h.observe(((Observation.Found) f.observation).domain(), NOW).restarts());
     }
 
     @Test

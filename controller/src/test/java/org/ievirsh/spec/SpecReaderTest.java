@@ -18,10 +18,11 @@ class SpecReaderTest {
 
     @TempDir
     Path dir;
+    private final SpecReader.Memory memory = new SpecReader.Memory();
 
     private UserFiles read() throws Exception {
         try (SafeDir safe = SafeDir.openTrusted(dir)) {
-            return new SpecReader().read(safe, Nss.effectiveUid(), dir.toString(), 64, java.util.Set.of());
+            return new SpecReader().read(safe, dir.toString(), Nss.effectiveUid(), memory, 64, java.util.Set.of());
         }
     }
 

@@ -1,5 +1,9 @@
 package org.ievirsh.status;
 
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,6 +28,7 @@ class StatusWriterTest {
     Path tmp;
 
     private final AtomicInteger clock = new AtomicInteger();
+    private final java.util.Map<String, StatusWriter.Memory> memories = new java.util.HashMap<>();
     private final StatusWriter writer = new StatusWriter(() -> "2026-11-26T12:00:" + String.format("%02d",
             clock.incrementAndGet()) + "Z");
 
@@ -35,7 +40,8 @@ class StatusWriterTest {
 
     private VmStatus write(Path userDir, VmStatus status) throws PosixException {
         try (SafeDir dir = SafeDir.openTrusted(userDir);
-             StatusWriter.Files files = writer.open(dir, userDir.toString(), 4242, 4242)) {
+             StatusWriter.Files files = writer.open(dir, memories.computeIfAbsent(userDir.toString(),
+                     k -> new StatusWriter.Memory()), 4242, 4242)) {
             return files.write(status, Optional.of(new RenderedDomain(() -> "<domain/>", "sha256:r",
                     new DomainMetadata(4242, "alice", "web", "sha256:x", "sha256:r", List.of(), 2, 2L << 30,
                             Optional.empty()), "alice-web", "u-u-i-d", 2, 2L << 30, "/srv/web.qcow2", "qcow2")));

@@ -12,7 +12,7 @@ import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.demo.EmptyQcow2;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.status.StatusFiles;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.users.Owner;
 import org.ievirsh.users.OwnerResolver;
 

@@ -92,10 +92,14 @@ public record ControllerConfig(
         public static final int FLOOR = 5;
         public static final DeletionGuard DEFAULT = new DeletionGuard(Optional.empty(), Optional.of(10));
 
-        /** The most removals allowed in one pass over {@code managedVms} VMs. */
+        /** The most removals allowed in one pass over {@code managedVms} VMs (never below {@link #FLOOR}). */
         public int threshold(int managedVms) {
-            int limit = count.orElseGet(() -> (int) ((long) managedVms * percent.orElse(10) / 100));
-            return Math.max(FLOOR, limit);
+            return Math.max(FLOOR, share(managedVms));
+        }
+
+        /** The guard's count, or its share of {@code vms}, with no floor (one student's part of the rule). */
+        public int share(int vms) {
+            return count.orElseGet(() -> (int) ((long) vms * percent.orElse(10) / 100));
         }
 
         @Override

@@ -18,7 +18,7 @@ import org.ievirsh.reconcile.VmFacts;
 import org.ievirsh.reconcile.VmHistory;
 import org.ievirsh.reconcile.VmPlan;
 import org.ievirsh.reconcile.VmPlanner;
-import org.ievirsh.status.VmStatus;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.DomainIdentity;
 import org.ievirsh.template.DomainRenderer;
 import org.ievirsh.template.RenderedDomain;
@@ -63,10 +63,10 @@ public class HotPaths {
                 StopReason.UNKNOWN, rendered.metadata(), Optional.of(rendered.renderHash()), false);
         facts = new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web",
                 new Desired.Valid(parsed.vm(), parsed.specHash(), "standard", 2, 2L << 30),
-                new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2"), null, rendered,
-                VmFacts.Placement.on("blade01"), new Observation.Found(domain, true),
-                VmHistory.NEW.observe(domain, Instant.EPOCH), true, Optional.empty(), Duration.ofSeconds(60),
-                Instant.EPOCH);
+                new Observation.Found(domain, true), VmHistory.NEW.observe(domain, Instant.EPOCH),
+                new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2", "v1"), null,
+                null, rendered, Optional.empty(), VmFacts.Blades.ALL_UP, VmFacts.Placement.on("blade01"), true,
+                Optional.empty(), Duration.ZERO, Optional.empty(), Duration.ofSeconds(60), Instant.EPOCH);
     }
 
     /** Reading and checking one VM file: YAML with positions, then the JSON Schema. */

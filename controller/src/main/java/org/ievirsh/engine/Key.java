@@ -1,4 +1,4 @@
-package org.ievirsh.controller;
+package org.ievirsh.engine;
 
 /** Key is what the work queue holds: which thing to look at, never what happened to it. */
 public sealed interface Key {

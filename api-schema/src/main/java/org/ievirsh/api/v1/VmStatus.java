@@ -1,4 +1,4 @@
-package org.ievirsh.status;
+package org.ievirsh.api.v1;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;

@@ -1,4 +1,4 @@
-package org.ievirsh.reconcile;
+package org.ievirsh.engine;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -7,9 +7,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -21,11 +18,16 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>a key being processed is not handed out again until {@link #done};
  *       if it was added meanwhile, it comes back after that;</li>
  *   <li>{@link #addRateLimited} waits per key, doubling from 1 second up to
- *       5 minutes, until {@link #forget} says the key succeeded;</li>
+ *       5 minutes, until {@link #forget} says the key succeeded; while a key
+ *       waits out its back-off, adding it again (a resync, a file event)
+ *       does not bring it forward: a failing student cannot make their
+ *       failure repeat faster by touching files;</li>
  *   <li>keys added by the periodic resync wait behind keys added because
  *       something changed, so a student's edit is not stuck behind ten
  *       thousand routine checks.</li>
  * </ul>
+ *
+ * <p>Delays are measured and waited for on an injected {@link Ticker}.
  */
 public final class WorkQueue<K> implements AutoCloseable {
     static final Duration BASE_DELAY = Duration.ofSeconds(1);
@@ -40,25 +42,21 @@ public final class WorkQueue<K> implements AutoCloseable {
     private final Set<K> dirtyWhileProcessing = new HashSet<>();
     private final Map<K, Integer> failures = new HashMap<>();
     private final Map<K, Long> scheduled = new HashMap<>();
-    private final ScheduledExecutorService timer;
+    /** Keys whose next run is a retry after a failure: adding them does not bring it forward. */
+    private final Set<K> backingOff = new HashSet<>();
+    private final Ticker ticker;
     private final Duration baseDelay;
     private final Duration maxDelay;
     private boolean shutDown;
 
-    public WorkQueue() {
-        this(BASE_DELAY, MAX_DELAY);
+    public WorkQueue(Ticker ticker) {
+        this(ticker, BASE_DELAY, MAX_DELAY);
     }
 
-    WorkQueue(Duration baseDelay, Duration maxDelay) {
+    WorkQueue(Ticker ticker, Duration baseDelay, Duration maxDelay) {
+        this.ticker = ticker;
         this.baseDelay = baseDelay;
         this.maxDelay = maxDelay;
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "workqueue-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        this.timer = executor;
     }
 
     /** Adds a key because something changed: it goes before routine keys. */
@@ -74,7 +72,7 @@ public final class WorkQueue<K> implements AutoCloseable {
     private void enqueue(K key, boolean isUrgent) {
         lock.lock();
         try {
-            if (shutDown) {
+            if (shutDown || backingOff.contains(key)) {
                 return;
             }
             if (processing.contains(key)) {
@@ -100,25 +98,36 @@ public final class WorkQueue<K> implements AutoCloseable {
 
     /** Adds the key after {@code delay}; of several pending delays of one key, the earliest wins. */
     public void addAfter(K key, Duration delay) {
-        if (delay.isZero() || delay.isNegative()) {
-            add(key);
-            return;
-        }
-        long due = System.nanoTime() + delay.toNanos();
+        schedule(key, delay, false);
+    }
+
+    private void schedule(K key, Duration delay, boolean retry) {
+        long due = ticker.nanoTime() + delay.toNanos();
         lock.lock();
         try {
             if (shutDown) {
                 return;
             }
-            Long already = scheduled.get(key);
-            if (already != null && already - due <= 0) {
-                return;
+            if (retry) {
+                backingOff.add(key);
             }
-            scheduled.put(key, due);
+            if (delay.isZero() || delay.isNegative()) {
+                backingOff.remove(key);
+            } else {
+                Long already = scheduled.get(key);
+                if (already != null && already - due <= 0) {
+                    return;
+                }
+                scheduled.put(key, due);
+            }
         } finally {
             lock.unlock();
         }
-        timer.schedule(() -> {
+        if (delay.isZero() || delay.isNegative()) {
+            add(key);
+            return;
+        }
+        ticker.schedule(() -> {
             lock.lock();
             try {
                 Long mine = scheduled.get(key);
@@ -126,11 +135,12 @@ public final class WorkQueue<K> implements AutoCloseable {
                     return;
                 }
                 scheduled.remove(key);
+                backingOff.remove(key);
             } finally {
                 lock.unlock();
             }
             add(key);
-        }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        }, delay);
     }
 
     /** Adds the key after its own back-off, which doubles with each failure until {@link #forget}. */
@@ -143,7 +153,7 @@ public final class WorkQueue<K> implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        addAfter(key, delay);
+        schedule(key, delay, true);
         return delay;
     }
 
@@ -157,6 +167,7 @@ public final class WorkQueue<K> implements AutoCloseable {
         lock.lock();
         try {
             failures.remove(key);
+            backingOff.remove(key);
         } finally {
             lock.unlock();
         }
@@ -236,6 +247,5 @@ public final class WorkQueue<K> implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        timer.shutdownNow();
     }
 }

@@ -1,4 +1,4 @@
-package org.ievirsh.status;
+package org.ievirsh.api.v1;
 
 /** Reasons are the CamelCase words of conditions; they are part of the contract with scripts. */
 public final class Reasons {
@@ -7,6 +7,7 @@ public final class Reasons {
     public static final String WITHIN_QUOTA = "WithinQuota";
     public static final String QUOTA_EXCEEDED = "QuotaExceeded";
     public static final String IMAGE_ACCEPTED = "ImageAccepted";
+    public static final String IMAGE_IN_USE = "ImageInUse";
     public static final String INSPECTING = "Inspecting";
     public static final String INSECURE_IMAGE = "InsecureImage";
     public static final String INSPECTION_FAILED = "InspectionFailed";
@@ -15,7 +16,6 @@ public final class Reasons {
     public static final String WAITING_FOR_BLADE = "WaitingForBlade";
     public static final String DOMAIN_DEFINED = "DomainDefined";
     public static final String NOT_DEFINED = "NotDefined";
-    public static final String DEFINE_FAILED = "DefineFailed";
     public static final String RUNNING = "Running";
     public static final String STARTING = "Starting";
     public static final String STOPPING = "Stopping";
@@ -23,6 +23,7 @@ public final class Reasons {
     public static final String GUEST_POWERED_OFF = "GuestPoweredOff";
     public static final String RUNNING_QUOTA_EXCEEDED = "RunningQuotaExceeded";
     public static final String CRASH_LOOP_BACK_OFF = "CrashLoopBackOff";
+    public static final String TOO_MANY_STARTS = "TooManyStarts";
     public static final String BLADE_UNREACHABLE = "BladeUnreachable";
     public static final String DEFINITION_CHANGED = "DefinitionChanged";
     public static final String UP_TO_DATE = "UpToDate";

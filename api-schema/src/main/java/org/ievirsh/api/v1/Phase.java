@@ -1,4 +1,4 @@
-package org.ievirsh.status;
+package org.ievirsh.api.v1;
 
 /** Phase is the one word that sums up a VM, as KubeVirt's printableStatus. */
 public enum Phase {

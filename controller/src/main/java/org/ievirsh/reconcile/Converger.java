@@ -1,0 +1,166 @@
+package org.ievirsh.reconcile;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+import org.ievirsh.api.v1.Reasons;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.users.Owner;
+
+/**
+ * Converger carries out one VM's plan: it makes the calls (through the
+ * {@link Executor}), looks at the blades again, asks the planner again, up
+ * to {@link #MAX_ROUNDS} times, and keeps the VM's history (what was asked
+ * of it, when it started) as it goes. A failed call becomes a fact, and the
+ * planner says what the student sees of it.
+ */
+final class Converger {
+    private static final Logger LOG = Logger.getLogger(Converger.class.getName());
+    /** MAX_ROUNDS is how many plan-and-call rounds one pass makes for one VM. */
+    static final int MAX_ROUNDS = 3;
+    /** BUSY_AGAIN is how soon a VM whose blade was too busy for its call is tried again. */
+    static final Duration BUSY_AGAIN = Duration.ofMillis(200);
+
+    private final Fleet fleet;
+    private final Executor executor;
+    private final Inspections inspections;
+    private final DeletionGuard guard;
+    private final Metrics metrics;
+    private final Clock clock;
+    private final Consumer<String> wake;
+
+    /** {@code wake} asks for a user to be reconciled again (when a look inside an image ends). */
+    Converger(Fleet fleet, Inspections inspections, DeletionGuard guard, Metrics metrics, Clock clock,
+              Consumer<String> wake) {
+        this.fleet = fleet;
+        this.executor = new Executor(fleet);
+        this.inspections = inspections;
+        this.guard = guard;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.wake = wake;
+    }
+
+    /**
+     * Converged is how one VM's pass ended: its last facts and plan, the
+     * calls made, a failure that stopped them, and when to look again.
+     */
+    record Converged(VmFacts facts, VmPlan plan, int calls, Optional<VmFacts.Failure> failure,
+                     Optional<Duration> again) {
+    }
+
+    /** Plans, runs the calls, looks again, up to {@link #MAX_ROUNDS} times; the last plan gives the status. */
+    Converged converge(VmFacts gathered, Owner owner, UserMemory memory) {
+        VmFacts f = gathered;
+        VmPlan plan = VmPlanner.plan(f);
+        int calls = 0;
+        for (int round = 0; round < MAX_ROUNDS && !plan.actions().isEmpty(); round++) {
+            if (plan.actions().stream().anyMatch(a -> a instanceof Action.Start)) {
+                memory.startWantedSince.putIfAbsent(f.vm(), f.now());
+            }
+            List<Action> calling = new ArrayList<>();
+            for (Action action : plan.actions()) {
+                if (action instanceof Action.Inspect inspect) {
+                    Desired.Valid valid = (Desired.Valid) f.desired();
+                    f = f.inspecting(inspections.start(owner.user(), owner.fileUid(), owner.fileGid(),
+                            valid.vm().image(), inspect.version(), f.rendered().diskFormat(),
+                            () -> wake.accept(owner.user())));
+                    calls++;
+                } else {
+                    calling.add(action);
+                }
+            }
+            if (!calling.isEmpty()) {
+                Executor.Outcome outcome = executor.run(calling, f.rendered(), f.domain());
+                calls += calling.size();
+                VmHistory history = f.history();
+                for (Action done : outcome.done()) {
+                    LOG.info(owner.user() + "/" + f.vm() + ": " + describe(done));
+                    history = afterAction(f.vm(), history, done, memory, owner.user());
+                }
+                f = observeAgain(f, owner, history, memory);
+                if (!outcome.ok()) {
+                    if (outcome.kind() == Executor.Kind.BUSY) {
+                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(BUSY_AGAIN));
+                    }
+                    VmFacts.Failure failure = new VmFacts.Failure(outcome.failure().get(), Reasons.LIBVIRT_ERROR,
+                            outcome.kind() != Executor.Kind.REFUSED);
+                    LOG.fine(() -> owner.user() + "/" + gathered.vm() + ": " + failure.message());
+                    f = f.failed(failure);
+                    return new Converged(f, VmPlanner.plan(f), calls, Optional.of(failure), Optional.empty());
+                }
+            }
+            plan = VmPlanner.plan(f);
+        }
+        if (!plan.actions().isEmpty()) {
+            // Still something to do after the last round: the next pass comes at once.
+            return new Converged(f, new VmPlan(List.of(), plan.status(), plan.definedXml(), plan.requeueAfter()), calls,
+                    Optional.empty(), Optional.of(Duration.ofMillis(100)));
+        }
+        return new Converged(f, plan, calls, Optional.empty(), plan.requeueAfter());
+    }
+
+    /** The history after a call that succeeded, and the bookkeeping that goes with it. */
+    private VmHistory afterAction(String vm, VmHistory history, Action done, UserMemory memory, String user) {
+        Instant at = clock.instant();
+        VmHistory after = history;
+        if (done instanceof Action.Start start) {
+            after = history.started(start.afterFailure(), at);
+            Instant since = memory.startWantedSince.remove(vm);
+            if (since != null) {
+                metrics.vmStarted(Duration.between(since, at));
+            }
+        } else if (done instanceof Action.Shutdown) {
+            after = history.stopRequested(at);
+        } else if (done instanceof Action.Destroy) {
+            after = history.stopRequested(history.stopRequestedAt() != null ? history.stopRequestedAt() : at);
+        } else if (done instanceof Action.Undefine) {
+            guard.resolved(user + "/" + vm);
+        } else if (done instanceof Action.Define) {
+            fleet.release(user + "/" + vm);
+        }
+        memory.histories.put(vm, after);
+        return after;
+    }
+
+    /** The facts once the blades were looked at again (the executor recorded its calls in their views). */
+    private VmFacts observeAgain(VmFacts f, Owner owner, VmHistory history, UserMemory memory) {
+        List<ObservedDomain> mine = new ArrayList<>();
+        for (ObservedDomain d : fleet.domainsOf(owner.user())) {
+            if (d.config().vm().equals(f.vm())) {
+                mine.add(d);
+            }
+        }
+        Observation seen = VmPlanner.observe(f.vm(), owner.uid(), mine, fleet::bladeUp);
+        VmHistory after = history.observe(seen instanceof Observation.Found found ? found.domain() : null, f.now());
+        memory.histories.put(f.vm(), after);
+        return f.observed(seen, after);
+    }
+
+    private static String describe(Action action) {
+        if (action instanceof Action.Define) {
+            return "defined its domain on " + action.blade();
+        }
+        if (action instanceof Action.Start) {
+            return "started it on " + action.blade();
+        }
+        if (action instanceof Action.Shutdown) {
+            return "asked the guest to shut down on " + action.blade();
+        }
+        if (action instanceof Action.Destroy) {
+            return "forced it off on " + action.blade();
+        }
+        if (action instanceof Action.Undefine) {
+            return "removed its domain from " + action.blade() + " (the image stays)";
+        }
+        return action.toString();
+    }
+}

@@ -1,0 +1,342 @@
+package org.ievirsh.reconcile;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.logging.Logger;
+import org.ievirsh.api.Parsed;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.ImageChecker;
+import org.ievirsh.image.ImageVerdict;
+import org.ievirsh.image.Inspection;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.placement.Placement;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.quota.Admission;
+import org.ievirsh.quota.QuotaLimits;
+import org.ievirsh.spec.SpecEntry;
+import org.ievirsh.spec.SpecReader;
+import org.ievirsh.spec.TemplateFit;
+import org.ievirsh.spec.UserFiles;
+import org.ievirsh.status.StatusBook;
+import org.ievirsh.status.StatusFiles;
+import org.ievirsh.template.DomainIdentity;
+import org.ievirsh.template.DomainRenderer;
+import org.ievirsh.template.RenderedDomain;
+import org.ievirsh.template.Template;
+import org.ievirsh.template.TemplateLibrary;
+import org.ievirsh.users.Owner;
+import org.ievirsh.users.UserDirectories;
+import org.ievirsh.users.UserIndex;
+
+/**
+ * Gatherer reads everything one student's pass depends on, afresh: the
+ * directory and its VM files, the student's domains as the blades report
+ * them, quota, images (and what is known of their inside), renderings,
+ * placement of new VMs and the deletion guard; and hands it over as
+ * immutable {@link VmFacts}. Where gathering itself depends on a decision
+ * (is this one domain or a conflict, may a new VM be placed now), it asks
+ * {@link VmPlanner}. Reservations of room on a blade, the only thing it
+ * changes, are the fleet's bookkeeping: no libvirt call is made here.
+ */
+final class Gatherer {
+    private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
+
+    private final ControllerConfig config;
+    private final UserDirectories directories;
+    private final SpecReader specs = new SpecReader();
+    private final TemplateLibrary templates;
+    private final TemplateFit fit;
+    private final ImageChecker images;
+    private final Inspections inspections;
+    private final Fleet fleet;
+    private final StatusBook book;
+    private final DeletionGuard guard;
+    private final Clock clock;
+    private final Clock files;
+    private final Instant startupGraceEnds;
+
+    /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
+    Gatherer(ControllerConfig config, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
+             Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files) {
+        this.config = config;
+        this.directories = directories;
+        this.templates = templates;
+        this.fit = new TemplateFit(templates, config.defaultTemplate());
+        this.images = images;
+        this.inspections = inspections;
+        this.fleet = fleet;
+        this.book = book;
+        this.guard = guard;
+        this.clock = clock;
+        this.files = files;
+        Duration grace = config.resync().multipliedBy(2);
+        this.startupGraceEnds = clock.instant().plus(grace.compareTo(Duration.ofSeconds(5)) < 0
+                ? Duration.ofSeconds(5) : grace);
+    }
+
+    /** One VM's facts in the making; only the gatherer sees it. */
+    private static final class Draft {
+        final String name;
+        final String key;
+        SpecEntry spec;
+        Desired desired;
+        Observation observation;
+        VmHistory history;
+        Admission.Verdict admission;
+        ImageVerdict image;
+        String imageInUseBy;
+        Inspection inspection;
+        RenderedDomain rendered;
+        String domainName;
+        Optional<String> nameTakenBy = Optional.empty();
+        VmFacts.Blades blades = VmFacts.Blades.ALL_UP;
+        VmFacts.Placement placement = VmFacts.Placement.NONE;
+        Optional<String> deletionBlocked = Optional.empty();
+        Duration deletionRetry = Duration.ZERO;
+
+        Draft(String user, String name) {
+            this.name = name;
+            this.key = user + "/" + name;
+        }
+
+        ObservedDomain domain() {
+            return observation instanceof Observation.Found found ? found.domain() : null;
+        }
+
+        boolean usable() {
+            return desired instanceof Desired.Valid && admission.admitted() && image.accepted() && imageInUseBy == null;
+        }
+    }
+
+    /** Gathers the facts of the student of {@code entry}; the result holds their directory open. */
+    UserFacts gather(UserIndex.Entry entry, UserMemory memory) {
+        Owner owner = entry.owner();
+        String user = owner.user();
+        Instant now = clock.instant();
+        QuietUser.Builder rests = new QuietUser.Builder(entry, files.millis() * 1_000_000L, templates.generation(),
+                inspections.generation());
+        List<ObservedDomain> domains = fleet.domainsOf(user);
+        boolean[] bladesUp = new boolean[domains.size()];
+        Map<String, List<ObservedDomain>> byVm = new HashMap<>();
+        for (int i = 0; i < domains.size(); i++) {
+            bladesUp[i] = fleet.bladeUp(domains.get(i).blade());
+            byVm.computeIfAbsent(domains.get(i).config().vm(), k -> new ArrayList<>()).add(domains.get(i));
+        }
+        rests.domains(domains, bladesUp);
+
+        SafeDir dir = null;
+        UserFiles read = UserFiles.NONE;
+        boolean readable = false;
+        try {
+            dir = directories.open(entry.directory());
+            FileStat stat = dir.stat();
+            rests.file(entry.directory(), Optional.of(stat));
+            if (stat.uid() == entry.dirUid()) {
+                read = specs.read(dir, entry.directory().toString(), owner.fileUid(), memory.specs,
+                        config.users().maxFiles(), byVm.keySet());
+                readable = true;
+            } else {
+                LOG.fine(() -> entry.directory() + " changed owner; left alone until the next discovery");
+            }
+        } catch (PosixException e) {
+            LOG.fine(() -> "cannot read " + entry.directory() + ": " + e.getMessage());
+        }
+
+        Map<String, Draft> drafts = new TreeMap<>();
+        Set<String> names = new TreeSet<>(read.vms().keySet());
+        names.addAll(byVm.keySet());
+        for (String name : names) {
+            Draft vm = new Draft(user, name);
+            drafts.put(name, vm);
+            vm.observation = VmPlanner.observe(name, owner.uid(), byVm.getOrDefault(name, List.of()), fleet::bladeUp);
+            vm.history = memory.histories.getOrDefault(name, VmHistory.NEW).observe(vm.domain(), now);
+            memory.histories.put(name, vm.history);
+            vm.spec = read.vms().get(name);
+            vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name)) : desiredOf(vm.spec);
+        }
+        memory.keepOnly(drafts.keySet());
+        QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
+        admit(drafts, quota);
+        rests.files(checkImages(owner, drafts, memory));
+        render(owner, drafts, dir, memory);
+        guardRemovals(drafts, readable, domains.size(), now);
+
+        VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
+        SortedMap<String, VmFacts> vms = new TreeMap<>();
+        for (Draft vm : drafts.values()) {
+            vms.put(vm.name, new VmFacts(vm.name, statusOwner, vm.domainName, vm.desired, vm.observation, vm.history,
+                    vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.rendered, vm.nameTakenBy, vm.blades,
+                    vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(),
+                    config.stopGracePeriod(), now));
+        }
+        return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()), now);
+    }
+
+    private static Desired unreadable(String name) {
+        return new Desired.Invalid(List.of(Problem.ofFile(name + ".yaml",
+                "the directory cannot be read now; the VM is left as it is")), Optional.empty(), "template");
+    }
+
+    /** Desired state of a file: valid only if its template exists and it stays within the template. */
+    private Desired desiredOf(SpecEntry spec) {
+        if (!spec.isValid()) {
+            return new Desired.Invalid(spec.problems(), spec.specHash(),
+                    spec.errorReason().isEmpty() ? "template" : spec.errorReason());
+        }
+        Parsed<TemplateFit.Fitted> fitted = fit.fit(spec.file().get());
+        if (!fitted.isOk()) {
+            return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
+        }
+        TemplateFit.Fitted f = fitted.orThrow();
+        return new Desired.Valid(spec.file().get().vm(), spec.file().get().specHash(), f.template().name(), f.vcpus(),
+                f.memoryBytes());
+    }
+
+    private void admit(Map<String, Draft> vms, QuotaLimits limits) {
+        List<Admission.Candidate> candidates = new ArrayList<>();
+        for (Draft vm : vms.values()) {
+            if (vm.desired instanceof Desired.Valid valid) {
+                candidates.add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
+                        vm.domain() != null || vm.observation instanceof Observation.Conflict,
+                        VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
+                        vm.domain() != null && vm.domain().isActive()));
+            }
+        }
+        Admission.decide(candidates, limits).forEach((name, verdict) -> vms.get(name).admission = verdict);
+    }
+
+    /**
+     * Checks the images of admitted VMs (afresh before a start), which VM an
+     * image already serves, and what is known of its inside; returns what the
+     * verdicts rest on (see {@link ImageChecker.Session#dependencies}).
+     */
+    private Map<java.nio.file.Path, Optional<FileStat>> checkImages(Owner owner, Map<String, Draft> vms,
+                                                                    UserMemory memory) {
+        List<Draft> admitted = vms.values().stream()
+                .filter(vm -> vm.desired instanceof Desired.Valid && vm.admission.admitted())
+                .sorted(Comparator.comparing((Draft vm) -> vm.domain() == null).thenComparingLong(vm -> vm.spec.age())
+                        .thenComparing(vm -> vm.name))
+                .toList();
+        if (admitted.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, String> disks = new HashMap<>();
+        try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid(), memory.images)) {
+            for (Draft vm : admitted) {
+                Desired.Valid valid = (Desired.Valid) vm.desired;
+                Template template = templates.get(valid.template()).orElseThrow();
+                boolean active = vm.domain() != null && vm.domain().isActive();
+                boolean starting = VmPlanner.aboutToStart(valid.vm().runStrategy(), vm.domain(), vm.history);
+                vm.image = session.check(valid.vm().image(), template.diskFormat(), active, starting);
+                if (vm.image.accepted()) {
+                    String other = disks.putIfAbsent(vm.image.identity(), vm.name);
+                    vm.imageInUseBy = other;
+                    if (other == null) {
+                        vm.inspection = inspections.known(owner.user(), valid.vm().image(), vm.image.version(),
+                                template.diskFormat());
+                    }
+                }
+            }
+            return session.dependencies();
+        }
+    }
+
+    private void render(Owner owner, Map<String, Draft> vms, SafeDir dir, UserMemory memory) {
+        for (Draft vm : vms.values()) {
+            ObservedDomain domain = vm.domain();
+            vm.domainName = domain != null ? domain.name() : DomainIdentity.domainName(owner.user(), vm.name);
+            if (!vm.usable()) {
+                fleet.release(vm.key);
+                continue;
+            }
+            Desired.Valid valid = (Desired.Valid) vm.desired;
+            Template template = templates.get(valid.template()).orElseThrow();
+            String uuid = domain != null ? domain.uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(), vm.name);
+            List<String> macs = domain != null && domain.config().macs().size() == template.nics()
+                    && domain.config().macs().stream().noneMatch(m -> fleet.macInUse(m, uuid, vm.key))
+                    ? domain.config().macs()
+                    : DomainIdentity.macsFor(owner.user(), owner.uid(), vm.name, template.nics(),
+                            mac -> fleet.macInUse(mac, uuid, vm.key));
+            vm.rendered = memory.renders.render(vm.name, new DomainRenderer.Input(template, owner.user(), owner.uid(),
+                    new DomainRenderer.RunAs(owner.fileUid(), owner.fileGid()), vm.name,
+                    new DomainIdentity(vm.domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),
+                    vm.image.path(), valid.specHash(), valid.vm().description()));
+            if (domain != null || vm.observation instanceof Observation.Conflict) {
+                fleet.release(vm.key);
+                continue;
+            }
+            vm.nameTakenBy = fleet.nameTakenBy(vm.domainName, uuid);
+            if (vm.nameTakenBy.isPresent()) {
+                fleet.release(vm.key);
+                continue;
+            }
+            vm.blades = bladesFor(vm, dir);
+            Optional<String> hold = VmPlanner.hold(vm.blades);
+            if (hold.isPresent()) {
+                fleet.release(vm.key);
+                vm.placement = VmFacts.Placement.waiting(hold.get());
+                continue;
+            }
+            Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(), macs);
+            vm.placement = choice.blade().map(VmFacts.Placement::on)
+                    .orElseGet(() -> VmFacts.Placement.unschedulable(choice.reason()));
+        }
+    }
+
+    /** What the blades' state says of placing this VM; the last blade is read only when a blade is away. */
+    private VmFacts.Blades bladesFor(Draft vm, SafeDir dir) {
+        List<String> unreachable = fleet.unreachable();
+        if (unreachable.isEmpty()) {
+            return VmFacts.Blades.ALL_UP;
+        }
+        return new VmFacts.Blades(unreachable, fleet.unlisted(), clock.instant().isBefore(startupGraceEnds),
+                lastKnownBlade(vm.key.substring(0, vm.key.indexOf('/')), vm.name, dir));
+    }
+
+    /** The blade the VM's status last named: the controller's own record, else the status file, if it reads. */
+    private Optional<String> lastKnownBlade(String user, String vm, SafeDir dir) {
+        VmStatus known = book.ofUser(user).get(vm);
+        if (known != null && known.blade() != null) {
+            return Optional.of(known.blade());
+        }
+        if (dir == null) {
+            return Optional.empty();
+        }
+        try (SafeDir status = dir.openDir(StatusFiles.DIRECTORY)) {
+            return status.read(StatusFiles.yamlName(vm), 64 * 1024).map(SafeDir.Contents::bytes)
+                    .flatMap(bytes -> StatusFiles.fromYaml(vm + ".yaml", bytes)).map(VmStatus::blade);
+        } catch (PosixException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void guardRemovals(Map<String, Draft> vms, boolean readable, int userVms, Instant now) {
+        for (Draft vm : vms.values()) {
+            boolean removal = readable && vm.desired instanceof Desired.Absent && vm.domain() != null;
+            if (!removal) {
+                guard.resolved(vm.key);
+                continue;
+            }
+            DeletionGuard.Decision decision = guard.ask(vm.key, userVms, now);
+            vm.deletionBlocked = decision.heldBecause();
+            vm.deletionRetry = decision.askAgainIn();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package org.ievirsh.reconcile;
+
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.function.Consumer;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.blade.Fleet;
+import org.ievirsh.image.ImageChecker;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.metrics.Metrics;
+import org.ievirsh.metrics.PerVmCollector;
+import org.ievirsh.status.StatusBook;
+import org.ievirsh.status.StatusWriter;
+import org.ievirsh.template.TemplateLibrary;
+import org.ievirsh.users.UserDirectories;
+import org.ievirsh.users.UserIndex;
+
+/** Reconcilers puts a {@link UserReconciler} together from its four stages (for the controller's wiring). */
+public final class Reconcilers {
+
+    private Reconcilers() {
+    }
+
+    /**
+     * The user reconciler; {@code clock} is wall time (the facts' "now"),
+     * {@code files} the clock files are stamped with, and {@code wake} asks
+     * for a user's reconcile (when a look inside an image ends).
+     */
+    public static UserReconciler users(ControllerConfig config, UserIndex index, UserDirectories directories,
+                                       TemplateLibrary templates, ImageChecker images, Inspections inspections,
+                                       Fleet fleet, StatusBook book, DeletionGuard guard, Metrics metrics,
+                                       PerVmCollector perVm, Clock clock, Clock files, Consumer<String> wake) {
+        Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
+                clock, files);
+        Converger converger = new Converger(fleet, inspections, guard, metrics, clock, wake);
+        StatusWriter writer = new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
+        Publisher publisher = new Publisher(writer, book, metrics, perVm);
+        return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,
+                perVm, guard);
+    }
+}

@@ -1,0 +1,123 @@
+package org.ievirsh.reconcile;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Quantities;
+import org.ievirsh.api.v1.Reasons;
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.Inspection;
+import org.ievirsh.libvirt.StopReason;
+
+/**
+ * StatusBuilder turns the planner's verdict on one VM (a phase, a message,
+ * the conditions it decided) into the whole status a student reads: every
+ * condition type, in order, the undecided ones filled in from the facts, and
+ * the VM's figures. Pure, like the planner it serves.
+ */
+final class StatusBuilder {
+
+    private StatusBuilder() {
+    }
+
+    /** The full status: every condition type, the ones not decided from what is known. */
+    static VmStatus build(VmFacts f, Phase phase, String message, String blade, ObservedDomain d,
+                          List<Condition> decided) {
+        List<Condition> conditions = new ArrayList<>();
+        boolean valid = f.desired() instanceof Desired.Valid;
+        conditions.add(pick(decided, Condition.VALID, valid ? cond(Condition.VALID, true, Reasons.SPEC_VALID, "")
+                : Condition.unknown(Condition.VALID, Reasons.NOT_EVALUATED, "")));
+        conditions.add(pick(decided, Condition.ADMITTED, f.admission() == null
+                ? Condition.unknown(Condition.ADMITTED, Reasons.NOT_EVALUATED, "")
+                : f.admission().admitted() ? cond(Condition.ADMITTED, true, Reasons.WITHIN_QUOTA, f.admission().message())
+                : cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message())));
+        conditions.add(pick(decided, Condition.IMAGE_READY, imageReady(f)));
+        conditions.add(pick(decided, Condition.SCHEDULED, blade != null
+                ? cond(Condition.SCHEDULED, true, Reasons.PLACED, "on " + blade)
+                : Condition.unknown(Condition.SCHEDULED, Reasons.NOT_EVALUATED, "")));
+        conditions.add(pick(decided, Condition.DEFINED, d != null
+                ? cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, "")
+                : cond(Condition.DEFINED, false, Reasons.NOT_DEFINED, "")));
+        conditions.add(pick(decided, Condition.READY, d != null && d.isActive()
+                ? cond(Condition.READY, true, Reasons.RUNNING, "")
+                : cond(Condition.READY, false, d != null ? Reasons.HALTED : Reasons.NOT_DEFINED, "")));
+        conditions.add(pick(decided, Condition.RESTART_REQUIRED,
+                cond(Condition.RESTART_REQUIRED, false, Reasons.UP_TO_DATE, "")));
+
+        String specHash = f.desired() instanceof Desired.Valid v ? v.specHash()
+                : f.desired() instanceof Desired.Invalid i ? i.specHash().orElse(null) : null;
+        String uuid = d != null ? d.uuid() : f.rendered() != null ? f.rendered().uuid() : null;
+        String mac = d != null && !d.config().macs().isEmpty() ? d.config().macs().get(0)
+                : f.rendered() != null && !f.rendered().metadata().macs().isEmpty()
+                ? f.rendered().metadata().macs().get(0) : null;
+        Integer vcpus = f.rendered() != null ? Integer.valueOf(f.rendered().vcpus())
+                : d != null ? Integer.valueOf(d.config().vcpus()) : null;
+        Long memory = f.rendered() != null ? Long.valueOf(f.rendered().memoryBytes())
+                : d != null ? Long.valueOf(d.config().memoryBytes()) : null;
+        String template = f.desired() instanceof Desired.Valid v ? v.template() : null;
+        String image = f.image() != null ? f.image().path() : null;
+        return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
+                d != null ? d.name() : f.domainName(), uuid, mac, null, vcpus,
+                memory == null || memory == 0 ? null : Quantities.format(memory), template, image, specHash, null);
+    }
+
+    private static Condition imageReady(VmFacts f) {
+        if (f.image() == null) {
+            return Condition.unknown(Condition.IMAGE_READY, Reasons.NOT_EVALUATED, "");
+        }
+        Inspection inspection = f.inspection();
+        if (f.image().accepted() && inspection != null && inspection.state() != Inspection.State.CLEAN
+                && inspection.state() != Inspection.State.NONE) {
+            return cond(Condition.IMAGE_READY, true, reason(inspection.state()), inspection.message());
+        }
+        return cond(Condition.IMAGE_READY, f.image().accepted(), f.image().reason(), f.image().message());
+    }
+
+    /** The status with the phase and message of a failed call, its Ready condition saying so. */
+    static VmStatus asFailure(VmStatus status, VmFacts.Failure failure) {
+        List<Condition> conditions = new ArrayList<>();
+        for (Condition c : status.conditions()) {
+            conditions.add(c.type().equals(Condition.READY)
+                    ? Condition.of(c.type(), false, failure.reason(), failure.message()) : c);
+        }
+        return new VmStatus(status.name(), status.owner(), Phase.Error, failure.message()
+                + (failure.retry() ? " (retrying with back-off)" : " (tried again when something changes)"),
+                List.copyOf(conditions), status.blade(), status.domain(), status.uuid(), status.mac(), status.ip(),
+                status.vcpus(), status.memory(), status.template(), status.image(), status.observedSpecHash(), null);
+    }
+
+    static String reason(Inspection.State state) {
+        switch (state) {
+            case INSECURE: return Reasons.INSECURE_IMAGE;
+            case FAILED: return Reasons.INSPECTION_FAILED;
+            case INSPECTING: return Reasons.INSPECTING;
+            default: return Reasons.IMAGE_ACCEPTED;
+        }
+    }
+
+    private static Condition pick(List<Condition> decided, String type, Condition fallback) {
+        return decided.stream().filter(c -> c.type().equals(type)).findFirst().orElse(fallback);
+    }
+
+    static Condition cond(String type, boolean status, String reason, String message) {
+        return Condition.of(type, status, reason, Objects.requireNonNullElse(message, ""));
+    }
+
+    static String seconds(Duration d) {
+        return Math.max(0, (d.toMillis() + 999) / 1000) + "s";
+    }
+
+    static String describe(StopReason reason) {
+        switch (reason) {
+            case SHUTDOWN: return "the guest powered off";
+            case DESTROYED: return "it was forced off from outside";
+            case CRASHED: return "it crashed";
+            case FAILED: return "QEMU failed";
+            default: return "reason: " + reason.name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+}

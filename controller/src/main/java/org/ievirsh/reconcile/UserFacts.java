@@ -1,0 +1,101 @@
+package org.ievirsh.reconcile;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.quota.QuotaLimits;
+import org.ievirsh.spec.SpecEntry;
+import org.ievirsh.spec.UserFiles;
+import org.ievirsh.status.StatusFiles;
+import org.ievirsh.users.Owner;
+import org.ievirsh.users.UserIndex;
+
+/**
+ * UserFacts is one student's facts, gathered at the start of a pass: their
+ * directory (open, while the pass runs), what it holds, and every VM's
+ * facts in name order; and what those facts rest on, for the proof that a
+ * later pass may skip ({@link NothingChanged}).
+ *
+ * @param dir       the student's directory, opened safely; null when it could not be opened
+ * @param readable  the directory was read: without it nothing is removed
+ * @param quota     the student's quota, as their user and groups give it
+ * @param rests     what the pass rests on, as far as stats can tell
+ */
+record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles files,
+                 SortedMap<String, VmFacts> vms, QuotaLimits quota, QuietUser.Builder rests, List<String> templates,
+                 Instant now)
+        implements AutoCloseable {
+
+    String user() {
+        return entry.owner().user();
+    }
+
+    Owner owner() {
+        return entry.owner();
+    }
+
+    /**
+     * What a pass over this student depends on, but the clock: every VM's
+     * facts and the state of its {@code .status} directory (a student who
+     * removes a status file gets it back), and the templates there are.
+     */
+    List<Object> fingerprint() {
+        List<Object> parts = new ArrayList<>();
+        for (VmFacts vm : vms.values()) {
+            parts.add(vm.at(Instant.EPOCH));
+        }
+        String statusDir = "none";
+        if (dir != null) {
+            try {
+                statusDir = dir.stat(StatusFiles.DIRECTORY).map(FileStat::version).orElse("absent");
+            } catch (PosixException e) {
+                statusDir = "unreadable";
+            }
+        }
+        parts.add(statusDir);
+        parts.add(templates);
+        return parts;
+    }
+
+    /**
+     * The stat proof of this pass, when stats can tell it: its VM files and
+     * its {@code .status}; none when the directory could not be read or a VM
+     * waits for a blade (that hangs on other students and on time).
+     */
+    Optional<QuietUser> restsOn() {
+        if (dir == null || !readable) {
+            return Optional.empty();
+        }
+        for (VmFacts vm : vms.values()) {
+            if (vm.domain().isEmpty() && vm.rendered() != null) {
+                return Optional.empty();
+            }
+        }
+        Path directory = entry.directory();
+        for (SpecEntry spec : files.vms().values()) {
+            if (!spec.errorReason().equals("duplicate")) {
+                FileStat stat = files.stats().get(spec.fileName());
+                rests.file(directory.resolve(spec.fileName()), stat == null ? null : Optional.of(stat));
+            }
+        }
+        try {
+            rests.file(directory.resolve(StatusFiles.DIRECTORY), dir.stat(StatusFiles.DIRECTORY));
+        } catch (PosixException e) {
+            rests.untold();
+        }
+        return rests.build();
+    }
+
+    @Override
+    public void close() {
+        if (dir != null) {
+            dir.close();
+        }
+    }
+}
