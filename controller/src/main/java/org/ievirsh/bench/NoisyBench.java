@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.controller.Controller;
 import org.ievirsh.demo.DemoOwners;
 import org.ievirsh.libvirt.EventLoop;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.api.v1.Phase;
-import org.ievirsh.api.v1.VmStatus;
 
 /**
  * NoisyBench measures PRODUCT.md §8's fourth promise: the time for one

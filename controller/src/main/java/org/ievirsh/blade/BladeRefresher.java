@@ -4,7 +4,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.DomainSummary;
 import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
@@ -165,10 +164,5 @@ public final class BladeRefresher {
             }
             throw e;
         }
-    }
-
-    /** The state of a domain that a stop left behind, for the view after our own calls. */
-    public static ObservedDomain stopped(ObservedDomain domain, StopReason reason) {
-        return domain.withState(DomainState.SHUTOFF, reason);
     }
 }

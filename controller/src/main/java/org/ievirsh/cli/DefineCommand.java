@@ -11,9 +11,9 @@ import java.util.concurrent.Callable;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VirtualMachineFile;
-import org.ievirsh.api.v1.Phase;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,14 +51,8 @@ final class DefineCommand implements Callable<Integer> {
     Integer wait;
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
-        Path dir;
-        try {
-            dir = options.existingDirectory();
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
-        }
+    public Integer call() throws IOException, InterruptedException, StudentOptions.StudentError {
+        Path dir = options.existingDirectory();
         String text = SCHEMA_LINE + "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n"
                 + (template != null ? "  template: " + yamlText(template) + "\n" : "")
                 + "  image: " + yamlText(image != null ? image : name + ".qcow2") + "\n"

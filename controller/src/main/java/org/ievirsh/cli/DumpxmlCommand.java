@@ -22,21 +22,13 @@ final class DumpxmlCommand implements Callable<Integer> {
     String name;
 
     @Override
-    public Integer call() {
-        try {
-            Path file = options.existingDirectory().resolve(StatusFiles.DIRECTORY).resolve(StatusFiles.xmlName(name));
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                System.err.println("ie-virsh: " + name + " has no domain XML yet (ie-virsh status " + name + " says why)");
-                return 1;
-            }
-            System.out.print(Files.readString(file));
-            return 0;
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            System.err.println("ie-virsh: " + e.getMessage());
+    public Integer call() throws IOException, StudentOptions.StudentError {
+        Path file = options.existingDirectory().resolve(StatusFiles.DIRECTORY).resolve(StatusFiles.xmlName(name));
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            System.err.println("ie-virsh: " + name + " has no domain XML yet (ie-virsh status " + name + " says why)");
             return 1;
         }
+        System.out.print(Files.readString(file));
+        return 0;
     }
 }

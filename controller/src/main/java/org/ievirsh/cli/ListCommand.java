@@ -28,14 +28,8 @@ final class ListCommand implements Callable<Integer> {
     String output = "table";
 
     @Override
-    public Integer call() throws IOException, JsonProcessingException {
-        Path dir;
-        try {
-            dir = options.existingDirectory();
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
-        }
+    public Integer call() throws IOException, JsonProcessingException, StudentOptions.StudentError {
+        Path dir = options.existingDirectory();
         Map<String, Optional<VmStatus>> vms = StatusReader.all(dir);
         if (!output.equals("table")) {
             List<Object> all = new ArrayList<>();

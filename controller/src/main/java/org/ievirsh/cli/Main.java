@@ -1,7 +1,7 @@
 package org.ievirsh.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * Main is the one jar's entry: {@code ie-virsh SUBCOMMAND}. Students use the
@@ -28,6 +28,29 @@ public final class Main {
     public static int run(String... args) {
         CommandLine line = new CommandLine(new Main());
         line.setCaseInsensitiveEnumValuesAllowed(true);
+        line.setUsageHelpWidth(100);
+        line.setExecutionExceptionHandler(Main::failed);
         return line.execute(args);
+    }
+
+    /**
+     * What every command does with a failure it did not handle itself: one
+     * line that says what went wrong, exit 1; never a stack trace (set
+     * IE_VIRSH_DEBUG=1 to see one).
+     */
+    private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed) {
+        if (System.getenv("IE_VIRSH_DEBUG") != null) {
+            e.printStackTrace();
+        }
+        String message = e instanceof StudentOptions.StudentError || e instanceof java.io.IOException
+                || e instanceof java.io.UncheckedIOException ? e.getMessage()
+                : "unexpected error: " + e + " (IE_VIRSH_DEBUG=1 shows where)";
+        if (e instanceof java.nio.file.AccessDeniedException denied) {
+            message = "permission denied: " + denied.getFile();
+        } else if (e instanceof java.nio.file.NoSuchFileException missing) {
+            message = "no such file: " + missing.getFile();
+        }
+        command.getErr().println("ie-virsh: " + message);
+        return 1;
     }
 }

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.ievirsh.api.Parsed;
-import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VirtualMachineFile;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,17 +32,9 @@ abstract class RunStrategyCommand implements Callable<Integer> {
     abstract Phase expected();
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
-        Path file;
-        String text;
-        try {
-            Path dir = options.existingDirectory();
-            file = StudentOptions.vmFile(dir, name);
-            text = StudentOptions.ownFile(file);
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
-        }
+    public Integer call() throws IOException, InterruptedException, StudentOptions.StudentError {
+        Path file = StudentOptions.vmFile(options.existingDirectory(), name);
+        String text = StudentOptions.ownFile(file);
         String fileName = file.getFileName().toString();
         Parsed<String> edited = RunStrategyEditor.set(fileName, text, strategy());
         if (!edited.isOk()) {

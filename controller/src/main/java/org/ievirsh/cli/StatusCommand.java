@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.v1.VmStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,14 +32,8 @@ final class StatusCommand implements Callable<Integer> {
     String output = "text";
 
     @Override
-    public Integer call() throws IOException {
-        Path dir;
-        try {
-            dir = options.existingDirectory();
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
-        }
+    public Integer call() throws IOException, StudentOptions.StudentError {
+        Path dir = options.existingDirectory();
         List<VmStatus> statuses = new ArrayList<>();
         if (name != null) {
             Optional<VmStatus> one = StatusReader.read(dir, name);

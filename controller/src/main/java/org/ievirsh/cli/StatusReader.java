@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.ievirsh.api.v1.VirtualMachineFile;
-import org.ievirsh.status.StatusFiles;
 import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.status.StatusFiles;
 
 /** StatusReader reads what the controller wrote to {@code .status/}, as the student. */
 final class StatusReader {

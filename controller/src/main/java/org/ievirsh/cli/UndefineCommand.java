@@ -27,21 +27,15 @@ final class UndefineCommand implements Callable<Integer> {
     Integer wait;
 
     @Override
-    public Integer call() throws InterruptedException {
-        Path file;
+    public Integer call() throws InterruptedException, StudentOptions.StudentError {
+        Path file = StudentOptions.vmFile(options.existingDirectory(), name);
+        if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
+            throw new StudentOptions.StudentError("there is no " + file + " (ie-virsh list shows your VMs)");
+        }
         try {
-            Path dir = options.existingDirectory();
-            file = StudentOptions.vmFile(dir, name);
-            if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
-                throw new StudentOptions.StudentError("there is no " + file + " (ie-virsh list shows your VMs)");
-            }
             Files.delete(file);
-        } catch (StudentOptions.StudentError e) {
-            System.err.println("ie-virsh: " + e.getMessage());
-            return 1;
         } catch (IOException e) {
-            System.err.println("ie-virsh: cannot remove " + name + ".yaml: " + e.getMessage());
-            return 1;
+            throw new StudentOptions.StudentError("cannot remove " + name + ".yaml: " + e.getMessage());
         }
         System.out.println("removed " + file + " (the image is kept)");
         Optional<java.time.Duration> timeout = Waiter.parse(wait);

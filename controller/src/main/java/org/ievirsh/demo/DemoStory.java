@@ -6,9 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.ievirsh.controller.Controller;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.controller.Controller;
 
 /**
  * DemoStory edits the students' files the way students would, one step at a

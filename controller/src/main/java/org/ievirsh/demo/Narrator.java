@@ -3,8 +3,8 @@ package org.ievirsh.demo;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
-import org.ievirsh.status.StatusBook;
 import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.status.StatusBook;
 
 /** Narrator prints each change of a VM's phase or message as it happens, one line each. */
 final class Narrator {

@@ -2,9 +2,10 @@ package org.ievirsh.image;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.OpenFile;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 
@@ -101,11 +102,11 @@ public final class ImageChecker {
          * of the user at {@code version} (the version its check saw); null if
          * it is not.
          */
-        public SafeDir.OpenFile openIfUnchanged(String image, String version) throws PosixException {
+        public OpenFile openIfUnchanged(String image, String version) throws PosixException {
             if (dir == null) {
                 return null;
             }
-            SafeDir.OpenFile file = dir.open(image);
+            OpenFile file = dir.open(image);
             if (file == null) {
                 return null;
             }
@@ -119,7 +120,7 @@ public final class ImageChecker {
 
         /** True when {@code image} is still the regular file of the user at {@code version}. */
         public boolean unchanged(String image, String version) throws PosixException {
-            try (SafeDir.OpenFile file = openIfUnchanged(image, version)) {
+            try (OpenFile file = openIfUnchanged(image, version)) {
                 return file != null;
             }
         }
@@ -220,7 +221,7 @@ public final class ImageChecker {
                 && known.format().equals(format)) {
             return known.verdict();
         }
-        SafeDir.OpenFile file;
+        OpenFile file;
         try {
             file = dir.open(image);
         } catch (PosixException e) {
@@ -259,7 +260,7 @@ public final class ImageChecker {
         }
     }
 
-    private static ImageVerdict checkContent(SafeDir.OpenFile file, FileStat stat, String path, String image,
+    private static ImageVerdict checkContent(OpenFile file, FileStat stat, String path, String image,
                                              String format) throws PosixException {
         byte[] head = file.readAt(0, (int) Math.min(stat.size(), Qcow2Header.FIRST_READ));
         int needed = Qcow2Header.bytesNeeded(head);

@@ -24,7 +24,7 @@ import java.util.logging.Logger;
 import org.ievirsh.image.guest.GuestInspector;
 import org.ievirsh.image.guest.Sandbox;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.posix.SafeDir;
+import org.ievirsh.posix.OpenFile;
 
 /**
  * Inspections decides when an image is looked inside and remembers the
@@ -193,7 +193,7 @@ public final class Inspections implements AutoCloseable {
         Outcome outcome;
         String result;
         try (ImageChecker.Session session = images.open(user, uid, new ImageChecker.Memory());
-             SafeDir.OpenFile file = session.openIfUnchanged(image, version)) {
+             OpenFile file = session.openIfUnchanged(image, version)) {
             if (file == null) {
                 // Changed since it was checked: the next reconcile sees the new version and asks again.
                 outcome = null;

@@ -46,9 +46,4 @@ public enum StopReason {
             default: return OTHER;
         }
     }
-
-    /** True for a stop that RerunOnFailure restarts: anything but the guest powering off. */
-    public boolean isFailure() {
-        return this == DESTROYED || this == CRASHED || this == FAILED;
-    }
 }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.api.v1.Phase;
+import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.status.StatusBook;
 
 /**
@@ -274,10 +274,4 @@ public final class Metrics {
             return counts.getOrDefault(blade, Map.of()).getOrDefault(phase, 0);
         }
     }
-
-    /** The summary of the per-VM start latency, for tests and benchmarks. */
-    public Timer vmStartTimer() {
-        return vmStart;
-    }
-
 }

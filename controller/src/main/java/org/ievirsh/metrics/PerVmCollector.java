@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.logging.Logger;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
@@ -23,7 +24,6 @@ import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.quota.QuotaLimits;
 import org.ievirsh.status.StatusBook;
-import org.ievirsh.api.v1.VmStatus;
 
 /**
  * PerVmCollector gives the series per user and per VM that admins need

@@ -25,10 +25,6 @@ public final class PosixException extends IOException {
         return errno == LibC.ELOOP || errno == LibC.ENOTDIR;
     }
 
-    public boolean isExists() {
-        return errno == LibC.EEXIST;
-    }
-
     static String describe(int errno) {
         switch (errno) {
             case 1: return "operation not permitted";

@@ -324,7 +324,7 @@ public final class SafeDir implements AutoCloseable {
             if (!stat.isRegular() || stat.uid() != uid || (stat.mode() & 07777) == mode) {
                 return false;
             }
-            LibC.fchmod(file.fd, mode);
+            file.chmod(mode);
             return true;
         } catch (LastErrorException e) {
             throw new PosixException("chmod", description + "/" + name, e.getErrorCode());
@@ -348,11 +348,6 @@ public final class SafeDir implements AutoCloseable {
             }
             throw new PosixException("remove", description + "/" + name, e.getErrorCode());
         }
-    }
-
-    /** A path naming this open directory, for Java APIs that need one ({@code /proc/self/fd/N}). */
-    public Path procPath() {
-        return Path.of("/proc/self/fd/" + fd);
     }
 
     /** What this directory was opened as, for messages. */
@@ -379,64 +374,6 @@ public final class SafeDir implements AutoCloseable {
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
                 || name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("not a plain file name: " + name);
-        }
-    }
-
-    /** OpenFile is a file opened for reading; its stat is of the opened file itself. */
-    public static final class OpenFile implements AutoCloseable {
-        private final int fd;
-        private final String description;
-
-        private OpenFile(int fd, String description) {
-            this.fd = fd;
-            this.description = description;
-        }
-
-        public FileStat stat() throws PosixException {
-            try {
-                return FileStat.of(fd, EMPTY_PATH, LibC.AT_EMPTY_PATH);
-            } catch (LastErrorException e) {
-                throw new PosixException("stat", description, e.getErrorCode());
-            }
-        }
-
-        /** Reads into {@code buffer} from {@code offset} of the buffer; returns the count, 0 at the end. */
-        int read(byte[] buffer, int offset) throws PosixException {
-            byte[] chunk = offset == 0 ? buffer : new byte[buffer.length - offset];
-            try {
-                long n = LibC.read(fd, chunk, chunk.length);
-                if (offset != 0 && n > 0) {
-                    System.arraycopy(chunk, 0, buffer, offset, (int) n);
-                }
-                return (int) n;
-            } catch (LastErrorException e) {
-                throw new PosixException("read", description, e.getErrorCode());
-            }
-        }
-
-        /**
-         * A path that another process (run as root) opens as exactly this
-         * file, whatever happens to its name meanwhile: this process's
-         * {@code /proc/PID/fd/N}. Valid while this stays open.
-         */
-        public String pathForOtherProcesses() {
-            return "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd;
-        }
-
-        /** Reads up to {@code length} bytes at {@code position} of the file. */
-        public byte[] readAt(long position, int length) throws PosixException {
-            byte[] buffer = new byte[length];
-            try {
-                long n = LibC.pread(fd, buffer, length, position);
-                return n == length ? buffer : java.util.Arrays.copyOf(buffer, (int) Math.max(0, n));
-            } catch (LastErrorException e) {
-                throw new PosixException("read", description, e.getErrorCode());
-            }
-        }
-
-        @Override
-        public void close() {
-            LibC.close(fd);
         }
     }
 }

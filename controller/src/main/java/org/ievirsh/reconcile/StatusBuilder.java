@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.Quantities;
@@ -61,8 +62,8 @@ final class StatusBuilder {
         String template = f.desired() instanceof Desired.Valid v ? v.template() : null;
         String image = f.image() != null ? f.image().path() : null;
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
-                d != null ? d.name() : f.domainName(), uuid, mac, null, vcpus,
-                memory == null || memory == 0 ? null : Quantities.format(memory), template, image, specHash, null);
+                d != null ? d.name() : f.domainName(), uuid, mac, null, null, vcpus,
+                memory == null || memory == 0 ? null : Quantities.format(memory), template, image, null, specHash, null);
     }
 
     private static Condition imageReady(VmFacts f) {
@@ -77,6 +78,26 @@ final class StatusBuilder {
         return cond(Condition.IMAGE_READY, f.image().accepted(), f.image().reason(), f.image().message());
     }
 
+    /** A plan for a VM that has its domain: the actions, its status with the conditions decided, when to look again. */
+    static VmPlan withDomain(VmFacts f, List<Action> actions, Phase phase, String message, ObservedDomain d,
+                             Condition other, Condition ready, Optional<Duration> requeue) {
+        boolean redefining = actions.stream().anyMatch(a -> a instanceof Action.Define);
+        List<Condition> extra = List.of(
+                cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, redefining ? "being redefined" : ""),
+                ready, other);
+        return new VmPlan(List.copyOf(actions), Optional.of(build(f, phase, message, d.blade(), d, extra)),
+                Optional.ofNullable(f.rendered()),
+                redefining && requeue.isEmpty() ? Optional.of(VmPlanner.RECHECK) : requeue);
+    }
+
+    /** A plan that only shows a status: the phase, the message and the one condition decided. */
+    static VmPlan status(VmFacts f, Phase phase, String message, ObservedDomain d, Condition condition) {
+        ObservedDomain observed = d != null ? d : f.domain().orElse(null);
+        VmStatus status = build(f, phase, message, observed != null ? observed.blade() : null, observed,
+                List.of(condition));
+        return new VmPlan(List.of(), Optional.of(status), Optional.empty(), Optional.empty());
+    }
+
     /** The status with the phase and message of a failed call, its Ready condition saying so. */
     static VmStatus asFailure(VmStatus status, VmFacts.Failure failure) {
         List<Condition> conditions = new ArrayList<>();
@@ -84,10 +105,9 @@ final class StatusBuilder {
             conditions.add(c.type().equals(Condition.READY)
                     ? Condition.of(c.type(), false, failure.reason(), failure.message()) : c);
         }
-        return new VmStatus(status.name(), status.owner(), Phase.Error, failure.message()
+        return status.with(Phase.Error, failure.message()
                 + (failure.retry() ? " (retrying with back-off)" : " (tried again when something changes)"),
-                List.copyOf(conditions), status.blade(), status.domain(), status.uuid(), status.mac(), status.ip(),
-                status.vcpus(), status.memory(), status.template(), status.image(), status.observedSpecHash(), null);
+                List.copyOf(conditions));
     }
 
     static String reason(Inspection.State state) {

@@ -5,10 +5,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.quota.Admission;
-import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.RenderedDomain;
 
 /**

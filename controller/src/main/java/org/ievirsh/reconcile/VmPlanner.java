@@ -4,6 +4,8 @@ import static org.ievirsh.reconcile.StatusBuilder.build;
 import static org.ievirsh.reconcile.StatusBuilder.cond;
 import static org.ievirsh.reconcile.StatusBuilder.describe;
 import static org.ievirsh.reconcile.StatusBuilder.seconds;
+import static org.ievirsh.reconcile.StatusBuilder.status;
+import static org.ievirsh.reconcile.StatusBuilder.withDomain;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -17,9 +19,7 @@ import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.RunStrategy;
-import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
-import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.template.DomainMetadata;
@@ -82,7 +82,7 @@ public final class VmPlanner {
         }
         boolean active = domain.isPresent() && domain.get().isActive();
         boolean wants = wantsToRun(valid.vm().runStrategy(), domain.orElse(null), f.history());
-        Optional<VmPlan> refused = imageRefused(f, domain, active, wants);
+        Optional<VmPlan> refused = ImagePlanner.imageRefused(f, domain, active, wants);
         if (refused.isPresent()) {
             return refused.get();
         }
@@ -91,7 +91,7 @@ public final class VmPlanner {
                     + "; an admin must rename or remove that domain";
             return status(f, Phase.Error, message, null, cond(Condition.DEFINED, false, Reasons.CONFLICT, message));
         }
-        Optional<VmPlan> looking = inspectionHolds(f, domain, active, wants);
+        Optional<VmPlan> looking = ImagePlanner.inspectionHolds(f, domain, active, wants);
         if (looking.isPresent()) {
             return looking.get();
         }
@@ -99,87 +99,6 @@ public final class VmPlanner {
             return planCreation(f, valid);
         }
         return planExisting(f, valid, domain.get());
-    }
-
-    /**
-     * What the image file allows: nothing to say, or a refusal (a bad file, a
-     * disk another VM uses). A running VM that is to stop is stopped whatever
-     * its image.
-     */
-    private static Optional<VmPlan> imageRefused(VmFacts f, Optional<ObservedDomain> domain, boolean active,
-                                                 boolean wants) {
-        String reason = null;
-        String message = null;
-        if (!f.image().accepted()) {
-            reason = f.image().reason();
-            message = f.image().message();
-        } else if (f.imageInUseBy() != null) {
-            reason = Reasons.IMAGE_IN_USE;
-            message = ((Desired.Valid) f.desired()).vm().image() + " is already the disk of VM " + f.imageInUseBy()
-                    + "; each VM needs an image of its own";
-        }
-        if (reason == null) {
-            return Optional.empty();
-        }
-        return Optional.of(active && !wants ? stopOnly(f, domain.get(), cond(Condition.IMAGE_READY, false, reason,
-                message)) : imageRejected(f, domain, reason, message));
-    }
-
-    /**
-     * What is known of the image's inside allows: nothing to say, a look to
-     * make before the start, or a wait (a look under way, or one that failed)
-     * or a refusal (it found the image insecure).
-     */
-    private static Optional<VmPlan> inspectionHolds(VmFacts f, Optional<ObservedDomain> domain, boolean active,
-                                                    boolean wants) {
-        Inspection inspection = f.inspection();
-        if (inspection == null || inspection.state() == Inspection.State.CLEAN) {
-            return Optional.empty();
-        }
-        ObservedDomain d = domain.orElse(null);
-        boolean starting = aboutToStart(((Desired.Valid) f.desired()).vm().runStrategy(), d, f.history());
-        if (inspection.state() == Inspection.State.NONE) {
-            if (!starting) {
-                return Optional.empty();  // a running or halted VM's image is looked at before its next start
-            }
-            String looking = "looking inside " + ((Desired.Valid) f.desired()).vm().image()
-                    + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)";
-            VmPlan inspect = status(f, Phase.Pending, looking, d,
-                    Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, looking));
-            return Optional.of(new VmPlan(List.of(new Action.Inspect(f.image().version())), inspect.status(),
-                    Optional.empty(), Optional.empty()));
-        }
-        if (!inspection.blocksStart()) {
-            return Optional.empty();  // warn: what was found is said, and the VM runs
-        }
-        switch (inspection.state()) {
-            case INSECURE:
-                return Optional.of(active && !wants ? stopOnly(f, d, cond(Condition.IMAGE_READY, false,
-                        Reasons.INSECURE_IMAGE, inspection.message()))
-                        : imageRejected(f, domain, Reasons.INSECURE_IMAGE, inspection.message()));
-            case FAILED:
-                if (active) {
-                    return Optional.empty();
-                }
-                VmPlan waiting = status(f, Phase.Pending, inspection.message(), d,
-                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTION_FAILED, inspection.message()));
-                return Optional.of(new VmPlan(List.of(), waiting.status(), Optional.empty(),
-                        Optional.ofNullable(inspection.retryAfter())));
-            default:
-                if (active) {
-                    return Optional.empty();
-                }
-                return Optional.of(status(f, Phase.Pending, inspection.message(), d,
-                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, inspection.message())));
-        }
-    }
-
-    /** An image that must not start; a VM that runs keeps the image it opened. */
-    private static VmPlan imageRejected(VmFacts f, Optional<ObservedDomain> domain, String reason, String message) {
-        String shown = domain.isPresent() && domain.get().isActive()
-                ? message + " (the running VM keeps the image it opened; it will not start again until this is fixed)"
-                : message;
-        return status(f, Phase.ImageRejected, shown, null, cond(Condition.IMAGE_READY, false, reason, message));
     }
 
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
@@ -221,12 +140,12 @@ public final class VmPlanner {
 
         if (d.isActive()) {
             if (d.state() == DomainState.SHUTDOWN) {
-                return plan(f, actions, Phase.Stopping, "the guest is shutting down", d, restart,
+                return withDomain(f, actions, Phase.Stopping, "the guest is shutting down", d, restart,
                         cond(Condition.READY, false, Reasons.STOPPING, "shutting down"), Optional.of(RECHECK));
             }
             if (wants) {
                 String message = d.state() == DomainState.PAUSED ? "running (paused by an admin)" : "running";
-                return plan(f, actions, Phase.Running, message, d, restart,
+                return withDomain(f, actions, Phase.Running, message, d, restart,
                         cond(Condition.READY, true, Reasons.RUNNING, ""), Optional.empty());
             }
             return stop(f, actions, d, restart);
@@ -237,12 +156,12 @@ public final class VmPlanner {
             boolean poweredOff = valid.vm().runStrategy() == RunStrategy.RerunOnFailure;
             String message = poweredOff ? "the guest powered itself off; RerunOnFailure leaves it off"
                     + " (ie-virsh start " + f.vm() + " to start it)" : "stopped (runStrategy: Halted)";
-            return plan(f, actions, Phase.Stopped, message, d, restart,
+            return withDomain(f, actions, Phase.Stopped, message, d, restart,
                     cond(Condition.READY, false, poweredOff ? Reasons.GUEST_POWERED_OFF : Reasons.HALTED, message),
                     Optional.empty());
         }
         if (!f.admission().mayRun()) {
-            return plan(f, actions, Phase.Stopped, f.admission().message(), d, restart,
+            return withDomain(f, actions, Phase.Stopped, f.admission().message(), d, restart,
                     cond(Condition.READY, false, Reasons.RUNNING_QUOTA_EXCEEDED, f.admission().message()),
                     Optional.empty());
         }
@@ -254,7 +173,7 @@ public final class VmPlanner {
                 Duration wait = Duration.between(f.now(), next);
                 String message = "it stopped by itself " + (f.history().restarts() + 1) + " times in a row ("
                         + describe(stop.reason()) + "); next start in " + seconds(wait);
-                return plan(f, actions, Phase.CrashLoopBackOff, message, d, restart,
+                return withDomain(f, actions, Phase.CrashLoopBackOff, message, d, restart,
                         cond(Condition.READY, false, Reasons.CRASH_LOOP_BACK_OFF, message), Optional.of(wait));
             }
         }
@@ -263,40 +182,40 @@ public final class VmPlanner {
             Duration wait = Duration.between(f.now(), allowed.get());
             String message = "started " + STARTS_PER_MINUTE + " times within a minute; the next start in "
                     + seconds(wait);
-            return plan(f, actions, Phase.Stopped, message, d, restart,
+            return withDomain(f, actions, Phase.Stopped, message, d, restart,
                     cond(Condition.READY, false, Reasons.TOO_MANY_STARTS, message), Optional.of(wait));
         }
         actions.add(new Action.Start(d.blade(), d.uuid(), afterFailure));
         String message = afterFailure ? "starting again after it stopped (" + describe(stop.reason()) + ")"
                 : "starting";
-        return plan(f, actions, Phase.Starting, message, d, cond(Condition.RESTART_REQUIRED, false,
+        return withDomain(f, actions, Phase.Starting, message, d, cond(Condition.RESTART_REQUIRED, false,
                 Reasons.UP_TO_DATE, ""), cond(Condition.READY, false, Reasons.STARTING, message),
                 Optional.of(RECHECK));
     }
 
     /** A running VM that is no longer wanted: ACPI first, forced off after the grace period. */
-    private static VmPlan stop(VmFacts f, List<Action> actions, ObservedDomain d, Condition other) {
+    static VmPlan stop(VmFacts f, List<Action> actions, ObservedDomain d, Condition other) {
         if (f.history().stopRequestedAt() == null) {
             actions.add(new Action.Shutdown(d.blade(), d.uuid()));
-            return plan(f, actions, Phase.Stopping, "asked the guest to shut down; forced off after "
+            return withDomain(f, actions, Phase.Stopping, "asked the guest to shut down; forced off after "
                     + seconds(f.stopGracePeriod()), d, other,
                     cond(Condition.READY, false, Reasons.STOPPING, "shutting down"), Optional.of(RECHECK));
         }
         Instant deadline = f.history().stopRequestedAt().plus(f.stopGracePeriod());
         if (!f.now().isBefore(deadline)) {
             actions.add(new Action.Destroy(d.blade(), d.uuid()));
-            return plan(f, actions, Phase.Stopping, "the guest did not shut down within "
+            return withDomain(f, actions, Phase.Stopping, "the guest did not shut down within "
                     + seconds(f.stopGracePeriod()) + "; forcing it off", d, other,
                     cond(Condition.READY, false, Reasons.STOPPING, "forced off"), Optional.of(RECHECK));
         }
         Duration left = Duration.between(f.now(), deadline);
-        return plan(f, actions, Phase.Stopping, "waiting for the guest to shut down; forced off in "
+        return withDomain(f, actions, Phase.Stopping, "waiting for the guest to shut down; forced off in "
                 + seconds(left), d, other, cond(Condition.READY, false, Reasons.STOPPING, "shutting down"),
                 Optional.of(left.compareTo(RECHECK) < 0 ? left : RECHECK));
     }
 
     /** Stopping a VM whose image is refused: no definition is touched (there is none to render). */
-    private static VmPlan stopOnly(VmFacts f, ObservedDomain d, Condition imageReady) {
+    static VmPlan stopOnly(VmFacts f, ObservedDomain d, Condition imageReady) {
         VmPlan stopping = stop(f, new ArrayList<>(), d, imageReady);
         return new VmPlan(stopping.actions(), stopping.status(), Optional.empty(), stopping.requeueAfter());
     }
@@ -409,23 +328,5 @@ public final class VmPlanner {
     /** True when the VM is off (or has no domain) and its run strategy wants it running: it is about to start. */
     public static boolean aboutToStart(RunStrategy strategy, ObservedDomain domain, VmHistory history) {
         return (domain == null || !domain.isActive()) && wantsToRun(strategy, domain, history);
-    }
-
-    private static VmPlan plan(VmFacts f, List<Action> actions, Phase phase, String message, ObservedDomain d,
-                               Condition other, Condition ready, Optional<Duration> requeue) {
-        boolean redefining = actions.stream().anyMatch(a -> a instanceof Action.Define);
-        List<Condition> extra = List.of(
-                cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, redefining ? "being redefined" : ""),
-                ready, other);
-        return new VmPlan(List.copyOf(actions), Optional.of(build(f, phase, message, d.blade(), d, extra)),
-                Optional.ofNullable(f.rendered()),
-                redefining && requeue.isEmpty() ? Optional.of(RECHECK) : requeue);
-    }
-
-    private static VmPlan status(VmFacts f, Phase phase, String message, ObservedDomain d, Condition condition) {
-        ObservedDomain observed = d != null ? d : f.domain().orElse(null);
-        VmStatus status = build(f, phase, message, observed != null ? observed.blade() : null, observed,
-                List.of(condition));
-        return new VmPlan(List.of(), Optional.of(status), Optional.empty(), Optional.empty());
     }
 }

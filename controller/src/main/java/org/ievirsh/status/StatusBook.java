@@ -1,14 +1,13 @@
 package org.ievirsh.status;
 
-import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.api.v1.Phase;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 
 /**
  * StatusBook holds the latest status of every VM, for the admins' API and

@@ -1,14 +1,13 @@
 package org.ievirsh.status;
 
-import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.api.v1.Condition;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.ievirsh.api.Parsed;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.api.yaml.SafeYaml;
 import org.ievirsh.api.yaml.YamlDocument;
 
@@ -70,12 +69,22 @@ public final class StatusFiles {
         text(y, "", "uuid", status.uuid());
         text(y, "", "mac", status.mac());
         text(y, "", "ip", status.ip());
+        if (status.addresses() != null && !status.addresses().isEmpty()) {
+            y.append("addresses:\n");
+            for (VmStatus.Address a : status.addresses()) {
+                y.append("- ");
+                text(y, "", "ip", a.ip());
+                text(y, "  ", "mac", a.mac());
+                text(y, "  ", "source", a.source());
+            }
+        }
         if (status.vcpus() != null) {
             y.append("vcpus: ").append(status.vcpus()).append('\n');
         }
         text(y, "", "memory", status.memory());
         text(y, "", "template", status.template());
         text(y, "", "image", status.image());
+        text(y, "", "expires", status.expires());
         text(y, "", "observedSpecHash", status.observedSpecHash());
         text(y, "", "updatedAt", status.updatedAt());
         return y.toString().getBytes(StandardCharsets.UTF_8);

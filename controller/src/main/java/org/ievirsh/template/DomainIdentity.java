@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
 
@@ -53,11 +52,6 @@ public record DomainIdentity(String domainName, String uuid, List<String> macs) 
             }
         }
         return List.copyOf(macs);
-    }
-
-    /** True when {@code macs} has no duplicate and none of them is in {@code taken}. */
-    public static boolean allFree(List<String> macs, Set<String> taken) {
-        return macs.stream().distinct().count() == macs.size() && macs.stream().noneMatch(taken::contains);
     }
 
     private static byte[] digest(String text) {

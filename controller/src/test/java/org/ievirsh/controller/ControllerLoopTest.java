@@ -9,20 +9,21 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.FakeBladeLink;
 import org.ievirsh.libvirt.FakeHypervisor;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.api.v1.Condition;
-import org.ievirsh.api.v1.Phase;
-import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.support.ManualTime;
 import org.ievirsh.support.World;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,6 +41,8 @@ class ControllerLoopTest {
     final Map<String, FakeBladeLink> links = new HashMap<>();
     PrometheusMeterRegistry registry;
     Controller controller;
+    /** The controller's clock and ticker: time moves only as the test waits (see {@link #until}). */
+    final ManualTime time = new ManualTime();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -61,8 +64,8 @@ class ControllerLoopTest {
     private void start(String blades, String extra) {
         ControllerConfig config = world.config(blades, extra);
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        controller = new Controller(config, world.owners(), b -> links.get(b.name()), new Metrics(registry),
-                Clock.systemUTC());
+        controller = new Controller(config, world.owners(), b -> links.get(b.name()), new Metrics(registry), time,
+                time);
         controller.start();
     }
 
@@ -70,8 +73,26 @@ class ControllerLoopTest {
         start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
     }
 
+    /** Waits for {@code condition}, moving the controller's time on by 100 ms at each look. */
+    private void until(Callable<Boolean> condition) {
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            time.advance(Duration.ofMillis(100));
+            return condition.call();
+        });
+    }
+
+    /**
+     * Waits until {@code count} more full passes ended (every student
+     * reconciled again, after what the test did): what must have happened
+     * by then has, and what must not happen did not.
+     */
+    private void passes(int count) {
+        int target = controller.passesCompleted() + count;
+        until(() -> controller.passesCompleted() >= target);
+    }
+
     private VmStatus awaitPhase(String user, String vm, Phase phase) {
-        await().atMost(WAIT).until(() -> world.status(user, vm).map(s -> s.phase() == phase).orElse(false));
+        until(() -> world.status(user, vm).map(s -> s.phase() == phase).orElse(false));
         return world.status(user, vm).orElseThrow();
     }
 
@@ -86,7 +107,7 @@ class ControllerLoopTest {
         assertEquals(blades.get("b1").uuidOf("alice-web"), status.uuid());
         assertEquals("True", status.condition(Condition.READY).status());
         assertTrue(Files.readString(world.dir("alice").resolve(".status/web.xml")).contains("<name>alice-web</name>"));
-        await().atMost(WAIT).until(controller::isReady);
+        until(controller::isReady);
     }
 
     @Test
@@ -114,7 +135,7 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Running);
         FakeHypervisor b1 = blades.get("b1");
         b1.stop(b1.uuidOf("alice-web"), StopReason.DESTROYED);
-        await().atMost(WAIT).until(() -> b1.state("alice-web") == DomainState.RUNNING);
+        until(() -> b1.state("alice-web") == DomainState.RUNNING);
     }
 
     @Test
@@ -124,8 +145,8 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Running);
         byte[] image = Files.readAllBytes(world.image("alice", "web.qcow2"));
         Files.delete(file);
-        await().atMost(WAIT).until(() -> blades.get("b1").names().isEmpty());
-        await().atMost(WAIT).until(() -> world.status("alice", "web").isEmpty());
+        until(() -> blades.get("b1").names().isEmpty());
+        until(() -> world.status("alice", "web").isEmpty());
         assertArrayEquals(image, Files.readAllBytes(world.image("alice", "web.qcow2")));
     }
 
@@ -152,8 +173,8 @@ class ControllerLoopTest {
         Files.move(tmp.resolve("home"), tmp.resolve("home-unmounted"));
         Files.createDirectory(tmp.resolve("home"));
         controller.discoverNow();
-        await().atMost(WAIT).until(() -> controller.statuses().ofUser("alice").isEmpty());
-        Thread.sleep(3000);
+        until(() -> controller.statuses().ofUser("alice").isEmpty());
+        passes(2);
         assertEquals(List.of("alice-web"), blades.get("b1").names());
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
     }
@@ -167,16 +188,16 @@ class ControllerLoopTest {
         for (int i = 0; i < 6; i++) {
             world.vm("s" + i, "vm", "Halted");
         }
-        await().atMost(WAIT).until(() -> blades.get("b1").names().size() == 6);
+        until(() -> blades.get("b1").names().size() == 6);
         for (int i = 0; i < 6; i++) {
             awaitPhase("s" + i, "vm", Phase.Stopped);
         }
-        await().atMost(WAIT).until(controller::isReady);
+        until(controller::isReady);
         for (int i = 0; i < 6; i++) {
             Files.delete(world.dir("s" + i).resolve("vm.yaml"));
         }
-        await().atMost(WAIT).until(() -> controller.deletionGuard().isTripped());
-        Thread.sleep(3000);
+        until(() -> controller.deletionGuard().isTripped());
+        passes(2);
         assertEquals(6, blades.get("b1").names().size(), "nothing removed");
         assertTrue(registry.scrape().contains("ievirsh_deletion_guard_tripped 1.0"));
         VmStatus held = world.status("s0", "vm").orElseThrow();
@@ -184,7 +205,7 @@ class ControllerLoopTest {
         assertTrue(held.message().contains("deletion guard"), held.message());
 
         world.vm("s5", "vm", "Halted");
-        await().atMost(WAIT).until(() -> blades.get("b1").names().size() == 1);
+        until(() -> blades.get("b1").names().size() == 1);
     }
 
     @Test
@@ -195,7 +216,7 @@ class ControllerLoopTest {
         links.get("b1").down();
         awaitPhase("alice", "web", Phase.Unknown);
         world.vm("alice", "web", "Halted");
-        Thread.sleep(1500);
+        passes(2);
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "nothing done while it is away");
         links.get("b1").up();
         awaitPhase("alice", "web", Phase.Stopped);
@@ -203,7 +224,7 @@ class ControllerLoopTest {
 
     /** Waits until the controller tells by stats alone that nothing of {@code user} changed (files 2 s old). */
     private void awaitQuiet(String user) {
-        await().atMost(WAIT).until(() -> controller.quiet(user));
+        until(() -> controller.quiet(user));
     }
 
     /** Starts the controller with alice's VM web stopped, and waits until alice went quiet. */
@@ -251,8 +272,8 @@ class ControllerLoopTest {
         Path dir = world.dir("alice");
         Files.move(dir, dir.resolveSibling("ie-virsh.away"));
         Files.createSymbolicLink(dir, world.dir("bob"));
-        await().atMost(WAIT).until(() -> !controller.quiet("alice"));
-        Thread.sleep(2500);
+        until(() -> !controller.quiet("alice"));
+        passes(2);
         assertEquals(List.of("alice-web", "bob-db"), blades.get("b1").names().stream().sorted().toList(),
                 "alice's domain is left, and no domain of alice's is made from bob's files");
         assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"));
@@ -277,7 +298,7 @@ class ControllerLoopTest {
         String defined = b1.xmlOf("alice-web");
         b1.editOutside("alice-web", "<vcpu placement=\"static\">2</vcpu>", "<vcpu placement=\"static\">32</vcpu>");
         assertTrue(b1.xmlOf("alice-web").contains(">32</vcpu>"));
-        await().atMost(WAIT).until(() -> defined.equals(b1.xmlOf("alice-web")));
+        until(() -> defined.equals(b1.xmlOf("alice-web")));
     }
 
     @Test
@@ -293,7 +314,7 @@ class ControllerLoopTest {
         VmStatus status = awaitPhase("alice", "web", Phase.Error);
         assertTrue(status.message().contains("b1, b2"), status.message());
         world.vm("alice", "web", "Halted");
-        Thread.sleep(1500);
+        passes(2);
         assertEquals(DomainState.RUNNING, blades.get(blade).state("alice-web"));
         assertTrue(registry.scrape().contains("ievirsh_vm_conflicts 1.0"));
     }
@@ -310,7 +331,7 @@ class ControllerLoopTest {
         assertEquals("over quota: 2 of 2 VMs in use: a, b; remove a VM file or ask an admin for more", over.message());
         Files.delete(world.dir("alice").resolve("a.yaml"));
         awaitPhase("alice", "c", Phase.Stopped);
-        await().atMost(WAIT).until(() -> blades.get("b1").names().equals(List.of("alice-b", "alice-c")));
+        until(() -> blades.get("b1").names().equals(List.of("alice-b", "alice-c")));
     }
 
     @Test
@@ -335,9 +356,9 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Running);
         world.resolvable("alice", false);
         controller.discoverNow();
-        await().atMost(WAIT).until(() -> controller.statuses().ofUser("alice").isEmpty());
+        until(() -> controller.statuses().ofUser("alice").isEmpty());
         Files.delete(world.dir("alice").resolve("web.yaml"));
-        Thread.sleep(3000);
+        passes(2);
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
         assertTrue(registry.scrape().contains("ievirsh_users{state=\"unresolved\"} 1.0"));
     }

@@ -17,13 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.controller.Controller;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.api.v1.Phase;
-import org.ievirsh.status.StatusFiles;
-import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.support.Commands;
+import org.ievirsh.support.Statuses;
 import org.ievirsh.users.NssOwners;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -132,23 +132,11 @@ class BladesIT {
     }
 
     static Optional<VmStatus> status(String user, String vm) {
-        Path file = dir(user).resolve(".status").resolve(vm + ".yaml");
-        try {
-            return Files.isRegularFile(file) ? StatusFiles.fromYaml(vm + ".yaml", Files.readAllBytes(file))
-                    : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return Statuses.read(dir(user), vm);
     }
 
     static VmStatus awaitPhase(String user, String vm, Phase phase, Duration within) {
-        try {
-            await().atMost(within).until(() -> status(user, vm).map(s -> s.phase() == phase).orElse(false));
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
-            throw new AssertionError(user + "/" + vm + " is not " + phase + " after " + within + ": "
-                    + status(user, vm).map(s -> s.phase() + ": " + s.message()).orElse("no status"), e);
-        }
-        return status(user, vm).orElseThrow();
+        return Statuses.awaitPhase(dir(user), vm, phase, within);
     }
 
     @Test

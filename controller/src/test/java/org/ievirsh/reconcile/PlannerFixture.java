@@ -9,13 +9,13 @@ import java.util.OptionalLong;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.RunStrategy;
 import org.ievirsh.api.v1.VirtualMachine;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
 import org.ievirsh.quota.Admission;
-import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.template.DomainMetadata;
 import org.ievirsh.template.RenderedDomain;
 

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import java.lang.reflect.Constructor;
-import java.nio.file.Path;
-import java.util.List;
 import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;

@@ -1,9 +1,5 @@
 package org.ievirsh.status;
 
-import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.api.v1.Condition;
-import org.ievirsh.api.v1.Phase;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +11,9 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.support.Root;
@@ -35,7 +34,8 @@ class StatusWriterTest {
     private static VmStatus status(Phase phase, String readyStatus) {
         return new VmStatus("web", new VmStatus.Owner("alice", 4242), phase, phase.name().toLowerCase(),
                 List.of(new Condition(Condition.READY, readyStatus, "Running", "", null)), "blade01", "alice-web",
-                "u-u-i-d", "52:54:00:00:00:01", null, 2, "2GiB", "standard", "/srv/web.qcow2", "sha256:x", null);
+                "u-u-i-d", "52:54:00:00:00:01", null, null, 2, "2GiB", "standard", "/srv/web.qcow2", null, "sha256:x",
+                null);
     }
 
     private VmStatus write(Path userDir, VmStatus status) throws PosixException {
@@ -76,7 +76,7 @@ class StatusWriterTest {
                 .compareTo(first.condition(Condition.READY).lastTransitionTime()) > 0);
         VmStatus messageOnly = write(tmp, new VmStatus("web", stopped.owner(), Phase.Stopped, "other words",
                 stopped.conditions().stream().map(c -> c.at(null)).toList(), "blade01", "alice-web", "u-u-i-d",
-                "52:54:00:00:00:01", null, 2, "2GiB", "standard", "/srv/web.qcow2", "sha256:x", null));
+                "52:54:00:00:00:01", null, null, 2, "2GiB", "standard", "/srv/web.qcow2", null, "sha256:x", null));
         assertEquals(stopped.condition(Condition.READY).lastTransitionTime(),
                 messageOnly.condition(Condition.READY).lastTransitionTime());
     }
@@ -109,7 +109,7 @@ class StatusWriterTest {
     void anyTextSurvivesTheRoundTrip() {
         String message = "web.yaml:3:1: \"quoted\" \\ back\nslash\ttab \u0001 ctl \ud83d\ude00 ok: [x] # y";
         VmStatus s = new VmStatus("web", new VmStatus.Owner("alice", 1), Phase.Invalid, message, List.of(), null,
-                null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null);
         assertEquals(message, StatusFiles.fromYaml("web.yaml", StatusFiles.toYaml(s)).orElseThrow().message());
     }
 

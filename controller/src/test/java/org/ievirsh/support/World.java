@@ -9,10 +9,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.demo.EmptyQcow2;
 import org.ievirsh.posix.Nss;
-import org.ievirsh.status.StatusFiles;
-import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.users.Owner;
 import org.ievirsh.users.OwnerResolver;
 
@@ -80,17 +79,9 @@ public final class World {
         return path;
     }
 
-    /** The status file of a VM, if there is one and it reads. */
+    /** The status file of a VM, if there is one and it reads (checked against the status schema). */
     public Optional<VmStatus> status(String user, String vm) {
-        Path file = dir(user).resolve(StatusFiles.DIRECTORY).resolve(vm + ".yaml");
-        try {
-            if (!Files.isRegularFile(file)) {
-                return Optional.empty();
-            }
-            return StatusFiles.fromYaml(vm + ".yaml", Files.readAllBytes(file));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return Statuses.read(dir(user), vm);
     }
 
     /** NSS stops (or starts again) resolving a user, as during an LDAP outage. */

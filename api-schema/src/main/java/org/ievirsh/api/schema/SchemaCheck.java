@@ -34,6 +34,8 @@ import org.ievirsh.api.yaml.YamlDocument;
 public final class SchemaCheck {
     /** VIRTUAL_MACHINE_V1 is the resource path of the VirtualMachine v1 schema. */
     public static final String VIRTUAL_MACHINE_V1 = "/schemas/virtualmachine-v1.schema.json";
+    /** STATUS_V1 is the resource path of the schema of status files (and of /api/v1/vms). */
+    public static final String STATUS_V1 = "/schemas/status-v1.schema.json";
     /** CONTROLLER_CONFIG_V1 is the resource path of the controller configuration schema. */
     public static final String CONTROLLER_CONFIG_V1 = "/schemas/controller-config-v1.schema.json";
 

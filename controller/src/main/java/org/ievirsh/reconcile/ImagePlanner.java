@@ -1,0 +1,105 @@
+package org.ievirsh.reconcile;
+
+import static org.ievirsh.reconcile.StatusBuilder.cond;
+import static org.ievirsh.reconcile.StatusBuilder.status;
+
+import java.util.List;
+import java.util.Optional;
+import org.ievirsh.api.v1.Condition;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Reasons;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.Inspection;
+
+/**
+ * ImagePlanner is the part of {@link VmPlanner} that decides what a VM's
+ * image allows: its file (format, owner, header, another VM's disk) and what
+ * is known of its inside (a look to make, under way, failed, or its
+ * findings). Pure, like the rest of the planner.
+ */
+final class ImagePlanner {
+
+    private ImagePlanner() {
+    }
+
+    /**
+     * What the image file allows: nothing to say, or a refusal (a bad file, a
+     * disk another VM uses). A running VM that is to stop is stopped whatever
+     * its image.
+     */
+    static Optional<VmPlan> imageRefused(VmFacts f, Optional<ObservedDomain> domain, boolean active,
+                                                 boolean wants) {
+        String reason = null;
+        String message = null;
+        if (!f.image().accepted()) {
+            reason = f.image().reason();
+            message = f.image().message();
+        } else if (f.imageInUseBy() != null) {
+            reason = Reasons.IMAGE_IN_USE;
+            message = ((Desired.Valid) f.desired()).vm().image() + " is already the disk of VM " + f.imageInUseBy()
+                    + "; each VM needs an image of its own";
+        }
+        if (reason == null) {
+            return Optional.empty();
+        }
+        return Optional.of(active && !wants ? VmPlanner.stopOnly(f, domain.get(), cond(Condition.IMAGE_READY, false, reason,
+                message)) : imageRejected(f, domain, reason, message));
+    }
+
+    /**
+     * What is known of the image's inside allows: nothing to say, a look to
+     * make before the start, or a wait (a look under way, or one that failed)
+     * or a refusal (it found the image insecure).
+     */
+    static Optional<VmPlan> inspectionHolds(VmFacts f, Optional<ObservedDomain> domain, boolean active,
+                                                    boolean wants) {
+        Inspection inspection = f.inspection();
+        if (inspection == null || inspection.state() == Inspection.State.CLEAN) {
+            return Optional.empty();
+        }
+        ObservedDomain d = domain.orElse(null);
+        boolean starting = VmPlanner.aboutToStart(((Desired.Valid) f.desired()).vm().runStrategy(), d, f.history());
+        if (inspection.state() == Inspection.State.NONE) {
+            if (!starting) {
+                return Optional.empty();  // a running or halted VM's image is looked at before its next start
+            }
+            String looking = "looking inside " + ((Desired.Valid) f.desired()).vm().image()
+                    + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)";
+            VmPlan inspect = status(f, Phase.Pending, looking, d,
+                    Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, looking));
+            return Optional.of(new VmPlan(List.of(new Action.Inspect(f.image().version())), inspect.status(),
+                    Optional.empty(), Optional.empty()));
+        }
+        if (!inspection.blocksStart()) {
+            return Optional.empty();  // warn: what was found is said, and the VM runs
+        }
+        switch (inspection.state()) {
+            case INSECURE:
+                return Optional.of(active && !wants ? VmPlanner.stopOnly(f, d, cond(Condition.IMAGE_READY, false,
+                        Reasons.INSECURE_IMAGE, inspection.message()))
+                        : imageRejected(f, domain, Reasons.INSECURE_IMAGE, inspection.message()));
+            case FAILED:
+                if (active) {
+                    return Optional.empty();
+                }
+                VmPlan waiting = status(f, Phase.Pending, inspection.message(), d,
+                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTION_FAILED, inspection.message()));
+                return Optional.of(new VmPlan(List.of(), waiting.status(), Optional.empty(),
+                        Optional.ofNullable(inspection.retryAfter())));
+            default:
+                if (active) {
+                    return Optional.empty();
+                }
+                return Optional.of(status(f, Phase.Pending, inspection.message(), d,
+                        Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, inspection.message())));
+        }
+    }
+
+    /** An image that must not start; a VM that runs keeps the image it opened. */
+    private static VmPlan imageRejected(VmFacts f, Optional<ObservedDomain> domain, String reason, String message) {
+        String shown = domain.isPresent() && domain.get().isActive()
+                ? message + " (the running VM keeps the image it opened; it will not start again until this is fixed)"
+                : message;
+        return status(f, Phase.ImageRejected, shown, null, cond(Condition.IMAGE_READY, false, reason, message));
+    }
+}
