@@ -72,8 +72,8 @@ final class ControllerCommand implements Callable<Integer> {
                 blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry), Clock.systemUTC());
         HttpApi http;
         try {
-            http = HttpApi.start(config.http().host(), config.http().port(), registry, controller.statuses(),
-                    controller::isReady, controller::readiness);
+            http = HttpApi.start(config.http().host(), config.http().port(), Tokens.read(config.http().tokenFile()),
+                    registry, controller.statuses(), controller);
         } catch (IllegalStateException e) {
             System.err.println("ie-virsh: " + e.getMessage());
             controller.close();

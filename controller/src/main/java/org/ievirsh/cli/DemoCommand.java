@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import org.ievirsh.api.v1.ControllerConfig;
@@ -50,8 +51,8 @@ final class DemoCommand implements Callable<Integer> {
             Controller controller = new Controller(config, world.owners(),
                     blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry),
                     Clock.systemUTC());
-            try (HttpApi http = HttpApi.start(config.http().host(), config.http().port(), registry,
-                    controller.statuses(), controller::isReady, controller::readiness); controller) {
+            try (HttpApi http = HttpApi.start(config.http().host(), config.http().port(), Optional.empty(), registry,
+                    controller.statuses(), controller); controller) {
                 String base = "http://" + config.http().host() + ":" + http.port();
                 System.out.println("ie-virsh demo in " + world.root());
                 System.out.println("  students' files: " + world.root().resolve("home") + "/{alice,bob,carol}/ie-virsh");

@@ -19,6 +19,7 @@ import org.ievirsh.engine.Result;
 import org.ievirsh.engine.SystemTicker;
 import org.ievirsh.engine.Ticker;
 import org.ievirsh.engine.WorkQueue;
+import org.ievirsh.http.HttpApi;
 import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.image.guest.Sandbox;
@@ -46,7 +47,7 @@ import org.ievirsh.users.UserIndex;
  * sees file changes within a second; one link per blade feeds its events.
  * Stopping it leaves every VM as it is.
  */
-public final class Controller implements AutoCloseable {
+public final class Controller implements HttpApi.Health, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Controller.class.getName());
     /** FULL_LISTING is how often each blade is listed whole even when its events say nothing changed. */
     public static final Duration FULL_LISTING = Duration.ofMinutes(5);
@@ -303,6 +304,7 @@ public final class Controller implements AutoCloseable {
     }
 
     /** Why the controller is not ready, for {@code /readyz}. */
+    @Override
     public String readiness() {
         if (fleet.blades().stream().noneMatch(b -> b.view().isUp())) {
             return "no blade is connected";
@@ -311,8 +313,14 @@ public final class Controller implements AutoCloseable {
     }
 
     /** Healthy: every worker lives (a dead one is replaced within a second). */
-    public boolean isHealthy() {
-        return engine.healthy();
+    @Override
+    public boolean healthy() {
+        return running && engine.healthy();
+    }
+
+    @Override
+    public boolean ready() {
+        return isReady();
     }
 
     public StatusBook statuses() {

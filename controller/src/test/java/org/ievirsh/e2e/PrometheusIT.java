@@ -70,23 +70,28 @@ class PrometheusIT {
         Host.write(dir.resolve("evil.yaml"), USER, vmFile("evil", "Always"));
         Host.write(dir.resolve("broken.yaml"), USER, "spec: [\n");
         controllerPort = freePort();
+        Files.writeString(tokenFile(tmp), java.util.UUID.randomUUID() + "\n");
+        Commands.ok("chmod", "600", tokenFile(tmp).toString());
         Path config = tmp.resolve("controller.yaml");
         Files.writeString(config, "users:\n  directories: " + homes + "/*/ie-virsh\n  minUid: 1000\n"
                 + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\ntemplates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
-                + "http: {listen: \"127.0.0.1:" + controllerPort + "\"}\nresync: 5s\nstopGracePeriod: 2s\n");
+                + "http: {listen: \"127.0.0.1:" + controllerPort + "\", tokenFile: \"" + tokenFile(tmp) + "\"}\n"
+                + "resync: 5s\nstopGracePeriod: 2s\n");
         controller = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller", "--config",
                 config.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile())
                 .start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> get("http://127.0.0.1:" + controllerPort + "/readyz")
-                .startsWith("ready"));
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> fetch("http://127.0.0.1:"
+                + controllerPort + "/readyz", false).body().startsWith("ready"));
         await().atMost(Duration.ofSeconds(60)).until(() -> Host.state(USER + "-web").equals("running"));
 
         prometheusPort = freePort();
         Path prometheusConfig = tmp.resolve("prometheus.yml");
         Files.writeString(prometheusConfig, "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
                 + "rule_files: [" + Repo.path("grafana/alerts.yml") + "]\n"
-                + "scrape_configs:\n  - job_name: ie-virsh\n    static_configs:\n"
+                + "scrape_configs:\n  - job_name: ie-virsh\n"
+                + "    authorization: {type: Bearer, credentials_file: " + tokenFile(tmp) + "}\n"
+                + "    static_configs:\n"
                 + "      - targets: [\"127.0.0.1:" + controllerPort + "\"]\n");
         prometheus = new ProcessBuilder("prometheus", "--config.file=" + prometheusConfig,
                 "--storage.tsdb.path=" + tmp.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + prometheusPort,
@@ -121,15 +126,28 @@ class PrometheusIT {
         }
     }
 
+    /** The token file of the controller's HTTP, as an admin makes it (root's, 0600). */
+    private static Path tokenFile(Path dir) {
+        return dir.resolve("http-token");
+    }
+
     private static String get(String url) {
+        return fetch(url, true).body();
+    }
+
+    /** A GET of {@code url}, with the controller's token or without. */
+    private static HttpResponse<String> fetch(String url, boolean withToken) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+            if (withToken && url.contains(":" + controllerPort + "/")) {
+                request.header("Authorization", "Bearer " + Files.readString(tokenFile(tmp)).strip());
+            }
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            return "";
+            throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "";
+            throw new IllegalStateException(e);
         }
     }
 
@@ -221,6 +239,33 @@ class PrometheusIT {
         Commands.Result lint = Commands.run(List.of("sh", "-c", "promtool check metrics < " + scrape));
         assertEquals(0, lint.code(), lint.output());
         assertEquals("", lint.output().strip());
+    }
+
+    @Test
+    void everyEndpointButTheHealthChecksWantsTheToken() {
+        String base = "http://127.0.0.1:" + controllerPort;
+        for (String path : List.of("/metrics", "/api/v1/vms")) {
+            HttpResponse<String> refused = fetch(base + path, false);
+            assertEquals(401, refused.statusCode(), path);
+            assertTrue(refused.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"), path);
+            assertTrue(!refused.body().contains("ievirsh_"), path + " says nothing without the token");
+            assertEquals(200, fetch(base + path, true).statusCode(), path);
+        }
+        assertEquals(200, fetch(base + "/healthz", false).statusCode());
+        assertEquals(200, fetch(base + "/readyz", false).statusCode());
+    }
+
+    @Test
+    void theVmListFollowsTheStatusSchema() throws IOException {
+        JsonNode vms = JSON.readTree(get("http://127.0.0.1:" + controllerPort + "/api/v1/vms"));
+        assertTrue(vms.isArray() && vms.size() >= 3, vms.toString());
+        org.ievirsh.api.schema.SchemaCheck schema = org.ievirsh.api.schema.SchemaCheck.load(
+                org.ievirsh.api.schema.SchemaCheck.STATUS_V1);
+        for (JsonNode vm : vms) {
+            org.ievirsh.api.yaml.YamlDocument doc = org.ievirsh.api.yaml.SafeYaml.parse("vm.json",
+                    JSON.writeValueAsBytes(vm)).orThrow();
+            assertEquals(List.of(), schema.check(doc), vm.toString());
+        }
     }
 
     @Test

@@ -80,8 +80,12 @@ public record ControllerConfig(
                        Optional<Resources> capacity) {
     }
 
-    /** Http is where the controller serves metrics, health and the VM list. */
-    public record Http(String host, int port) {
+    /**
+     * Http is where the controller serves metrics, health and the VM list,
+     * and the file of the token every endpoint but the health checks wants
+     * ({@code tokenFile}; none: no token).
+     */
+    public record Http(String host, int port, Optional<Path> tokenFile) {
     }
 
     /**
@@ -170,7 +174,8 @@ public record ControllerConfig(
                 new Quota(limits(quota.path("default")), limitsByName(quota.path("groups")),
                         limitsByName(quota.path("users"))),
                 List.copyOf(blades),
-                new Http(host, port),
+                new Http(host, port, root.path("http").has("tokenFile")
+                        ? Optional.of(Path.of(root.path("http").path("tokenFile").asText())) : Optional.empty()),
                 Durations.parse(root.path("resync").asText("30s")),
                 Durations.parse(root.path("stopGracePeriod").asText("60s")),
                 guard,

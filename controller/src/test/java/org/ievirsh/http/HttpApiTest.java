@@ -1,0 +1,143 @@
+package org.ievirsh.http;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.ievirsh.status.StatusBook;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** HttpApiTest serves the endpoints on a free port and treats them as a student with a socket would. */
+class HttpApiTest {
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final AtomicInteger scrapes = new AtomicInteger();
+    private final AtomicBoolean healthy = new AtomicBoolean(true);
+    private final List<Socket> sockets = new ArrayList<>();
+    private HttpApi api;
+
+    @BeforeEach
+    void start() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // A gauge read once per scrape: it counts how often /metrics is built.
+        Gauge.builder("ievirsh_test_scrapes", scrapes, AtomicInteger::incrementAndGet).register(registry);
+        HttpApi.Health health = new HttpApi.Health() {
+            public boolean healthy() {
+                return healthy.get();
+            }
+
+            public boolean ready() {
+                return true;
+            }
+
+            public String readiness() {
+                return "ready";
+            }
+        };
+        api = HttpApi.start("127.0.0.1", 0, Optional.of("s3cret"), registry, new StatusBook(), health, 1);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        for (Socket s : sockets) {
+            s.close();
+        }
+        api.close();
+    }
+
+    private HttpResponse<String> get(String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void withATokenOnlyTheHealthChecksAnswerWithoutIt() throws Exception {
+        assertEquals(401, get("/metrics", null).statusCode());
+        assertEquals(401, get("/metrics", "wrong").statusCode());
+        assertEquals(401, get("/api/v1/vms", "s3cre").statusCode());
+        assertEquals(200, get("/metrics", "s3cret").statusCode());
+        assertEquals("[]", get("/api/v1/vms", "s3cret").body(), "compact JSON");
+        assertEquals(200, get("/healthz", null).statusCode());
+        assertEquals(200, get("/readyz", null).statusCode());
+    }
+
+    @Test
+    void healthzFailsWhenAWorkerIsGone() throws Exception {
+        healthy.set(false);
+        assertEquals(503, get("/healthz", null).statusCode());
+    }
+
+    @Test
+    void manyScrapesAtOnceBuildTheMetricsOnce() throws Exception {
+        get("/metrics", "s3cret");
+        int before = scrapes.get();
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            all.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/metrics"))
+                    .header("Authorization", "Bearer s3cret").build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            assertEquals(200, f.get().statusCode());
+        }
+        // Fifty scrapes over well under a few seconds: built once per second at most.
+        assertTrue(scrapes.get() - before <= 3, (scrapes.get() - before) + " builds for 50 scrapes");
+    }
+
+    /** A client that opens a connection and sends half a request, then nothing. */
+    private Socket slowClient() throws IOException {
+        Socket socket = new Socket("127.0.0.1", api.port());
+        sockets.add(socket);
+        OutputStream out = socket.getOutputStream();
+        out.write("GET /metrics HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
+    }
+
+    @Test
+    void slowClientsAreClosedAndDoNotKeepMetricsFromBeingServed() throws Exception {
+        List<Socket> slow = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            slow.add(slowClient());
+        }
+        assertEquals(200, get("/metrics", "s3cret").statusCode(), "served beside 100 slow clients");
+        Socket one = slow.get(0);
+        one.setSoTimeout(30_000);
+        InputStream in = one.getInputStream();
+        assertEquals(-1, in.read(), "a connection that never sends a whole request is closed");
+    }
+
+    @Test
+    void connectionsOverTheLimitAreRefused() throws Exception {
+        for (int i = 0; i < HttpApi.MAX_CONNECTIONS; i++) {
+            slowClient();
+        }
+        Socket over = new Socket("127.0.0.1", api.port());
+        sockets.add(over);
+        over.setSoTimeout(30_000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> over.getInputStream().read() == -1);
+    }
+}
