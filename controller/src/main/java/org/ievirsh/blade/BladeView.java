@@ -205,6 +205,12 @@ public final class BladeView {
                 .orElse("a domain that ie-virsh does not manage"));
     }
 
+    /** True when a domain of ie-virsh's other than {@code uuid} has the name {@code name}. */
+    public boolean nameTakenByManaged(String name, String uuid) {
+        String holder = names.get(name);
+        return holder != null && !holder.equals(uuid) && managed.containsKey(holder);
+    }
+
     /** True when a managed domain other than {@code uuid} has the MAC address {@code mac}. */
     public boolean macInUse(String mac, String uuid) {
         String owner = macs.get(mac);

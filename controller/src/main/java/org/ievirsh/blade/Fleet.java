@@ -85,6 +85,16 @@ public final class Fleet {
         return Optional.empty();
     }
 
+    /** True when another student's domain, on any blade, has the name {@code name}. */
+    public boolean nameTakenByManaged(String name, String uuid) {
+        for (Blade b : blades.values()) {
+            if (b.view().nameTakenByManaged(name, uuid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Places the new VM {@code key} (user/vm) and reserves its room until its
      * domain shows up or {@link #release} is called. A VM that holds a

@@ -261,14 +261,18 @@ final class Gatherer {
     private void render(Owner owner, Map<String, Draft> vms, SafeDir dir, UserMemory memory) {
         for (Draft vm : vms.values()) {
             ObservedDomain domain = vm.domain();
+            String uuid = domain != null ? domain.uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(), vm.name);
+            // An existing domain keeps its name; a new one takes the fallback name if another student's has its own.
             vm.domainName = domain != null ? domain.name() : DomainIdentity.domainName(owner.user(), vm.name);
+            if (domain == null && fleet.nameTakenByManaged(vm.domainName, uuid)) {
+                vm.domainName = DomainIdentity.fallbackName(owner.user(), vm.name);
+            }
             if (!vm.usable()) {
                 fleet.release(vm.key);
                 continue;
             }
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
-            String uuid = domain != null ? domain.uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(), vm.name);
             List<String> macs = domain != null && domain.config().macs().size() == template.nics()
                     && domain.config().macs().stream().noneMatch(m -> fleet.macInUse(m, uuid, vm.key))
                     ? domain.config().macs()

@@ -16,9 +16,25 @@ import java.util.function.Predicate;
  */
 public record DomainIdentity(String domainName, String uuid, List<String> macs) {
 
-    /** The libvirt name of VM {@code vm} of {@code user}: {@code <user>-<vm>}. */
+    /**
+     * The libvirt name a new domain of VM {@code vm} of {@code user} gets:
+     * {@code <user>-<vm>} (PRODUCT.md §6), which is unambiguous while the
+     * user's name has no '-' (the first '-' then ends it); for a user whose
+     * name has one, {@code <user>+<vm>} ('+' is in no user or VM name), so
+     * that user {@code rtcol-x} with VM {@code web} and user {@code rtcol}
+     * with VM {@code x-web} never want the same name.
+     */
     public static String domainName(String user, String vm) {
-        return user + "-" + vm;
+        return user.indexOf('-') < 0 ? user + "-" + vm : fallbackName(user, vm);
+    }
+
+    /**
+     * The name a new domain gets when {@link #domainName} is held by another
+     * student's domain (defined before names were unambiguous):
+     * {@code <user>+<vm>}, which no other VM can want.
+     */
+    public static String fallbackName(String user, String vm) {
+        return user + "+" + vm;
     }
 
     /** The UUID a new domain of this VM gets. */

@@ -22,6 +22,9 @@ import org.ievirsh.support.Commands;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** BoxImporterTest imports real boxes made by the test (qemu-img, tar) and refuses hostile ones. */
 class BoxImporterTest {
@@ -194,6 +197,59 @@ class BoxImporterTest {
         String message = refused(tar("t.box", false, Entry.file("metadata.json", "{\"provider\":\"virtualbox\"}"),
                 Entry.file("box.ovf", OVF), Entry.file("box-disk1.vmdk", descriptor)));
         assertTrue(message.contains("text VMDK descriptor"), message);
+    }
+
+    /**
+     * A real streamOptimized VMDK whose header capacity is {@code capacity}
+     * and whose embedded descriptor is {@code descriptor}: what a hostile box
+     * holds.
+     */
+    private byte[] patchedVmdk(long capacity, String descriptor) throws IOException {
+        byte[] vmdk = streamVmdk();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(vmdk).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(12, capacity);
+        int at = (int) b.getLong(28) * 512;
+        int size = (int) b.getLong(36) * 512;
+        byte[] text = descriptor.getBytes(StandardCharsets.US_ASCII);
+        java.util.Arrays.fill(vmdk, at, at + size, (byte) 0);
+        System.arraycopy(text, 0, vmdk, at, text.length);
+        return vmdk;
+    }
+
+    private static final String HEAD = "# Disk DescriptorFile\nversion=1\nCID=c754daf4\nparentCID=ffffffff\n";
+
+    static Stream<Arguments> hostileVmdks() {
+        return Stream.of(
+                Arguments.of("no capacity: QEMU reads the descriptor's extents", 0L, HEAD
+                        + "createType=\"monolithicFlat\"\nRW 0 SPARSE \"box-disk1.vmdk\"\nRW +8 FLAT \"/etc/passwd\" 0\n",
+                        "no capacity"),
+                Arguments.of("a commented createType before the real one", 131072L, HEAD
+                        + "# createType=\"monolithicFlat\"\ncreateType=\"streamOptimized\"\n"
+                        + "RW 131072 SPARSE \"box-disk1.vmdk\"\n", "createType) 2 times"),
+                Arguments.of("an extent line with a sign the old parser skipped", 131072L, HEAD
+                        + "createType=\"streamOptimized\"\nRW 131072 SPARSE \"box-disk1.vmdk\"\n"
+                        + "RW +8 FLAT \"/etc/passwd\" 0\n", "/etc/passwd"),
+                Arguments.of("an empty extent beside a flat one", 131072L, HEAD
+                        + "createType=\"streamOptimized\"\nRW 0 SPARSE \"box-disk1.vmdk\"\n"
+                        + "\tRW 8 FLAT \"/etc/passwd\" 0\n", "/etc/passwd"),
+                Arguments.of("a parent named in a comment", 131072L, HEAD
+                        + "createType=\"streamOptimized\"\n# parentFileNameHint=\"/etc/shadow\"\n"
+                        + "RW 131072 SPARSE \"box-disk1.vmdk\"\n", "parent"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("hostileVmdks")
+    void aVmdkQemuWouldReadAsNamingAnotherFileIsRefused(String what, long capacity, String descriptor, String text)
+            throws IOException {
+        byte[] vmdk = patchedVmdk(capacity, descriptor);
+        if (capacity == 0) {
+            // The attack is real: QEMU itself reads this file as an extent of /etc/passwd.
+            Path evil = Files.write(tmp.resolve("evil.vmdk"), vmdk);
+            assertTrue(Commands.ok("qemu-img", "info", evil.toString()).contains("filename: /etc/passwd"), what);
+        }
+        String message = refused(tar("h.box", false, Entry.file("metadata.json", "{\"provider\":\"virtualbox\"}"),
+                Entry.file("box.ovf", OVF), Entry.file("box-disk1.vmdk", vmdk)));
+        assertTrue(message.contains(text), what + ": " + message);
     }
 
     @Test
