@@ -1,12 +1,12 @@
 package org.ievirsh.cli;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
@@ -17,6 +17,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.controller.ConfigChecks;
 import org.ievirsh.controller.Controller;
 import org.ievirsh.http.HttpApi;
 import org.ievirsh.libvirt.LibvirtBladeLink;
@@ -49,6 +50,12 @@ final class ControllerCommand implements Callable<Integer> {
         Parsed<ControllerConfig> parsed = ConfigFiles.read(config);
         if (!parsed.isOk()) {
             parsed.problems().forEach(p -> System.err.println(p));
+            return 2;
+        }
+        ConfigChecks.Checked checked = ConfigChecks.check(config.toString(), parsed.orThrow());
+        checked.warnings().forEach(w -> LOG.warning("config: " + w));
+        if (!checked.ok()) {
+            checked.errors().forEach(p -> System.err.println(p));
             return 2;
         }
         return run(parsed.orThrow(), new NssOwners(), null);

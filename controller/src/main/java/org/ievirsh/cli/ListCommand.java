@@ -31,27 +31,31 @@ final class ListCommand implements Callable<Integer> {
     public Integer call() throws IOException, JsonProcessingException, StudentOptions.StudentError {
         Path dir = options.existingDirectory();
         Map<String, Optional<VmStatus>> vms = StatusReader.all(dir);
+        Map<String, String> badNames = StatusReader.badNames(dir);
         if (!output.equals("table")) {
             List<Object> all = new ArrayList<>();
             vms.forEach((name, status) -> all.add(status.isPresent() ? status.get()
                     : Map.of("name", name, "phase", StatusReader.hasFile(dir, name) ? "Pending" : "Terminating")));
+            badNames.forEach((file, why) -> all.add(Map.of("file", file, "phase", "Invalid", "message", why)));
             return Output.print(all, output);
         }
         var self = StudentOptions.self();
         System.out.println("uid " + self.getUid() + " gid " + self.getGid() + " name " + self.getUsername());
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"NAME", "PHASE", "BLADE", "IP", "TEMPLATE", "MESSAGE"});
+        rows.add(new String[] {"NAME", "PHASE", "BLADE", "IP", "TEMPLATE", "EXPIRES", "MESSAGE"});
         vms.forEach((name, status) -> {
             boolean file = StatusReader.hasFile(dir, name);
             if (status.isEmpty()) {
-                rows.add(new String[] {name, file ? "Pending" : "Terminating", "-", "-", "-",
+                rows.add(new String[] {name, file ? "Pending" : "Terminating", "-", "-", "-", "-",
                         file ? "the controller has not reported on it yet" : ""});
                 return;
             }
             VmStatus s = status.get();
             String phase = file ? s.phase().name() : "Terminating";
-            rows.add(new String[] {name, phase, or(s.blade()), or(s.ip()), or(s.template()), or(s.message())});
+            rows.add(new String[] {name, phase, or(s.blade()), or(s.ip()), or(s.template()), or(s.expires()),
+                    or(s.message())});
         });
+        badNames.forEach((file, why) -> rows.add(new String[] {file, "Invalid", "-", "-", "-", "-", why}));
         Output.table(rows, System.out);
         return 0;
     }

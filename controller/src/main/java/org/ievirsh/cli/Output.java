@@ -27,8 +27,20 @@ final class Output {
         }
     }
 
-    /** Prints aligned columns; on a terminal the last column is cut to its width. */
-    static void table(List<String[]> rows, PrintStream out) {
+    /**
+     * Prints aligned columns; on a terminal the last column is cut to its
+     * width. Every cell is shown safe first: a control character (a file
+     * name may hold terminal escapes) is printed as {@code \xNN}.
+     */
+    static void table(List<String[]> raw, PrintStream out) {
+        List<String[]> rows = new java.util.ArrayList<>();
+        for (String[] row : raw) {
+            String[] safe = new String[row.length];
+            for (int i = 0; i < row.length; i++) {
+                safe[i] = printable(row[i]);
+            }
+            rows.add(safe);
+        }
         int columns = rows.get(0).length;
         int[] widths = new int[columns];
         for (String[] row : rows) {
@@ -49,6 +61,20 @@ final class Output {
             }
             out.println(line.append(last).toString().stripTrailing());
         }
+    }
+
+    /** {@code text} with every control character (C0, DEL, C1) written as {@code \xNN}. */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c >= 0x7f && c <= 0x9f) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /** The terminal's width, or 0 when the output is not a terminal (never cut what scripts read). */

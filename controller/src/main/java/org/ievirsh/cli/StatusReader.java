@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.status.StatusFiles;
@@ -34,18 +35,36 @@ final class StatusReader {
         Map<String, Optional<VmStatus>> vms = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
-                    .map(VirtualMachineFile::baseName).filter(n -> n != null)
+                    .map(VirtualMachineFile::baseName).filter(VirtualMachine::isValidName)
                     .forEach(n -> vms.put(n, Optional.empty()));
         }
         Path statusDir = dir.resolve(StatusFiles.DIRECTORY);
         if (Files.isDirectory(statusDir, LinkOption.NOFOLLOW_LINKS)) {
             try (Stream<Path> files = Files.list(statusDir)) {
                 files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml") && !n.startsWith("."))
-                        .map(n -> n.substring(0, n.length() - 5)).forEach(n -> vms.put(n, Optional.empty()));
+                        .map(n -> n.substring(0, n.length() - 5)).filter(VirtualMachine::isValidName)
+                        .forEach(n -> vms.put(n, Optional.empty()));
             }
         }
         vms.replaceAll((name, none) -> read(dir, name));
         return vms;
+    }
+
+    /**
+     * The files that look like VM files but whose name makes no valid VM
+     * name, with what to do: the controller ignores them, and says so here
+     * (they never get a status).
+     */
+    static Map<String, String> badNames(Path dir) throws IOException {
+        Map<String, String> bad = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
+                    .filter(n -> VirtualMachineFile.baseName(n) != null
+                            && !VirtualMachine.isValidName(VirtualMachineFile.baseName(n)))
+                    .forEach(n -> bad.put(n, "not a valid VM name: use lower-case letters, digits and '-', 1 to 32"
+                            + " characters (rename the file); the controller ignores it"));
+        }
+        return bad;
     }
 
     /** True when the VM's file exists. */

@@ -1,5 +1,6 @@
 package org.ievirsh.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,6 +12,8 @@ import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.yaml.SafeYaml;
+import org.ievirsh.api.yaml.YamlDocument;
+import org.ievirsh.controller.ConfigChecks;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Parameters;
                 "", "Exit codes: 0 every file is valid, 1 a file has problems."})
 final class ValidateCommand implements Callable<Integer> {
 
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Files to check.")
+    @Parameters(arity = "1..*", paramLabel = "FILE",
+            description = "Files to check: VM files, or the admin's config (told apart by what they hold).")
     List<Path> files;
 
     @Option(names = "--config", description = "The admin's config, for template limits (default: ${DEFAULT-VALUE}).",
@@ -57,6 +61,9 @@ final class ValidateCommand implements Callable<Integer> {
             if (Files.isSymbolicLink(file)) {
                 return List.of(Problem.ofFile(name, "is a symbolic link; the controller ignores links"));
             }
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                return List.of(Problem.ofFile(file.toString(), "no such file"));
+            }
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 return List.of(Problem.ofFile(name, "is not a regular file"));
             }
@@ -68,9 +75,14 @@ final class ValidateCommand implements Callable<Integer> {
         } catch (IOException e) {
             return List.of(Problem.ofFile(name, "cannot read it: " + e.getMessage()));
         }
-        if (name.equals("controller.yaml")) {
+        if (isConfig(name, bytes)) {
             Parsed<ControllerConfig> parsed = ControllerConfig.parse(name, bytes);
-            return parsed.problems();
+            if (!parsed.isOk()) {
+                return parsed.problems();
+            }
+            ConfigChecks.Checked checked = ConfigChecks.check(name, parsed.orThrow());
+            checked.warnings().forEach(w -> System.out.println("warning: " + w));
+            return checked.errors();
         }
         Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(name, bytes);
         if (!parsed.isOk()) {
@@ -78,4 +90,28 @@ final class ValidateCommand implements Callable<Integer> {
         }
         return checks.check(parsed.orThrow());
     }
+
+    /**
+     * True when the file is an admin's config rather than a VM file, told by
+     * what it holds: no {@code kind}, and a key only the config has.
+     */
+    static boolean isConfig(String name, byte[] bytes) {
+        Parsed<YamlDocument> yaml = SafeYaml.parse(name, bytes);
+        if (!yaml.isOk() || !yaml.orThrow().root().isObject()) {
+            return false;
+        }
+        JsonNode root = yaml.orThrow().root();
+        if (root.has("kind") || root.has("apiVersion") || root.has("spec")) {
+            return false;
+        }
+        for (String key : CONFIG_KEYS) {
+            if (root.has(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final List<String> CONFIG_KEYS = List.of("blades", "users", "images", "templates",
+            "defaultTemplate", "quota", "http", "resync", "stopGracePeriod", "deletionGuard", "workers");
 }

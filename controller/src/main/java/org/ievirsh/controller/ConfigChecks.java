@@ -1,0 +1,106 @@
+package org.ievirsh.controller;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.ievirsh.api.Problem;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.posix.Nss;
+import org.ievirsh.template.TemplateLibrary;
+
+/**
+ * ConfigChecks are the checks of an admin's config beyond its schema: what
+ * the controller would refuse (errors) or run badly with (warnings). The
+ * same checks serve {@code ie-virsh validate}, the controller's start and
+ * every reload of the config: a config with an error is refused whole.
+ */
+public final class ConfigChecks {
+
+    private ConfigChecks() {
+    }
+
+    /** Checked is what was found: errors refuse the config, warnings are said and the config runs. */
+    public record Checked(List<Problem> errors, List<Problem> warnings) {
+        public boolean ok() {
+            return errors.isEmpty();
+        }
+    }
+
+    /** Checks {@code config} (read from {@code file}) against this machine. */
+    public static Checked check(String file, ControllerConfig config) {
+        List<Problem> errors = new ArrayList<>();
+        List<Problem> warnings = new ArrayList<>();
+        Path templates = config.templates();
+        if (!Files.isDirectory(templates)) {
+            errors.add(at(file, "templates", templates + " is not a directory; put the admin's templates there"));
+        } else {
+            TemplateLibrary library = new TemplateLibrary(templates);
+            Map<String, String> broken = library.reload();
+            broken.forEach((name, why) -> warnings.add(at(file, "templates", why)));
+            if (library.get(config.defaultTemplate()).isEmpty()) {
+                errors.add(at(file, "defaultTemplate", "there is no usable template " + config.defaultTemplate()
+                        + " in " + templates + (library.names().isEmpty() ? "" : "; there are: "
+                        + String.join(", ", library.names()))));
+            }
+        }
+        Path images = config.images().root();
+        if (!Files.isDirectory(images)) {
+            errors.add(at(file, "images.root", images + " is not a directory; create it (mode 0711, root's), and"
+                    + " <root>/<user>/ for each student (the student's, mode 0700)"));
+        } else if (!searchable(images)) {
+            warnings.add(at(file, "images.root", images + " cannot be entered by other users (chmod o+x): every"
+                    + " student's QEMU runs as that student and must reach <root>/<user>/"));
+        }
+        if (!config.images().inspection().equals("off") && !onPath("guestfish")) {
+            warnings.add(at(file, "images.inspection", config.images().inspection() + " needs libguestfs on this"
+                    + " host (apt install libguestfs-tools linux-image-amd64); until then every look fails and, with"
+                    + " enforce, no new VM starts"));
+        }
+        config.http().tokenFile().ifPresent(token -> {
+            if (!Files.isRegularFile(token, LinkOption.NOFOLLOW_LINKS)) {
+                errors.add(at(file, "http.tokenFile", token + " is not a regular file"));
+            }
+        });
+        for (ControllerConfig.Blade blade : config.blades()) {
+            blade.capacity().ifPresent(capacity -> {
+                if (capacity.vcpus() > 0 && capacity.vcpus() <= blade.reserved().vcpus()
+                        || capacity.memoryBytes() > 0 && capacity.memoryBytes() <= blade.reserved().memoryBytes()) {
+                    warnings.add(at(file, "blades." + blade.name(), "reserved leaves no room for VMs on its capacity"));
+                }
+            });
+        }
+        for (String user : config.quota().users().keySet()) {
+            if (Nss.byName(user).isEmpty()) {
+                warnings.add(at(file, "quota.users." + user, "no account " + user + " is known (NSS) now"));
+            }
+        }
+        return new Checked(List.copyOf(errors), List.copyOf(warnings));
+    }
+
+    private static Problem at(String file, String field, String message) {
+        return new Problem(file, 0, 0, field, message);
+    }
+
+    private static boolean searchable(Path dir) {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+            return mode.contains(PosixFilePermission.OTHERS_EXECUTE);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
