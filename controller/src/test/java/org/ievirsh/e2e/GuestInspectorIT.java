@@ -40,7 +40,7 @@ class GuestInspectorIT {
     static void student() throws Exception {
         Host.openToAll(tmp);
         HOST.user(STUDENT, UID, Files.createDirectories(tmp.resolve("home")));
-        cache = tmp.resolve("cache");
+        cache = Host.INSPECTION_CACHE;
         // Built first, as the controller does at start: the disks below are made with libguestfs as root too.
         new Sandbox(cache, Inspections.backendSettings()).prepare();
     }

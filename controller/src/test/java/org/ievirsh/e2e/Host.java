@@ -15,6 +15,8 @@ import org.ievirsh.support.Repo;
  */
 final class Host {
     static final String SYSTEM = "qemu:///system";
+    /** Where the end-to-end tests' looks keep libguestfs' appliance: built once per run, removed by ./dev test. */
+    static final Path INSPECTION_CACHE = Path.of("/tmp/ie-virsh-test-inspection");
 
     private final List<String> users = new ArrayList<>();
 

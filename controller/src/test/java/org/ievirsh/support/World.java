@@ -134,6 +134,7 @@ public final class World {
     public ControllerConfig config(String blades, String extra) {
         String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n"
                 + "images:\n  inspection: " + inspection + "\n  root: " + root.resolve("images") + "\n"
+                + "  inspectionCache: /tmp/ie-virsh-test-inspection\n"
                 + "templates: " + root.resolve("templates") + "\n"
                 + "blades:\n" + blades
                 + "http: {listen: \"127.0.0.1:0\"}\n"

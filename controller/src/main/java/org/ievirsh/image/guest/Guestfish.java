@@ -75,18 +75,23 @@ final class Guestfish implements AutoCloseable {
     }
 
     /**
-     * What guestfish said went wrong, for a message: its last "error:" line
-     * (libguestfs follows it with advice on filing a bug), else its last line.
+     * What guestfish said went wrong, for a message: its "error:" lines and what QEMU could not open
+     * (the first of a failed launch says why; libguestfs follows them with
+     * advice on filing a bug), the last three, else its last line.
      */
     String lastErrors() {
         synchronized (errors) {
             String[] lines = errors.toString().strip().split("\n");
-            for (int i = lines.length - 1; i >= 0; i--) {
-                if (lines[i].contains("error:")) {
-                    return lines[i].strip();
+            java.util.List<String> found = new java.util.ArrayList<>();
+            for (String line : lines) {
+                if (line.contains("error:") || line.contains("Could not open")) {
+                    found.add(line.strip());
                 }
             }
-            return lines[lines.length - 1].strip();
+            if (found.isEmpty()) {
+                return lines[lines.length - 1].strip();
+            }
+            return String.join("; ", found.subList(Math.max(0, found.size() - 3), found.size()));
         }
     }
 
