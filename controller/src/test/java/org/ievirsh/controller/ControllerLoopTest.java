@@ -385,4 +385,90 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Running);
         assertTrue(registry.scrape().matches("(?s).*ievirsh_reconcile_total\\{result=\"error\"} [1-9].*"));
     }
+
+    @Test
+    void aSizeThatOverflowsIsThatFilesErrorAndTheOtherVmsRun() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        world.write("alice", "big.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  image: web.qcow2\n"
+                + "  runStrategy: Halted\n  memory: 9999999999TiB\n");
+        VmStatus big = awaitPhase("alice", "big", Phase.Invalid);
+        assertTrue(big.message().startsWith("big.yaml:6:11: spec.memory: 9999999999TiB is far too large"),
+                big.message());
+        awaitPhase("alice", "web", Phase.Running);
+    }
+
+    @Test
+    void oneStudentsMassRemovalHoldsOnlyTheirOwnRemovals() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n",
+                "quota: {default: {vms: 10, runningVms: 10, vcpus: 100, memory: 100GiB}}\n");
+        for (int i = 0; i < 7; i++) {
+            world.vm("alice", "v" + i, "Halted");
+        }
+        world.vm("bob", "db", "Halted");
+        until(() -> blades.get("b1").names().size() == 8);
+        until(controller::isReady);
+        for (int i = 0; i < 7; i++) {
+            Files.delete(world.dir("alice").resolve("v" + i + ".yaml"));
+        }
+        Files.delete(world.dir("bob").resolve("db.yaml"));
+        until(() -> !blades.get("b1").names().contains("bob-db"));
+        passes(2);
+        assertEquals(7, blades.get("b1").names().size(), "alice's removals wait for an admin");
+        assertTrue(controller.deletionGuard().isTripped());
+        VmStatus held = world.status("alice", "v0").orElseThrow();
+        assertEquals(Phase.Terminating, held.phase());
+        assertTrue(held.message().contains("7 of your VMs would be removed at once"), held.message());
+        world.vm("alice", "v0", "Halted");
+        world.vm("alice", "v1", "Halted");
+        world.vm("alice", "v2", "Halted");
+        until(() -> blades.get("b1").names().size() == 3);
+        assertTrue(!controller.deletionGuard().isTripped());
+    }
+
+    @Test
+    void domainNamesNeverCollideWhateverTheUserAndVmNames() throws Exception {
+        world.student("rtcol").student("rtcol-x");
+        start();
+        world.vm("rtcol", "x-web", "Always");
+        world.vm("rtcol-x", "web", "Always");
+        VmStatus first = awaitPhase("rtcol", "x-web", Phase.Running);
+        VmStatus second = awaitPhase("rtcol-x", "web", Phase.Running);
+        assertEquals("rtcol-x-web", first.domain());
+        assertEquals("rtcol-x+web", second.domain());
+        assertEquals(List.of("rtcol-x+web", "rtcol-x-web"), blades.get("b1").names().stream().sorted().toList());
+    }
+
+    @Test
+    void aNameAnotherStudentsDomainAlreadyHoldsGivesTheFallbackName() throws Exception {
+        world.student("rtcol").student("rtcol-x");
+        start();
+        // A domain of user rtcol-x named as before names were unambiguous: rtcol-x-web.
+        FakeHypervisor b1 = blades.get("b1");
+        world.vm("rtcol-x", "web", "Halted");
+        awaitPhase("rtcol-x", "web", Phase.Stopped);
+        b1.rename("rtcol-x+web", "rtcol-x-web");
+        controller.fleet().blades().forEach(b -> b.fullRefreshDue());
+        controller.poke("rtcol-x");
+        until(() -> world.status("rtcol-x", "web").map(st -> "rtcol-x-web".equals(st.domain())).orElse(false));
+        world.vm("rtcol", "x-web", "Halted");
+        VmStatus mine = awaitPhase("rtcol", "x-web", Phase.Stopped);
+        assertEquals("rtcol+x-web", mine.domain(), "not blocked: it takes the fallback name");
+    }
+
+    @Test
+    void atMostMaxFilesAreReadAndTheRestAreReportedOnce() throws Exception {
+        world.maxFiles(5);
+        start();
+        for (int i = 0; i < 8; i++) {
+            world.vm("alice", "v" + i, "Halted");
+        }
+        VmStatus overflow = awaitPhase("alice", "v5", Phase.Invalid);
+        assertTrue(overflow.message().contains("this directory has 8 VM files, and at most 5 are read"),
+                overflow.message());
+        passes(2);
+        assertTrue(world.status("alice", "v6").isEmpty() && world.status("alice", "v7").isEmpty(),
+                "one status says it for all");
+        assertEquals(Phase.QuotaExceeded, world.status("alice", "v4").orElseThrow().phase(), "the first five are read");
+    }
 }

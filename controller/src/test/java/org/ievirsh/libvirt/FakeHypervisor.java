@@ -106,6 +106,18 @@ public final class FakeHypervisor implements Hypervisor {
         return uuid;
     }
 
+    /** An admin renames a domain (or it was named by an older controller): its name and XML change. */
+    public void rename(String from, String to) {
+        String uuid;
+        synchronized (this) {
+            uuid = uuidOf(from);
+            Dom d = domains.get(uuid);
+            d.name = to;
+            d.xml = d.xml.replace("<name>" + from + "</name>", "<name>" + to + "</name>");
+        }
+        emit(uuid, to, LifecycleEvent.Kind.DEFINED, StopReason.UNKNOWN);
+    }
+
     @Override
     public void start(String uuid) throws HypervisorException {
         calls.incrementAndGet();

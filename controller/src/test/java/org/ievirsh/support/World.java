@@ -30,6 +30,7 @@ public final class World {
     private final Map<String, Integer> uids = new ConcurrentHashMap<>();
     private final Map<String, Boolean> resolvable = new ConcurrentHashMap<>();
     private String inspection = "off";
+    private int maxFiles = 64;
 
     public World(Path root) throws IOException {
         this.root = root;
@@ -124,6 +125,12 @@ public final class World {
                 + "<memory>" + (gib << 20) + "</memory></node>");
     }
 
+    /** Sets users.maxFiles (64 unless a test floods a directory). */
+    public World maxFiles(int count) {
+        this.maxFiles = count;
+        return this;
+    }
+
     /** Sets images.inspection (off unless a test looks inside images). */
     public World inspection(String mode) {
         this.inspection = mode;
@@ -132,7 +139,8 @@ public final class World {
 
     /** A config for this world with {@code blades} (YAML flow entries) and extra top-level lines. */
     public ControllerConfig config(String blades, String extra) {
-        String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n"
+        String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n  maxFiles: "
+                + maxFiles + "\n"
                 + "images:\n  inspection: " + inspection + "\n  root: " + root.resolve("images") + "\n"
                 + "  inspectionCache: /tmp/ie-virsh-test-inspection\n"
                 + "templates: " + root.resolve("templates") + "\n"
