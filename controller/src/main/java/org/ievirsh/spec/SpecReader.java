@@ -38,11 +38,12 @@ public final class SpecReader {
 
     /**
      * Memory is what was parsed in one directory, by file (a file unchanged
-     * since is not read again), and the overflow last logged there.
+     * since is not read again), and whether it holds too many files now (it
+     * is logged when that begins and when it ends).
      */
     public static final class Memory {
         private Map<String, Cached> parsed = Map.of();
-        private int overflowLogged;
+        private boolean overflowing;
     }
 
     /**
@@ -101,13 +102,14 @@ public final class SpecReader {
             vms.put(first, invalid(first, byVm.get(first).get(0).name(), "not read: this directory has "
                     + order.size() + " VM files, and at most " + maxFiles + " are read (users.maxFiles); this file and "
                     + (ignored - 1) + " more are ignored: remove the files you do not need", 0, "too_many"));
-            if (memory.overflowLogged != order.size()) {
-                memory.overflowLogged = order.size();
+            if (!memory.overflowing) {
+                memory.overflowing = true;
                 LOG.warning(name + " has " + order.size() + " VM files; only the first " + maxFiles
-                        + " are read (users.maxFiles), the rest are ignored");
+                        + " are read (users.maxFiles), the rest are ignored while there are too many");
             }
-        } else {
-            memory.overflowLogged = 0;
+        } else if (memory.overflowing) {
+            memory.overflowing = false;
+            LOG.info(name + " has " + order.size() + " VM files again: every one is read");
         }
         memory.parsed = after;
         return new UserFiles(vms, skipped, stats);
