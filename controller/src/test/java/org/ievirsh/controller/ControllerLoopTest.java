@@ -471,4 +471,43 @@ class ControllerLoopTest {
                 "one status says it for all");
         assertEquals(Phase.QuotaExceeded, world.status("alice", "v4").orElseThrow().phase(), "the first five are read");
     }
+
+    @Test
+    void aStatusDirectorySwappedForALinkIsLoggedOnceNotAtEveryRetry() throws Exception {
+        java.util.List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
+                        && record.getMessage() != null && record.getMessage().contains(".status")) {
+                    warnings.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("org.ievirsh");
+        root.addHandler(handler);
+        try {
+            start();
+            world.vm("alice", "web", "Always");
+            awaitPhase("alice", "web", Phase.Running);
+            Path status = world.dir("alice").resolve(".status");
+            Files.move(status, tmp.resolve("elsewhere"));
+            Files.createSymbolicLink(status, tmp.resolve("elsewhere"));
+            world.vm("alice", "web", "Halted");
+            until(() -> blades.get("b1").state("alice-web") == DomainState.SHUTOFF);
+            passes(5);
+            assertEquals(1, warnings.size(), warnings.stream().map(java.util.logging.LogRecord::getMessage).toList()
+                    .toString());
+        } finally {
+            root.removeHandler(handler);
+        }
+    }
 }

@@ -98,7 +98,8 @@ class StudentCliIT {
         String[] lines = list.output().split("\n");
         assertEquals("uid 41101 gid 41101 name " + ALICE, lines[0]);
         assertTrue(lines[1].startsWith("NAME") && lines[1].contains("PHASE") && lines[1].contains("MESSAGE"));
-        assertTrue(lines[2].matches("web\\s+Running\\s+t1\\s+-\\s+small\\s+running"), lines[2]);
+        assertTrue(lines[1].contains("EXPIRES"), lines[1]);
+        assertTrue(lines[2].matches("web\\s+Running\\s+t1\\s+-\\s+small\\s+-\\s+running"), lines[2]);
 
         Path file = dir(ALICE).resolve("web.yaml");
         String commented = "# my web server: do not delete\n" + Files.readString(file)
@@ -153,6 +154,45 @@ class StudentCliIT {
         assertTrue(bad.output().contains("is not valid"), bad.output());
         Commands.Result help = cli(ALICE, "define", "--help");
         assertTrue(help.output().contains("Example"), help.output());
+    }
+
+    @Test
+    void listShowsHostileNamesSafelyAndSaysWhatIsWrongWithThem() throws Exception {
+        Path escape = Host.write(dir(ALICE).resolve("evil\u001b[2Jname.yaml"), ALICE, "kind: x\n");
+        Path upper = Host.write(dir(ALICE).resolve("Bad_Name.yaml"), ALICE, "kind: x\n");
+        try {
+            Commands.Result list = cli(ALICE, "list");
+            assertEquals(0, list.code(), list.output());
+            assertTrue(!list.output().contains("\u001b"), "no terminal escape reaches the terminal");
+            assertTrue(list.output().matches("(?s).*evil\\\\x1b\\[2Jname\\.yaml\\s+Invalid.*"), list.output());
+            assertTrue(list.output().matches("(?s).*Bad_Name\\.yaml\\s+Invalid.*not a valid VM name.*"), list.output());
+        } finally {
+            Files.delete(escape);
+            Files.delete(upper);
+        }
+    }
+
+    @Test
+    void noCommandPrintsAStackTrace() throws Exception {
+        Path closed = Files.createDirectories(base.resolve("closed"));
+        Commands.ok("chmod", "700", closed.toString());
+        Commands.Result list = Commands.run(List.of("runuser", "-u", ALICE, "--", "java", "-jar",
+                System.getProperty("ievirsh.jar"), "list", "--dir", closed.toString()));
+        assertEquals(1, list.code(), list.output());
+        assertTrue(list.output().startsWith("ie-virsh: "), list.output());
+        assertTrue(!list.output().contains("\tat ") && !list.output().contains("Exception"), list.output());
+
+        Path big = Host.write(dir(ALICE).resolve("big.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: big.qcow2\n  memory: 9999999999TiB\n");
+        try {
+            Commands.Result validate = cli(ALICE, "validate", big.toString());
+            assertEquals(1, validate.code(), validate.output());
+            assertTrue(validate.output().contains("big.yaml:5:11: spec.memory: 9999999999TiB is far too large"),
+                    validate.output());
+            assertTrue(!validate.output().contains("Exception"), validate.output());
+        } finally {
+            Files.delete(big);
+        }
     }
 
     @Test

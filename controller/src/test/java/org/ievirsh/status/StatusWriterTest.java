@@ -16,6 +16,7 @@ import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
+import org.ievirsh.support.Commands;
 import org.ievirsh.support.Root;
 import org.ievirsh.template.DomainMetadata;
 import org.ievirsh.template.RenderedDomain;
@@ -59,6 +60,31 @@ class StatusWriterTest {
         assertEquals(written, back);
         assertEquals("True", back.condition(Condition.READY).status());
         assertEquals("<domain/>", Files.readString(tmp.resolve(".status/web.xml")));
+    }
+
+    @Test
+    void statusesArePrivateToTheirStudentAndOlderOnesBecomeSo() throws Exception {
+        Root.require();
+        write(tmp, status(Phase.Running, "True"));
+        assertEquals("rwx------", mode(tmp.resolve(".status")));
+        assertEquals("rw-------", mode(tmp.resolve(".status/web.yaml")));
+        assertEquals("rw-------", mode(tmp.resolve(".status/web.xml")));
+
+        // What an earlier controller left: world-readable.
+        Path older = Files.createDirectories(tmp.resolve("older"));
+        Path dir = Files.createDirectories(older.resolve(".status"));
+        Files.writeString(dir.resolve("db.yaml"), "name: \"db\"\n");
+        Commands.ok("chown", "-R", "4242:4242", dir.toString());
+        Commands.ok("chmod", "755", dir.toString());
+        Commands.ok("chmod", "644", dir.resolve("db.yaml").toString());
+        write(older, status(Phase.Running, "True"));
+        assertEquals("rwx------", mode(dir));
+        assertEquals("rw-------", mode(dir.resolve("db.yaml")));
+    }
+
+    private static String mode(Path p) throws Exception {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test
