@@ -78,12 +78,16 @@ public final class Blade {
         this.node = resources;
     }
 
-    /** What VMs may use here: the config's capacity, else what the blade reports, minus reserved. */
+    /**
+     * What VMs may use here: each of the config's capacity figures, else what
+     * the blade reports, minus reserved.
+     */
     public ControllerConfig.Resources capacity() {
-        ControllerConfig.Resources base = config.capacity().orElseGet(() -> node == null
-                ? ControllerConfig.Resources.NONE : new ControllerConfig.Resources(node.cpus(), node.memoryBytes()));
-        return new ControllerConfig.Resources(Math.max(0, base.vcpus() - config.reserved().vcpus()),
-                Math.max(0, base.memoryBytes() - config.reserved().memoryBytes()));
+        ControllerConfig.Capacity given = config.capacity();
+        int vcpus = given.vcpus().orElse(node == null ? 0 : node.cpus());
+        long memory = given.memoryBytes().orElse(node == null ? 0 : node.memoryBytes());
+        return new ControllerConfig.Resources(Math.max(0, vcpus - config.reserved().vcpus()),
+                Math.max(0, memory - config.reserved().memoryBytes()));
     }
 
     /** Takes a call slot, waiting at most {@code wait}; false when the blade is saturated. */

@@ -67,12 +67,12 @@ public final class ConfigChecks {
             }
         });
         for (ControllerConfig.Blade blade : config.blades()) {
-            blade.capacity().ifPresent(capacity -> {
-                if (capacity.vcpus() > 0 && capacity.vcpus() <= blade.reserved().vcpus()
-                        || capacity.memoryBytes() > 0 && capacity.memoryBytes() <= blade.reserved().memoryBytes()) {
-                    warnings.add(at(file, "blades." + blade.name(), "reserved leaves no room for VMs on its capacity"));
-                }
-            });
+            ControllerConfig.Capacity capacity = blade.capacity();
+            if (capacity.vcpus().isPresent() && capacity.vcpus().getAsInt() <= blade.reserved().vcpus()
+                    || capacity.memoryBytes().isPresent()
+                    && capacity.memoryBytes().getAsLong() <= blade.reserved().memoryBytes()) {
+                warnings.add(at(file, "blades." + blade.name(), "reserved leaves no room for VMs on its capacity"));
+            }
         }
         for (String user : config.quota().users().keySet()) {
             if (Nss.byName(user).isEmpty()) {

@@ -1,6 +1,5 @@
 package org.ievirsh.controller;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -166,12 +165,13 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         running = true;
         templates.reload();
         try {
-            watcher = new DirectoryWatcher(this::studentDirectoryChanged, () -> queue.add(new Key.Discovery()));
-        } catch (IOException e) {
+            watcher = new DirectoryWatcher(this::studentDirectoryChanged, user -> queue.add(new Key.User(user)),
+                    () -> queue.add(new Key.Discovery()));
+        } catch (org.ievirsh.posix.PosixException e) {
             LOG.warning("file watching is off (" + e.getMessage() + "); changes are seen at each resync");
         }
-        discovery = new DiscoveryReconciler(directories, index, owners, users, watcher, passes,
-                user -> queue.addRoutine(new Key.User(user)));
+        discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
+                passes, user -> queue.addRoutine(new Key.User(user)));
         for (Blade blade : fleet.blades()) {
             blade.link().start(new Listener(blade));
         }

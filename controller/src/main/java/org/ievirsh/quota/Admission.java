@@ -17,7 +17,8 @@ import org.ievirsh.api.v1.Quantities;
  *   <li>the others are admitted oldest first (file age, then name) while they
  *       fit every limit; one that does not fit waits, with the numbers;</li>
  *   <li>of the admitted VMs that want to run, those running keep running, and
- *       others start, oldest first, while fewer than {@code runningVms} run.</li>
+ *       others start, oldest first, while fewer than {@code runningVms} run
+ *       (a VM being stopped still runs until its domain is off).</li>
  * </ul>
  */
 public final class Admission {
@@ -79,9 +80,10 @@ public final class Admission {
 
         Map<String, Verdict> verdicts = new LinkedHashMap<>();
         refused.forEach((name, why) -> verdicts.put(name, new Verdict(false, false, why)));
+        // A VM counts as running until its domain is off, also while it is being stopped.
         List<Candidate> toRun = new ArrayList<>();
         for (Candidate c : admitted) {
-            if (c.wantsToRun() && c.running()) {
+            if (c.running()) {
                 toRun.add(c);
             }
         }

@@ -1,8 +1,9 @@
 package org.ievirsh.reconcile;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.ievirsh.engine.Result;
@@ -23,8 +24,12 @@ public final class DiscoveryReconciler {
         /** True when a watch was lost or could not be made: they must be set again. */
         boolean stale();
 
-        /** Watch {@code structure} (where new student directories may appear) and the {@code students}' own. */
-        void watch(Set<Path> structure, Set<Path> students);
+        /**
+         * Watch {@code structure} (where new student directories and image
+         * directories may appear), the {@code students}' own directories, and
+         * each user's image directory.
+         */
+        void watch(Set<Path> structure, Set<Path> students, Map<Path, String> images);
     }
 
     private final UserDirectories directories;
@@ -34,10 +39,13 @@ public final class DiscoveryReconciler {
     private final Watches watches;
     private final Passes passes;
     private final Consumer<String> routine;
+    private final Path images;
+    private Set<Path> levels = Set.of();
 
     /** {@code routine} queues a user's reconcile behind changed ones (a resync's). */
-    public DiscoveryReconciler(UserDirectories directories, UserIndex index, OwnerResolver owners,
+    public DiscoveryReconciler(UserDirectories directories, Path images, UserIndex index, OwnerResolver owners,
                                UserReconciler users, Watches watches, Passes passes, Consumer<String> routine) {
+        this.images = images;
         this.directories = directories;
         this.index = index;
         this.owners = owners;
@@ -49,23 +57,23 @@ public final class DiscoveryReconciler {
 
     public Result reconcile() {
         directories.refreshPrefix();
-        List<UserDirectories.Found> found = directories.scan();
-        Set<String> gone = index.update(found, owners);
+        UserDirectories.Scan scan = directories.search();
+        Set<String> gone = index.update(scan.found(), owners);
         gone.forEach(users::forget);
-        if (watches != null && (index.changed() || !gone.isEmpty() || watches.stale())) {
+        if (watches != null && (index.changed() || !gone.isEmpty() || !scan.levels().equals(levels)
+                || watches.stale())) {
             // The same students in the same directories as last time: the watches stand (a pass over ten
-            // thousand students would otherwise rebuild both sets for nothing).
+            // thousand students would otherwise set them all again for nothing).
+            levels = scan.levels();
             Set<Path> students = new HashSet<>();
-            Set<Path> structure = new HashSet<>();
-            structure.add(directories.prefix());
+            Set<Path> structure = new HashSet<>(scan.levels());
+            structure.add(images);
+            Map<Path, String> imageDirs = new HashMap<>();
             for (UserIndex.Entry entry : index.entries().values()) {
                 students.add(entry.directory());
-                for (Path p = entry.directory().getParent(); p != null && p.startsWith(directories.prefix())
-                        && !p.equals(directories.prefix()); p = p.getParent()) {
-                    structure.add(p);
-                }
+                imageDirs.put(images.resolve(entry.owner().user()), entry.owner().user());
             }
-            watches.watch(structure, students);
+            watches.watch(structure, students, imageDirs);
         }
         passes.begin(index.users());
         index.users().forEach(routine);

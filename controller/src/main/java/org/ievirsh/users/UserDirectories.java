@@ -4,7 +4,9 @@ import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Logger;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
@@ -63,18 +65,33 @@ public final class UserDirectories {
         return prefix;
     }
 
+    /**
+     * Scan is what a search found: the matching directories, and every
+     * directory the search looked into on the way (where a new student
+     * directory would appear: every home, for {@code /home/*}{@code /ie-virsh}).
+     */
+    public record Scan(List<Found> found, Set<Path> levels) {
+    }
+
     /** Every directory the glob matches now, owned by a uid of at least {@code minUid}. */
     public List<Found> scan() {
+        return search().found();
+    }
+
+    /** The same search, with the directories it looked into on the way. */
+    public Scan search() {
         List<Found> found = new ArrayList<>();
+        Set<Path> levels = new HashSet<>();
         try (SafeDir start = SafeDir.openTrusted(prefix)) {
-            walk(start, prefix, 0, found);
+            walk(start, prefix, 0, found, levels);
         } catch (PosixException e) {
             LOG.warning("cannot read " + prefix + ": " + e.getMessage());
         }
-        return found;
+        return new Scan(found, levels);
     }
 
-    private void walk(SafeDir dir, Path path, int depth, List<Found> found) {
+    private void walk(SafeDir dir, Path path, int depth, List<Found> found, Set<Path> levels) {
+        levels.add(path);
         String component = rest.get(depth);
         PathMatcher matcher = matchers.get(depth);
         List<String> names = new ArrayList<>();
@@ -107,7 +124,7 @@ public final class UserDirectories {
                     continue;
                 }
                 try (SafeDir child = dir.openDir(name)) {
-                    walk(child, path.resolve(name), depth + 1, found);
+                    walk(child, path.resolve(name), depth + 1, found, levels);
                 }
             } catch (PosixException e) {
                 // Missing, not a directory, or a symbolic link: not a student directory.

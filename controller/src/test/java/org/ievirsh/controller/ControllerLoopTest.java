@@ -510,4 +510,37 @@ class ControllerLoopTest {
             root.removeHandler(handler);
         }
     }
+
+    @Test
+    void aVmStillStoppingCountsAgainstTheRunningQuota() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n",
+                "quota: {default: {vms: 4, runningVms: 1, vcpus: 8, memory: 8GiB}}\nstopGracePeriod: 5s\n");
+        world.vm("alice", "a", "Always");
+        awaitPhase("alice", "a", Phase.Running);
+        blades.get("b1").acpiWorks = false;
+        world.vm("alice", "a", "Halted");
+        awaitPhase("alice", "a", Phase.Stopping);
+        world.vm("alice", "b", "Always");
+        VmStatus waits = awaitPhase("alice", "b", Phase.Stopped);
+        assertTrue(waits.message().contains("1 of 1 running VMs in use: a"), waits.message());
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-a"), "a is still in its grace period");
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-b"));
+        awaitPhase("alice", "a", Phase.Stopped);
+        awaitPhase("alice", "b", Phase.Running);
+    }
+
+    @Test
+    void aStudentsFirstDirectoryAndANewImageAreSeenWithoutAResync() throws Exception {
+        world.homeOnly("carol");
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "resync: 300s\n");
+        until(controller::isReady);
+        Files.createDirectory(world.dir("carol"));
+        world.write("carol", "web.yaml", String.format(World.VM, "web", "Always"));
+        VmStatus missing = awaitPhase("carol", "web", Phase.ImageRejected);
+        assertEquals("ImageNotFound", missing.condition(Condition.IMAGE_READY).reason());
+        Files.write(world.image("carol", "web.qcow2"), org.ievirsh.demo.EmptyQcow2.of(1L << 30));
+        awaitPhase("carol", "web", Phase.Running);
+        assertTrue(Duration.ofNanos(time.nanoTime()).compareTo(Duration.ofMinutes(5)) < 0,
+                "seen before the first resync could come");
+    }
 }

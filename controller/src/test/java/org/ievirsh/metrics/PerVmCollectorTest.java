@@ -26,7 +26,7 @@ class PerVmCollectorTest {
 
     private static Blade blade(String name, FakeHypervisor hypervisor) {
         return new Blade(new ControllerConfig.Blade(name, "fake:///" + name, true, ControllerConfig.Resources.NONE,
-                Optional.empty()), new FakeBladeLink(hypervisor));
+                ControllerConfig.Capacity.REPORTED), new FakeBladeLink(hypervisor));
     }
 
     /** A domain of {@code user}'s {@code vm} on {@code blade}, defined there and started when {@code running}. */

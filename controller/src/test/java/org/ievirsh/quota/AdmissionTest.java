@@ -124,4 +124,15 @@ class AdmissionTest {
         assertEquals(new QuotaLimits(6, 5, 8, 8 * GIB), QuotaLimits.resolve(quota, "e145701", List.of("staff", "tutors")));
         assertEquals(new QuotaLimits(6, 2, 8, 8 * GIB), QuotaLimits.resolve(quota, "e145701", List.of()));
     }
+
+    @Test
+    void aVmBeingStoppedStillCountsAsRunningUntilItsDomainIsOff() {
+        QuotaLimits oneRunning = new QuotaLimits(4, 1, 8, 8 * GIB);
+        Admission.Candidate stopping = new Admission.Candidate("a", 1, GIB, 1, true, false, true);
+        Admission.Candidate waiting = new Admission.Candidate("b", 1, GIB, 2, true, true, false);
+        Map<String, Admission.Verdict> verdicts = Admission.decide(List.of(stopping, waiting), oneRunning);
+        assertFalse(verdicts.get("a").mayRun(), "it is being stopped");
+        assertFalse(verdicts.get("b").mayRun(), "a still runs");
+        assertTrue(verdicts.get("b").message().contains("1 of 1 running VMs in use: a"), verdicts.get("b").message());
+    }
 }

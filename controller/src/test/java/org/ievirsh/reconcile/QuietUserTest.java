@@ -40,7 +40,7 @@ class QuietUserTest {
         dir = Files.createDirectory(tmp.resolve("ie-virsh"));
         file = Files.writeString(dir.resolve("web.yaml"), "runStrategy: Halted\n");
         blade = new Blade(new ControllerConfig.Blade("b1", "fake:///b1", true, ControllerConfig.Resources.NONE,
-                Optional.empty()), new FakeBladeLink(new FakeHypervisor("b1")));
+                ControllerConfig.Capacity.REPORTED), new FakeBladeLink(new FakeHypervisor("b1")));
         fleet = new Fleet(List.of(blade));
         entry = new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of(), 1001, 1001));
     }

@@ -48,9 +48,16 @@ public final class World {
 
     /** Makes a student with a directory and an image directory. */
     public World student(String user) throws IOException {
+        homeOnly(user);
+        Files.createDirectories(dir(user));
+        return this;
+    }
+
+    /** Makes a student with a home and an image directory, but no ie-virsh directory yet. */
+    public World homeOnly(String user) throws IOException {
         uids.put(user, 30001 + uids.size());
         resolvable.put(user, true);
-        Files.createDirectories(dir(user));
+        Files.createDirectories(dir(user).getParent());
         Files.createDirectories(root.resolve("images").resolve(user));
         return this;
     }
@@ -137,6 +144,12 @@ public final class World {
         return this;
     }
 
+    /** The line {@code line} unless {@code extra} sets its key itself. */
+    private static String defaults(String line, String extra) {
+        String key = line.substring(0, line.indexOf(':') + 1);
+        return extra.startsWith(key) || extra.contains("\n" + key) ? "" : line + "\n";
+    }
+
     /** A config for this world with {@code blades} (YAML flow entries) and extra top-level lines. */
     public ControllerConfig config(String blades, String extra) {
         String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: 0\n  maxFiles: "
@@ -146,7 +159,8 @@ public final class World {
                 + "templates: " + root.resolve("templates") + "\n"
                 + "blades:\n" + blades
                 + "http: {listen: \"127.0.0.1:0\"}\n"
-                + "resync: 2s\nstopGracePeriod: 1s\nworkers: 4\n" + extra;
+                + defaults("resync: 2s", extra) + defaults("stopGracePeriod: 1s", extra) + defaults("workers: 4", extra)
+                + extra;
         return ControllerConfig.parse("test.yaml", yaml.getBytes(StandardCharsets.UTF_8)).orThrow();
     }
 }

@@ -75,9 +75,17 @@ public record ControllerConfig(
     public record Quota(Limits defaults, Map<String, Limits> groups, Map<String, Limits> users) {
     }
 
-    /** Blade is one hypervisor. {@code capacity} is empty when the blade's own figures count. */
-    public record Blade(String name, String uri, boolean schedulable, Resources reserved,
-                       Optional<Resources> capacity) {
+    /**
+     * Capacity is what the admin says a blade holds (an overcommit policy):
+     * each field left out keeps what the blade itself reports.
+     */
+    public record Capacity(java.util.OptionalInt vcpus, java.util.OptionalLong memoryBytes) {
+        public static final Capacity REPORTED = new Capacity(java.util.OptionalInt.empty(),
+                java.util.OptionalLong.empty());
+    }
+
+    /** Blade is one hypervisor; {@code capacity} says which of its own figures the admin replaces. */
+    public record Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity) {
     }
 
     /**
@@ -133,7 +141,7 @@ public record ControllerConfig(
                 problems.add(at(document, "/blades/" + i + "/name", "the blade name " + name + " is used twice"));
             }
             blades.add(new Blade(name, blade.path("uri").asText(), blade.path("schedulable").asBoolean(true),
-                    resources(blade.path("reserved")).orElse(Resources.NONE), resources(blade.path("capacity"))));
+                    resources(blade.path("reserved")).orElse(Resources.NONE), capacity(blade.path("capacity"))));
         }
         String directories = root.path("users").path("directories").asText("/home/*/ie-virsh");
         if (Path.of(directories).normalize().toString().length() != directories.length()
@@ -199,6 +207,13 @@ public record ControllerConfig(
         }
         return Optional.of(new Resources(node.path("vcpus").asInt(0),
                 node.has("memory") ? Quantities.parseBytes(node.path("memory").asText()) : 0));
+    }
+
+    private static Capacity capacity(JsonNode node) {
+        return new Capacity(node.has("vcpus") ? java.util.OptionalInt.of(node.path("vcpus").asInt())
+                : java.util.OptionalInt.empty(), node.has("memory")
+                ? java.util.OptionalLong.of(Quantities.parseBytes(node.path("memory").asText()))
+                : java.util.OptionalLong.empty());
     }
 
     private static Limits limits(JsonNode node) {
