@@ -8,6 +8,7 @@ import picocli.CommandLine.Parameters;
 
 /** BenchCommand runs one of the benchmarks of PRODUCT.md §8, each beside its baseline in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
+        header = "Measure a promise of the product beside its baseline.",
         description = {"Measure a promise of the product beside its baseline, in one run, and print one line per",
                 "figure. Scenarios (run as root, on a machine where ./dev test works):",
                 "  latency  real KVM: a file saved to its domain STARTED, against libvirt define+start alone",

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 
 /** ControllerCommand runs the controller as a daemon until SIGTERM; the VMs keep running after it stops. */
 @Command(name = "controller", mixinStandardHelpOptions = true,
+        header = "Run the controller (admins; as root).",
         description = {"Run the controller: reconcile the students' VM files with the blades' libvirt domains.",
                 "Runs as root (it writes status into students' directories). SIGTERM stops it cleanly and leaves",
                 "every VM as it is."},

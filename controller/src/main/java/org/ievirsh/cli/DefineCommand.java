@@ -21,6 +21,7 @@ import picocli.CommandLine.Parameters;
 
 /** DefineCommand writes a new VM file; it never overwrites one. */
 @Command(name = "define", mixinStandardHelpOptions = true,
+        header = "Write a new VM file NAME.yaml (never overwrites one).",
         description = {"Write NAME.yaml in your VM directory: a VM on a template, with an image from your image",
                 "directory (default NAME.qcow2). It refuses to overwrite an existing file."},
         footer = {"", "Examples:", "  ie-virsh define web --template standard --image web.qcow2 --wait",
@@ -52,6 +53,11 @@ final class DefineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException, StudentOptions.StudentError {
+        if (!VirtualMachine.isValidName(name)) {
+            System.err.println("ie-virsh: " + name + " is not valid: a VM name uses lower-case letters, digits and"
+                    + " '-', 1 to 32 characters, starting and ending with a letter or digit (nothing was written)");
+            return 1;
+        }
         Path dir = options.existingDirectory();
         String text = SCHEMA_LINE + "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n"
                 + (template != null ? "  template: " + yamlText(template) + "\n" : "")

@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
  * endpoints up, and tells what happens as it happens.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Run the controller on libvirt's test driver for three example students.",
         description = {"Run the controller on libvirt's built-in test driver with three example students",
                 "(alice, bob, carol) under a temporary directory, edit their files step by step, and print",
                 "what the controller does. Needs only the libvirt library; touches nothing outside /tmp."},

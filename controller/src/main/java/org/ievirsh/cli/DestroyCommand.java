@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 
 /** DestroyCommand sets runStrategy to Halted: the VM is stopped, never deleted. */
 @Command(name = "destroy", mixinStandardHelpOptions = true,
+        header = "Stop a VM and keep it stopped (runStrategy: Halted).",
         description = {"Stop the VM: set runStrategy: Halted in NAME.yaml (nothing else changes). The guest is",
                 "asked to shut down and forced off after the admin's grace period. Nothing is deleted."},
         footer = {"", "Example:", "  ie-virsh destroy web --wait=90",

@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** DumpxmlCommand prints the domain XML the controller defined for the VM. */
 @Command(name = "dumpxml", mixinStandardHelpOptions = true,
+        header = "Print the domain XML the controller defined for a VM.",
         description = "Print the libvirt domain XML the controller defined for NAME (.status/NAME.xml).",
         footer = {"", "Example:", "  ie-virsh dumpxml web", "", "Exit codes: 0 printed, 1 not defined yet."})
 final class DumpxmlCommand implements Callable<Integer> {
@@ -25,7 +26,13 @@ final class DumpxmlCommand implements Callable<Integer> {
     public Integer call() throws IOException, StudentOptions.StudentError {
         Path file = options.existingDirectory().resolve(StatusFiles.DIRECTORY).resolve(StatusFiles.xmlName(name));
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            System.err.println("ie-virsh: " + name + " has no domain XML yet (ie-virsh status " + name + " says why)");
+            Path dir = options.existingDirectory();
+            if (!StatusReader.hasFile(dir, name) && StatusReader.read(dir, name).isEmpty()) {
+                System.err.println("ie-virsh: there is no VM " + name + " (ie-virsh list shows your VMs)");
+            } else {
+                System.err.println("ie-virsh: " + name + " has no domain XML yet (ie-virsh status " + name
+                        + " says why)");
+            }
             return 1;
         }
         System.out.print(Files.readString(file));

@@ -15,6 +15,7 @@ import picocli.CommandLine.Parameters;
 
 /** ImportBoxCommand turns a Vagrant box into a qcow2 image in the student's image directory, as the student. */
 @Command(name = "import-box", mixinStandardHelpOptions = true,
+        header = "Convert a Vagrant box into a standalone qcow2 in your image directory.",
         description = {"Convert a Vagrant box (VirtualBox or libvirt provider; tar or tar.gz) into a standalone qcow2",
                 "in your image directory. It runs as you, never as root: a box is an archive from the internet.",
                 "Links, devices, sparse entries, '..' and absolute names, text VMDKs and disks with a parent or a",

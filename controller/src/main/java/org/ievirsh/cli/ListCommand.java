@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 
 /** ListCommand shows the student's VMs as the controller last reported them. */
 @Command(name = "list", mixinStandardHelpOptions = true,
+        header = "List your VMs with their phase, blade, address and what is going on.",
         description = {"List your VMs: a header with your uid, gid and name, then NAME, PHASE, BLADE, IP,",
                 "TEMPLATE and MESSAGE. A file without a status yet shows Pending; a status without a file",
                 "shows Terminating."},

@@ -11,6 +11,7 @@ import picocli.CommandLine.Parameters;
 
 /** SchemaCommand prints a JSON Schema, for editors (yaml-language-server) and scripts. */
 @Command(name = "schema", mixinStandardHelpOptions = true,
+        header = "Print a JSON Schema: vm, status or config.",
         description = "Print the JSON Schema of VM files (vm), of status files (status) or of the controller config"
                 + " (config).",
         footer = {"", "Example:", "  ie-virsh schema vm > ~/.config/ie-virsh-vm.schema.json"})

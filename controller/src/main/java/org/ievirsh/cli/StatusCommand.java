@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
 
 /** StatusCommand prints the status of one VM or of all, for people or scripts. */
 @Command(name = "status", mixinStandardHelpOptions = true,
+        header = "Print the status of a VM, or of every VM, readable.",
         description = "Print the status the controller wrote for NAME (or for every VM), readable.",
         footer = {"", "Examples:", "  ie-virsh status web", "  ie-virsh status --output yaml",
                 "", "Exit codes: 0 printed, 1 no such VM or no status yet."})

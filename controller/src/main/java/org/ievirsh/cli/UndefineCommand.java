@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** UndefineCommand removes the VM's file; the controller then stops and undefines the VM (the image stays). */
 @Command(name = "undefine", mixinStandardHelpOptions = true,
+        header = "Remove NAME.yaml: the VM is stopped and undefined, the image kept.",
         description = {"Remove NAME.yaml: the controller stops the VM and undefines it. Your image is kept."},
         footer = {"", "Example:", "  ie-virsh undefine web --wait",
                 "", "Exit codes: 0 removed (with --wait: the VM is gone), 1 refused, 3 --wait timed out."})

@@ -24,6 +24,7 @@ import picocli.CommandLine.Parameters;
  * exit 1 if there is any.
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
+        header = "Check VM files, or the admin's config, offline.",
         description = {"Check VM files against the schema (and the admin's templates, when the config is",
                 "readable), offline. A file named controller.yaml is checked as a controller config."},
         footer = {"", "Example:", "  ie-virsh validate ~/ie-virsh/web.yaml ~/ie-virsh/db.yaml",

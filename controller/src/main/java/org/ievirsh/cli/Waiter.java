@@ -46,6 +46,12 @@ final class Waiter {
                     out.println(vm + ": " + s.phase() + (s.blade() != null ? " on " + s.blade() : ""));
                     return 0;
                 }
+                if (expected == Phase.Stopped && s.phase() == Phase.ImageRejected && s.condition("ImageReady") != null
+                        && "ImageNotFound".equals(s.condition("ImageReady").reason())) {
+                    // A halted VM whose image is not uploaded yet is what was asked: it waits for its image.
+                    out.println(vm + ": written, halted; it waits for its image: " + s.message());
+                    return 0;
+                }
                 if (FAILED.contains(s.phase()) || SETTLED.contains(s.phase())) {
                     out.println(vm + ": " + s.phase() + ": " + s.message());
                     return 1;

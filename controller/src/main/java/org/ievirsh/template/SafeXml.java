@@ -98,6 +98,12 @@ public final class SafeXml {
     private static void write(Node node, StringBuilder out, Scope scope) {
         switch (node.getNodeType()) {
             case Node.DOCUMENT_NODE:
+                // Each top-level node (an admin's comment, the root element) on a line of its own.
+                for (Node child = node.getFirstChild(); child != null; child = child.getNextSibling()) {
+                    write(child, out, scope);
+                    out.append('\n');
+                }
+                break;
             case Node.DOCUMENT_FRAGMENT_NODE:
                 for (Node child = node.getFirstChild(); child != null; child = child.getNextSibling()) {
                     write(child, out, scope);

@@ -117,6 +117,7 @@ class StudentCliIT {
 
         Commands.Result xml = cli(ALICE, "dumpxml", "web");
         assertEquals(0, xml.code(), xml.output());
+        assertTrue(xml.output().contains("-->\n<domain") && xml.output().endsWith("</domain>\n"), xml.output());
         assertTrue(xml.output().contains("<name>" + ALICE + "-web</name>"), xml.output());
 
         Commands.Result json = cli(ALICE, "status", "web", "--output", "json");
@@ -170,6 +171,37 @@ class StudentCliIT {
             Files.delete(escape);
             Files.delete(upper);
         }
+    }
+
+    @Test
+    void aHaltedVmWhoseImageIsNotUploadedYetIsWrittenAndSaysWhatIsMissing() throws Exception {
+        Commands.Result lab = cli(ALICE, "define", "lab", "--halted", "--wait=60");
+        try {
+            assertEquals(0, lab.code(), lab.output());
+            assertTrue(lab.output().contains("wrote "), lab.output());
+            assertTrue(lab.output().contains("there is no lab.qcow2 in your image directory"), lab.output());
+        } finally {
+            Files.deleteIfExists(dir(ALICE).resolve("lab.yaml"));
+        }
+    }
+
+    @Test
+    void messagesSayWhatIsTrue() throws Exception {
+        Commands.Result bad = cli(ALICE, "define", "Bad_Name");
+        assertEquals(1, bad.code());
+        assertTrue(bad.output().contains("nothing was written") && !bad.output().contains("rename the file"),
+                bad.output());
+        Commands.Result missing = cli(ALICE, "dumpxml", "nosuch");
+        assertEquals(1, missing.code());
+        assertTrue(missing.output().contains("there is no VM nosuch"), missing.output());
+        Commands.Result nofile = cli(ALICE, "validate", base.resolve("nonexist.yaml").toString());
+        assertEquals(1, nofile.code());
+        assertTrue(nofile.output().contains("no such file"), nofile.output());
+        Commands.Result templates = cli(ALICE, "templates");
+        assertEquals(0, templates.code(), templates.output());
+        assertTrue(templates.output().matches("(?s).*small\\s+1\\s+512MiB\\s+qcow2.*"), templates.output());
+        assertTrue(templates.output().matches("(?s).*standard\\s+2\\s+2GiB\\s+qcow2\\s+1\\s+\\(default\\).*"),
+                templates.output());
     }
 
     @Test
