@@ -213,10 +213,13 @@ class ControllerLoopTest {
         start();
         world.vm("alice", "web", "Always");
         awaitPhase("alice", "web", Phase.Running);
-        links.get("b1").down();
+        links.get("b1").downButCallable();
         awaitPhase("alice", "web", Phase.Unknown);
+        int changes = blades.get("b1").changes.get();
         world.vm("alice", "web", "Halted");
         passes(2);
+        assertEquals(changes, blades.get("b1").changes.get(), "no call was made while it is away, though it"
+                + " would have gone through");
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "nothing done while it is away");
         links.get("b1").up();
         awaitPhase("alice", "web", Phase.Stopped);

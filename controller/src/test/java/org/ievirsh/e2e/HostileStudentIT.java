@@ -74,7 +74,7 @@ class HostileStudentIT {
         Commands.ok("chmod", "600", secret.toString());
     }
 
-    private static final String TINY = "<domain type='" + (Files.exists(Path.of("/dev/kvm")) ? "kvm" : "qemu")
+    private static final String TINY = "<domain type='" + Host.domainType()
             + "'><memory unit='MiB'>128</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
             + "<boot dev='hd'/></os><features><acpi/></features><devices><disk type='file' device='disk'>"
             + "<driver name='qemu' type='qcow2'/><target dev='vda' bus='virtio'/></disk></devices></domain>";

@@ -40,7 +40,7 @@ class KvmDomainIT {
         Host.virsh("start", "ievkvm-probe");
         assertEquals("running", Host.state("ievkvm-probe"));
         String live = Host.virsh("dumpxml", "ievkvm-probe");
-        assertTrue(live.contains("type='" + (Files.exists(Path.of("/dev/kvm")) ? "kvm" : "qemu") + "'"), live);
+        assertTrue(live.contains("type='" + Host.domainType() + "'"), live);
         assertTrue(live.contains("<backingStore/>"), live);
         assertTrue(live.contains("&lt;b&gt;escaped&lt;/b&gt;"), live);
         Host.virsh("destroy", "ievkvm-probe");

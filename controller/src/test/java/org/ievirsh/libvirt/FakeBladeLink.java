@@ -32,9 +32,21 @@ public final class FakeBladeLink implements BladeLink {
         }
     }
 
+    private volatile boolean callableWhileDown;
+
     @Override
     public Optional<Hypervisor> hypervisor() {
-        return up ? Optional.of(hypervisor) : Optional.empty();
+        return up || callableWhileDown ? Optional.of(hypervisor) : Optional.empty();
+    }
+
+    /**
+     * The blade is reported gone, yet every call would still go through: a
+     * test of the controller's own judgment (it must not act on a blade it
+     * believes away), not of the fake's refusal.
+     */
+    public void downButCallable() {
+        callableWhileDown = true;
+        down();
     }
 
     @Override
@@ -62,6 +74,7 @@ public final class FakeBladeLink implements BladeLink {
     /** The blade is back. */
     public void up() {
         up = true;
+        callableWhileDown = false;
         if (listener != null) {
             listener.onConnected(blade());
         }

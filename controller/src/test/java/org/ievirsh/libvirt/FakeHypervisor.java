@@ -29,6 +29,8 @@ public final class FakeHypervisor implements Hypervisor {
     public volatile boolean acpiWorks = true;
     public volatile boolean failDefines;
     public final AtomicInteger calls = new AtomicInteger();
+    /** Calls that change something: define, start, shutdown, destroy, undefine. */
+    public final AtomicInteger changes = new AtomicInteger();
 
     private static final class Dom {
         String name;
@@ -86,6 +88,7 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public String define(String xml) throws HypervisorException {
         calls.incrementAndGet();
+        changes.incrementAndGet();
         if (failDefines) {
             throw new HypervisorException(HypervisorException.Kind.OTHER, blade + ": define: internal error");
         }
@@ -121,6 +124,7 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public void start(String uuid) throws HypervisorException {
         calls.incrementAndGet();
+        changes.incrementAndGet();
         String name;
         synchronized (this) {
             Dom d = find(uuid);
@@ -137,6 +141,7 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public void shutdown(String uuid) throws HypervisorException {
         calls.incrementAndGet();
+        changes.incrementAndGet();
         synchronized (this) {
             if (!find(uuid).state.isActive()) {
                 throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
@@ -150,6 +155,7 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public void destroy(String uuid) throws HypervisorException {
         calls.incrementAndGet();
+        changes.incrementAndGet();
         stop(uuid, StopReason.DESTROYED);
     }
 
@@ -172,6 +178,7 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public void undefine(String uuid) throws HypervisorException {
         calls.incrementAndGet();
+        changes.incrementAndGet();
         String name;
         synchronized (this) {
             Dom d = find(uuid);
