@@ -61,6 +61,7 @@ final class LatencyBench {
         });
         Figures raw = new Figures();
         Figures controlled = new Figures();
+        Figures added = new Figures();
         try (BenchWorld world = new BenchWorld(template)) {
             world.student(USER, List.of());
             Controller controller = new Controller(world.config(uri, 0, "resync: 30s\n"), new DemoOwners(List.of(USER)),
@@ -98,6 +99,7 @@ final class LatencyBench {
                     if (!warmUp) {
                         raw.add(rawNanos / 1e6);
                         controlled.add(controllerNanos / 1e6);
+                        added.add((controllerNanos - rawNanos) / 1e6);
                     }
                     d.destroy();
                     d.undefine();
@@ -116,9 +118,10 @@ final class LatencyBench {
         out.printf("latency  libvirt define+start: p50 %.1f ms  p95 %.1f ms%n", raw.median(), raw.percentile(95));
         out.printf("latency  file saved -> STARTED: p50 %.1f ms  p95 %.1f ms%n", controlled.median(),
                 controlled.percentile(95));
-        out.printf("latency  added by the controller: p50 %.1f ms  p95 %.1f ms  (goal: p50 <= 50 ms; contract 150 ms)%n",
-                controlled.median() - raw.median(), controlled.percentile(95) - raw.percentile(95));
-        return 0;
+        // Each pair ran under the same conditions: the figure is the median of the pairs' differences.
+        out.printf("latency  added by the controller, per pair: p50 %.1f ms  p95 %.1f ms  (goal: p50 <= 50 ms;"
+                + " contract 150 ms)%n", added.median(), added.percentile(95));
+        return Promise.report(out, "latency: the controller adds at most 150 ms at p50", added.median() <= 150);
     }
 
     private static void awaitReady(Controller controller) throws InterruptedException {

@@ -31,7 +31,19 @@ public final class Main {
         line.setCaseInsensitiveEnumValuesAllowed(true);
         line.setUsageHelpWidth(100);
         line.setExecutionExceptionHandler(Main::failed);
+        line.setParameterExceptionHandler(Main::misused);
         return line.execute(args);
+    }
+
+    /** Wrong usage: what is wrong, picocli's suggestions, the command's synopsis; exit 2. */
+    private static int misused(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        java.io.PrintWriter err = command.getErr();
+        err.println("ie-virsh: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.print("Usage: " + command.getHelp().synopsis(0));
+        err.println("(" + command.getCommandSpec().qualifiedName() + " --help tells more)");
+        return 2;
     }
 
     /**

@@ -89,6 +89,21 @@ final class StudentOptions {
         }
     }
 
+    /**
+     * Checks that the directory entry {@code file} (a link itself, if it is one) is the student's own: in a
+     * directory others may write, the file system alone would let one student remove another's file.
+     */
+    static void ownEntry(Path file) throws StudentError {
+        try {
+            int owner = (Integer) Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (owner != self().getUid()) {
+                throw new StudentError(file + " belongs to uid " + owner + ", not to you; it is left as it is");
+            }
+        } catch (IOException e) {
+            throw new StudentError("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
     /** StudentError is a failure to report in one line and exit 1. */
     static final class StudentError extends Exception {
         private static final long serialVersionUID = 1L;

@@ -33,6 +33,7 @@ final class UndefineCommand implements Callable<Integer> {
         if (!Files.exists(file) && !Files.isSymbolicLink(file)) {
             throw new StudentOptions.StudentError("there is no " + file + " (ie-virsh list shows your VMs)");
         }
+        StudentOptions.ownEntry(file);
         try {
             Files.delete(file);
         } catch (IOException e) {

@@ -186,12 +186,18 @@ public final class LibvirtBladeLink implements BladeLink {
         scheduleRetry();
     }
 
+    /** The wait after {@code retry}: twice as long, at most {@link #MAX_RETRY}. */
+    static Duration after(Duration retry) {
+        Duration twice = retry.multipliedBy(2);
+        return twice.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : twice;
+    }
+
     private void scheduleRetry() {
         if (closed) {
             return;
         }
         Duration delay = nextRetry;
-        nextRetry = nextRetry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : nextRetry.multipliedBy(2);
+        nextRetry = after(nextRetry);
         thread.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -546,4 +546,127 @@ class ControllerLoopTest {
         assertTrue(Duration.ofNanos(time.nanoTime()).compareTo(Duration.ofMinutes(5)) < 0,
                 "seen before the first resync could come");
     }
+
+    @Test
+    void aDirectoryThatCannotBeReadKeepsEveryVmAndItsRemovalWaits() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        Path dir = world.dir("alice");
+        // The directory is there but no longer readable as alice's (it changed hands, as in an outage of
+        // the home server), and meanwhile the file is gone: nothing may be removed on such a reading.
+        Files.setAttribute(dir, "unix:uid", 54321);
+        Files.delete(dir.resolve("web.yaml"));
+        passes(3);
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "kept while it cannot be read");
+        Files.setAttribute(dir, "unix:uid", org.ievirsh.posix.Nss.effectiveUid());
+        until(() -> !blades.get("b1").names().contains("alice-web"));
+        assertTrue(Files.exists(world.image("alice", "web.qcow2")));
+    }
+
+    @Test
+    void twoVmsNamingOneImageRunOnlyTheFirst() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        world.write("alice", "copy.yaml", String.format(World.VM, "web", "Always"));
+        VmStatus copy = awaitPhase("alice", "copy", Phase.ImageRejected);
+        assertEquals("ImageInUse", copy.condition(Condition.IMAGE_READY).reason());
+        assertTrue(copy.message().contains("web.qcow2 is already the disk of VM web"), copy.message());
+        assertEquals(List.of("alice-web"), blades.get("b1").names(), "no second domain opens the disk");
+        assertEquals(Phase.Running, world.status("alice", "web").orElseThrow().phase());
+    }
+
+    @Test
+    void rerunOnFailureStartsAfterACrashButNotAfterAPowerOff() throws Exception {
+        start();
+        world.vm("alice", "web", "RerunOnFailure");
+        awaitPhase("alice", "web", Phase.Running);
+        FakeHypervisor b1 = blades.get("b1");
+        int startsBefore = b1.starts("alice-web");
+        b1.stop(b1.uuidOf("alice-web"), StopReason.CRASHED);
+        until(() -> b1.starts("alice-web") == startsBefore + 1);
+        awaitPhase("alice", "web", Phase.Running);
+
+        b1.stop(b1.uuidOf("alice-web"), StopReason.SHUTDOWN);
+        VmStatus off = awaitPhase("alice", "web", Phase.Stopped);
+        assertEquals("GuestPoweredOff", off.condition(Condition.READY).reason());
+        passes(2);
+        assertEquals(DomainState.SHUTOFF, b1.state("alice-web"), "a guest that powered itself off stays off");
+        assertEquals(startsBefore + 1, b1.starts("alice-web"));
+    }
+
+    @Test
+    void aVmThatKeepsCrashingBacksOff() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        FakeHypervisor b1 = blades.get("b1");
+        for (int crash = 1; crash <= 3; crash++) {
+            int starts = b1.starts("alice-web");
+            until(() -> b1.state("alice-web") == DomainState.RUNNING);
+            b1.stop(b1.uuidOf("alice-web"), StopReason.CRASHED);
+            if (crash >= 2) {
+                VmStatus backing = awaitPhase("alice", "web", Phase.CrashLoopBackOff);
+                assertTrue(backing.message().contains("stopped by itself"), backing.message());
+                assertEquals(DomainState.SHUTOFF, b1.state("alice-web"), "not started again at once");
+            }
+            until(() -> b1.starts("alice-web") == starts + 1);
+        }
+    }
+
+    @Test
+    void aVcpuChangeWhileRunningIsRestartRequiredAndAppliesAtTheNextBoot() throws Exception {
+        start();
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        world.write("alice", "web.yaml", String.format(World.VM, "web", "Always") + "  vcpus: 1\n");
+        until(() -> world.status("alice", "web").map(s -> "True".equals(
+                s.condition(Condition.RESTART_REQUIRED).status())).orElse(false));
+        FakeHypervisor b1 = blades.get("b1");
+        assertTrue(b1.xmlOf("alice-web").contains("<vcpu>1</vcpu>") || b1.xmlOf("alice-web").contains(">1</vcpu>"),
+                "the definition is updated at once");
+        assertEquals(DomainState.RUNNING, b1.state("alice-web"), "the running guest is not restarted for it");
+        b1.stop(b1.uuidOf("alice-web"), StopReason.DESTROYED);
+        until(() -> world.status("alice", "web").map(s -> s.phase() == Phase.Running
+                && "False".equals(s.condition(Condition.RESTART_REQUIRED).status())).orElse(false));
+    }
+
+    @Test
+    void theTemplatesVcpuMaximumAndTheSixtyFourKibLimitHoldAtTheirBoundaries() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        world.write("alice", "web.yaml", String.format(World.VM, "web", "Halted") + "  vcpus: 3\n");
+        VmStatus tooMany = awaitPhase("alice", "web", Phase.Invalid);
+        assertTrue(tooMany.message().contains("spec.vcpus"), tooMany.message());
+        world.write("alice", "web.yaml", String.format(World.VM, "web", "Halted") + "  vcpus: 2\n");
+        awaitPhase("alice", "web", Phase.Stopped);
+
+        String body = String.format(World.VM, "web", "Halted") + "# ";
+        String exactly = body + "x".repeat(64 * 1024 - body.length() - 1) + "\n";
+        assertEquals(64 * 1024, exactly.length());
+        world.write("alice", "web.yaml", exactly);
+        passes(2);
+        assertEquals(Phase.Stopped, world.status("alice", "web").orElseThrow().phase(), "64 KiB exactly is read");
+        world.write("alice", "web.yaml", exactly + "\n");
+        VmStatus over = awaitPhase("alice", "web", Phase.Invalid);
+        assertTrue(over.message().contains("files over 65536 bytes are ignored"), over.message());
+        assertTrue(blades.get("b1").names().contains("alice-web"), "an oversized file changes nothing");
+    }
+
+    @Test
+    void reservedMemoryIsLeftFreeAndAPlacedVmStaysOnItsBladeAcrossARestart() throws Exception {
+        // b1 is bigger but keeps most of it for itself: the VM goes to b2.
+        start("  - {name: b1, uri: \"fake:///b1\", reserved: {memory: 63GiB}}\n"
+                + "  - {name: b2, uri: \"fake:///b2\", capacity: {memory: 16GiB}}\n", "");
+        world.vm("alice", "web", "Always");
+        assertEquals("b2", awaitPhase("alice", "web", Phase.Running).blade());
+        controller.close();
+        // Now b1 would be the better choice: the VM still stays where it is.
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\", capacity: {memory: 16GiB}}\n",
+                "");
+        passes(2);
+        assertEquals("b2", world.status("alice", "web").orElseThrow().blade());
+        assertEquals(List.of(), blades.get("b1").names());
+    }
 }

@@ -234,6 +234,40 @@ class ControllerIT {
     }
 
     @Test
+    void systemAccountsAndAUidWithSeveralDirectoriesAreLeftAlone() throws Exception {
+        // minUid 1000: the directory of daemon (uid 1) matches the glob but is no student's.
+        Path system = Files.createDirectories(tmp.resolve("home/ievsystem/ie-virsh"));
+        Host.image(tmp.resolve("images/daemon"), "daemon", "web.qcow2");
+        Files.writeString(system.resolve("web.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n"
+                + "  template: small\n  image: web.qcow2\n  runStrategy: Always\n  memory: 256MiB\n");
+        Commands.ok("chown", "-R", "daemon:daemon", tmp.resolve("home/ievsystem").toString());
+        start();
+        vm(ALICE, "web", "Always");
+        awaitPhase(ALICE, "web", Phase.Running);
+        // Alice gets a second matching directory: which one holds her VMs cannot be told, so neither is acted on.
+        Path second = Files.createDirectories(tmp.resolve("home/ievalice-old/ie-virsh"));
+        Commands.ok("chown", "-R", ALICE + ":" + ALICE, tmp.resolve("home/ievalice-old").toString());
+        Host.write(second.resolve("db.yaml"), ALICE, Files.readString(dir(ALICE).resolve("web.yaml"))
+                .replace("web.qcow2", "db.qcow2"));
+        Host.image(tmp.resolve("images").resolve(ALICE), ALICE, "db.qcow2");
+        Files.delete(dir(ALICE).resolve("web.yaml"));
+        controller.discoverNow();
+        passes(3);
+        assertEquals("running", Host.state(ALICE + "-web"), "nothing of hers is removed while she has two");
+        assertEquals("absent", Host.state(ALICE + "-db"), "nor made from the second directory");
+        assertFalse(Files.exists(second.resolve(".status")));
+        assertFalse(Files.exists(system.resolve(".status")), "no status for a system account");
+        assertTrue(Host.virsh("list", "--all", "--name").lines().noneMatch(n -> n.contains("ievsystem")
+                || n.startsWith("daemon")), "no domain for a system account");
+
+        // One directory again: her files are what counts, and web (its file gone) is removed.
+        Commands.ok("rm", "-rf", tmp.resolve("home/ievalice-old").toString());
+        controller.discoverNow();
+        await().atMost(WAIT).until(() -> Host.state(ALICE + "-web").equals("absent"));
+        Commands.ok("rm", "-rf", tmp.resolve("home/ievsystem").toString(), tmp.resolve("images/daemon").toString());
+    }
+
+    @Test
     void afterLibvirtdRestartsTheControllerReconnectsAndConverges() throws Exception {
         start();
         vm(ALICE, "web", "Always");

@@ -1,7 +1,6 @@
 package org.ievirsh.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -57,6 +56,7 @@ class StudentCliIT {
                 + "images:\n  inspection: off\n  root: " + base.resolve("images") + "\n"
                 + "templates: " + base.resolve("templates") + "\n"
                 + "blades:\n  - {name: t1, uri: \"test://" + base.resolve("node.xml") + "\"}\n"
+                + "quota:\n  users: {" + MALLORY + ": {vms: 1}}\n"
                 + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\n";
         Files.writeString(base.resolve("controller.yaml"), config);
         Commands.ok("chmod", "-R", "a+rX", base.resolve("templates").toString(), base.resolve("controller.yaml").toString());
@@ -131,17 +131,25 @@ class StudentCliIT {
 
     @Test
     void anotherStudentCannotChangeTheFirstStudentsFiles() throws Exception {
-        Host.write(dir(ALICE).resolve("db.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n"
-                + "  image: db.qcow2\n  runStrategy: Halted\n");
-        String before = Files.readString(dir(ALICE).resolve("db.yaml"));
-        Commands.Result start = Commands.run(List.of("runuser", "-u", MALLORY, "--", "java", "-jar",
-                System.getProperty("ievirsh.jar"), "start", "db", "--dir", dir(ALICE).toString()));
-        assertNotEquals(0, start.code(), start.output());
-        Commands.Result undefine = Commands.run(List.of("runuser", "-u", MALLORY, "--", "java", "-jar",
-                System.getProperty("ievirsh.jar"), "undefine", "db", "--dir", dir(ALICE).toString()));
-        assertNotEquals(0, undefine.code(), undefine.output());
-        assertEquals(before, Files.readString(dir(ALICE).resolve("db.yaml")));
-        Files.delete(dir(ALICE).resolve("db.yaml"));
+        Path db = Host.write(dir(ALICE).resolve("db.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: db.qcow2\n  runStrategy: Halted\n");
+        String before = Files.readString(db);
+        // Alice left her directory and file open to everyone: only the CLI's own check stands in the way.
+        Commands.ok("chmod", "0777", dir(ALICE).toString());
+        Commands.ok("chmod", "0666", db.toString());
+        try {
+            for (String command : List.of("start", "undefine")) {
+                Commands.Result r = Commands.run(List.of("runuser", "-u", MALLORY, "--", "java", "-jar",
+                        System.getProperty("ievirsh.jar"), command, "db", "--dir", dir(ALICE).toString()));
+                assertEquals(1, r.code(), command + ": " + r.output());
+                assertTrue(r.output().contains("belongs to uid 41101, not to you"),
+                        command + ": " + r.output());
+            }
+            assertEquals(before, Files.readString(db));
+        } finally {
+            Commands.ok("chmod", "0755", dir(ALICE).toString());
+            Files.deleteIfExists(db);
+        }
     }
 
     @Test
@@ -245,8 +253,10 @@ class StudentCliIT {
         assertEquals(0, imported.code(), imported.output());
         Path image = base.resolve("images").resolve(ALICE).resolve("deb.qcow2");
         assertEquals(41101, Files.getAttribute(image, "unix:uid"));
-        assertTrue(imported.output().contains("password \"vagrant\""), imported.output());
-        assertTrue(Commands.ok("qemu-img", "info", image.toString()).contains("file format: qcow2"));
+        String info = Commands.ok("qemu-img", "info", "--output=json", image.toString());
+        assertTrue(info.contains("\"format\": \"qcow2\""), info);
+        assertTrue(info.contains("\"virtual-size\": 67108864"), info);
+        assertTrue(!info.contains("backing-filename") && !info.contains("data-file"), "one standalone file: " + info);
         Files.delete(image);
     }
 
@@ -261,5 +271,65 @@ class StudentCliIT {
         millis.sort(null);
         System.out.println("BENCH cli-startup: ie-virsh list, median of 5 runs as a student: " + millis.get(2) + " ms"
                 + " (all: " + millis + ")");
+    }
+
+    @Test
+    void everyFailurePathHasItsExitCodeAndSaysWhy() throws Exception {
+        Host.image(base.resolve("images").resolve(ALICE), ALICE, "fp.qcow2");
+        try {
+            // --image and --halted are what the file says; --wait returns once it is so.
+            Commands.Result defined = cli(ALICE, "define", "fp", "--image", "fp.qcow2", "--halted", "--wait=60");
+            assertEquals(0, defined.code(), defined.output());
+            assertTrue(defined.output().contains("fp: Stopped on t1"), defined.output());
+            String file = Files.readString(dir(ALICE).resolve("fp.yaml"));
+            assertTrue(file.contains("image: fp.qcow2") && file.contains("runStrategy: Halted"), file);
+
+            Commands.Result again = cli(ALICE, "define", "fp", "--template", "small");
+            assertEquals(1, again.code(), again.output());
+            assertTrue(again.output().contains("fp.yaml already exists; edit it, or ie-virsh undefine fp first"),
+                    again.output());
+            assertEquals(file, Files.readString(dir(ALICE).resolve("fp.yaml")), "not overwritten");
+
+            // A change the controller refuses: --wait exits 1 with the status's message.
+            Host.write(dir(ALICE).resolve("fp.yaml"), ALICE, file.replace("runStrategy: Halted",
+                    "runStrategy: Halted\n  memory: 64GiB"));
+            Commands.Result invalid = cli(ALICE, "start", "fp", "--wait=60");
+            assertEquals(1, invalid.code(), invalid.output());
+            assertTrue(invalid.output().matches("(?s).*fp: Invalid: fp\\.yaml:\\d+:\\d+: spec\\.memory: 64GiB exceeds.*"),
+                    invalid.output());
+
+            // Over quota (mallory may have one VM): exit 1, QuotaExceeded and why.
+            Host.image(base.resolve("images").resolve(MALLORY), MALLORY, "one.qcow2");
+            Host.image(base.resolve("images").resolve(MALLORY), MALLORY, "two.qcow2");
+            assertEquals(0, cli(MALLORY, "define", "one", "--image", "one.qcow2", "--halted", "--wait=60").code());
+            Commands.Result over = cli(MALLORY, "define", "two", "--image", "two.qcow2", "--halted", "--wait=60");
+            assertEquals(1, over.code(), over.output());
+            assertTrue(over.output().contains("two: QuotaExceeded: "), over.output());
+
+            // No controller watches this directory: --wait gives up with exit 3 and says what it saw.
+            Path unwatched = Files.createDirectories(base.resolve("unwatched"));
+            Commands.ok("chown", ALICE + ":" + ALICE, unwatched.toString());
+            Commands.Result timeout = Commands.run(List.of("runuser", "-u", ALICE, "--", "java", "-jar",
+                    System.getProperty("ievirsh.jar"), "define", "lone", "--dir", unwatched.toString(), "--wait=1",
+                    "--config", base.resolve("controller.yaml").toString()));
+            assertEquals(3, timeout.code(), timeout.output());
+            assertTrue(timeout.output().contains("timed out after 1s") && timeout.output()
+                    .contains("is the controller running?"), timeout.output());
+
+            // Wrong usage is exit 2 with the usage; status without a name prints every VM.
+            for (List<String> usage : List.of(List.of("define"), List.of("frobnicate"), List.of("list", "--bogus"))) {
+                Commands.Result r = cli(ALICE, usage.toArray(String[]::new));
+                assertEquals(2, r.code(), usage + ": " + r.output());
+                assertTrue(r.output().contains("Usage: ie-virsh") && r.output().contains("--help tells more"),
+                        usage + ": " + r.output());
+            }
+            Commands.Result all = cli(ALICE, "status");
+            assertEquals(0, all.code(), all.output());
+            assertTrue(all.output().contains("fp (" + ALICE + ", uid 41101)"), all.output());
+        } finally {
+            Files.deleteIfExists(dir(ALICE).resolve("fp.yaml"));
+            Files.deleteIfExists(dir(MALLORY).resolve("one.yaml"));
+            Files.deleteIfExists(dir(MALLORY).resolve("two.yaml"));
+        }
     }
 }

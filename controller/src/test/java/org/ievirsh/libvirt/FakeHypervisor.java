@@ -31,6 +31,7 @@ public final class FakeHypervisor implements Hypervisor {
     public final AtomicInteger calls = new AtomicInteger();
     /** Calls that change something: define, start, shutdown, destroy, undefine. */
     public final AtomicInteger changes = new AtomicInteger();
+    private final Map<String, Integer> starts = new java.util.HashMap<>();
 
     private static final class Dom {
         String name;
@@ -134,6 +135,7 @@ public final class FakeHypervisor implements Hypervisor {
             d.state = DomainState.RUNNING;
             d.liveXml = d.xml;
             name = d.name;
+            starts.merge(name, 1, Integer::sum);
         }
         emit(uuid, name, LifecycleEvent.Kind.STARTED, StopReason.UNKNOWN);
     }
@@ -214,6 +216,11 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     /** The state of a domain by name, or null. */
+    /** How many times the domain {@code name} was started. */
+    public synchronized int starts(String name) {
+        return starts.getOrDefault(name, 0);
+    }
+
     public synchronized DomainState state(String name) {
         return domains.values().stream().filter(d -> d.name.equals(name)).map(d -> d.state).findFirst().orElse(null);
     }

@@ -132,6 +132,33 @@ class StatusWriterTest {
     }
 
     @Test
+    void theFileHoldsTheContractsFieldsByTheirNames() throws Exception {
+        Root.require();
+        write(tmp, status(Phase.Running, "True"));
+        String yaml = Files.readString(tmp.resolve(".status/web.yaml"));
+        java.util.Map<String, Object> top = new org.yaml.snakeyaml.Yaml().load(yaml);
+        for (String key : List.of("name", "owner", "phase", "message", "conditions", "blade", "domain", "uuid",
+                "mac", "vcpus", "memory", "template", "image", "observedSpecHash", "updatedAt")) {
+            assertTrue(top.containsKey(key), key + " in\n" + yaml);
+        }
+        assertEquals(java.util.Map.of("user", "alice", "uid", 4242), top.get("owner"));
+        assertEquals("Running", top.get("phase"));
+        assertEquals("blade01", top.get("blade"));
+        assertEquals("alice-web", top.get("domain"));
+        assertEquals("52:54:00:00:00:01", top.get("mac"));
+        assertEquals(2, top.get("vcpus"));
+        assertEquals("2GiB", top.get("memory"));
+        assertEquals("sha256:x", top.get("observedSpecHash"));
+        assertTrue(((String) top.get("updatedAt")).matches("2026-11-26T12:00:\\d\\dZ"), yaml);
+        assertFalse(top.containsKey("ip"), "no ip while none is known");
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> ready = ((List<java.util.Map<String, Object>>) top.get("conditions")).get(0);
+        assertEquals(java.util.Set.of("type", "status", "reason", "message", "lastTransitionTime"), ready.keySet());
+        assertEquals("Ready", ready.get("type"));
+        assertEquals("True", ready.get("status"));
+    }
+
+    @Test
     void anyTextSurvivesTheRoundTrip() {
         String message = "web.yaml:3:1: \"quoted\" \\ back\nslash\ttab \u0001 ctl \ud83d\ude00 ok: [x] # y";
         VmStatus s = new VmStatus("web", new VmStatus.Owner("alice", 1), Phase.Invalid, message, List.of(), null,

@@ -107,7 +107,8 @@ public final class World {
             @Override
             public Optional<Owner> resolve(Path directory, int uid) {
                 String user = directory.getParent().getFileName().toString();
-                if (!resolvable.getOrDefault(user, false)) {
+                // Students are played by this account: a directory anyone else owns is no student's.
+                if (!resolvable.getOrDefault(user, false) || uid != Nss.effectiveUid()) {
                     return Optional.empty();
                 }
                 return Optional.of(new Owner(user, uids.get(user), uids.get(user), List.of("students"), uid,

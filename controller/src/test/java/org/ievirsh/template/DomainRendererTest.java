@@ -1,6 +1,7 @@
 package org.ievirsh.template;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,7 +58,8 @@ class DomainRendererTest {
         RenderedDomain rendered = render(standard(), 1, 1L << 30, Optional.of("my web server"));
         Document doc = parse(rendered.xml());
         assertEquals("alice-web", only(doc, "name").getTextContent());
-        assertEquals(DomainIdentity.uuidFor("alice", 1001, "web"), only(doc, "uuid").getTextContent());
+        assertEquals("c4088cba-9a48-87ca-9079-40d2bd0a5ec1", only(doc, "uuid").getTextContent(),
+                "the UUID v1 gave alice (1001)'s web: it never changes");
         assertEquals("1", only(doc, "vcpu").getTextContent());
         assertEquals(Long.toString((1L << 30) / 1024), only(doc, "memory").getTextContent());
         assertEquals("KiB", only(doc, "memory").getAttribute("unit"));
@@ -69,10 +71,21 @@ class DomainRendererTest {
         Element backing = (Element) disk.getElementsByTagName("backingStore").item(0);
         assertEquals(0, backing.getChildNodes().getLength(), "an empty backingStore");
         String mac = ((Element) only(doc, "interface").getElementsByTagName("mac").item(0)).getAttribute("address");
-        assertTrue(mac.matches("52:54:00(:[0-9a-f]{2}){3}"), mac);
+        assertEquals("52:54:00:9d:bc:c3", mac, "the MAC v1 gave it: the DHCP reservation stays valid");
         assertEquals("br0", ((Element) only(doc, "interface").getElementsByTagName("source").item(0))
                 .getAttribute("bridge"), "the admin's network stays");
         assertEquals("destroy", only(doc, "on_crash").getTextContent(), "the admin's settings stay");
+    }
+
+    @Test
+    void identitiesAreStableAndOnePerNicAvoidingTakenMacs() {
+        assertEquals(List.of("52:54:00:9d:bc:c3", "52:54:00:88:68:cb"),
+                DomainIdentity.macsFor("alice", 1001, "web", 2, mac -> false));
+        List<String> avoiding = DomainIdentity.macsFor("alice", 1001, "web", 2, "52:54:00:9d:bc:c3"::equals);
+        assertEquals(2, avoiding.size());
+        assertFalse(avoiding.contains("52:54:00:9d:bc:c3"), avoiding.toString());
+        assertNotEquals(DomainIdentity.uuidFor("alice", 1001, "web"), DomainIdentity.uuidFor("alice", 1002, "web"),
+                "a new account with an old name gets new identities");
     }
 
     @Test
