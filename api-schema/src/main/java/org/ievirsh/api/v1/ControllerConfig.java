@@ -32,7 +32,14 @@ public record ControllerConfig(
         Duration resync,
         Duration stopGracePeriod,
         DeletionGuard deletionGuard,
-        int workers) {
+        int workers,
+        Addresses addresses,
+        Console console,
+        String lockManager,
+        Migration migration,
+        BladeDown bladeDown,
+        Optional<Ha> ha,
+        Lifecycle lifecycle) {
 
     /** DEFAULT_PATH is where admins keep the file. */
     public static final Path DEFAULT_PATH = Path.of("/etc/ie-virsh/controller.yaml");
@@ -84,8 +91,82 @@ public record ControllerConfig(
                 java.util.OptionalLong.empty());
     }
 
-    /** Blade is one hypervisor; {@code capacity} says which of its own figures the admin replaces. */
-    public record Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity) {
+    /**
+     * Blade is one hypervisor; {@code capacity} says which of its own figures the admin replaces; a
+     * {@code drain}ing blade's VMs move elsewhere (it is never schedulable).
+     */
+    public record Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity,
+                        boolean drain) {
+        public Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity) {
+            this(name, uri, schedulable, reserved, capacity, false);
+        }
+
+        public Blade {
+            schedulable = schedulable && !drain;
+        }
+    }
+
+    /** Addresses says which sources of VM addresses to use, most trusted first, and the lease files to read. */
+    public record Addresses(List<String> sources, List<Path> leases) {
+        public static final List<String> ALL = List.of("leases", "agent", "arp");
+
+        public boolean uses(String source) {
+            return sources.contains(source);
+        }
+    }
+
+    /** Console is the students' console socket and how many sessions one user may have at once. */
+    public record Console(Path socket, int maxSessionsPerUser) {
+    }
+
+    /** Migration bounds how a draining blade's VMs move: at once, MiB/s each, how long, and VIR_MIGRATE_UNSAFE. */
+    public record Migration(int parallel, java.util.OptionalLong bandwidthMiBs, Duration timeout, boolean unsafe) {
+    }
+
+    /** BladeDown is what happens to the VMs of an unreachable blade: keep, or restartElsewhere after a while. */
+    public record BladeDown(String action, Duration after) {
+        public boolean restartElsewhere() {
+            return action.equals("restartElsewhere");
+        }
+    }
+
+    /** Ha is the lock file whose exclusive flock makes a controller the leader. */
+    public record Ha(Path lockFile) {
+    }
+
+    /**
+     * Lifecycle gives the admin's expiry of each user's VMs: the user's
+     * entry, else the latest of the user's groups', else the default (an
+     * empty Optional: never); and how long before it the VM warns.
+     */
+    public record Lifecycle(Duration warnBefore, Optional<Expiry> defaults, Map<String, Optional<Expiry>> groups,
+                            Map<String, Optional<Expiry>> users) {
+        public static final Lifecycle NONE = new Lifecycle(Duration.ofDays(7), Optional.empty(), Map.of(), Map.of());
+
+        /** The admin's expiry for {@code user} in {@code groups}, read in {@code zone}; empty: never. */
+        public Optional<java.time.Instant> expiryOf(String user, List<String> userGroups, java.time.ZoneId zone) {
+            if (users.containsKey(user)) {
+                return users.get(user).map(e -> e.at(zone));
+            }
+            Optional<java.time.Instant> latest = null;
+            for (String group : userGroups) {
+                Optional<Expiry> entry = groups.get(group);
+                if (entry == null) {
+                    continue;
+                }
+                if (entry.isEmpty()) {
+                    return Optional.empty();  // one of the user's courses never ends: neither do the VMs
+                }
+                java.time.Instant at = entry.get().at(zone);
+                if (latest == null || latest.isEmpty() || at.isAfter(latest.get())) {
+                    latest = Optional.of(at);
+                }
+            }
+            if (latest != null) {
+                return latest;
+            }
+            return defaults.map(e -> e.at(zone));
+        }
     }
 
     /**
@@ -141,7 +222,8 @@ public record ControllerConfig(
                 problems.add(at(document, "/blades/" + i + "/name", "the blade name " + name + " is used twice"));
             }
             blades.add(new Blade(name, blade.path("uri").asText(), blade.path("schedulable").asBoolean(true),
-                    resources(blade.path("reserved")).orElse(Resources.NONE), capacity(blade.path("capacity"))));
+                    resources(blade.path("reserved")).orElse(Resources.NONE), capacity(blade.path("capacity")),
+                    blade.path("drain").asBoolean(false)));
         }
         String directories = root.path("users").path("directories").asText("/home/*/ie-virsh");
         if (Path.of(directories).normalize().toString().length() != directories.length()
@@ -166,10 +248,29 @@ public record ControllerConfig(
             }
             guard = new DeletionGuard(Optional.empty(), Optional.of(percent));
         }
+        String lockManager = root.path("lockManager").asText("none");
+        JsonNode bladeDown = root.path("bladeDown");
+        if (bladeDown.path("action").asText("keep").equals("restartElsewhere") && lockManager.equals("none")) {
+            problems.add(at(document, "/bladeDown/action", "restartElsewhere needs lockManager sanlock or lockd:"
+                    + " only the lock engine can say that the old QEMU is gone"));
+        }
+        Map<String, Optional<Expiry>> groupExpiries = expiries(document, root.path("lifecycle").path("groups"),
+                "/lifecycle/groups/", problems);
+        Map<String, Optional<Expiry>> userExpiries = expiries(document, root.path("lifecycle").path("users"),
+                "/lifecycle/users/", problems);
+        Optional<Expiry> defaultExpiry = expiry(document, root.path("lifecycle").path("default"),
+                "/lifecycle/default", problems);
         if (!problems.isEmpty()) {
             return Parsed.failed(problems);
         }
         JsonNode quota = root.path("quota");
+        JsonNode addresses = root.path("addresses");
+        List<String> sources = new ArrayList<>();
+        addresses.path("sources").forEach(n -> sources.add(n.asText()));
+        List<Path> leases = new ArrayList<>();
+        addresses.path("leases").forEach(n -> leases.add(Path.of(n.asText())));
+        JsonNode migration = root.path("migration");
+        JsonNode console = root.path("console");
         return Parsed.ok(new ControllerConfig(
                 new Users(directories, root.path("users").path("minUid").asInt(1000),
                         root.path("users").path("maxFiles").asInt(64)),
@@ -187,7 +288,22 @@ public record ControllerConfig(
                 Durations.parse(root.path("resync").asText("30s")),
                 Durations.parse(root.path("stopGracePeriod").asText("60s")),
                 guard,
-                root.path("workers").asInt(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()))));
+                root.path("workers").asInt(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())),
+                new Addresses(addresses.has("sources") ? List.copyOf(sources) : Addresses.ALL, List.copyOf(leases)),
+                new Console(Path.of(console.path("socket").asText("/run/ie-virsh/console.sock")),
+                        console.path("maxSessionsPerUser").asInt(4)),
+                lockManager,
+                new Migration(migration.path("parallel").asInt(2), migration.has("bandwidth")
+                        ? java.util.OptionalLong.of(migration.path("bandwidth").asLong())
+                        : java.util.OptionalLong.empty(),
+                        Durations.parse(migration.path("timeout").asText("10m")),
+                        migration.path("unsafe").asBoolean(false)),
+                new BladeDown(bladeDown.path("action").asText("keep"),
+                        Durations.parse(bladeDown.path("after").asText("2m"))),
+                root.has("ha") ? Optional.of(new Ha(Path.of(root.path("ha").path("lockFile").asText())))
+                        : Optional.empty(),
+                new Lifecycle(Durations.parse(root.path("lifecycle").path("warnBefore").asText("7d")), defaultExpiry,
+                        groupExpiries, userExpiries)));
     }
 
     /** The schema the file is checked against. */
@@ -199,6 +315,28 @@ public record ControllerConfig(
         Location location = document.locate(pointer);
         return new Problem(document.fileName(), location.value().line(), location.value().column(),
                 location.path(), message);
+    }
+
+    private static Map<String, Optional<Expiry>> expiries(YamlDocument document, JsonNode node, String pointer,
+                                                          List<Problem> problems) {
+        Map<String, Optional<Expiry>> byName = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> byName.put(e.getKey(), expiry(document, e.getValue(),
+                pointer + e.getKey(), problems)));
+        return java.util.Collections.unmodifiableMap(byName);
+    }
+
+    private static Optional<Expiry> expiry(YamlDocument document, JsonNode entry, String pointer,
+                                           List<Problem> problems) {
+        JsonNode value = entry.path("expires");
+        if (value.isMissingNode() || value.isNull()) {
+            return Optional.empty();
+        }
+        Optional<Expiry> parsed = Expiry.parse(value.asText());
+        if (parsed.isEmpty()) {
+            problems.add(at(document, pointer + "/expires", value.asText() + " is not a date (2027-02-15) or an"
+                    + " RFC 3339 time"));
+        }
+        return parsed;
     }
 
     private static Optional<Resources> resources(JsonNode node) {

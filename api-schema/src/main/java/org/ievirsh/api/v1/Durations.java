@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations reads times like 30s, 500ms, 5m, 1h. */
+/** Durations reads times like 30s, 500ms, 5m, 1h, 7d. */
 public final class Durations {
-    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h|d)");
 
     private Durations() {
     }
@@ -21,13 +21,17 @@ public final class Durations {
             case "ms": return Duration.ofMillis(n);
             case "s": return Duration.ofSeconds(n);
             case "m": return Duration.ofMinutes(n);
-            default: return Duration.ofHours(n);
+            case "h": return Duration.ofHours(n);
+            default: return Duration.ofDays(n);
         }
     }
 
     /** Short text of a duration, the way the config writes it. */
     public static String format(Duration duration) {
         long ms = duration.toMillis();
+        if (ms % 86_400_000 == 0 && ms > 0) {
+            return ms / 86_400_000 + "d";
+        }
         if (ms % 3_600_000 == 0 && ms > 0) {
             return ms / 3_600_000 + "h";
         }
