@@ -5,7 +5,9 @@
 # with its own mount and UTS namespaces, where /run/libvirt, /var/lib/libvirt, /etc/libvirt,
 # /var/log/libvirt and /var/cache/libvirt are its own, and libvirtd listens on TCP (no auth) at
 # qemu+tcp://10.203.0.IDX/system. Everything else (/tmp, images) is shared, like a SAN.
-# Traffic stays on ievbr0, a bridge with no uplink.
+# Traffic stays on ievbr0, a bridge with no uplink. Inside each blade, guests bridge to its own br0
+# (192.168.IDX.1/24, no uplink either), where a dnsmasq hands out addresses and writes its leases to
+# $BLADES_ROOT/NAME/dnsmasq.leases, as a department's DHCP server would for the controller to read.
 set -uo pipefail
 R=${BLADES_ROOT:-/tmp/ie-virsh-blades}
 mkdir -p "$R"
@@ -36,6 +38,16 @@ blade_up() {
     for d in /run/libvirt:run /var/lib/libvirt:lib /etc/libvirt:etc /var/log/libvirt:log /var/cache/libvirt:cache; do
       mount --bind $dir/\${d#*:} \${d%:*}; done
     libvirtd --listen -d -f $dir/libvirtd.conf -p $dir/libvirtd.pid"
+  # The guests' network inside the blade: a bridge and its DHCP server. busybox's udhcpc reads raw
+  # packets and drops replies whose checksum was left to offload: the bridge computes them itself.
+  ip -n "$name" link add br0 type bridge
+  ip -n "$name" addr add "192.168.$2.1/24" dev br0
+  ip -n "$name" link set br0 up
+  ip netns exec "$name" ethtool -K br0 tx off >/dev/null 2>&1 || true
+  : > "$dir/dnsmasq.leases"
+  ip netns exec "$name" dnsmasq --interface=br0 --bind-interfaces --except-interface=lo --port=0 --no-resolv \
+      --no-hosts --dhcp-range="192.168.$2.10,192.168.$2.250,255.255.255.0,2m" --dhcp-leasefile="$dir/dnsmasq.leases" \
+      --pid-file="$dir/dnsmasq.pid" --dhcp-authoritative
   for _ in $(seq 300); do virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 && break; sleep 0.1; done
   virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 || { echo "blade $name did not start" >&2; return 1; }
   echo "$name: qemu+tcp://$ip/system"
@@ -51,6 +63,7 @@ blade_down() {
     for _ in $(seq 100); do ps -o stat= -p "$pid" 2>/dev/null | grep -qv Z || break; sleep 0.1; done   # a zombie is gone
     rm -f "$dir/libvirtd.pid"
   fi
+  if [ -f "$dir/dnsmasq.pid" ]; then kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null; rm -f "$dir/dnsmasq.pid"; fi
   ip link del "m-$name" 2>/dev/null
   ip netns del "$name" 2>/dev/null
   echo "$name down"

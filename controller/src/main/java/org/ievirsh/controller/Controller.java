@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
@@ -62,6 +63,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final StatusBook book = new StatusBook();
     private final DeletionGuard guard;
     private final Inspections inspections;
+    private final AddressBook addresses;
     private final PerVmCollector perVm;
     private final Passes passes;
     private final UserReconciler users;
@@ -114,8 +116,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             guard.firstPassDone();
             LOG.info("first pass over " + index.users().size() + " users done");
         });
+        this.addresses = new AddressBook(config.addresses(), clock,
+                blade -> fleet.blade(blade).flatMap(Blade::hypervisor), user -> queue.add(new Key.User(user)));
         this.users = Reconcilers.users(config, index, directories, templates, images, inspections, fleet, book, guard,
-                metrics, perVm, clock, Clock.systemUTC(), user -> queue.add(new Key.User(user)));
+                metrics, perVm, addresses, clock, Clock.systemUTC(), user -> queue.add(new Key.User(user)));
         this.bladeReconciler = new BladeReconciler(fleet, guard, index, user -> queue.add(new Key.User(user)),
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
@@ -172,6 +176,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         }
         discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
                 passes, user -> queue.addRoutine(new Key.User(user)));
+        addresses.start();
         for (Blade blade : fleet.blades()) {
             blade.link().start(new Listener(blade));
         }
@@ -210,6 +215,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
 
         @Override
         public void onEvent(LifecycleEvent event) {
+            if (event.kind() == LifecycleEvent.Kind.AGENT_CONNECTED) {
+                addresses.agentConnected(event.uuid());
+                return;
+            }
             if (blade.view().queueEvent(event)) {
                 queue.add(new Key.Blade(event.blade()));
             }
@@ -372,6 +381,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         }
         engine.close();
         inspections.close();
+        addresses.close();
         for (Blade blade : fleet.blades()) {
             blade.link().close();
         }

@@ -64,4 +64,27 @@ public interface Hypervisor {
 
     /** CPU time and memory of every running domain, in one bulk call, by UUID. */
     Map<String, DomainUsage> usage() throws HypervisorException;
+
+    /** Where a guest's addresses are asked: its guest agent, or the blade's neighbour (ARP) table. */
+    enum AddressSource { AGENT, ARP }
+
+    /** GuestNic is one NIC of a running guest as a source reports it: its MAC and the IPv4 addresses on it. */
+    record GuestNic(String mac, List<String> ipv4) {
+    }
+
+    /**
+     * The NICs of a running domain with their IPv4 addresses, as
+     * {@code source} reports them (the agent's answer is the guest's word).
+     */
+    default List<GuestNic> interfaceAddresses(String uuid, AddressSource source) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no addresses from " + source);
+    }
+
+    /**
+     * Opens the serial console of a running domain over this connection; with
+     * {@code force}, a session someone else has open ends.
+     */
+    default ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no console here");
+    }
 }

@@ -19,6 +19,8 @@ public final class HypervisorException extends Exception {
         CONNECTION_LOST,
         /** REFUSED: libvirt refuses the domain's definition itself (bad XML, a configuration it cannot run). */
         REFUSED,
+        /** IN_USE: something else holds what was asked for (another console session; the lock manager's lease). */
+        IN_USE,
         OTHER
     }
 

@@ -33,6 +33,9 @@ public final class LibvirtBladeLink implements BladeLink {
     private volatile String lastError = "not connected yet";
     private Listener listener;
     private LifecycleListener lifecycle;
+    private org.libvirt.event.AgentLifecycleListener agentLifecycle;
+    /** VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED. */
+    private static final int AGENT_CONNECTED = 1;
     private ConnectionCloseListener closeListener;
     private Duration nextRetry = FIRST_RETRY;
     private volatile boolean closed;
@@ -131,8 +134,29 @@ public final class LibvirtBladeLink implements BladeLink {
                 thread.execute(() -> lost(hypervisor, "connection closed (" + reason + ")"));
             }
         };
+        agentLifecycle = (domain, state, reason) -> {
+            try {
+                if (state == AGENT_CONNECTED) {
+                    listener.onEvent(new LifecycleEvent(blade, domain.getUUIDString(), domain.getName(),
+                            LifecycleEvent.Kind.AGENT_CONNECTED, StopReason.UNKNOWN));
+                }
+            } catch (LibvirtException | RuntimeException e) {
+                LOG.fine(() -> "blade " + blade + ": cannot read an agent event: " + e);
+            } finally {
+                try {
+                    domain.free();
+                } catch (LibvirtException ignored) {
+                    // Only our reference to drop.
+                }
+            }
+        };
         synchronized (REGISTRATION) {
             hypervisor.connect().addLifecycleListener(lifecycle);
+            try {
+                hypervisor.connect().addAgentLifecycleListener(agentLifecycle);
+            } catch (LibvirtException e) {
+                // Drivers without agents (the test driver) have no such event.
+            }
             try {
                 hypervisor.connect().registerCloseListener(closeListener);
             } catch (LibvirtException e) {
@@ -209,6 +233,13 @@ public final class LibvirtBladeLink implements BladeLink {
                 }
             } catch (LibvirtException | RuntimeException ignored) {
                 // A dead connection cannot deregister; closing it drops the registrations anyway.
+            }
+            try {
+                if (agentLifecycle != null) {
+                    connection.removeAgentLifecycleListener(agentLifecycle);
+                }
+            } catch (LibvirtException | RuntimeException ignored) {
+                // Same as above.
             }
             try {
                 connection.unregisterCloseListener();

@@ -26,10 +26,15 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int AFFECT_CONFIG = 2;
     private static final int XML_INACTIVE = 2;
     private static final int UNDEFINE_NVRAM = 4;
+    private static final int VIR_ERR_OPERATION_FAILED = 9;
+    private static final int VIR_ERR_NO_DOMAIN = 42;
+    private static final int VIR_ERR_OPERATION_INVALID = 55;
 
     private final String blade;
     private final OpenConnection connection;
     private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock();
+    /** Console streams open on this connection (each is used outside the call lock: it blocks for long). */
+    private final java.util.Set<VirtConsole.Stream> consoles = new java.util.HashSet<>();
     private volatile boolean closed;
 
     LibvirtHypervisor(String blade, OpenConnection connection) {
@@ -171,12 +176,92 @@ final class LibvirtHypervisor implements Hypervisor {
         withDomain(uuid, Domain::create);
     }
 
+    /**
+     * The ACPI power button, never the guest agent: with an agent channel
+     * libvirt's plain shutdown asks the agent first, and a guest can keep
+     * that call waiting. Drivers without the flag (the test driver) get the
+     * plain call.
+     */
     @Override
     public void shutdown(String uuid) throws HypervisorException {
-        withDomain(uuid, d -> {
-            d.shutdown();
-            return null;
+        try {
+            guarded(() -> {
+                VirtConsole.shutdownAcpi(connection.pointer(), uuid);
+                return null;
+            });
+        } catch (VirtConsole.Failure e) {
+            if (e.code == VIR_ERR_NO_DOMAIN) {
+                throw new HypervisorException(HypervisorException.Kind.NOT_FOUND, blade + ": " + e.getMessage());
+            }
+            if (e.code == VIR_ERR_OPERATION_INVALID) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, blade + ": "
+                        + e.getMessage());
+            }
+            withDomain(uuid, d -> {
+                d.shutdown();
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public List<GuestNic> interfaceAddresses(String uuid, AddressSource source) throws HypervisorException {
+        int from = source == AddressSource.AGENT ? Domain.InterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
+                : Domain.InterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP;
+        return withDomain(uuid, d -> {
+            List<GuestNic> nics = new ArrayList<>();
+            for (org.libvirt.DomainInterface nic : d.interfaceAddresses(from, 0)) {
+                List<String> ipv4 = new ArrayList<>();
+                if (nic.addrs != null) {
+                    for (org.libvirt.DomainInterface.InterfaceAddress a : nic.addrs) {
+                        if (a.address instanceof java.net.Inet4Address) {
+                            ipv4.add(a.address.getHostAddress());
+                        }
+                    }
+                }
+                nics.add(new GuestNic(nic.hwAddr == null ? "" : nic.hwAddr, ipv4));
+            }
+            return nics;
         });
+    }
+
+    @Override
+    public ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
+        VirtConsole.Stream stream;
+        try {
+            stream = guarded(() -> VirtConsole.open(connection.pointer(), uuid, force));
+        } catch (VirtConsole.Failure e) {
+            HypervisorException.Kind kind = e.code == VIR_ERR_NO_DOMAIN ? HypervisorException.Kind.NOT_FOUND
+                    : e.code == VIR_ERR_OPERATION_FAILED ? HypervisorException.Kind.IN_USE
+                    : HypervisorException.Kind.OTHER;
+            throw new HypervisorException(kind, blade + ": " + e.getMessage());
+        }
+        synchronized (consoles) {
+            if (closed) {
+                stream.close();
+                throw HypervisorException.disconnected(blade);
+            }
+            consoles.add(stream);
+        }
+        return new ConsoleStream() {
+            @Override
+            public int read(byte[] buffer) throws java.io.IOException {
+                return stream.read(buffer);
+            }
+
+            @Override
+            public void write(byte[] data, int length) throws java.io.IOException {
+                stream.write(data, length);
+            }
+
+            @Override
+            public void close() {
+                stream.close();
+                synchronized (consoles) {
+                    consoles.remove(stream);
+                }
+            }
+        };
     }
 
     @Override
@@ -227,9 +312,17 @@ final class LibvirtHypervisor implements Hypervisor {
         }
     }
 
-    /** Refuses new calls, waits for those in flight, then runs {@code closer} on the connection. */
+    /**
+     * Refuses new calls, ends the consoles open over the connection (their
+     * streams live on it), waits for calls in flight, then runs
+     * {@code closer} on the connection.
+     */
     void close(java.util.function.Consumer<Connect> closer) {
         closed = true;
+        synchronized (consoles) {
+            consoles.forEach(VirtConsole.Stream::close);
+            consoles.clear();
+        }
         inUse.writeLock().lock();
         try {
             closer.accept(connection);

@@ -9,5 +9,6 @@ package org.ievirsh.libvirt;
 public record LifecycleEvent(String blade, String uuid, String name, Kind kind, StopReason stopReason) {
 
     /** Kind of change. */
-    public enum Kind { DEFINED, UNDEFINED, STARTED, STOPPED, SUSPENDED, RESUMED, SHUTDOWN, CRASHED, OTHER }
+    public enum Kind { DEFINED, UNDEFINED, STARTED, STOPPED, SUSPENDED, RESUMED, SHUTDOWN, CRASHED, AGENT_CONNECTED,
+        OTHER }
 }

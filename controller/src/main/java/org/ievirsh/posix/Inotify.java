@@ -25,6 +25,8 @@ public final class Inotify implements AutoCloseable {
     private static final int IN_CLOEXEC = 02000000;
     /** What a change of a directory's files is: closed after writing, moved in or out, made, removed, chmod. */
     public static final int FILES_CHANGED = 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x4;
+    /** A file written (and kept open: a DHCP server appending to its lease file). */
+    public static final int MODIFIED = 0x2;
     private static final int IN_DELETE_SELF = 0x400;
     private static final int IN_MOVE_SELF = 0x800;
     private static final int IN_IGNORED = 0x8000;
@@ -81,11 +83,16 @@ public final class Inotify implements AutoCloseable {
      * Returns false when it cannot be watched (missing, a link, no room).
      */
     public synchronized boolean watch(String key, String path) {
+        return watch(key, path, 0);
+    }
+
+    /** The same, also for the events of {@code extra} (like {@link #MODIFIED}). */
+    public synchronized boolean watch(String key, String path, int extra) {
         if (byKey.containsKey(key)) {
             return true;
         }
         try {
-            int wd = inotify_add_watch(fd, LibC.cString(path), FILES_CHANGED | IN_DELETE_SELF | IN_MOVE_SELF
+            int wd = inotify_add_watch(fd, LibC.cString(path), FILES_CHANGED | extra | IN_DELETE_SELF | IN_MOVE_SELF
                     | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK);
             byWatch.put(wd, key);
             byKey.put(key, wd);

@@ -70,12 +70,15 @@ final class Gatherer {
     private final DeletionGuard guard;
     private final Clock clock;
     private final Clock files;
+    private final GuestFacts guest;
     private final Instant startupGraceEnds;
 
     /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
     Gatherer(ControllerConfig config, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
-             Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files) {
+             Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files,
+             GuestFacts guest) {
         this.config = config;
+        this.guest = guest;
         this.directories = directories;
         this.templates = templates;
         this.fit = new TemplateFit(templates, config.defaultTemplate());
@@ -92,7 +95,7 @@ final class Gatherer {
     }
 
     /** One VM's facts in the making; only the gatherer sees it. */
-    private static final class Draft {
+    static final class Draft {
         final String name;
         final String key;
         SpecEntry spec;
@@ -110,6 +113,8 @@ final class Gatherer {
         VmFacts.Placement placement = VmFacts.Placement.NONE;
         Optional<String> deletionBlocked = Optional.empty();
         Duration deletionRetry = Duration.ZERO;
+        List<VmStatus.Address> addresses = List.of();
+        VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
 
         Draft(String user, String name) {
             this.name = name;
@@ -131,7 +136,7 @@ final class Gatherer {
         String user = owner.user();
         Instant now = clock.instant();
         QuietUser.Builder rests = new QuietUser.Builder(entry, files.millis() * 1_000_000L, templates.generation(),
-                inspections.generation());
+                inspections.generation(), guest.generation(user));
         List<ObservedDomain> domains = fleet.domainsOf(user);
         boolean[] bladesUp = new boolean[domains.size()];
         Map<String, List<ObservedDomain>> byVm = new HashMap<>();
@@ -176,6 +181,7 @@ final class Gatherer {
         admit(drafts, quota);
         rests.files(checkImages(owner, drafts, memory));
         render(owner, drafts, dir, memory);
+        guest.gather(owner, drafts);
         guardRemovals(drafts, readable, domains.size(), now);
 
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
@@ -183,8 +189,8 @@ final class Gatherer {
         for (Draft vm : drafts.values()) {
             vms.put(vm.name, new VmFacts(vm.name, statusOwner, vm.domainName, vm.desired, vm.observation, vm.history,
                     vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.rendered, vm.nameTakenBy, vm.blades,
-                    vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(),
-                    config.stopGracePeriod(), now));
+                    vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(), vm.addresses,
+                    vm.lifetime, config.stopGracePeriod(), now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()), now);
     }

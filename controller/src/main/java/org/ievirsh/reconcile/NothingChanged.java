@@ -12,10 +12,12 @@ import org.ievirsh.users.UserIndex;
  *
  * <ul>
  *   <li>{@link QuietUser}: a dozen stats of the files the pass rested on,
- *       the student's domains, and the generations of templates and
- *       inspections, all as they were;</li>
- *   <li>the facts themselves: every VM's facts (but the clock) and the
- *       state of {@code .status}, equal to those of the clean pass.</li>
+ *       the student's domains, and the generations of templates,
+ *       inspections and addresses, all as they were, before the moment
+ *       time alone would change a VM (its expiry);</li>
+ *   <li>the facts themselves: every VM's facts (but the clock, except for
+ *       where it stands in the VM's lifetime) and the state of
+ *       {@code .status}, equal to those of the clean pass.</li>
  * </ul>
  *
  * Either proof is dropped as soon as it fails.
@@ -25,12 +27,13 @@ final class NothingChanged {
     private volatile List<Object> facts;
 
     /** True when a few stats tell that nothing the last clean pass rested on changed. */
-    boolean byStats(UserIndex.Entry entry, Fleet fleet, long templates, long inspections) {
+    boolean byStats(UserIndex.Entry entry, Fleet fleet, long templates, long inspections, long addresses,
+                    java.time.Instant now) {
         QuietUser proof = quiet;
         if (proof == null) {
             return false;
         }
-        if (proof.holds(entry, fleet, templates, inspections)) {
+        if (proof.holds(entry, fleet, templates, inspections, addresses, now)) {
             return true;
         }
         quiet = null;

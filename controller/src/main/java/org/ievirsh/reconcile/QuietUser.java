@@ -18,7 +18,9 @@ import org.ievirsh.users.UserIndex;
  * the student's index entry; the stat of the directory, of each VM file, of
  * {@code .status}, of the image directory and of each image checked; the
  * student's domains as the blades report them (and whether their blades
- * answer); and the generations of the templates and of image inspections.
+ * answer); the generations of the templates, of image inspections and of
+ * the student's addresses; and the moment the facts' time would change them
+ * (a VM's expiry or its warning), before which alone the proof may stand.
  * If anything differs, the pass reads everything afresh.
  *
  * <p>A pass is kept only when every VM it saw either has its domain or
@@ -38,9 +40,14 @@ final class QuietUser {
     private final boolean[] bladesUp;
     private final long templates;
     private final long inspections;
+    private final long addresses;
+    private final java.time.Instant until;
 
     private QuietUser(UserIndex.Entry entry, List<Lstat> paths, List<Optional<FileStat>> stats,
-                      List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections) {
+                      List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections,
+                      long addresses, java.time.Instant until) {
+        this.addresses = addresses;
+        this.until = until;
         this.entry = entry;
         this.paths = paths;
         this.stats = stats;
@@ -60,13 +67,16 @@ final class QuietUser {
         private final long passStartedEpochNanos;
         private final long templates;
         private final long inspections;
+        private final long addresses;
+        private java.time.Instant until;
         private final List<Lstat> paths = new ArrayList<>();
         private final List<Optional<FileStat>> stats = new ArrayList<>();
         private List<ObservedDomain> domains = List.of();
         private boolean[] bladesUp = new boolean[0];
         private boolean telling = true;
 
-        Builder(UserIndex.Entry entry, long passStartedEpochNanos, long templates, long inspections) {
+        Builder(UserIndex.Entry entry, long passStartedEpochNanos, long templates, long inspections, long addresses) {
+            this.addresses = addresses;
             this.entry = entry;
             this.passStartedEpochNanos = passStartedEpochNanos;
             this.templates = templates;
@@ -94,6 +104,12 @@ final class QuietUser {
             return this;
         }
 
+        /** The pass's facts hold only until {@code instant} (empty: for as long as nothing else changes). */
+        Builder until(Optional<java.time.Instant> instant) {
+            this.until = instant.orElse(null);
+            return this;
+        }
+
         /** The pass rested on something no stat tells. */
         Builder untold() {
             telling = false;
@@ -109,7 +125,7 @@ final class QuietUser {
 
         Optional<QuietUser> build() {
             return telling ? Optional.of(new QuietUser(entry, List.copyOf(paths), List.copyOf(stats), domains,
-                    bladesUp, templates, inspections)) : Optional.empty();
+                    bladesUp, templates, inspections, addresses, until)) : Optional.empty();
         }
     }
 
@@ -117,9 +133,10 @@ final class QuietUser {
      * True when everything the kept pass rested on is still as it was: a new
      * pass would find the same facts and have nothing to do or write.
      */
-    boolean holds(UserIndex.Entry entryNow, Fleet fleet, long templatesNow, long inspectionsNow) {
-        if (templatesNow != templates || inspectionsNow != inspections
-                || entryNow != entry && !entryNow.equals(entry)) {
+    boolean holds(UserIndex.Entry entryNow, Fleet fleet, long templatesNow, long inspectionsNow, long addressesNow,
+                  java.time.Instant at) {
+        if (templatesNow != templates || inspectionsNow != inspections || addressesNow != addresses
+                || until != null && !at.isBefore(until) || entryNow != entry && !entryNow.equals(entry)) {
             return false;
         }
         List<ObservedDomain> now = fleet.domainsOf(entry.owner().user());

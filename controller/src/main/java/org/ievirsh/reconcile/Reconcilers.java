@@ -3,6 +3,7 @@ package org.ievirsh.reconcile;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
+import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.image.ImageChecker;
@@ -29,13 +30,15 @@ public final class Reconcilers {
     public static UserReconciler users(ControllerConfig config, UserIndex index, UserDirectories directories,
                                        TemplateLibrary templates, ImageChecker images, Inspections inspections,
                                        Fleet fleet, StatusBook book, DeletionGuard guard, Metrics metrics,
-                                       PerVmCollector perVm, Clock clock, Clock files, Consumer<String> wake) {
+                                       PerVmCollector perVm, AddressBook addresses, Clock clock, Clock files,
+                                       Consumer<String> wake) {
+        GuestFacts guest = new GuestFacts(addresses, config.lifecycle(), templates, clock);
         Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
-                clock, files);
+                clock, files, guest);
         Converger converger = new Converger(fleet, inspections, guard, metrics, clock, wake);
         StatusWriter writer = new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
         Publisher publisher = new Publisher(writer, book, metrics, perVm);
         return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,
-                perVm, guard);
+                perVm, guard, addresses, clock);
     }
 }

@@ -61,9 +61,13 @@ final class StatusBuilder {
                 : d != null ? Long.valueOf(d.config().memoryBytes()) : null;
         String template = f.desired() instanceof Desired.Valid v ? v.template() : null;
         String image = f.image() != null ? f.image().path() : null;
+        // Addresses belong to a running guest: none while it is stopped, even if a lease still holds.
+        List<VmStatus.Address> addresses = d != null && d.isActive() && !f.addresses().isEmpty() ? f.addresses() : null;
+        String expires = f.lifetime().end().map(java.time.Instant::toString).orElse(null);
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
-                d != null ? d.name() : f.domainName(), uuid, mac, null, null, vcpus,
-                memory == null || memory == 0 ? null : Quantities.format(memory), template, image, null, specHash, null);
+                d != null ? d.name() : f.domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
+                addresses, vcpus, memory == null || memory == 0 ? null : Quantities.format(memory), template, image,
+                expires, specHash, null);
     }
 
     private static Condition imageReady(VmFacts f) {

@@ -49,6 +49,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         List<Object> parts = new ArrayList<>();
         for (VmFacts vm : vms.values()) {
             parts.add(vm.at(Instant.EPOCH));
+            parts.add(vm.lifetime().stage(vm.now()));
         }
         String statusDir = "none";
         if (dir != null) {
@@ -77,6 +78,14 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
                 return Optional.empty();
             }
         }
+        Optional<Instant> until = Optional.empty();
+        for (VmFacts vm : vms.values()) {
+            Optional<Instant> next = vm.lifetime().nextChange(now);
+            if (next.isPresent() && (until.isEmpty() || next.get().isBefore(until.get()))) {
+                until = next;
+            }
+        }
+        rests.until(until);
         Path directory = entry.directory();
         for (SpecEntry spec : files.vms().values()) {
             if (!spec.errorReason().equals("duplicate")) {

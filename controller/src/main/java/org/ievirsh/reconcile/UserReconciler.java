@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.address.AddressBook;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.engine.Result;
 import org.ievirsh.image.Inspections;
@@ -36,11 +37,15 @@ public final class UserReconciler {
     private final Metrics metrics;
     private final PerVmCollector perVm;
     private final DeletionGuard guard;
+    private final AddressBook addresses;
+    private final java.time.Clock clock;
     private final Map<String, UserMemory> memories = new ConcurrentHashMap<>();
 
     UserReconciler(UserIndex index, Fleet fleet, TemplateLibrary templates, Inspections inspections, Gatherer gatherer,
                    Converger converger, Publisher publisher, StatusBook book, Metrics metrics, PerVmCollector perVm,
-                   DeletionGuard guard) {
+                   DeletionGuard guard, AddressBook addresses, java.time.Clock clock) {
+        this.addresses = addresses;
+        this.clock = clock;
         this.book = book;
         this.metrics = metrics;
         this.perVm = perVm;
@@ -61,7 +66,8 @@ public final class UserReconciler {
             return Result.done();
         }
         UserMemory memory = memories.computeIfAbsent(user, u -> new UserMemory());
-        if (memory.unchanged.byStats(entry.get(), fleet, templates.generation(), inspections.generation())) {
+        if (memory.unchanged.byStats(entry.get(), fleet, templates.generation(), inspections.generation(),
+                addresses.generation(user), clock.instant())) {
             return Result.done();  // the usual resync of the usual student: a dozen stats tell nothing changed
         }
         try (UserFacts facts = gatherer.gather(entry.get(), memory)) {
@@ -111,5 +117,6 @@ public final class UserReconciler {
         metrics.forgetUser(user);
         perVm.forget(user);
         guard.forgetUser(user);
+        addresses.forgetUser(user);
     }
 }

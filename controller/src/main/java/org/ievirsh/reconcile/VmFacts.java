@@ -28,6 +28,8 @@ import org.ievirsh.template.RenderedDomain;
  * @param deletionRetry      when to ask the deletion guard again
  * @param directoryReadable  the student's directory could be read: without it nothing is removed
  * @param failure            a libvirt call of this pass failed, and why
+ * @param addresses          the running VM's IPv4 addresses as learnt (most trusted source first); empty if none
+ * @param lifetime           when the VM ends: its file's spec.expires and the admin's date for its owner
  */
 public record VmFacts(
         String vm,
@@ -48,6 +50,8 @@ public record VmFacts(
         Optional<String> deletionBlocked,
         Duration deletionRetry,
         Optional<Failure> failure,
+        List<VmStatus.Address> addresses,
+        Lifetime lifetime,
         Duration stopGracePeriod,
         Instant now) {
 
@@ -72,7 +76,8 @@ public record VmFacts(
                 && Objects.equals(rendered, f.rendered) && Objects.equals(nameTakenBy, f.nameTakenBy)
                 && Objects.equals(blades, f.blades) && Objects.equals(placement, f.placement)
                 && Objects.equals(deletionBlocked, f.deletionBlocked) && Objects.equals(deletionRetry, f.deletionRetry)
-                && Objects.equals(failure, f.failure) && Objects.equals(stopGracePeriod, f.stopGracePeriod)
+                && Objects.equals(failure, f.failure) && Objects.equals(addresses, f.addresses)
+                && Objects.equals(lifetime, f.lifetime) && Objects.equals(stopGracePeriod, f.stopGracePeriod)
                 && Objects.equals(now, f.now);
     }
 
@@ -80,35 +85,35 @@ public record VmFacts(
     public int hashCode() {
         return Objects.hash(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, stopGracePeriod, now);
+                deletionRetry, failure, addresses, lifetime, stopGracePeriod, now);
     }
 
     /** The same facts seen at another moment ({@link Instant#EPOCH}: the facts a clean pass is compared by). */
     public VmFacts at(Instant instant) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, stopGracePeriod, instant);
+                deletionRetry, failure, addresses, lifetime, stopGracePeriod, instant);
     }
 
     /** The facts after the blades were looked at again (a call was made). */
     public VmFacts observed(Observation seen, VmHistory after) {
         return new VmFacts(vm, owner, domainName, desired, seen, after, admission, image, imageInUseBy, inspection,
                 rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry, failure,
-                stopGracePeriod, now);
+                addresses, lifetime, stopGracePeriod, now);
     }
 
     /** The facts after a call failed. */
     public VmFacts failed(Failure why) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, Optional.of(why), stopGracePeriod, now);
+                deletionRetry, Optional.of(why), addresses, lifetime, stopGracePeriod, now);
     }
 
     /** The facts once a look inside the image was asked for. */
     public VmFacts inspecting(Inspection look) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 look, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, stopGracePeriod, now);
+                failure, addresses, lifetime, stopGracePeriod, now);
     }
 
     /** The one domain of this VM, if exactly one of the student's is there. */
@@ -144,6 +149,51 @@ public record VmFacts(
     public record Blades(List<String> unreachable, List<String> unlisted, boolean startupGrace,
                          Optional<String> lastBlade) {
         public static final Blades ALL_UP = new Blades(List.of(), List.of(), false, Optional.empty());
+    }
+
+    /**
+     * Lifetime is when a VM ends (PRODUCT.md §12).
+     *
+     * @param file        its file's spec.expires, read in the controller's zone, if it gives one
+     * @param admin       the admin's date for its owner (user, groups, default), if any
+     * @param adminText   that date as the admin wrote it, for messages
+     * @param warnBefore  how long before the end the VM shows Expiring
+     */
+    public record Lifetime(Optional<Instant> file, Optional<Instant> admin, String adminText, Duration warnBefore) {
+        public static final Lifetime FOREVER = new Lifetime(Optional.empty(), Optional.empty(), "",
+                Duration.ofDays(7));
+
+        /** The earliest of the two: when the VM halts for good; empty: never. */
+        public Optional<Instant> end() {
+            if (file.isPresent() && admin.isPresent()) {
+                return Optional.of(file.get().isBefore(admin.get()) ? file.get() : admin.get());
+            }
+            return file.isPresent() ? file : admin;
+        }
+
+        /** Stage is where a VM stands in its lifetime at one moment. */
+        public enum Stage { FOREVER, LIVING, EXPIRING, EXPIRED }
+
+        public Stage stage(Instant now) {
+            Optional<Instant> end = end();
+            if (end.isEmpty()) {
+                return Stage.FOREVER;
+            }
+            if (!now.isBefore(end.get())) {
+                return Stage.EXPIRED;
+            }
+            return now.isBefore(end.get().minus(warnBefore)) ? Stage.LIVING : Stage.EXPIRING;
+        }
+
+        /** The next moment after {@code now} at which {@link #stage} changes; empty when it never does. */
+        public Optional<Instant> nextChange(Instant now) {
+            Optional<Instant> end = end();
+            if (end.isEmpty() || !now.isBefore(end.get())) {
+                return Optional.empty();
+            }
+            Instant warn = end.get().minus(warnBefore);
+            return Optional.of(now.isBefore(warn) ? warn : end.get());
+        }
     }
 
     /**

@@ -24,9 +24,11 @@ public final class Template {
     private final String diskFormat;
     private final int nics;
     private final String hash;
+    private final boolean guestAgent;
 
     private Template(String name, Document document, int vcpus, long memoryBytes, String diskFormat, int nics,
-                     String hash) {
+                     String hash, boolean guestAgent) {
+        this.guestAgent = guestAgent;
         this.name = name;
         this.document = document;
         this.vcpus = vcpus;
@@ -85,11 +87,24 @@ public final class Template {
             throw new InvalidTemplateException(name + ".xml: the disk needs a <target dev='vda' bus='virtio'/>");
         }
         int nics = children(devices, "interface").size();
-        return new Template(name, document, vcpus, memoryBytes, format, nics, sha256(bytes));
+        boolean agent = false;
+        for (Element channel : children(devices, "channel")) {
+            Element target = first(channel, "target");
+            agent |= target != null && AGENT_CHANNEL.equals(target.getAttribute("name"));
+        }
+        return new Template(name, document, vcpus, memoryBytes, format, nics, sha256(bytes), agent);
     }
 
     public String name() {
         return name;
+    }
+
+    /** AGENT_CHANNEL is the virtio port QEMU's guest agent talks on. */
+    public static final String AGENT_CHANNEL = "org.qemu.guest_agent.0";
+
+    /** True when its VMs have the guest agent's channel (the controller may ask the agent for addresses). */
+    public boolean guestAgent() {
+        return guestAgent;
     }
 
     /** The template's {@code <vcpu>}: default and maximum of its VMs. */

@@ -669,4 +669,69 @@ class ControllerLoopTest {
         assertEquals("b2", world.status("alice", "web").orElseThrow().blade());
         assertEquals(List.of(), blades.get("b1").names());
     }
+
+    /** A dnsmasq lease line for {@code mac}, ending an hour after the controller's now. */
+    private String lease(String mac, String ip) {
+        return (time.instant().getEpochSecond() + 3600) + " " + mac + " " + ip + " guest *\n";
+    }
+
+    @Test
+    void aLeaseWrittenToTheWatchedFileShowsInTheStatusAndGoesWhenTheVmStops() throws Exception {
+        Path leases = Files.writeString(tmp.resolve("dnsmasq.leases"), "");
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "addresses: {sources: [leases], leases: [" + leases + "]}\n");
+        world.vm("alice", "web", "Always");
+        VmStatus running = awaitPhase("alice", "web", Phase.Running);
+        assertEquals(null, running.ip(), "nothing known yet");
+        String mac = running.mac();
+        // The server rewrites its file by rename, as dnsmasq and dhcpd do.
+        Path next = Files.writeString(tmp.resolve("dnsmasq.leases.new"), lease("52:54:00:00:00:99", "10.9.0.9")
+                + lease(mac, "10.9.0.5"));
+        Files.move(next, leases, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        until(() -> "10.9.0.5".equals(world.status("alice", "web").map(VmStatus::ip).orElse(null)));
+        assertEquals(List.of(new VmStatus.Address("10.9.0.5", mac, "lease")),
+                world.status("alice", "web").orElseThrow().addresses());
+
+        // Renewed in place with another address (the server appends and keeps the file open).
+        Files.writeString(leases, lease(mac, "10.9.0.6"), java.nio.file.StandardOpenOption.APPEND);
+        until(() -> "10.9.0.6".equals(world.status("alice", "web").map(VmStatus::ip).orElse(null)));
+
+        world.vm("alice", "web", "Halted");
+        VmStatus stopped = awaitPhase("alice", "web", Phase.Stopped);
+        assertEquals(null, stopped.ip(), "a stopped VM has no address, whatever the lease says");
+        assertEquals(null, stopped.addresses());
+    }
+
+    @Test
+    void theGuestAgentsWordIsShownOnlyForTheVmsOwnNics() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "addresses: {sources: [agent]}\n");
+        world.vm("alice", "web", "Always");
+        String mac = awaitPhase("alice", "web", Phase.Running).mac();
+        FakeHypervisor b1 = blades.get("b1");
+        b1.agentAnswers.put("alice-web", List.of(
+                new org.ievirsh.libvirt.Hypervisor.GuestNic("00:00:00:00:00:00", List.of("127.0.0.1")),
+                new org.ievirsh.libvirt.Hypervisor.GuestNic(mac.toUpperCase(), List.of("10.1.2.3", "127.0.0.1",
+                        "999.1.1.1", "<script>", "10.1.2.4")),
+                new org.ievirsh.libvirt.Hypervisor.GuestNic("52:54:00:de:ad:01", List.of("10.66.6.6"))));
+        b1.agentConnects("alice-web");
+        until(() -> world.status("alice", "web").map(s -> s.addresses() != null).orElse(false));
+        VmStatus status = world.status("alice", "web").orElseThrow();
+        assertEquals("10.1.2.3", status.ip());
+        assertEquals(List.of(new VmStatus.Address("10.1.2.3", mac, "agent"), new VmStatus.Address("10.1.2.4", mac,
+                "agent")), status.addresses(), "loopback, garbage and another NIC's addresses are left out");
+    }
+
+    @Test
+    void aGuestAgentThatHangsHoldsNoWorker() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "addresses: {sources: [agent]}\nworkers: 1\n");
+        FakeHypervisor b1 = blades.get("b1");
+        b1.agentHangs = 30_000;
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        until(() -> b1.addressCalls.get() >= 1);
+        // The agent's call is stuck; the one worker goes on with bob's new VM.
+        world.vm("bob", "db", "Always");
+        awaitPhase("bob", "db", Phase.Running);
+        b1.agentHangs = 0;
+    }
 }

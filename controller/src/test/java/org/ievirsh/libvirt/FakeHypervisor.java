@@ -32,6 +32,14 @@ public final class FakeHypervisor implements Hypervisor {
     /** Calls that change something: define, start, shutdown, destroy, undefine. */
     public final AtomicInteger changes = new AtomicInteger();
     private final Map<String, Integer> starts = new java.util.HashMap<>();
+    /** What the guest agent (or the ARP table) of a domain answers, by domain name; absent: not connected. */
+    public final Map<String, List<GuestNic>> agentAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    public final Map<String, List<GuestNic>> arpAnswers = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many address calls were made; set {@link #agentHangs} to make each one wait that long. */
+    public final AtomicInteger addressCalls = new AtomicInteger();
+    public volatile long agentHangs;
+    /** Open consoles by domain name: what the guest "types" goes in {@link FakeConsole#fromGuest}. */
+    public final Map<String, FakeConsole> consoles = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static final class Dom {
         String name;
@@ -174,6 +182,7 @@ public final class FakeHypervisor implements Hypervisor {
             d.liveXml = null;
             name = d.name;
         }
+        endConsole(name);
         emit(uuid, name, LifecycleEvent.Kind.STOPPED, reason);
     }
 
@@ -192,6 +201,67 @@ public final class FakeHypervisor implements Hypervisor {
             name = d.name;
         }
         emit(uuid, name, LifecycleEvent.Kind.UNDEFINED, StopReason.UNKNOWN);
+    }
+
+    @Override
+    public List<GuestNic> interfaceAddresses(String uuid, AddressSource source) throws HypervisorException {
+        addressCalls.incrementAndGet();
+        String name;
+        synchronized (this) {
+            Dom d = find(uuid);
+            if (!d.state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
+            }
+            name = d.name;
+        }
+        if (agentHangs > 0) {
+            try {
+                Thread.sleep(agentHangs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        List<GuestNic> answer = (source == AddressSource.AGENT ? agentAnswers : arpAnswers).get(name);
+        if (answer == null) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "Guest agent is not responding");
+        }
+        return answer;
+    }
+
+    @Override
+    public ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
+        String name;
+        synchronized (this) {
+            Dom d = find(uuid);
+            if (!d.state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "domain is not running");
+            }
+            name = d.name;
+        }
+        FakeConsole open = consoles.get(name);
+        if (open != null && !open.closed()) {
+            if (!force) {
+                throw new HypervisorException(HypervisorException.Kind.IN_USE,
+                        "operation failed: Active console session exists for this domain");
+            }
+            open.close();
+        }
+        FakeConsole console = new FakeConsole();
+        consoles.put(name, console);
+        return console;
+    }
+
+    /** The guest agent of domain {@code name} connects: libvirt's agent lifecycle event. */
+    public void agentConnects(String name) {
+        emit(uuidOf(name), name, LifecycleEvent.Kind.AGENT_CONNECTED, StopReason.UNKNOWN);
+    }
+
+    /** Ends the console of a domain as its stop would. */
+    void endConsole(String name) {
+        FakeConsole open = consoles.get(name);
+        if (open != null) {
+            open.close();
+        }
     }
 
     @Override

@@ -75,6 +75,9 @@ final class PlannerFixture {
         return this;
     }
 
+    List<VmStatus.Address> addresses = List.of();
+    VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
+
     VmFacts facts() {
         Desired d = desired != null ? desired : new Desired.Valid(new VirtualMachine("web", Optional.empty(),
                 "web.qcow2", strategy, OptionalInt.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty()),
@@ -85,7 +88,7 @@ final class PlannerFixture {
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
                 valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
                 valid ? inspection : null, rendered, nameTakenBy, VmFacts.Blades.ALL_UP, placement, readable,
-                deletionBlocked, Duration.ofSeconds(30), failure, GRACE, now);
+                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, GRACE, now);
     }
 
     VmPlan plan() {

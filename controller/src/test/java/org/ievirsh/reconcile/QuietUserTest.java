@@ -53,9 +53,11 @@ class QuietUserTest {
 
     /** A pass that started {@code after} ns after now, resting on the directory and the file. */
     private QuietUser.Builder pass(long after) throws Exception {
-        return new QuietUser.Builder(entry, System.currentTimeMillis() * 1_000_000L + after, 7, 3)
+        return new QuietUser.Builder(entry, System.currentTimeMillis() * 1_000_000L + after, 7, 3, 5)
                 .file(dir, stat(dir)).file(file, stat(file)).file(dir.resolve(".status"), Optional.empty());
     }
+
+    private static final java.time.Instant NOW = java.time.Instant.parse("2026-12-01T12:00:00Z");
 
     private static ObservedDomain domain(DomainState state) {
         return new ObservedDomain("b1", "11111111-2222-8333-8444-555555555555", "alice-web", state,
@@ -71,16 +73,16 @@ class QuietUserTest {
     @Test
     void holdsWhileNothingChanged() throws Exception {
         QuietUser quiet = pass(LATER).build().orElseThrow();
-        assertTrue(quiet.holds(entry, fleet, 7, 3));
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW));
         assertTrue(quiet.holds(new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of(), 1001, 1001)),
-                fleet, 7, 3), "an equal entry");
+                fleet, 7, 3, 5, NOW), "an equal entry");
     }
 
     @Test
     void aFileRewrittenInPlaceEndsIt() throws Exception {
         QuietUser quiet = pass(LATER).build().orElseThrow();
         Files.writeString(file, "runStrategy: Always\n");
-        assertFalse(quiet.holds(entry, fleet, 7, 3));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW));
     }
 
     @Test
@@ -88,23 +90,31 @@ class QuietUserTest {
         QuietUser quiet = pass(LATER).build().orElseThrow();
         Path elsewhere = Files.move(file, tmp.resolve("elsewhere.yaml"));
         Files.createSymbolicLink(file, elsewhere);
-        assertFalse(quiet.holds(entry, fleet, 7, 3));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW));
     }
 
     @Test
     void somethingWhereNothingWasEndsIt() throws Exception {
         QuietUser quiet = pass(LATER).build().orElseThrow();
         Files.createDirectory(dir.resolve(".status"));
-        assertFalse(quiet.holds(entry, fleet, 7, 3));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW));
+    }
+
+    @Test
+    void otherAddressesOrTheMomentAVmExpiresEndIt() throws Exception {
+        QuietUser quiet = pass(LATER).until(Optional.of(NOW.plusSeconds(60))).build().orElseThrow();
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW.plusSeconds(59)));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 6, NOW), "an address changed");
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW.plusSeconds(60)), "the VM's expiry came");
     }
 
     @Test
     void otherTemplatesInspectionsOrIdentityEndIt() throws Exception {
         QuietUser quiet = pass(LATER).build().orElseThrow();
-        assertFalse(quiet.holds(entry, fleet, 8, 3), "a template changed");
-        assertFalse(quiet.holds(entry, fleet, 7, 4), "a look inside an image ended");
+        assertFalse(quiet.holds(entry, fleet, 8, 3, 5, NOW), "a template changed");
+        assertFalse(quiet.holds(entry, fleet, 7, 4, 5, NOW), "a look inside an image ended");
         assertFalse(quiet.holds(new UserIndex.Entry(dir, 1001, new Owner("alice", 1001, 1001, List.of("lab"), 1001,
-                1001)), fleet, 7, 3), "alice is in another group now");
+                1001)), fleet, 7, 3, 5, NOW), "alice is in another group now");
     }
 
     @Test
@@ -112,14 +122,14 @@ class QuietUserTest {
         ObservedDomain running = domain(DomainState.RUNNING);
         blade.view().put(running);
         QuietUser quiet = pass(LATER).domains(List.of(running), new boolean[] {false}).build().orElseThrow();
-        assertTrue(quiet.holds(entry, fleet, 7, 3));
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW));
         blade.view().put(domain(DomainState.RUNNING));
-        assertTrue(quiet.holds(entry, fleet, 7, 3), "the same news again");
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW), "the same news again");
         blade.view().put(domain(DomainState.SHUTOFF));
-        assertFalse(quiet.holds(entry, fleet, 7, 3));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW));
 
         QuietUser none = pass(LATER).build().orElseThrow();
-        assertFalse(none.holds(entry, fleet, 7, 3), "a domain appeared");
+        assertFalse(none.holds(entry, fleet, 7, 3, 5, NOW), "a domain appeared");
     }
 
     @Test

@@ -143,12 +143,15 @@ public record ControllerConfig(
                             Map<String, Optional<Expiry>> users) {
         public static final Lifecycle NONE = new Lifecycle(Duration.ofDays(7), Optional.empty(), Map.of(), Map.of());
 
-        /** The admin's expiry for {@code user} in {@code groups}, read in {@code zone}; empty: never. */
-        public Optional<java.time.Instant> expiryOf(String user, List<String> userGroups, java.time.ZoneId zone) {
+        /**
+         * The admin's expiry for {@code user} in {@code userGroups} (dates read
+         * in {@code zone} to find the latest group); empty: never.
+         */
+        public Optional<Expiry> expiryOf(String user, List<String> userGroups, java.time.ZoneId zone) {
             if (users.containsKey(user)) {
-                return users.get(user).map(e -> e.at(zone));
+                return users.get(user);
             }
-            Optional<java.time.Instant> latest = null;
+            Optional<Expiry> latest = null;
             for (String group : userGroups) {
                 Optional<Expiry> entry = groups.get(group);
                 if (entry == null) {
@@ -157,15 +160,11 @@ public record ControllerConfig(
                 if (entry.isEmpty()) {
                     return Optional.empty();  // one of the user's courses never ends: neither do the VMs
                 }
-                java.time.Instant at = entry.get().at(zone);
-                if (latest == null || latest.isEmpty() || at.isAfter(latest.get())) {
-                    latest = Optional.of(at);
+                if (latest == null || latest.isEmpty() || entry.get().at(zone).isAfter(latest.get().at(zone))) {
+                    latest = entry;
                 }
             }
-            if (latest != null) {
-                return latest;
-            }
-            return defaults.map(e -> e.at(zone));
+            return latest != null ? latest : defaults;
         }
     }
 

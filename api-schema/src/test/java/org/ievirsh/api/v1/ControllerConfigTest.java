@@ -147,9 +147,10 @@ class ControllerConfigTest {
         java.time.ZoneId utc = java.time.ZoneOffset.UTC;
         ControllerConfig.Lifecycle lifecycle = config.lifecycle();
         assertEquals(java.util.Optional.of(java.time.Instant.parse("2027-04-01T00:00:00Z")),
-                lifecycle.expiryOf("e145701", java.util.List.of("os2026"), utc), "the user's entry wins");
+                lifecycle.expiryOf("e145701", java.util.List.of("os2026"), utc).map(e -> e.at(utc)), "the user's entry wins");
         assertEquals(java.util.Optional.of(java.time.Instant.parse("2027-03-02T00:00:00Z")),
-                lifecycle.expiryOf("x", java.util.List.of("os2026", "net2026", "other"), utc), "the latest group");
+                lifecycle.expiryOf("x", java.util.List.of("os2026", "net2026", "other"), utc).map(e -> e.at(utc)),
+                "the latest group");
         assertEquals(java.util.Optional.empty(), lifecycle.expiryOf("forever", java.util.List.of("os2026"), utc));
         assertEquals(java.util.Optional.empty(), lifecycle.expiryOf("y", java.util.List.of(), utc), "default: never");
     }

@@ -1,0 +1,328 @@
+package org.ievirsh.address;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.HypervisorException;
+
+/**
+ * AddressBook knows the IPv4 addresses of the running VMs, by the MACs the
+ * controller gave their NICs, from the sources the admin chose (PRODUCT.md
+ * §9): the DHCP server's lease files ({@link LeaseFiles}), the guest agent
+ * and the blade's ARP table. The reconcilers tell it which VMs run where
+ * ({@link #running}) and read their addresses back ({@link #of}); it asks
+ * the agents and the ARP tables on threads of its own, never on a worker's or
+ * on libvirt's event thread: when the agent connects, then at most once a
+ * minute per VM, and at most {@link #ASKS_PER_SECOND} calls a second in all
+ * (ten thousand students' VMs are asked in turn, for a bounded idle cost).
+ * A student whose addresses changed is woken; the per-user generation lets a
+ * quiet student's pass see it.
+ */
+public final class AddressBook implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AddressBook.class.getName());
+    /** How often a running VM is asked again, at most. */
+    public static final Duration ASK_EVERY = Duration.ofMinutes(1);
+    /** ASKS_PER_SECOND bounds the agent and ARP calls of the whole fleet. */
+    public static final int ASKS_PER_SECOND = 20;
+    /** At most this many addresses of one VM are kept from a guest's answer. */
+    static final int MAX_PER_VM = 16;
+    private static final Pattern MAC = Pattern.compile("(?:[0-9a-f]{2}:){5}[0-9a-f]{2}");
+    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+            + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+
+    private final ControllerConfig.Addresses config;
+    private final Clock clock;
+    private final Function<String, Optional<Hypervisor>> hypervisors;
+    private final Consumer<String> wake;
+    private final LeaseFiles leases;
+    private final Map<String, Vm> byKey = new ConcurrentHashMap<>();
+    private final Map<String, String> keyByMac = new ConcurrentHashMap<>();
+    private final Map<String, String> keyByUuid = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> generations = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final ExecutorService askers;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong asked = new AtomicLong();
+
+    /** Vm is one running VM the book follows. */
+    private static final class Vm {
+        final String key;
+        final String user;
+        final String uuid;
+        final String blade;
+        final List<String> macs;
+        final boolean agent;
+        volatile Instant nextAsk;
+        volatile List<VmStatus.Address> fromAgent = List.of();
+        volatile List<VmStatus.Address> fromArp = List.of();
+
+        Vm(String key, String user, String uuid, String blade, List<String> macs, boolean agent, Instant nextAsk) {
+            this.key = key;
+            this.user = user;
+            this.uuid = uuid;
+            this.blade = blade;
+            this.macs = macs;
+            this.agent = agent;
+            this.nextAsk = nextAsk;
+        }
+
+        boolean same(String uuidNow, String bladeNow, List<String> macsNow, boolean agentNow) {
+            return uuid.equals(uuidNow) && blade.equals(bladeNow) && macs.equals(macsNow) && agent == agentNow;
+        }
+    }
+
+    public AddressBook(ControllerConfig.Addresses config, Clock clock,
+                       Function<String, Optional<Hypervisor>> hypervisors, Consumer<String> wake) {
+        this.config = config;
+        this.clock = clock;
+        this.hypervisors = hypervisors;
+        this.wake = wake;
+        this.leases = new LeaseFiles(config.uses("leases") ? config.leases() : List.of(), clock, this::leasesChanged);
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("addresses-timer"));
+        this.askers = Executors.newFixedThreadPool(2, daemon("addresses-ask"));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Reads the lease files and starts asking agents and ARP tables. */
+    public void start() {
+        leases.start();
+        if (config.uses("agent") || config.uses("arp")) {
+            timer.scheduleWithFixedDelay(this::askDue, 250, 250, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * The VM {@code key} of {@code user} runs as domain {@code uuid} on
+     * {@code blade} with NICs {@code macs}; {@code agent}: its definition has
+     * the guest agent's channel. Returns its addresses as known now.
+     */
+    public List<VmStatus.Address> running(String key, String user, String uuid, String blade, List<String> macs,
+                                          boolean agent) {
+        Vm vm = byKey.get(key);
+        if (vm == null || !vm.same(uuid, blade, macs, agent)) {
+            if (vm != null) {
+                forgetIndexes(vm);
+            }
+            vm = new Vm(key, user, uuid, blade, List.copyOf(macs), agent, clock.instant());
+            byKey.put(key, vm);
+            for (String mac : macs) {
+                keyByMac.put(mac, key);
+            }
+            keyByUuid.put(uuid, key);
+        }
+        return addresses(vm);
+    }
+
+    /** The VM {@code key} does not run (stopped, gone, elsewhere): what was learnt of it is dropped. */
+    public void notRunning(String key) {
+        Vm vm = byKey.remove(key);
+        if (vm != null) {
+            forgetIndexes(vm);
+        }
+    }
+
+    /** Forgets every VM of {@code user} (they have no directory any more). */
+    public void forgetUser(String user) {
+        for (Vm vm : List.copyOf(byKey.values())) {
+            if (vm.user.equals(user)) {
+                notRunning(vm.key);
+            }
+        }
+        generations.remove(user);
+    }
+
+    private void forgetIndexes(Vm vm) {
+        for (String mac : vm.macs) {
+            keyByMac.remove(mac, vm.key);
+        }
+        keyByUuid.remove(vm.uuid, vm.key);
+    }
+
+    /** A count that moves whenever {@code user}'s addresses change (a quiet student's pass compares it). */
+    public long generation(String user) {
+        AtomicLong g = generations.get(user);
+        return g == null ? 0 : g.get();
+    }
+
+    /** The guest agent of domain {@code uuid} connected: ask it soon. */
+    public void agentConnected(String uuid) {
+        String key = keyByUuid.get(uuid);
+        Vm vm = key == null ? null : byKey.get(key);
+        if (vm != null && vm.agent && config.uses("agent")) {
+            vm.nextAsk = clock.instant();
+        }
+    }
+
+    /** Agent and ARP calls made so far (a benchmark's figure). */
+    public long asked() {
+        return asked.get();
+    }
+
+    /** Failed reads of the lease files so far. */
+    public long leaseFileErrors() {
+        return leases.errors();
+    }
+
+    /** Every address of {@code vm}: by the admin's order of sources, each (ip, mac) once, its most trusted source. */
+    private List<VmStatus.Address> addresses(Vm vm) {
+        Instant now = clock.instant();
+        Map<String, VmStatus.Address> found = new LinkedHashMap<>();
+        for (String source : config.sources()) {
+            switch (source) {
+                case "leases":
+                    for (String mac : vm.macs) {
+                        Lease lease = leases.lease(mac);
+                        if (lease != null && lease.activeAt(now)) {
+                            found.putIfAbsent(lease.ip() + " " + mac, new VmStatus.Address(lease.ip(), mac, "lease"));
+                        }
+                    }
+                    break;
+                case "agent":
+                    vm.fromAgent.forEach(a -> found.putIfAbsent(a.ip() + " " + a.mac(), a));
+                    break;
+                default:
+                    vm.fromArp.forEach(a -> found.putIfAbsent(a.ip() + " " + a.mac(), a));
+                    break;
+            }
+        }
+        return List.copyOf(found.values());
+    }
+
+    private void leasesChanged(Set<String> macs) {
+        for (String mac : macs) {
+            String key = keyByMac.get(mac);
+            Vm vm = key == null ? null : byKey.get(key);
+            if (vm != null) {
+                changed(vm);
+            }
+        }
+    }
+
+    private void changed(Vm vm) {
+        generations.computeIfAbsent(vm.user, u -> new AtomicLong()).incrementAndGet();
+        wake.accept(vm.user);
+    }
+
+    /** Runs every 250 ms: hands the VMs due to the askers, within the fleet-wide rate. */
+    private void askDue() {
+        try {
+            Instant now = clock.instant();
+            int budget = ASKS_PER_SECOND / 4;
+            for (Vm vm : byKey.values()) {
+                if (budget <= 0 || inFlight.get() >= 2 * ASKS_PER_SECOND) {
+                    return;
+                }
+                if (vm.nextAsk.isAfter(now)) {
+                    continue;
+                }
+                vm.nextAsk = now.plus(ASK_EVERY);
+                budget--;
+                inFlight.incrementAndGet();
+                askers.execute(() -> {
+                    try {
+                        ask(vm);
+                    } finally {
+                        inFlight.decrementAndGet();
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("addresses: " + e);
+        }
+    }
+
+    private void ask(Vm vm) {
+        Optional<Hypervisor> hypervisor = hypervisors.apply(vm.blade);
+        if (hypervisor.isEmpty() || byKey.get(vm.key) != vm) {
+            return;
+        }
+        boolean changed = false;
+        if (vm.agent && config.uses("agent")) {
+            List<VmStatus.Address> answer = askOne(hypervisor.get(), vm, Hypervisor.AddressSource.AGENT, "agent");
+            if (answer != null && !answer.equals(vm.fromAgent)) {
+                vm.fromAgent = answer;
+                changed = true;
+            }
+        }
+        if (config.uses("arp")) {
+            List<VmStatus.Address> answer = askOne(hypervisor.get(), vm, Hypervisor.AddressSource.ARP, "arp");
+            if (answer != null && !answer.equals(vm.fromArp)) {
+                vm.fromArp = answer;
+                changed = true;
+            }
+        }
+        if (changed && byKey.get(vm.key) == vm) {
+            changed(vm);
+        }
+    }
+
+    /**
+     * One call; the answer kept only for the VM's own MACs, as valid IPv4
+     * text, at most {@link #MAX_PER_VM}; null when the source did not answer
+     * (an agent not connected yet keeps what it said before).
+     */
+    private List<VmStatus.Address> askOne(Hypervisor hypervisor, Vm vm, Hypervisor.AddressSource source,
+                                          String name) {
+        asked.incrementAndGet();
+        List<Hypervisor.GuestNic> nics;
+        try {
+            nics = hypervisor.interfaceAddresses(vm.uuid, source);
+        } catch (HypervisorException | RuntimeException e) {
+            LOG.fine(() -> vm.key + ": no addresses from the " + name + ": " + e.getMessage());
+            return source == Hypervisor.AddressSource.ARP ? List.of() : null;
+        }
+        Map<String, VmStatus.Address> kept = new HashMap<>();
+        List<VmStatus.Address> ordered = new ArrayList<>();
+        for (Hypervisor.GuestNic nic : nics) {
+            String mac = nic.mac() == null ? "" : nic.mac().toLowerCase(java.util.Locale.ROOT);
+            if (!MAC.matcher(mac).matches() || !vm.macs.contains(mac)) {
+                continue;  // the guest may name NICs of its own (a bridge, a container's): only ours count
+            }
+            for (String ip : nic.ipv4()) {
+                if (ip != null && ip.length() <= 15 && IPV4.matcher(ip).matches() && !ip.startsWith("127.")
+                        && ordered.size() < MAX_PER_VM && kept.putIfAbsent(ip + " " + mac,
+                        new VmStatus.Address(ip, mac, name)) == null) {
+                    ordered.add(kept.get(ip + " " + mac));
+                }
+            }
+        }
+        ordered.sort(java.util.Comparator.comparingInt(a -> vm.macs.indexOf(a.mac())));
+        return List.copyOf(ordered);
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        askers.shutdownNow();
+        leases.close();
+    }
+}

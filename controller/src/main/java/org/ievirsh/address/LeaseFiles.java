@@ -1,0 +1,206 @@
+package org.ievirsh.address;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+import org.ievirsh.posix.Inotify;
+import org.ievirsh.posix.PosixException;
+
+/**
+ * LeaseFiles keeps the leases of the admin's DHCP lease files in memory and
+ * up to date: inotify on each file's directory (servers replace the file by
+ * rename, or keep it open and append), a short debounce, one read of the
+ * changed file (at most {@link #MAX_BYTES}), and a look at every file each
+ * minute in case an event was missed. Whoever listens hears the MACs whose
+ * lease changed. A missing, unreadable or unknown file is a log line (when
+ * that begins and when it ends) and a count, never a failure.
+ */
+public final class LeaseFiles implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(LeaseFiles.class.getName());
+    /** MAX_BYTES bounds one read: a department's lease file is a few MiB; the rest of a larger one is left. */
+    public static final int MAX_BYTES = 64 << 20;
+    private static final long DEBOUNCE_MILLIS = 50;
+    private static final long RESCAN_SECONDS = 60;
+
+    private final List<Path> files;
+    private final Clock clock;
+    private final Consumer<Set<String>> changed;
+    private final ScheduledExecutorService thread;
+    private final Map<Path, Map<String, Lease>> byFile = new ConcurrentHashMap<>();
+    private final Map<Path, String> problems = new ConcurrentHashMap<>();
+    private final Map<Path, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong errors = new AtomicLong();
+    private volatile Map<String, Lease> merged = Map.of();
+    private Inotify inotify;
+
+    public LeaseFiles(List<Path> files, Clock clock, Consumer<Set<String>> changed) {
+        this.files = List.copyOf(files);
+        this.clock = clock;
+        this.changed = changed;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lease-files");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Reads every file once (before returning), then watches them. */
+    public void start() {
+        for (Path file : files) {
+            read(file);
+        }
+        merge();
+        if (files.isEmpty()) {
+            return;
+        }
+        try {
+            inotify = new Inotify("lease-files-watch", this::heard);
+            watchDirectories();
+        } catch (PosixException e) {
+            LOG.warning("lease files: cannot watch them (" + e.getMessage() + "); they are read every "
+                    + RESCAN_SECONDS + " s");
+        }
+        thread.scheduleWithFixedDelay(this::rescan, RESCAN_SECONDS, RESCAN_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void watchDirectories() {
+        if (inotify == null) {
+            return;
+        }
+        for (Path file : files) {
+            Path dir = file.toAbsolutePath().getParent();
+            inotify.watch(dir.toString(), dir.toString(), Inotify.MODIFIED);
+        }
+    }
+
+    private void heard(String directory, String name) {
+        for (Path file : files) {
+            if (file.toAbsolutePath().getParent().toString().equals(directory)
+                    && (name.isEmpty() || file.getFileName().toString().equals(name))) {
+                pending.computeIfAbsent(file, f -> thread.schedule(() -> {
+                    pending.remove(f);
+                    if (read(f)) {
+                        merge();
+                    }
+                    if (name.isEmpty()) {
+                        watchDirectories();  // the directory itself went: watch its successor
+                    }
+                }, DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS));
+            }
+        }
+    }
+
+    private void rescan() {
+        boolean any = false;
+        watchDirectories();
+        for (Path file : files) {
+            any |= read(file);
+        }
+        if (any) {
+            merge();
+        }
+    }
+
+    /** Reads one file; true when its leases differ from what was known. */
+    private boolean read(Path file) {
+        Map<String, Lease> leases;
+        try {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file)) {
+                throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
+            }
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                bytes = in.readNBytes(MAX_BYTES);
+                if (in.read() >= 0) {
+                    problem(file, "larger than " + (MAX_BYTES >> 20) + " MiB: only the first "
+                            + (MAX_BYTES >> 20) + " MiB are read");
+                }
+            }
+            LeaseParser.Result result = LeaseParser.parse(bytes, clock.instant());
+            if (result.format() == LeaseParser.Format.UNKNOWN) {
+                throw new IOException("not a lease file of ISC dhcpd, dnsmasq or Kea");
+            }
+            leases = result.byMac();
+            cleared(file);
+        } catch (IOException | RuntimeException e) {
+            problem(file, e.getMessage());
+            leases = Map.of();
+        }
+        Map<String, Lease> before = byFile.put(file, leases);
+        return !Objects.equals(before, leases);
+    }
+
+    private void problem(Path file, String message) {
+        errors.incrementAndGet();
+        if (!Objects.equals(problems.put(file, message), message)) {
+            LOG.warning("lease file " + file + ": " + message + "; its leases are not used until it can be read");
+        }
+    }
+
+    private void cleared(Path file) {
+        if (problems.remove(file) != null) {
+            LOG.info("lease file " + file + " reads again");
+        }
+    }
+
+    private void merge() {
+        Map<String, Lease> all = new HashMap<>();
+        for (Path file : files) {
+            for (Lease lease : byFile.getOrDefault(file, Map.of()).values()) {
+                all.merge(lease.mac(), lease, (a, b) -> a.ends().isEmpty() || (b.ends().isPresent()
+                        && !b.ends().get().isAfter(a.ends().get())) ? a : b);
+            }
+        }
+        Map<String, Lease> before = merged;
+        merged = Map.copyOf(all);
+        Set<String> macs = new HashSet<>();
+        for (Map.Entry<String, Lease> e : all.entrySet()) {
+            if (!e.getValue().equals(before.get(e.getKey()))) {
+                macs.add(e.getKey());
+            }
+        }
+        for (String mac : before.keySet()) {
+            if (!all.containsKey(mac)) {
+                macs.add(mac);
+            }
+        }
+        if (!macs.isEmpty()) {
+            changed.accept(Set.copyOf(macs));
+        }
+    }
+
+    /** The lease of {@code mac} now, if a file holds one (its end is checked by whoever reads it). */
+    public Lease lease(String mac) {
+        return merged.get(mac);
+    }
+
+    /** Failed reads so far (missing, unreadable, too large, not a lease file). */
+    public long errors() {
+        return errors.get();
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        if (inotify != null) {
+            inotify.close();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package org.ievirsh.reconcile;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.ievirsh.address.AddressBook;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Expiry;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.template.Template;
+import org.ievirsh.template.TemplateLibrary;
+import org.ievirsh.users.Owner;
+
+/**
+ * GuestFacts gathers what is known of a VM from outside its file and its
+ * domain: the addresses its NICs have now (from the {@link AddressBook}),
+ * and when it ends (its file's {@code spec.expires} and the admin's date for
+ * its owner, PRODUCT.md §12).
+ */
+final class GuestFacts {
+    private final AddressBook addresses;
+    private final ControllerConfig.Lifecycle lifecycle;
+    private final TemplateLibrary templates;
+    private final Clock clock;
+
+    GuestFacts(AddressBook addresses, ControllerConfig.Lifecycle lifecycle, TemplateLibrary templates, Clock clock) {
+        this.addresses = addresses;
+        this.lifecycle = lifecycle;
+        this.templates = templates;
+        this.clock = clock;
+    }
+
+    /** A count that moves when {@code user}'s addresses change. */
+    long generation(String user) {
+        return addresses.generation(user);
+    }
+
+    /** Fills in each VM's addresses (while its domain runs) and its lifetime. */
+    void gather(Owner owner, Map<String, Gatherer.Draft> vms) {
+        Optional<Expiry> admin = lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
+        for (Gatherer.Draft vm : vms.values()) {
+            ObservedDomain d = vm.domain();
+            if (d != null && d.isActive()) {
+                boolean agent = vm.desired instanceof Desired.Valid valid
+                        && templates.get(valid.template()).map(Template::guestAgent).orElse(false);
+                vm.addresses = addresses.running(vm.key, owner.user(), d.uuid(), d.blade(), d.config().macs(), agent);
+            } else {
+                addresses.notRunning(vm.key);
+                vm.addresses = List.of();
+            }
+            Optional<Expiry> file = vm.desired instanceof Desired.Valid valid ? valid.vm().expires() : Optional.empty();
+            vm.lifetime = new VmFacts.Lifetime(file.map(e -> e.at(clock.getZone())),
+                    admin.map(e -> e.at(clock.getZone())), admin.map(Expiry::toString).orElse(""),
+                    lifecycle.warnBefore());
+        }
+    }
+
+    /** The VM {@code key} is gone: nothing of it is followed any more. */
+    void forget(String key) {
+        addresses.notRunning(key);
+    }
+}
