@@ -11,12 +11,13 @@ import picocli.CommandLine;
         description = {"Virtual machines for students, declared in files: one YAML file per VM in ~/ie-virsh.",
                 "A controller makes them real on the department's blades and writes their status back."},
         subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class, ImportBoxCommand.class,
-                DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, ValidateCommand.class,
+                DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, SshCommand.class, ConsoleCommand.class,
+                ValidateCommand.class,
                 SchemaCommand.class, TemplatesCommand.class, ControllerCommand.class, DemoCommand.class,
                 BenchCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate, templates (your files",
-                "in ~/ie-virsh; nothing here talks to libvirt), import-box (a Vagrant box into your image",
-                "directory). Admins: controller, bench. Newcomers: demo.",
+                "in ~/ie-virsh; nothing here talks to libvirt), ssh and console (reach a running VM),",
+                "import-box (a Vagrant box into your image directory). Admins: controller, bench. Newcomers: demo.",
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
                 "3 --wait timed out."})
 public final class Main {
@@ -32,6 +33,8 @@ public final class Main {
         line.setUsageHelpWidth(100);
         line.setExecutionExceptionHandler(Main::failed);
         line.setParameterExceptionHandler(Main::misused);
+        // Everything after the VM's name is ssh's: its options are not ours.
+        line.getSubcommands().get("ssh").setStopAtPositional(true);
         return line.execute(args);
     }
 

@@ -332,6 +332,11 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return isReady();
     }
 
+    /** True while this controller leads (always, without ha; on a standby, once it holds the lock). */
+    public boolean leading() {
+        return true;
+    }
+
     public StatusBook statuses() {
         return book;
     }

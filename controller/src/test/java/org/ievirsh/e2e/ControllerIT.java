@@ -293,7 +293,8 @@ class ControllerIT {
                 + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\n"
                 + "templates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
-                + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\nworkers: 1\n");
+                + "http: {listen: \"127.0.0.1:0\"}\nresync: 5s\nstopGracePeriod: 2s\nworkers: 1\n"
+                + "console: {socket: " + tmp.resolve("console.sock") + "}\n");
         List<String> names = List.of("k1", "k2", "k3", "k4");
         for (String name : names) {
             vm(ALICE, name, "Always");

@@ -70,7 +70,8 @@ class FloodIT {
                 + "templates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: t1, uri: \"test://" + node + "\"}\n"
                 + "quota: {users: {" + NEIGHBOUR + ": {vms: 10}}}\n"
-                + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 2s\n");
+                + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 2s\n"
+                + "console: {socket: " + tmp.resolve("console.sock") + "}\n");
         controller = new ProcessBuilder("java", "-XX:+UseSerialGC", "-Xmx512m", "-jar", System.getProperty("ievirsh.jar"),
                 "controller", "--config", config.toString()).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("controller.log").toFile()).start();

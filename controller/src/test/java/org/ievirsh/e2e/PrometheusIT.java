@@ -77,7 +77,7 @@ class PrometheusIT {
                 + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\ntemplates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
                 + "http: {listen: \"127.0.0.1:" + controllerPort + "\", tokenFile: \"" + tokenFile(tmp) + "\"}\n"
-                + "resync: 5s\nstopGracePeriod: 2s\n");
+                + "resync: 5s\nstopGracePeriod: 2s\nconsole: {socket: " + tmp.resolve("console.sock") + "}\n");
         controller = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller", "--config",
                 config.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile())
                 .start();

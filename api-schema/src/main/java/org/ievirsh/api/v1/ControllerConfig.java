@@ -117,6 +117,7 @@ public record ControllerConfig(
 
     /** Console is the students' console socket and how many sessions one user may have at once. */
     public record Console(Path socket, int maxSessionsPerUser) {
+        public static final Path DEFAULT_SOCKET = Path.of("/run/ie-virsh/console.sock");
     }
 
     /** Migration bounds how a draining blade's VMs move: at once, MiB/s each, how long, and VIR_MIGRATE_UNSAFE. */
@@ -289,7 +290,7 @@ public record ControllerConfig(
                 guard,
                 root.path("workers").asInt(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())),
                 new Addresses(addresses.has("sources") ? List.copyOf(sources) : Addresses.ALL, List.copyOf(leases)),
-                new Console(Path.of(console.path("socket").asText("/run/ie-virsh/console.sock")),
+                new Console(Path.of(console.path("socket").asText(Console.DEFAULT_SOCKET.toString())),
                         console.path("maxSessionsPerUser").asInt(4)),
                 lockManager,
                 new Migration(migration.path("parallel").asInt(2), migration.has("bandwidth")

@@ -1,0 +1,461 @@
+package org.ievirsh.console;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.ievirsh.libvirt.ConsoleStream;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.HypervisorException;
+import org.ievirsh.posix.Account;
+
+/**
+ * ConsoleBroker connects students to their VMs' serial consoles (PRODUCT.md
+ * §9) through a UNIX socket every local user may open. Who is asking comes
+ * from the kernel ({@code SO_PEERCRED}), never from the request; the request
+ * is one line, {@code CONSOLE <vm>[ FORCE]}, naming one of the caller's own
+ * VMs (root may name {@code <user>/<vm>}); the answer is {@code OK} and then
+ * the console's bytes both ways, or {@code ERROR <message>} and the end. The
+ * stream is opened over the controller's own connection to the VM's blade.
+ * One session per VM ({@code FORCE} ends the one before), at most
+ * {@code maxSessionsPerUser} per user, at most {@link #MAX_CONNECTIONS}
+ * connections in all; a request line must come within
+ * {@link #REQUEST_WITHIN}. A session ends when the student disconnects, the
+ * VM stops, the blade goes or another session takes over, and leaves no
+ * thread, stream or descriptor behind.
+ */
+public final class ConsoleBroker implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ConsoleBroker.class.getName());
+    /** MAX_CONNECTIONS bounds the connections served at once, sessions and pending requests alike. */
+    public static final int MAX_CONNECTIONS = 256;
+    /** REQUEST_WITHIN is how long a connection may take to send its request line. */
+    public static final Duration REQUEST_WITHIN = Duration.ofSeconds(5);
+    private static final int MAX_REQUEST = 256;
+    private static final Pattern REQUEST = Pattern.compile(
+            "CONSOLE (?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})/)?([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)( FORCE)?");
+
+    /** Target is a VM as the controller knows it: where its domain runs, if it runs. */
+    public record Target(String blade, String uuid, boolean running) {
+    }
+
+    /** Vms is what the broker asks of the controller. */
+    public interface Vms {
+        /** The VM {@code vm} of {@code user} (the account of {@code uid}: never an older one of that name). */
+        Optional<Target> find(String user, int uid, String vm);
+
+        /** The controller's connection to {@code blade}, if it is up. */
+        Optional<Hypervisor> hypervisor(String blade);
+
+        /** False on a standby controller: only the leader serves consoles. */
+        boolean leading();
+    }
+
+    private final Path socket;
+    private final int maxPerUser;
+    private final Vms vms;
+    private final Function<String, Optional<Account>> accounts;
+    private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
+    private final ExecutorService threads;
+    private final ScheduledExecutorService deadlines;
+    private final Map<String, Session> byVm = new HashMap<>();
+    private final Map<String, Integer> perUser = new HashMap<>();
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, Counter> requests = new HashMap<>();
+    private ServerSocketChannel server;
+    private Thread acceptor;
+    private volatile boolean running;
+
+    public ConsoleBroker(Path socket, int maxPerUser, Vms vms, Function<String, Optional<Account>> accounts,
+                         MeterRegistry registry) {
+        this.socket = socket;
+        this.maxPerUser = maxPerUser;
+        this.vms = vms;
+        this.accounts = accounts;
+        AtomicInteger n = new AtomicInteger();
+        // Two threads per session (one each way), none kept idle for long.
+        this.threads = new java.util.concurrent.ThreadPoolExecutor(0, 2 * MAX_CONNECTIONS, 5, TimeUnit.SECONDS,
+                new java.util.concurrent.SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "console-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "console-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        Gauge.builder("ievirsh.console.sessions", open, AtomicInteger::get)
+                .description("Console sessions open now").register(registry);
+        for (String result : new String[] {"opened", "refused", "failed"}) {
+            requests.put(result, Counter.builder("ievirsh.console.requests").tag("result", result)
+                    .description("Console requests, by how they ended").register(registry));
+        }
+    }
+
+    /**
+     * Binds the socket (a stale one left by an earlier run is replaced; any
+     * other file there is refused) open to every user, and starts accepting.
+     */
+    public void start() throws IOException {
+        Path dir = socket.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        }
+        if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            if (!"s".equals(type(socket))) {
+                throw new IOException(socket + " exists and is not a socket; the console needs that path");
+            }
+            Files.delete(socket);
+        }
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        running = true;
+        acceptor = new Thread(this::accept, "console-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        LOG.info("console: listening on " + socket);
+    }
+
+    private static String type(Path path) throws IOException {
+        Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return ((Integer) mode & 0170000) == 0140000 ? "s" : "other";
+    }
+
+    private void accept() {
+        while (running) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (running) {
+                    LOG.warning("console: accept failed: " + e.getMessage());
+                }
+                continue;
+            }
+            if (!connections.tryAcquire()) {
+                reply(client, "ERROR the console service is busy (" + MAX_CONNECTIONS + " connections); try again");
+                closeQuietly(client);
+                continue;
+            }
+            try {
+                threads.execute(() -> {
+                    try {
+                        serve(client);
+                    } finally {
+                        closeQuietly(client);
+                        connections.release();
+                    }
+                });
+            } catch (RuntimeException e) {
+                connections.release();
+                closeQuietly(client);
+            }
+        }
+    }
+
+    /** Caller is who connected, as the kernel says. */
+    private record Caller(String name, int uid) {
+        boolean root() {
+            return uid == 0;
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        Caller caller;
+        try {
+            UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            Optional<Account> account = accounts.apply(peer.user().getName());
+            if (account.isEmpty()) {
+                refused(client, null, "your account cannot be resolved now; try again later");
+                return;
+            }
+            caller = new Caller(account.get().name(), account.get().uid());
+        } catch (IOException | RuntimeException e) {
+            failed(client, null, "cannot tell who is connecting: " + e.getMessage());
+            return;
+        }
+        String line = requestLine(client);
+        if (line == null) {
+            refused(client, caller, "send one line: CONSOLE <vm> or CONSOLE <vm> FORCE, within "
+                    + REQUEST_WITHIN.toSeconds() + " s");
+            return;
+        }
+        Matcher m = REQUEST.matcher(line);
+        if (!m.matches()) {
+            refused(client, caller, "the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+            return;
+        }
+        if (m.group(1) != null && !caller.root()) {
+            refused(client, caller, "only your own VMs: name one without a user (CONSOLE " + m.group(2) + ")");
+            return;
+        }
+        String user = m.group(1) != null ? m.group(1) : caller.name();
+        String vm = m.group(2);
+        boolean force = m.group(4) != null;
+        if (!vms.leading()) {
+            refused(client, caller, "this controller is a standby; the leader serves consoles");
+            return;
+        }
+        Optional<Account> owner = user.equals(caller.name()) ? Optional.of(new Account(caller.name(), caller.uid(), 0,
+                "")) : accounts.apply(user);
+        Optional<Target> target = owner.flatMap(o -> vms.find(o.name(), o.uid(), vm));
+        if (target.isEmpty()) {
+            refused(client, caller, "there is no VM " + vm + (caller.root() ? " of " + user : " of yours"));
+            return;
+        }
+        if (!target.get().running()) {
+            refused(client, caller, vm + " is not running; a console needs a running VM (ie-virsh start " + vm + ")");
+            return;
+        }
+        session(client, caller, user + "/" + vm, vm, target.get(), force);
+    }
+
+    /** The request line, or null when it does not come whole within the deadline. */
+    private String requestLine(SocketChannel client) {
+        ScheduledFuture<?> deadline = null;
+        ByteBuffer buffer = ByteBuffer.allocate(MAX_REQUEST);
+        try {
+            deadline = deadlines.schedule(() -> closeQuietly(client), REQUEST_WITHIN.toMillis(), TimeUnit.MILLISECONDS);
+            while (buffer.hasRemaining()) {
+                // One byte at a time: nothing after the newline may be taken from the console's input.
+                ByteBuffer one = ByteBuffer.allocate(1);
+                if (client.read(one) < 0) {
+                    return null;
+                }
+                byte b = one.get(0);
+                if (b == '\n') {
+                    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+                    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+                }
+                buffer.put(b);
+            }
+            return null;
+        } catch (IOException e) {
+            return null;
+        } finally {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+        }
+    }
+
+    private void session(SocketChannel client, Caller caller, String key, String vm, Target target, boolean force) {
+        Session previous;
+        String refusal = null;
+        synchronized (this) {
+            previous = byVm.get(key);
+            int mine = perUser.getOrDefault(caller.name(), 0) - (previous != null && previous.owner.equals(caller.name())
+                    ? 1 : 0);
+            if (previous != null && !force) {
+                refusal = "the console of " + vm + " is already open; ie-virsh console " + vm + " --force takes it over";
+            } else if (mine >= maxPerUser) {
+                refusal = "you have " + mine + " console sessions open, the most allowed (console.maxSessionsPerUser);"
+                        + " close one first";
+            }
+        }
+        if (refusal != null) {
+            refused(client, caller, refusal);
+            return;
+        }
+        if (previous != null) {
+            previous.end("another session took over");
+        }
+        Optional<Hypervisor> hypervisor = vms.hypervisor(target.blade());
+        if (hypervisor.isEmpty()) {
+            failed(client, caller, "the blade " + target.blade() + " of " + vm + " cannot be reached now");
+            return;
+        }
+        ConsoleStream stream;
+        try {
+            stream = hypervisor.get().openConsole(target.uuid(), force);
+        } catch (HypervisorException e) {
+            if (e.kind() == HypervisorException.Kind.IN_USE) {
+                refused(client, caller, "the console of " + vm + " is already open; ie-virsh console " + vm
+                        + " --force takes it over");
+            } else {
+                failed(client, caller, "cannot open the console of " + vm + ": " + e.getMessage());
+            }
+            return;
+        }
+        Session session = new Session(key, caller.name(), client, stream);
+        synchronized (this) {
+            Session other = byVm.put(key, session);
+            if (other != null && other != previous) {
+                other.end("another session took over");
+            }
+            perUser.merge(caller.name(), 1, Integer::sum);
+        }
+        open.incrementAndGet();
+        requests.get("opened").increment();
+        LOG.info("console: uid " + caller.uid() + " opened the console of " + key);
+        session.run();
+    }
+
+    /** Session is one open console: the caller's socket and the VM's stream, copied both ways. */
+    private final class Session {
+        final String key;
+        final String owner;
+        final SocketChannel client;
+        final ConsoleStream stream;
+        private boolean ended;
+
+        Session(String key, String owner, SocketChannel client, ConsoleStream stream) {
+            this.key = key;
+            this.owner = owner;
+            this.client = client;
+            this.stream = stream;
+        }
+
+        /** Answers OK, copies the console to the caller on a thread of its own and the caller's bytes here. */
+        void run() {
+            try {
+                client.write(ByteBuffer.wrap("OK\n".getBytes(StandardCharsets.US_ASCII)));
+                threads.execute(this::toCaller);
+                ByteBuffer buffer = ByteBuffer.allocate(4096);
+                while (true) {
+                    buffer.clear();
+                    int n = client.read(buffer);
+                    if (n < 0) {
+                        break;
+                    }
+                    stream.write(buffer.array(), n);
+                }
+                end("the student disconnected");
+            } catch (IOException | RuntimeException e) {
+                end(e.getMessage());
+            }
+        }
+
+        private void toCaller() {
+            byte[] buffer = new byte[4096];
+            try {
+                while (true) {
+                    int n = stream.read(buffer);
+                    if (n < 0) {
+                        break;
+                    }
+                    ByteBuffer out = ByteBuffer.wrap(buffer, 0, n);
+                    while (out.hasRemaining()) {
+                        client.write(out);
+                    }
+                }
+                end("the console ended");
+            } catch (IOException | RuntimeException e) {
+                end(e.getMessage());
+            }
+        }
+
+        /** Ends the session once: the stream, the socket, the counts. */
+        void end(String why) {
+            synchronized (ConsoleBroker.this) {
+                if (ended) {
+                    return;
+                }
+                ended = true;
+                byVm.remove(key, this);
+                perUser.computeIfPresent(owner, (u, n) -> n > 1 ? n - 1 : null);
+            }
+            stream.close();
+            closeQuietly(client);
+            open.decrementAndGet();
+            LOG.fine(() -> "console: " + key + " closed: " + why);
+        }
+    }
+
+    private void refused(SocketChannel client, Caller caller, String message) {
+        requests.get("refused").increment();
+        LOG.info("console: refused" + (caller == null ? "" : " uid " + caller.uid()) + ": " + message);
+        reply(client, "ERROR " + message);
+    }
+
+    private void failed(SocketChannel client, Caller caller, String message) {
+        requests.get("failed").increment();
+        LOG.warning("console: failed" + (caller == null ? "" : " for uid " + caller.uid()) + ": " + message);
+        reply(client, "ERROR " + message);
+    }
+
+    /**
+     * Writes the answer line; what the caller sent beyond its request is read
+     * and dropped, so that closing does not reset the connection before the
+     * caller has read the answer.
+     */
+    private static void reply(SocketChannel client, String line) {
+        try {
+            client.write(ByteBuffer.wrap((line.replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8)));
+            client.shutdownOutput();
+            client.configureBlocking(false);
+            ByteBuffer sink = ByteBuffer.allocate(4096);
+            for (int i = 0; i < 16 && client.read(sink.clear()) > 0; i++) {
+                // dropped
+            }
+        } catch (IOException ignored) {
+            // The caller went; nothing to tell.
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing only releases it.
+        }
+    }
+
+    /** Sessions open now. */
+    public int sessions() {
+        return open.get();
+    }
+
+    /** Ends every session and stops listening; the socket file goes. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } catch (IOException ignored) {
+            // Closing only releases it.
+        }
+        Map<String, Session> all;
+        synchronized (this) {
+            all = new HashMap<>(byVm);
+        }
+        all.values().forEach(s -> s.end("the controller stops"));
+        threads.shutdownNow();
+        deadlines.shutdownNow();
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // A stale socket is replaced at the next start.
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package org.ievirsh.console;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.libvirt.FakeConsole;
+import org.ievirsh.libvirt.FakeHypervisor;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.posix.Account;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * ConsoleBrokerTest talks to the broker over its real UNIX socket, as the
+ * CLI does; the consoles are the fake blade's. The test runs as one account,
+ * so the broker's account lookup decides who that account "is".
+ */
+class ConsoleBrokerTest {
+    @TempDir
+    Path tmp;
+    Path socket;
+    FakeHypervisor blade;
+    final Map<String, String> running = new ConcurrentHashMap<>();
+    /** Who the connecting account is, for the broker. */
+    volatile Account caller = new Account("alice", 1001, 1001, "/home/alice");
+    volatile boolean leading = true;
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    ConsoleBroker broker;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        socket = tmp.resolve("run/console.sock");
+        blade = new FakeHypervisor("b1");
+        for (String name : List.of("alice-web", "alice-db", "alice-a", "alice-b", "alice-c", "bob-web")) {
+            blade.define("<domain><name>" + name + "</name></domain>");
+            blade.start(blade.uuidOf(name));
+            running.put(name, blade.uuidOf(name));
+        }
+        ConsoleBroker.Vms vms = new ConsoleBroker.Vms() {
+            @Override
+            public Optional<ConsoleBroker.Target> find(String user, int uid, String vm) {
+                String uuid = running.get(user + "-" + vm);
+                if (uuid == null || uid != (user.equals("alice") ? 1001 : 1002)) {
+                    return Optional.empty();
+                }
+                return Optional.of(new ConsoleBroker.Target("b1", uuid,
+                        blade.state(user + "-" + vm).isActive()));
+            }
+
+            @Override
+            public Optional<Hypervisor> hypervisor(String name) {
+                return Optional.of(blade);
+            }
+
+            @Override
+            public boolean leading() {
+                return leading;
+            }
+        };
+        // The kernel names the account running the test; the broker is told it is the "caller" of the moment.
+        String self = System.getProperty("user.name");
+        broker = new ConsoleBroker(socket, 3, vms, name -> name.equals(self) ? Optional.of(caller)
+                : name.equals("bob") ? Optional.of(new Account("bob", 1002, 1002, "/home/bob"))
+                : name.equals("alice") ? Optional.of(new Account("alice", 1001, 1001, "/home/alice"))
+                : Optional.empty(), registry);
+        broker.start();
+    }
+
+    @AfterEach
+    void tearDown() {
+        broker.close();
+    }
+
+    /** One client of the socket. */
+    private final class Client implements AutoCloseable {
+        final SocketChannel channel;
+        final StringBuilder received = new StringBuilder();
+
+        Client(String request) throws IOException {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            if (request != null) {
+                send(request);
+            }
+        }
+
+        void send(String text) throws IOException {
+            channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        /** Reads until {@code expected} arrived (or the end); returns all received so far. */
+        String until(String expected) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate(4096);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!received.toString().contains(expected) && System.nanoTime() < deadline) {
+                buffer.clear();
+                int n = channel.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                received.append(new String(buffer.array(), 0, n, StandardCharsets.UTF_8));
+            }
+            return received.toString();
+        }
+
+        /** True once the broker closed the connection. */
+        boolean closedByBroker() throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate(4096);
+            int n;
+            while ((n = channel.read(buffer.clear())) > 0) {
+                received.append(new String(buffer.array(), 0, n, StandardCharsets.UTF_8));
+            }
+            return n < 0;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    private double count(String result) {
+        return registry.get("ievirsh.console.requests").tag("result", result).counter().count();
+    }
+
+    @Test
+    void theSocketIsOpenToEveryUserAndABytesGoBothWays() throws Exception {
+        assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(socket)));
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK\n"), c.received.toString());
+            c.send("uname -a\n");
+            assertTrue(c.until("echo: uname -a\n").endsWith("echo: uname -a\n"), c.received.toString());
+            blade.consoles.get("alice-web").fromGuest.add("login: ".getBytes());
+            assertTrue(c.until("login: ").endsWith("login: "));
+            assertEquals(1, broker.sessions());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions() == 0);
+        assertTrue(blade.consoles.get("alice-web").closed(), "the student left: the stream is closed");
+        assertEquals(1.0, count("opened"));
+        assertEquals(0.0, registry.get("ievirsh.console.sessions").gauge().value());
+    }
+
+    @Test
+    void aSecondSessionIsRefusedAndForceTakesOver() throws Exception {
+        try (Client first = new Client("CONSOLE web\n")) {
+            first.until("OK\n");
+            Client second = new Client("CONSOLE web\n");
+            assertTrue(second.until("\n").startsWith("ERROR the console of web is already open; ie-virsh console web"
+                    + " --force takes it over"), second.received.toString());
+            assertTrue(second.closedByBroker());
+            second.close();
+            try (Client third = new Client("CONSOLE web FORCE\n")) {
+                assertTrue(third.until("OK\n").startsWith("OK\n"), third.received.toString());
+                assertTrue(first.closedByBroker(), "the first session ended");
+                third.send("still here\n");
+                assertTrue(third.until("echo: still here").contains("echo: still here"));
+            }
+        }
+        assertEquals(1.0, count("refused"));
+    }
+
+    @Test
+    void onlyTheCallersOwnRunningVmsAndEveryRefusalSaysWhy() throws Exception {
+        Map<String, String> refusals = new java.util.LinkedHashMap<>();
+        refusals.put("CONSOLE nosuch\n", "ERROR there is no VM nosuch of yours");
+        refusals.put("CONSOLE bob/web\n", "ERROR only your own VMs: name one without a user (CONSOLE web)");
+        refusals.put("CONSOLE ../../etc/passwd\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        refusals.put("CONSOLE web EXTRA\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        refusals.put("console web\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        refusals.put("CONSOLE " + "x".repeat(300) + "\n", "ERROR send one line: CONSOLE <vm>");
+        refusals.put("\u0000\u0001\u00ff\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        for (Map.Entry<String, String> e : refusals.entrySet()) {
+            try (Client c = new Client(e.getKey())) {
+                assertTrue(c.until("\n").startsWith(e.getValue()), e.getKey() + " -> " + c.received);
+                assertTrue(c.closedByBroker());
+            }
+        }
+        blade.stop(running.get("alice-db"), org.ievirsh.libvirt.StopReason.SHUTDOWN);
+        try (Client c = new Client("CONSOLE db\n")) {
+            assertTrue(c.until("\n").startsWith("ERROR db is not running"), c.received.toString());
+        }
+        // Bob's own VM is his; root may name anyone's.
+        caller = new Account("bob", 1002, 1002, "/home/bob");
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK"), c.received.toString());
+        }
+        caller = new Account("root", 0, 0, "/root");
+        try (Client c = new Client("CONSOLE alice/web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK"), c.received.toString());
+        }
+        leading = false;
+        try (Client c = new Client("CONSOLE alice/web\n")) {
+            assertTrue(c.until("\n").startsWith("ERROR this controller is a standby"), c.received.toString());
+        }
+    }
+
+    @Test
+    void aSilentClientIsDroppedAfterTheRequestDeadline() throws Exception {
+        try (Client c = new Client(null)) {
+            c.send("CONSOLE we");
+            long t0 = System.nanoTime();
+            assertTrue(c.closedByBroker());
+            assertTrue(Duration.ofNanos(System.nanoTime() - t0).toMillis() < 9000);
+        }
+    }
+
+    @Test
+    void atMostTheUsersLimitOfSessions() throws Exception {
+        List<Client> open = new ArrayList<>();
+        try {
+            for (String vm : List.of("a", "b", "c")) {
+                Client c = new Client("CONSOLE " + vm + "\n");
+                open.add(c);
+                assertTrue(c.until("OK\n").startsWith("OK"), c.received.toString());
+            }
+            try (Client fourth = new Client("CONSOLE web\n")) {
+                assertTrue(fourth.until("\n").startsWith("ERROR you have 3 console sessions open, the most allowed"),
+                        fourth.received.toString());
+            }
+        } finally {
+            for (Client c : open) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void theSessionEndsWhenTheVmStops() throws Exception {
+        try (Client c = new Client("CONSOLE web\n")) {
+            c.until("OK\n");
+            blade.stop(running.get("alice-web"), org.ievirsh.libvirt.StopReason.SHUTDOWN);
+            assertTrue(c.closedByBroker());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions() == 0);
+    }
+
+    @Test
+    void aHundredSessionsLeaveNoThreadStreamOrDescriptorBehind() throws Exception {
+        try (Client warm = new Client("CONSOLE web\n")) {
+            warm.until("OK\n");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions() == 0);
+        Thread.sleep(200);
+        int threads = Thread.activeCount();
+        long fds = openFiles();
+        for (int i = 0; i < 100; i++) {
+            try (Client c = new Client("CONSOLE web" + (i % 2 == 0 ? "" : " FORCE") + "\n")) {
+                c.until("OK\n");
+                c.send("line " + i + "\n");
+                c.until("echo: line " + i);
+            }
+            // The student left: once the broker saw it, the VM's console is free for the next one.
+            await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions() == 0);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> broker.sessions() == 0);
+        assertTrue(blade.consoles.values().stream().allMatch(FakeConsole::closed), "every stream closed");
+        await().atMost(Duration.ofSeconds(20)).until(() -> openFiles() <= fds && Thread.activeCount() <= threads);
+        assertEquals(101.0, count("opened"));
+    }
+
+    private static long openFiles() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}
