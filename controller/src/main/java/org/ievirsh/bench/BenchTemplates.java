@@ -19,6 +19,16 @@ final class BenchTemplates {
                 + "    <serial type='pty'/>\n  </devices>\n</domain>\n";
     }
 
+    /**
+     * The test driver's guest with one NIC and the guest agent's channel:
+     * the controller learns its address (the test driver's agent answers
+     * one), as it would for the shipped templates.
+     */
+    static String testDriverWithNic() {
+        return testDriver().replace("  </devices>", "    <interface type='ethernet'/>\n    <channel type='unix'>"
+                + "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n  </devices>");
+    }
+
     /** The same for libvirt's test driver. */
     static String testDriver() {
         return "<domain type='test'>\n  <memory unit='MiB'>128</memory>\n  <vcpu>1</vcpu>\n"

@@ -17,6 +17,10 @@ public final class Benchmarks {
         return LatencyBench.run(uri, runs, out);
     }
 
+    public static int addresses(int runs, PrintStream out) throws Exception {
+        return AddressBench.run(runs, out);
+    }
+
     public static int noisy(int runs, PrintStream out) throws Exception {
         return NoisyBench.run(runs, out);
     }

@@ -15,13 +15,15 @@ import picocli.CommandLine.Parameters;
                 "  bulk     test driver: N real accounts x 4 VMs to Running, against a raw libvirt loop and",
                 "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)",
                 "  noisy    test driver: a new VM to Running beside a hostile neighbour, against a quiet one",
+                "  addresses test driver: a DHCP lease written to its status, against a VM file saved to it",
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
                 "  java -jar ie-virsh.jar bench noisy --runs 20",
+                "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy, addresses or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -54,6 +56,8 @@ final class BenchCommand implements Callable<Integer> {
         switch (scenario) {
             case "latency":
                 return org.ievirsh.bench.Benchmarks.latency(uri, runs, System.out);
+            case "addresses":
+                return org.ievirsh.bench.Benchmarks.addresses(runs, System.out);
             case "noisy":
                 return org.ievirsh.bench.Benchmarks.noisy(runs, System.out);
             case "micro":

@@ -217,6 +217,9 @@ public final class Metrics {
                         .tag("phase", phase.name()).strongReference(true).register(registry);
             }
         }
+        Gauge.builder("ievirsh.vms.expiring", book, StatusBook::countExpiring)
+                .description("VMs within lifecycle.warnBefore of their expiry (expired ones are ievirsh_vms{phase=\"Expired\"})")
+                .strongReference(true).register(registry);
         Gauge.builder("ievirsh.deletion.guard.tripped", guardTripped, s -> s.get() ? 1 : 0)
                 .description("1 while the deletion guard holds back removals and waits for an admin")
                 .strongReference(true).register(registry);

@@ -17,6 +17,7 @@ import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Expiry;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
@@ -164,6 +165,7 @@ final class Gatherer {
             LOG.fine(() -> "cannot read " + entry.directory() + ": " + e.getMessage());
         }
 
+        Optional<Expiry> adminEnd = guest.adminExpiry(owner);
         Map<String, Draft> drafts = new TreeMap<>();
         Set<String> names = new TreeSet<>(read.vms().keySet());
         names.addAll(byVm.keySet());
@@ -174,7 +176,8 @@ final class Gatherer {
             vm.history = memory.histories.getOrDefault(name, VmHistory.NEW).observe(vm.domain(), now);
             memory.histories.put(name, vm.history);
             vm.spec = read.vms().get(name);
-            vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name)) : desiredOf(vm.spec);
+            vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name))
+                    : desiredOf(vm.spec, adminEnd);
         }
         memory.keepOnly(drafts.keySet());
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
@@ -201,7 +204,7 @@ final class Gatherer {
     }
 
     /** Desired state of a file: valid only if its template exists and it stays within the template. */
-    private Desired desiredOf(SpecEntry spec) {
+    private Desired desiredOf(SpecEntry spec, Optional<Expiry> adminEnd) {
         if (!spec.isValid()) {
             return new Desired.Invalid(spec.problems(), spec.specHash(),
                     spec.errorReason().isEmpty() ? "template" : spec.errorReason());
@@ -209,6 +212,14 @@ final class Gatherer {
         Parsed<TemplateFit.Fitted> fitted = fit.fit(spec.file().get());
         if (!fitted.isOk()) {
             return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
+        }
+        Optional<Expiry> own = spec.file().get().vm().expires();
+        if (own.isPresent() && adminEnd.isPresent()
+                && own.get().at(clock.getZone()).isAfter(adminEnd.get().at(clock.getZone()))) {
+            return new Desired.Invalid(List.of(spec.file().get().at("/spec/expires", own.get() + " is later than "
+                    + adminEnd.get() + ", when the admin's date for you ends your VMs; write " + adminEnd.get()
+                    + " or an earlier date, or leave spec.expires out")), Optional.of(spec.file().get().specHash()),
+                    "schema");
         }
         TemplateFit.Fitted f = fitted.orThrow();
         return new Desired.Valid(spec.file().get().vm(), spec.file().get().specHash(), f.template().name(), f.vcpus(),

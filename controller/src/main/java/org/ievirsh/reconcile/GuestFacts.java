@@ -36,6 +36,11 @@ final class GuestFacts {
         return addresses.generation(user);
     }
 
+    /** The admin's end of {@code owner}'s VMs (their entry, else their groups', else the default). */
+    Optional<Expiry> adminExpiry(Owner owner) {
+        return lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
+    }
+
     /** Fills in each VM's addresses (while its domain runs) and its lifetime. */
     void gather(Owner owner, Map<String, Gatherer.Draft> vms) {
         Optional<Expiry> admin = lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
@@ -52,7 +57,7 @@ final class GuestFacts {
             Optional<Expiry> file = vm.desired instanceof Desired.Valid valid ? valid.vm().expires() : Optional.empty();
             vm.lifetime = new VmFacts.Lifetime(file.map(e -> e.at(clock.getZone())),
                     admin.map(e -> e.at(clock.getZone())), admin.map(Expiry::toString).orElse(""),
-                    lifecycle.warnBefore());
+                    lifecycle.warnBefore(), clock.getZone());
         }
     }
 

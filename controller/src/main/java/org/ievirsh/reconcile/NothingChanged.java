@@ -40,6 +40,12 @@ final class NothingChanged {
         return false;
     }
 
+    /** The moment the stat proof stops standing by the clock alone, if any. */
+    java.util.Optional<java.time.Instant> until() {
+        QuietUser proof = quiet;
+        return proof == null ? java.util.Optional.empty() : proof.until();
+    }
+
     /** True when the facts gathered now are those of the last clean pass. */
     boolean byFacts(List<Object> gathered) {
         return gathered.equals(facts);

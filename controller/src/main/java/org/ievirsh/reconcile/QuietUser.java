@@ -129,6 +129,11 @@ final class QuietUser {
         }
     }
 
+    /** Until when the proof may stand at most (a VM's warning or end), if there is such a moment. */
+    Optional<java.time.Instant> until() {
+        return Optional.ofNullable(until);
+    }
+
     /**
      * True when everything the kept pass rested on is still as it was: a new
      * pass would find the same facts and have nothing to do or write.

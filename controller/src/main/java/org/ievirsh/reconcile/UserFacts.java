@@ -64,6 +64,18 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         return parts;
     }
 
+    /** The next moment the clock alone changes a VM of this student (a warning or an end), if any. */
+    Optional<Instant> nextChange() {
+        Optional<Instant> until = Optional.empty();
+        for (VmFacts vm : vms.values()) {
+            Optional<Instant> next = vm.lifetime().nextChange(now);
+            if (next.isPresent() && (until.isEmpty() || next.get().isBefore(until.get()))) {
+                until = next;
+            }
+        }
+        return until;
+    }
+
     /**
      * The stat proof of this pass, when stats can tell it: its VM files and
      * its {@code .status}; none when the directory could not be read or a VM
@@ -78,14 +90,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
                 return Optional.empty();
             }
         }
-        Optional<Instant> until = Optional.empty();
-        for (VmFacts vm : vms.values()) {
-            Optional<Instant> next = vm.lifetime().nextChange(now);
-            if (next.isPresent() && (until.isEmpty() || next.get().isBefore(until.get()))) {
-                until = next;
-            }
-        }
-        rests.until(until);
+        rests.until(nextChange());
         Path directory = entry.directory();
         for (SpecEntry spec : files.vms().values()) {
             if (!spec.errorReason().equals("duplicate")) {

@@ -68,12 +68,13 @@ public final class UserReconciler {
         UserMemory memory = memories.computeIfAbsent(user, u -> new UserMemory());
         if (memory.unchanged.byStats(entry.get(), fleet, templates.generation(), inspections.generation(),
                 addresses.generation(user), clock.instant())) {
-            return Result.done();  // the usual resync of the usual student: a dozen stats tell nothing changed
+            // The usual resync of the usual student: a dozen stats tell nothing changed.
+            return wakeAt(memory.unchanged.until(), Result.done());
         }
         try (UserFacts facts = gatherer.gather(entry.get(), memory)) {
             if (memory.unchanged.byFacts(facts.fingerprint())) {
                 memory.unchanged.stillClean(facts.restsOn());
-                return Result.done();
+                return wakeAt(facts.nextChange(), Result.done());
             }
             memory.unchanged.changed();
             List<Converger.Converged> vms = new ArrayList<>();
@@ -85,8 +86,20 @@ public final class UserReconciler {
             if (result instanceof Result.Done && allWritten && vms.stream().allMatch(vm -> vm.calls() == 0)) {
                 memory.unchanged.clean(facts.fingerprint(), facts.restsOn());
             }
+            return wakeAt(facts.nextChange(), result);
+        }
+    }
+
+    /**
+     * A pass that is done is made again at {@code moment} (a VM's warning or
+     * end comes by the clock alone); the pass still counts as clean.
+     */
+    private Result wakeAt(Optional<java.time.Instant> moment, Result result) {
+        if (!(result instanceof Result.Done) || moment.isEmpty()) {
             return result;
         }
+        Duration left = Duration.between(clock.instant(), moment.get());
+        return Result.requeueAfter(left.isNegative() ? Duration.ZERO : left);
     }
 
     /** The first failure (retried unless libvirt refused the definition), else the soonest look again. */

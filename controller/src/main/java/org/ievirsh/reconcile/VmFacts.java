@@ -109,6 +109,13 @@ public record VmFacts(
                 deletionRetry, Optional.of(why), addresses, lifetime, stopGracePeriod, now);
     }
 
+    /** The same facts with another wish (an expired VM is planned as if Halted). */
+    public VmFacts desiring(Desired wish) {
+        return new VmFacts(vm, owner, domainName, wish, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
+                failure, addresses, lifetime, stopGracePeriod, now);
+    }
+
     /** The facts once a look inside the image was asked for. */
     public VmFacts inspecting(Inspection look) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
@@ -158,10 +165,18 @@ public record VmFacts(
      * @param admin       the admin's date for its owner (user, groups, default), if any
      * @param adminText   that date as the admin wrote it, for messages
      * @param warnBefore  how long before the end the VM shows Expiring
+     * @param zone        the controller's time zone, in which the end is told
      */
-    public record Lifetime(Optional<Instant> file, Optional<Instant> admin, String adminText, Duration warnBefore) {
+    public record Lifetime(Optional<Instant> file, Optional<Instant> admin, String adminText, Duration warnBefore,
+                           java.time.ZoneId zone) {
         public static final Lifetime FOREVER = new Lifetime(Optional.empty(), Optional.empty(), "",
-                Duration.ofDays(7));
+                Duration.ofDays(7), java.time.ZoneOffset.UTC);
+
+        /** The end as a student reads it: a local date and time with its offset. */
+        public String endText() {
+            return end().map(e -> java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm xxx")
+                    .format(e.atZone(zone))).orElse("never");
+        }
 
         /** The earliest of the two: when the VM halts for good; empty: never. */
         public Optional<Instant> end() {

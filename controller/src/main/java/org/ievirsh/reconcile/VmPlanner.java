@@ -43,8 +43,9 @@ public final class VmPlanner {
     }
 
     /** The plan for one VM; after a failed call, the status says so (phase Error) and nothing more is tried. */
-    public static VmPlan plan(VmFacts f) {
-        VmPlan plan = planFor(f);
+    public static VmPlan plan(VmFacts given) {
+        VmFacts f = LifetimePlanner.asPlanned(given);
+        VmPlan plan = LifetimePlanner.applied(f, planFor(f));
         if (f.failure().isEmpty() || plan.status().isEmpty()) {
             return plan;
         }

@@ -53,6 +53,20 @@ public final class StatusBook {
         return count;
     }
 
+    /** How many VMs are within their warning time before expiry (condition Expiring True, not yet Expired). */
+    public int countExpiring() {
+        int count = 0;
+        for (Map<String, VmStatus> vms : byUser.values()) {
+            for (VmStatus s : vms.values()) {
+                if (s.phase() != Phase.Expired) {
+                    org.ievirsh.api.v1.Condition c = s.condition(org.ievirsh.api.v1.Condition.EXPIRING);
+                    count += c != null && "True".equals(c.status()) ? 1 : 0;
+                }
+            }
+        }
+        return count;
+    }
+
     /** Count of VMs by blade ("none" when not placed) and phase. */
     public Map<String, Map<Phase, Integer>> countByBladeAndPhase() {
         Map<String, Map<Phase, Integer>> counts = new HashMap<>();

@@ -734,4 +734,51 @@ class ControllerLoopTest {
         awaitPhase("bob", "db", Phase.Running);
         b1.agentHangs = 0;
     }
+
+    @Test
+    void aVmWarnsBeforeItsEndHaltsAtItAndStartsAgainWhenTheDateMoves() throws Exception {
+        // The admin's course ends in three hours; alice's file asks for two.
+        java.time.Instant adminEnd = time.instant().plus(Duration.ofHours(3));
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "lifecycle:\n  warnBefore: 1h\n  users:\n    alice: {expires: \""
+                + adminEnd + "\"}\n");
+        String spec = String.format(World.VM, "web", "Always");
+        world.vm("alice", "web", "Halted");
+        world.write("alice", "web.yaml", spec + "  expires: \"" + adminEnd.plus(Duration.ofDays(1)) + "\"\n");
+        VmStatus late = awaitPhase("alice", "web", Phase.Invalid);
+        assertTrue(late.message().matches("web\\.yaml:\\d+:\\d+: spec\\.expires: .* is later than " + adminEnd
+                + ", when the admin's date for you ends your VMs.*"), late.message());
+
+        java.time.Instant own = time.instant().plus(Duration.ofHours(2));
+        world.write("alice", "web.yaml", spec + "  expires: \"" + own + "\"\n");
+        VmStatus running = awaitPhase("alice", "web", Phase.Running);
+        assertEquals("False", running.condition(Condition.EXPIRING).status());
+        assertEquals(own.toString(), running.expires(), "the earliest of the file's and the admin's");
+        awaitQuiet("alice");
+
+        // An hour before the end: the warning comes by the clock alone (nothing else changed).
+        time.advance(Duration.ofMinutes(61));
+        until(() -> world.status("alice", "web").map(s -> "True".equals(s.condition(Condition.EXPIRING).status()))
+                .orElse(false));
+        VmStatus warned = world.status("alice", "web").orElseThrow();
+        assertEquals(Phase.Running, warned.phase());
+        assertTrue(warned.condition(Condition.EXPIRING).message().startsWith("halts on "), warned.toString());
+        assertTrue(registry.scrape().contains("ievirsh_vms_expiring 1.0"), "the gauge counts it");
+
+        // At the end: halted, Expired, and it stays so.
+        time.advance(Duration.ofMinutes(60));
+        VmStatus expired = awaitPhase("alice", "web", Phase.Expired);
+        assertTrue(expired.message().startsWith("expired on "), expired.message());
+        until(() -> blades.get("b1").state("alice-web") == DomainState.SHUTOFF);
+        int starts = blades.get("b1").starts("alice-web");
+        passes(2);
+        assertEquals(starts, blades.get("b1").starts("alice-web"), "not started again");
+        assertEquals(Phase.Expired, world.status("alice", "web").orElseThrow().phase());
+        assertTrue(Files.exists(world.dir("alice").resolve("web.yaml")), "the file stays");
+        assertTrue(blades.get("b1").names().contains("alice-web"), "the domain stays defined");
+        assertTrue(registry.scrape().matches("(?s).*ievirsh_vms\\{blade=\"b1\",phase=\"Expired\"} 1\\.0.*"));
+
+        // The student removes their earlier date: the admin's is still ahead, so it runs again.
+        world.write("alice", "web.yaml", spec);
+        awaitPhase("alice", "web", Phase.Running);
+    }
 }

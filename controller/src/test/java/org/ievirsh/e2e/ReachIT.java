@@ -148,11 +148,11 @@ class ReachIT {
         if (stdin != null) {
             command.append("printf '%s\\n' '").append(stdin.replace("'", "'\\''")).append("' | ");
         }
-        command.append("java -jar ").append(System.getProperty("ievirsh.jar"));
-        for (String a : args) {
-            command.append(' ').append(a);
+        command.append("java -jar ").append(System.getProperty("ievirsh.jar")).append(' ').append(args[0])
+                .append(" --config ").append(base.resolve("controller.yaml"));
+        for (int i = 1; i < args.length; i++) {
+            command.append(' ').append(args[i]);
         }
-        command.append(" --config ").append(base.resolve("controller.yaml"));
         return Commands.run(List.of("runuser", "-u", user, "--", "sh", "-c", command.toString()));
     }
 
@@ -182,6 +182,11 @@ class ReachIT {
         Commands.Result list = cli(ALICE, null, "list");
         assertTrue(list.output().matches("(?s).*\\nweb\\s+Running\\s+b2\\s+" + Pattern.quote(ip) + "\\s.*"),
                 list.output());
+        // ie-virsh ssh runs ssh ARGS... IP: -G makes ssh print what it would connect to, and stop there.
+        Commands.Result ssh = cli(ALICE, null, "ssh", "web", "-G", "-l", "debian");
+        assertEquals(0, ssh.code(), ssh.output());
+        assertTrue(ssh.output().contains("\nhostname " + ip + "\n") && ssh.output().contains("\nuser debian\n"),
+                ssh.output());
     }
 
     @Test

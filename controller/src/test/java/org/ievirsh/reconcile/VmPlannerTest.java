@@ -302,7 +302,44 @@ class VmPlannerTest {
                         .says("(retrying with back-off)").requeue(null),
                 row("a definition libvirt refused waits for a change", f -> f.failure = Optional.of(
                         new VmFacts.Failure("blade01: define: unsupported configuration", "LibvirtError", false)))
-                        .phase(Phase.Error).says("tried again when something changes"));
+                        .phase(Phase.Error).says("tried again when something changes"),
+
+                // The semester: the VM's end.
+                row("a VM with no end has no Expiring condition", running()).phase(Phase.Running)
+                        .then(plan -> assertEquals(null, status(plan).condition(Condition.EXPIRING)))
+                        .then(plan -> assertEquals(null, status(plan).expires())),
+                row("a VM far from its end runs, not yet warned", running()
+                        .andThen(ends(Duration.ofDays(30)))).acts().phase(Phase.Running)
+                        .cond(Condition.EXPIRING, "False/ExpiresLater").requeue(null)
+                        .then(plan -> assertEquals(NOW.plus(Duration.ofDays(30)).toString(), status(plan).expires())),
+                row("within warnBefore it warns and runs on", running()
+                        .andThen(ends(Duration.ofDays(3)))).acts().phase(Phase.Running)
+                        .cond(Condition.EXPIRING, "True/ExpiresSoon").says("running").requeue(null)
+                        .then(plan -> assertTrue(status(plan).condition(Condition.EXPIRING).message()
+                                .equals("halts on 2026-11-29 12:00 +00:00 (in 3 days)"),
+                                status(plan).condition(Condition.EXPIRING).message())),
+                row("at its end a running VM is shut down, Expired", running().andThen(ends(Duration.ofSeconds(-1))))
+                        .acts(Action.Shutdown.class).phase(Phase.Expired).says("expired on 2026-11-26 11:59 +00:00")
+                        .cond(Condition.EXPIRING, "True/Expired"),
+                row("an expired VM that does not listen is forced off after the grace period", running()
+                        .andThen(ends(Duration.ofMinutes(-5))).andThen(f -> f.history = f.history.stopRequested(
+                                NOW.minus(PlannerFixture.GRACE).minusSeconds(1))))
+                        .acts(Action.Destroy.class).phase(Phase.Expired),
+                row("an expired VM that is off stays off, Always or not", off(StopReason.SHUTDOWN)
+                        .andThen(ends(Duration.ofDays(-2)))).acts().phase(Phase.Expired)
+                        .cond(Condition.READY, "False/Expired").says("not started again until the date moves")
+                        .requeue(null),
+                row("an expired VM the file wants Halted is Expired too", off(StopReason.SHUTDOWN)
+                        .andThen(f -> f.strategy(RunStrategy.Halted)).andThen(ends(Duration.ofDays(-2))))
+                        .acts().phase(Phase.Expired),
+                row("a new file whose VM has ended is defined but not started", ends(Duration.ofDays(-1)))
+                        .acts(Action.Define.class).phase(Phase.Expired));
+    }
+
+    /** The VM ends {@code fromNow} after the fixture's now (the admin's date; the file gives none). */
+    private static Consumer<PlannerFixture> ends(Duration fromNow) {
+        return f -> f.lifetime = new VmFacts.Lifetime(Optional.empty(), Optional.of(NOW.plus(fromNow)), "",
+                Duration.ofDays(7), java.time.ZoneOffset.UTC);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -31,6 +31,12 @@ public final class Reasons {
     public static final String LIBVIRT_ERROR = "LibvirtError";
     public static final String NOT_EVALUATED = "NotEvaluated";
     public static final String FILE_REMOVED = "FileRemoved";
+    public static final String EXPIRES_LATER = "ExpiresLater";
+    public static final String EXPIRES_SOON = "ExpiresSoon";
+    public static final String EXPIRED = "Expired";
+    public static final String IMAGE_LOCKED = "ImageLocked";
+    public static final String MIGRATING = "Migrating";
+    public static final String MIGRATION_FAILED = "MigrationFailed";
 
     private Reasons() {
     }
