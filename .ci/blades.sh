@@ -8,6 +8,10 @@
 # Traffic stays on ievbr0, a bridge with no uplink. Inside each blade, guests bridge to its own br0
 # (192.168.IDX.1/24, no uplink either), where a dnsmasq hands out addresses and writes its leases to
 # $BLADES_ROOT/NAME/dnsmasq.leases, as a department's DHCP server would for the controller to read.
+# Every blade runs libvirt's lock engine, lockd: its own virtlockd, all with one lockspace directory
+# ($BLADES_ROOT/lockspace, the "SAN"), so a disk open on one blade cannot be opened on another
+# (fcntl locks between processes of one machine behave as cluster-wide ones would). QEMU listens for
+# incoming migrations on the blade's own address.
 set -uo pipefail
 R=${BLADES_ROOT:-/tmp/ie-virsh-blades}
 mkdir -p "$R"
@@ -24,8 +28,11 @@ blade_up() {
   mkdir -p "$dir"/{run,lib,etc/qemu,log,cache}
   [ -d "$dir/cache/qemu" ] || cp -a /var/cache/libvirt/qemu "$dir/cache/" 2>/dev/null   # QEMU capabilities: saves ~7 s
   cp /etc/libvirt/libvirt.conf "$dir/etc/" 2>/dev/null || true
-  printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\ncgroup_controllers = [ ]\n' \
-      > "$dir/etc/qemu.conf"
+  printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\nstdio_handler = "file"\ncgroup_controllers = [ ]\nlock_manager = "lockd"\nmigration_address = "%s"\n' \
+      "$ip" > "$dir/etc/qemu.conf"
+  mkdir -p "$R/lockspace"
+  printf 'auto_disk_leases = 1\nrequire_lease_for_disks = 1\nfile_lockspace_dir = "%s"\n' "$R/lockspace" \
+      > "$dir/etc/qemu-lockd.conf"
   printf 'unix_sock_dir = "/run/libvirt"\nlisten_tcp = 1\nlisten_tls = 0\nlisten_addr = "%s"\nauth_tcp = "none"\nhost_uuid = "%s"\n' \
       "$ip" "$(cat /proc/sys/kernel/random/uuid)" > "$dir/libvirtd.conf"
   ip netns add "$name"
@@ -37,6 +44,7 @@ blade_up() {
   ip netns exec "$name" unshare --mount --uts --propagation private /bin/sh -ec "hostname $name
     for d in /run/libvirt:run /var/lib/libvirt:lib /etc/libvirt:etc /var/log/libvirt:log /var/cache/libvirt:cache; do
       mount --bind $dir/\${d#*:} \${d%:*}; done
+    virtlockd -d -p $dir/virtlockd.pid
     libvirtd --listen -d -f $dir/libvirtd.conf -p $dir/libvirtd.pid"
   # The guests' network inside the blade: a bridge and its DHCP server. busybox's udhcpc reads raw
   # packets and drops replies whose checksum was left to offload: the bridge computes them itself.
@@ -64,6 +72,7 @@ blade_down() {
     rm -f "$dir/libvirtd.pid"
   fi
   if [ -f "$dir/dnsmasq.pid" ]; then kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null; rm -f "$dir/dnsmasq.pid"; fi
+  if [ -f "$dir/virtlockd.pid" ]; then kill "$(cat "$dir/virtlockd.pid")" 2>/dev/null; rm -f "$dir/virtlockd.pid"; fi
   ip link del "m-$name" 2>/dev/null
   ip netns del "$name" 2>/dev/null
   echo "$name down"

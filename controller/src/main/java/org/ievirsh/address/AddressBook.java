@@ -51,11 +51,12 @@ public final class AddressBook implements AutoCloseable {
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
             + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
 
-    private final ControllerConfig.Addresses config;
+    private volatile ControllerConfig.Addresses config;
     private final Clock clock;
     private final Function<String, Optional<Hypervisor>> hypervisors;
     private final Consumer<String> wake;
-    private final LeaseFiles leases;
+    private volatile LeaseFiles leases;
+    private volatile boolean started;
     private final Map<String, Vm> byKey = new ConcurrentHashMap<>();
     private final Map<String, String> keyByMac = new ConcurrentHashMap<>();
     private final Map<String, String> keyByUuid = new ConcurrentHashMap<>();
@@ -113,10 +114,29 @@ public final class AddressBook implements AutoCloseable {
     }
 
     /** Reads the lease files and starts asking agents and ARP tables. */
-    public void start() {
+    public synchronized void start() {
+        started = true;
         leases.start();
-        if (config.uses("agent") || config.uses("arp")) {
-            timer.scheduleWithFixedDelay(this::askDue, 250, 250, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::askDue, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    /** The admin's new addresses settings (a live config): sources at once, lease files read afresh. */
+    public synchronized void reconfigure(ControllerConfig.Addresses fresh) {
+        ControllerConfig.Addresses old = config;
+        config = fresh;
+        List<java.nio.file.Path> files = fresh.uses("leases") ? fresh.leases() : List.of();
+        List<java.nio.file.Path> before = old.uses("leases") ? old.leases() : List.of();
+        if (!files.equals(before)) {
+            LeaseFiles previous = leases;
+            leases = new LeaseFiles(files, clock, this::leasesChanged);
+            if (started) {
+                leases.start();
+            }
+            previous.close();
+        }
+        for (Vm vm : byKey.values()) {
+            vm.nextAsk = clock.instant();
+            changed(vm);
         }
     }
 
@@ -234,6 +254,9 @@ public final class AddressBook implements AutoCloseable {
 
     /** Runs every 250 ms: hands the VMs due to the askers, within the fleet-wide rate. */
     private void askDue() {
+        if (!config.uses("agent") && !config.uses("arp")) {
+            return;
+        }
         try {
             Instant now = clock.instant();
             int budget = ASKS_PER_SECOND / 4;

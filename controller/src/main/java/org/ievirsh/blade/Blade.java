@@ -19,7 +19,9 @@ public final class Blade {
     /** CALLS_AT_ONCE is how many reconciles may call this blade at the same time. */
     public static final int CALLS_AT_ONCE = 4;
 
-    private final ControllerConfig.Blade config;
+    private volatile ControllerConfig.Blade config;
+    private volatile boolean retired;
+    private volatile java.time.Instant downSince;
     private final BladeLink link;
     private final BladeView view;
     private final Semaphore calls = new Semaphore(CALLS_AT_ONCE);
@@ -40,6 +42,27 @@ public final class Blade {
         return config;
     }
 
+    /** A new config for this blade (same name and URI): schedulable, reserved, capacity, drain apply at once. */
+    public void reconfigure(ControllerConfig.Blade fresh) {
+        this.config = fresh;
+    }
+
+    /**
+     * The blade left the config: its link is closed and it is never placed
+     * on, but what was last seen of it stays (shown unreachable), so that no
+     * VM that lives there is made again elsewhere.
+     */
+    public void retire() {
+        retired = true;
+        view.markUp(false);
+        link.close();
+    }
+
+    /** True once the blade left the config. */
+    public boolean retired() {
+        return retired;
+    }
+
     public BladeLink link() {
         return link;
     }
@@ -55,11 +78,27 @@ public final class Blade {
 
     public void connected() {
         view.markUp(true);
+        downSince = null;
         fullRefreshDue = true;
     }
 
-    public void disconnected() {
+    public void disconnected(java.time.Instant at) {
         view.markUp(false);
+        if (downSince == null) {
+            downSince = at;
+        }
+    }
+
+    /** Since when the blade has been unreachable (the controller's start, if it never answered); null while up. */
+    public java.time.Instant downSince() {
+        return view.isUp() ? null : downSince;
+    }
+
+    /** The blade did not answer since {@code at} (the controller started then). */
+    public void unansweredSince(java.time.Instant at) {
+        if (!view.isUp() && downSince == null) {
+            downSince = at;
+        }
     }
 
     /** Asks for a full listing at the next refresh (resync, reconnect). */

@@ -17,14 +17,24 @@ import org.ievirsh.placement.Placement;
  * the last room of a blade.
  */
 public final class Fleet {
-    private final Map<String, Blade> blades = new LinkedHashMap<>();
+    /** Replaced whole when a live config adds a blade: readers never see it half changed. */
+    private volatile Map<String, Blade> blades = new LinkedHashMap<>();
     private final Map<String, Reservation> reservations = new HashMap<>();
 
     private record Reservation(String blade, int vcpus, long memoryBytes, List<String> macs) {
     }
 
     public Fleet(Collection<Blade> blades) {
-        blades.forEach(b -> this.blades.put(b.name(), b));
+        Map<String, Blade> all = new LinkedHashMap<>();
+        blades.forEach(b -> all.put(b.name(), b));
+        this.blades = java.util.Collections.unmodifiableMap(all);
+    }
+
+    /** Adds a blade (a live config named a new one). */
+    public synchronized void add(Blade blade) {
+        Map<String, Blade> all = new LinkedHashMap<>(blades);
+        all.put(blade.name(), blade);
+        blades = java.util.Collections.unmodifiableMap(all);
     }
 
     public Collection<Blade> blades() {
@@ -57,6 +67,20 @@ public final class Fleet {
     public List<String> unreachable() {
         return blades.values().stream().filter(b -> !b.view().isListed() || !b.view().isUp()).map(Blade::name)
                 .toList();
+    }
+
+    /**
+     * How long blade {@code name} has been unreachable at {@code now}, once
+     * that is at least {@code after}; empty while it is up or not down as long.
+     */
+    public java.util.Optional<java.time.Duration> downFor(String name, java.time.Instant now, java.time.Duration after) {
+        Blade blade = blades.get(name);
+        java.time.Instant since = blade == null ? null : blade.downSince();
+        if (since == null) {
+            return java.util.Optional.empty();
+        }
+        java.time.Duration down = java.time.Duration.between(since, now);
+        return down.compareTo(after) >= 0 ? java.util.Optional.of(down) : java.util.Optional.empty();
     }
 
     /** True when {@code mac} is used by a domain other than {@code uuid}, or reserved for another VM. */
@@ -130,7 +154,8 @@ public final class Fleet {
                     memory += r.memoryBytes();
                 }
             }
-            rooms.add(new BladeRoom(b.name(), b.config().schedulable(), b.view().isUp() && b.view().isListed(),
+            rooms.add(new BladeRoom(b.name(), b.config().schedulable() && !b.retired(),
+                    b.view().isUp() && b.view().isListed(),
                     (int) (b.capacity().vcpus() - vcpus), b.capacity().memoryBytes() - memory, (int) used[2]));
         }
         return rooms;

@@ -7,12 +7,12 @@ import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
 
 /** ConfigFiles reads the admin's controller config for the commands that need it. */
-final class ConfigFiles {
+public final class ConfigFiles {
     private ConfigFiles() {
     }
 
     /** Reads {@code path}; a missing or unreadable file is a failed parse with the reason. */
-    static Parsed<ControllerConfig> read(Path path) {
+    public static Parsed<ControllerConfig> read(Path path) {
         try {
             if (Files.size(path) > 1024 * 1024) {
                 return Parsed.failed(org.ievirsh.api.Problem.ofFile(path.toString(), "the file is over 1 MiB"));

@@ -1,6 +1,7 @@
 package org.ievirsh.cli;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -46,7 +47,8 @@ final class ControllerCommand implements Callable<Integer> {
             checked.errors().forEach(p -> System.err.println(p));
             return 2;
         }
-        return run(parsed.orThrow(), new NssOwners(), null);
+        return Daemon.run(parsed.orThrow(), Optional.of(config), Tokens.read(parsed.orThrow().http().tokenFile()),
+                new NssOwners(), null);
     }
 
     /** Runs a controller on {@code config} until the process is told to stop (or {@code stop} counts down). */

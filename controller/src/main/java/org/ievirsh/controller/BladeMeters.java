@@ -45,4 +45,9 @@ record BladeMeters(Blade blade, Fleet fleet) implements Metrics.BladeGauges {
     public double memoryAllocatedBytes() {
         return fleet.allocated(blade.name())[1];
     }
+
+    @Override
+    public boolean draining() {
+        return blade.config().drain() && !blade.retired() && blade.view().allocated()[2] > 0;
+    }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -13,6 +14,7 @@ import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.Migrations;
 import org.ievirsh.engine.Engine;
 import org.ievirsh.engine.Key;
 import org.ievirsh.engine.Result;
@@ -52,7 +54,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     /** FULL_LISTING is how often each blade is listed whole even when its events say nothing changed. */
     public static final Duration FULL_LISTING = Duration.ofMinutes(5);
 
-    private final ControllerConfig config;
+    private volatile ControllerConfig config;
+    private final Function<ControllerConfig.Blade, BladeLink> links;
     private final Ticker ticker;
     private final SystemTicker ownTicker;
     private final Metrics metrics;
@@ -64,11 +67,14 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final DeletionGuard guard;
     private final Inspections inspections;
     private final AddressBook addresses;
+    private final Migrations migrations;
     private final PerVmCollector perVm;
     private final Passes passes;
     private final UserReconciler users;
     private final BladeReconciler bladeReconciler;
     private final OwnerResolver owners;
+    private final Clock clock;
+    private volatile java.time.Instant startedAt;
     private final UserDirectories directories;
     private final Engine<Key> engine;
     private DiscoveryReconciler discovery;
@@ -92,6 +98,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     public Controller(ControllerConfig config, OwnerResolver owners, Function<ControllerConfig.Blade, BladeLink> links,
                       Metrics metrics, Clock clock, Ticker ticker) {
         this.config = config;
+        this.links = links;
+        this.clock = clock;
         this.owners = owners;
         this.metrics = metrics;
         this.ownTicker = ticker == null ? new SystemTicker("controller-timers") : null;
@@ -118,8 +126,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         });
         this.addresses = new AddressBook(config.addresses(), clock,
                 blade -> fleet.blade(blade).flatMap(Blade::hypervisor), user -> queue.add(new Key.User(user)));
-        this.users = Reconcilers.users(config, index, directories, templates, images, inspections, fleet, book, guard,
-                metrics, perVm, addresses, clock, Clock.systemUTC(), user -> queue.add(new Key.User(user)));
+        this.migrations = new Migrations(fleet, () -> this.config.migration(), metrics.registry(), clock,
+                user -> queue.add(new Key.User(user)));
+        this.users = Reconcilers.users(() -> this.config, index, directories, templates, images, inspections, fleet, book, guard,
+                metrics, perVm, addresses, migrations, clock, Clock.systemUTC(), user -> queue.add(new Key.User(user)));
         this.bladeReconciler = new BladeReconciler(fleet, guard, index, user -> queue.add(new Key.User(user)),
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
@@ -167,6 +177,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             return;
         }
         running = true;
+        startedAt = clock.instant();
         templates.reload();
         try {
             watcher = new DirectoryWatcher(this::studentDirectoryChanged, user -> queue.add(new Key.User(user)),
@@ -208,7 +219,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
 
         @Override
         public void onDisconnected(String name, String reason) {
-            blade.disconnected();
+            blade.disconnected(clock.instant());
             metrics.bladeConnectionError(name);
             blade.view().users().forEach(u -> queue.add(new Key.User(u)));
         }
@@ -226,6 +237,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
 
         @Override
         public void onConnectFailed(String name, String reason) {
+            blade.unansweredSince(startedAt);
             startDiscoveryIfBladesAnswered();
         }
     }
@@ -255,6 +267,69 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 scheduleResync();
             }
         }, config.resync());
+    }
+
+    /**
+     * Applies a new config that validated (PRODUCT.md §10: the config is
+     * live): blades added, reconfigured (schedulable, reserved, capacity,
+     * drain) or retired (a blade left out keeps its VMs, untouched: it is
+     * only forgotten); quota, templates, lifecycle, addresses, migration,
+     * bladeDown and the deletion guard at once; every student is looked at
+     * afresh. Returns what the new config changes that needs a restart.
+     */
+    public synchronized List<String> reconfigure(ControllerConfig fresh) {
+        ControllerConfig old = config;
+        List<String> restart = new ArrayList<>();
+        if (!old.http().equals(fresh.http())) {
+            restart.add("http");
+        }
+        if (!old.console().socket().equals(fresh.console().socket())) {
+            restart.add("console.socket");
+        }
+        if (!old.ha().equals(fresh.ha())) {
+            restart.add("ha");
+        }
+        if (!old.users().directories().equals(fresh.users().directories())
+                || old.users().minUid() != fresh.users().minUid()) {
+            restart.add("users.directories and users.minUid");
+        }
+        if (!old.images().equals(fresh.images())) {
+            restart.add("images");
+        }
+        if (old.workers() != fresh.workers()) {
+            restart.add("workers");
+        }
+        for (ControllerConfig.Blade blade : fresh.blades()) {
+            Optional<Blade> known = fleet.blade(blade.name());
+            if (known.isPresent() && !known.get().retired() && known.get().config().uri().equals(blade.uri())) {
+                known.get().reconfigure(blade);
+            } else if (known.isPresent()) {
+                restart.add("the uri of blade " + blade.name());
+            } else {
+                Blade added = new Blade(blade, links.apply(blade));
+                fleet.add(added);
+                metrics.registerBlade(new BladeMeters(added, fleet));
+                if (running) {
+                    added.link().start(new Listener(added));
+                }
+                LOG.info("config: blade " + blade.name() + " added (" + blade.uri() + ")");
+            }
+        }
+        for (Blade blade : fleet.blades()) {
+            if (!blade.retired() && fresh.blades().stream().noneMatch(b -> b.name().equals(blade.name()))) {
+                blade.retire();
+                LOG.warning("config: blade " + blade.name() + " is no longer in the config: it is forgotten, and its "
+                        + blade.view().allocated()[2] + " VMs stay there as they are (shown unreachable)");
+            }
+        }
+        templates.directory(fresh.templates());
+        guard.reconfigure(fresh.deletionGuard());
+        addresses.reconfigure(fresh.addresses());
+        config = fresh;
+        reportTemplates(templates.reload());
+        users.forgetProofs();
+        index.users().forEach(user -> queue.add(new Key.User(user)));
+        return restart;
     }
 
     private void resync() {
@@ -387,6 +462,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         engine.close();
         inspections.close();
         addresses.close();
+        migrations.close();
         for (Blade blade : fleet.blades()) {
             blade.link().close();
         }

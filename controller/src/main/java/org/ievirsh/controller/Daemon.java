@@ -82,6 +82,15 @@ public final class Daemon {
     /** Runs a controller on {@code config} until the process is told to stop (or {@code stop} counts down). */
     public static int run(ControllerConfig config, Optional<String> token, OwnerResolver owners, CountDownLatch stop)
             throws InterruptedException {
+        return run(config, Optional.empty(), token, owners, stop);
+    }
+
+    /**
+     * The same, with the file {@code config} was read from: it is read again
+     * when it changes and on SIGHUP.
+     */
+    public static int run(ControllerConfig config, Optional<java.nio.file.Path> file, Optional<String> token,
+                          OwnerResolver owners, CountDownLatch stop) throws InterruptedException {
         PrometheusMeterRegistry registry = registry();
         Controller controller = new Controller(config, owners,
                 blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry), Clock.systemUTC());
@@ -106,9 +115,11 @@ public final class Daemon {
             controller.close();
             return 1;
         }
+        Optional<ConfigReloader> reloader = file.map(f -> new ConfigReloader(f, controller, registry));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             LOG.info("stopping");
+            reloader.ifPresent(ConfigReloader::close);
             console.close();
             http.close();
             controller.close();
@@ -116,6 +127,7 @@ public final class Daemon {
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         controller.start();
+        reloader.ifPresent(ConfigReloader::start);
         if (stop != null) {
             stop.await();
             Runtime.getRuntime().removeShutdownHook(hook);

@@ -81,6 +81,30 @@ public interface Hypervisor {
     }
 
     /**
+     * How a domain moves: the destination's migration URI ({@code tcp://host};
+     * empty: libvirt's choice), MiB/s at most, and VIR_MIGRATE_UNSAFE.
+     */
+    record MoveOptions(java.util.Optional<String> migrateUri, java.util.OptionalLong bandwidthMiBs, boolean unsafe) {
+    }
+
+    /**
+     * Moves domain {@code uuid} to {@code destination} (another blade's
+     * connection): a running one by live migration, its definition with it
+     * (the source's is removed); a stopped one by defining it there and
+     * removing it here. Blocks until the move ended; a failed move leaves the
+     * domain where it was.
+     */
+    default void migrate(String uuid, Hypervisor destination, boolean live, MoveOptions options)
+            throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": cannot migrate");
+    }
+
+    /** Aborts the job (a migration) under way on domain {@code uuid}. */
+    default void abortJob(String uuid) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": cannot abort jobs");
+    }
+
+    /**
      * Opens the serial console of a running domain over this connection; with
      * {@code force}, a session someone else has open ends.
      */

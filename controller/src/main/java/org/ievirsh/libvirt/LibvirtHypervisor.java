@@ -226,6 +226,40 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public void migrate(String uuid, Hypervisor destination, boolean live, MoveOptions options)
+            throws HypervisorException {
+        if (!(destination instanceof LibvirtHypervisor to)) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, blade + ": cannot migrate to " + destination);
+        }
+        if (!live) {
+            // A stopped domain: its definition goes there (same UUID), then leaves here.
+            String xml = definitionXml(uuid);
+            to.define(xml);
+            undefine(uuid);
+            return;
+        }
+        List<org.libvirt.TypedParameter> params = new ArrayList<>();
+        options.migrateUri().ifPresent(u -> params.add(new org.libvirt.TypedStringParameter(
+                Domain.DomainMigrateParameters.VIR_MIGRATE_PARAM_URI, u)));
+        options.bandwidthMiBs().ifPresent(b -> params.add(new org.libvirt.TypedUlongParameter(
+                Domain.DomainMigrateParameters.VIR_MIGRATE_PARAM_BANDWIDTH, b)));
+        int flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE
+                | Domain.MigrateFlags.ABORT_ON_ERROR | (options.unsafe() ? Domain.MigrateFlags.UNSAFE : 0);
+        to.guarded(() -> withDomain(uuid, d -> {
+            Domain moved = d.migrate(to.connection, params.toArray(new org.libvirt.TypedParameter[0]), flags);
+            if (moved != null) {
+                moved.free();
+            }
+            return null;
+        }));
+    }
+
+    @Override
+    public void abortJob(String uuid) throws HypervisorException {
+        withDomain(uuid, Domain::abortJob);
+    }
+
+    @Override
     public ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
         VirtConsole.Stream stream;
         try {
@@ -394,6 +428,10 @@ final class LibvirtHypervisor implements Hypervisor {
             kind = HypervisorException.Kind.NO_METADATA;
         } else if (code == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
             kind = HypervisorException.Kind.INVALID_OPERATION;
+        } else if (code == ErrorNumber.VIR_ERR_RESOURCE_BUSY || message != null && (message.contains("Failed to get \"write\" lock")
+                || message.contains("is locked") || message.contains("Failed to acquire lock"))) {
+            // The lock manager (lockd, sanlock) or QEMU's own image lock: another QEMU has the disk.
+            kind = HypervisorException.Kind.IN_USE;
         } else if (code == ErrorNumber.VIR_ERR_XML_ERROR || code == ErrorNumber.VIR_ERR_XML_DETAIL
                 || code == ErrorNumber.VIR_ERR_XML_INVALID_SCHEMA || code == ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED) {
             kind = HypervisorException.Kind.REFUSED;

@@ -37,6 +37,8 @@ public final class Metrics {
     private final Timer reconcileDuration;
     private final Timer vmStart;
     private final Counter statusWriteErrors;
+    private final java.util.Set<String> bladesRegistered = new java.util.HashSet<>();
+    private PhaseCounts phaseCounts;
     private final Map<String, Counter> inspections = new ConcurrentHashMap<>();
     private final Timer inspectionDuration;
     private final Map<String, Counter> bladeConnectionErrors = new ConcurrentHashMap<>();
@@ -188,34 +190,14 @@ public final class Metrics {
                 .description("Keys waiting in the work queue").strongReference(true).register(registry);
         Gauge.builder("ievirsh.workqueue.active.workers", activeWorkers, s -> s.get())
                 .description("Reconciles running now").strongReference(true).register(registry);
+        phaseCounts = new PhaseCounts(book);
         for (BladeGauges blade : blades) {
-            String name = blade.name();
-            bladeConnectionErrors.computeIfAbsent(name, b -> Counter.builder("ievirsh.blade.connection.errors")
-                    .description("Connections to a blade that failed or were lost").tag("blade", b)
-                    .register(registry));
-            Gauge.builder("ievirsh.blade.up", blade, b -> b.up() ? 1 : 0)
-                    .description("1 when the blade is connected").tag("blade", name).strongReference(true).register(registry);
-            Gauge.builder("ievirsh.blade.vcpus", blade, BladeGauges::vcpus)
-                    .description("vCPUs VMs may use on the blade (capacity minus reserved)").tag("blade", name)
-                    .strongReference(true).register(registry);
-            Gauge.builder("ievirsh.blade.vcpus.allocated", blade, BladeGauges::vcpusAllocated)
-                    .description("vCPUs of the VMs placed on the blade").tag("blade", name).strongReference(true).register(registry);
-            Gauge.builder("ievirsh.blade.memory", blade, BladeGauges::memoryBytes).baseUnit("bytes")
-                    .description("Memory VMs may use on the blade (capacity minus reserved)").tag("blade", name)
-                    .strongReference(true).register(registry);
-            Gauge.builder("ievirsh.blade.memory.allocated", blade, BladeGauges::memoryAllocatedBytes)
-                    .baseUnit("bytes").description("Memory of the VMs placed on the blade").tag("blade", name)
-                    .strongReference(true).register(registry);
+            registerBlade(blade);
         }
-        PhaseCounts counts = new PhaseCounts(book);
-        List<String> bladeLabels = new java.util.ArrayList<>(blades.stream().map(BladeGauges::name).toList());
-        bladeLabels.add("none");
-        for (String blade : bladeLabels) {
-            for (Phase phase : Phase.values()) {
-                Gauge.builder("ievirsh.vms", counts, c -> c.get(blade, phase))
-                        .description("VMs by blade (none: not placed) and phase").tag("blade", blade)
-                        .tag("phase", phase.name()).strongReference(true).register(registry);
-            }
+        for (Phase phase : Phase.values()) {
+            Gauge.builder("ievirsh.vms", phaseCounts, c -> c.get("none", phase))
+                    .description("VMs by blade (none: not placed) and phase").tag("blade", "none")
+                    .tag("phase", phase.name()).strongReference(true).register(registry);
         }
         Gauge.builder("ievirsh.vms.expiring", book, StatusBook::countExpiring)
                 .description("VMs within lifecycle.warnBefore of their expiry (expired ones are ievirsh_vms{phase=\"Expired\"})")
@@ -237,6 +219,39 @@ public final class Metrics {
                 .strongReference(true).register(registry);
     }
 
+    /** Registers the meters of one blade (at the start, or when a live config adds it). */
+    public synchronized void registerBlade(BladeGauges blade) {
+        String name = blade.name();
+        if (!bladesRegistered.add(name)) {
+            return;
+        }
+        bladeConnectionErrors.computeIfAbsent(name, b -> Counter.builder("ievirsh.blade.connection.errors")
+                .description("Connections to a blade that failed or were lost").tag("blade", b)
+                .register(registry));
+        Gauge.builder("ievirsh.blade.up", blade, b -> b.up() ? 1 : 0)
+                .description("1 when the blade is connected").tag("blade", name).strongReference(true).register(registry);
+        Gauge.builder("ievirsh.blade.vcpus", blade, BladeGauges::vcpus)
+                .description("vCPUs VMs may use on the blade (capacity minus reserved)").tag("blade", name)
+                .strongReference(true).register(registry);
+        Gauge.builder("ievirsh.blade.vcpus.allocated", blade, BladeGauges::vcpusAllocated)
+                .description("vCPUs of the VMs placed on the blade").tag("blade", name).strongReference(true)
+                .register(registry);
+        Gauge.builder("ievirsh.blade.memory", blade, BladeGauges::memoryBytes).baseUnit("bytes")
+                .description("Memory VMs may use on the blade (capacity minus reserved)").tag("blade", name)
+                .strongReference(true).register(registry);
+        Gauge.builder("ievirsh.blade.memory.allocated", blade, BladeGauges::memoryAllocatedBytes)
+                .baseUnit("bytes").description("Memory of the VMs placed on the blade").tag("blade", name)
+                .strongReference(true).register(registry);
+        Gauge.builder("ievirsh.blade.draining", blade, b -> b.draining() ? 1 : 0)
+                .description("1 while VMs are left on a blade the config drains").tag("blade", name)
+                .strongReference(true).register(registry);
+        for (Phase phase : Phase.values()) {
+            Gauge.builder("ievirsh.vms", phaseCounts, c -> c.get(name, phase))
+                    .description("VMs by blade (none: not placed) and phase").tag("blade", name)
+                    .tag("phase", phase.name()).strongReference(true).register(registry);
+        }
+    }
+
     /** Registers the duration of the last full pass over every student directory. */
     public void registerPass(Supplier<Double> seconds) {
         Gauge.builder("ievirsh.resync.pass", seconds, Supplier::get).baseUnit("seconds").strongReference(true)
@@ -256,6 +271,9 @@ public final class Metrics {
         double memoryBytes();
 
         double memoryAllocatedBytes();
+
+        /** True while the config drains the blade and VMs are left on it. */
+        boolean draining();
     }
 
     /** PhaseCounts counts VMs by blade and phase once per scrape, not once per series. */

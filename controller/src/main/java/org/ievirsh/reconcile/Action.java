@@ -37,6 +37,14 @@ public sealed interface Action {
     record Destroy(String blade, String uuid) implements Action {
     }
 
+    /**
+     * Move the domain from {@code blade} to {@code to} (a draining blade's VM):
+     * live when it runs, else its definition. It runs on its own, off the
+     * reconcile ({@link org.ievirsh.blade.Migrations}).
+     */
+    record Migrate(String blade, String to, String uuid, boolean live) implements Action {
+    }
+
     /** Remove the definition; never the image. */
     record Undefine(String blade, String uuid) implements Action {
     }

@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import java.util.logging.Logger;
 import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.Migrations;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.metrics.Metrics;
@@ -32,15 +33,19 @@ final class Converger {
     private final Fleet fleet;
     private final Executor executor;
     private final Inspections inspections;
+    private final Migrations migrations;
+    private final java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown;
     private final DeletionGuard guard;
     private final Metrics metrics;
     private final Clock clock;
     private final Consumer<String> wake;
 
     /** {@code wake} asks for a user to be reconciled again (when a look inside an image ends). */
-    Converger(Fleet fleet, Inspections inspections, DeletionGuard guard, Metrics metrics, Clock clock,
-              Consumer<String> wake) {
+    Converger(Fleet fleet, Inspections inspections, Migrations migrations, DeletionGuard guard, Metrics metrics,
+              Clock clock, Consumer<String> wake, java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown) {
         this.fleet = fleet;
+        this.bladeDown = bladeDown;
+        this.migrations = migrations;
         this.executor = new Executor(fleet);
         this.inspections = inspections;
         this.guard = guard;
@@ -74,6 +79,13 @@ final class Converger {
                             valid.vm().image(), inspect.version(), f.rendered().diskFormat(),
                             () -> wake.accept(owner.user())));
                     calls++;
+                } else if (action instanceof Action.Migrate move) {
+                    if (!migrations.start(owner.user() + "/" + f.vm(), owner.user(), move.blade(), move.to(),
+                            move.uuid(), move.live())) {
+                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(BUSY_AGAIN));
+                    }
+                    f = f.moving(new VmFacts.Move(Optional.of(move.to()), Optional.empty(), ""));
+                    calls++;
                 } else {
                     calling.add(action);
                 }
@@ -91,7 +103,10 @@ final class Converger {
                     if (outcome.kind() == Executor.Kind.BUSY) {
                         return new Converged(f, plan, calls, Optional.empty(), Optional.of(BUSY_AGAIN));
                     }
-                    VmFacts.Failure failure = new VmFacts.Failure(outcome.failure().get(), Reasons.LIBVIRT_ERROR,
+                    boolean locked = outcome.kind() == Executor.Kind.LOCKED;
+                    VmFacts.Failure failure = new VmFacts.Failure(locked ? "the image is in use by another QEMU"
+                            + " (the lock manager refused the start; it stays stopped): " + outcome.failure().get()
+                            : outcome.failure().get(), locked ? Reasons.IMAGE_LOCKED : Reasons.LIBVIRT_ERROR,
                             outcome.kind() != Executor.Kind.REFUSED);
                     LOG.fine(() -> owner.user() + "/" + gathered.vm() + ": " + failure.message());
                     f = f.failed(failure);
@@ -139,7 +154,7 @@ final class Converger {
                 mine.add(d);
             }
         }
-        Observation seen = VmPlanner.observe(f.vm(), owner.uid(), mine, fleet::bladeUp);
+        Observation seen = VmPlanner.observe(f.vm(), owner.uid(), mine, fleet::bladeUp, bladeDown.apply(f.now()));
         VmHistory after = history.observe(seen instanceof Observation.Found found ? found.domain() : null, f.now());
         memory.histories.put(f.vm(), after);
         return f.observed(seen, after);

@@ -37,13 +37,18 @@ public final class DeletionGuard {
     /** USERS is how many students' removals together make a mass event. */
     public static final int USERS = 3;
 
-    private final ControllerConfig.DeletionGuard config;
+    private volatile ControllerConfig.DeletionGuard config;
     /** Pending removals: by user, by VM, since when. */
     private final Map<String, Map<String, Instant>> pending = new HashMap<>();
     private final Set<String> heldUsers = new HashSet<>();
     private boolean firstPassDone;
     private boolean fleetHeld;
     private int managed;
+
+    /** The admin's new deletionGuard (a live config) counts from the next pass. */
+    public void reconfigure(ControllerConfig.DeletionGuard fresh) {
+        this.config = fresh;
+    }
 
     public DeletionGuard(ControllerConfig.DeletionGuard config) {
         this.config = config;

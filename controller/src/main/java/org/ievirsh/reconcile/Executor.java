@@ -40,7 +40,9 @@ public final class Executor {
         /** FAILED: libvirt refused or failed the call; retried with back-off. */
         FAILED,
         /** REFUSED: libvirt refused the definition itself; retrying cannot help until it changes. */
-        REFUSED
+        REFUSED,
+        /** LOCKED: the lock manager refused the start: another QEMU has the image; retried with back-off. */
+        LOCKED
     }
 
     /** Outcome lists the actions that succeeded, and the failure that stopped the rest, if any. */
@@ -104,7 +106,8 @@ public final class Executor {
                     done.add(action);
                 }
                 return Outcome.failed(done, e.getMessage(), e.isDefinitionRefused() ? Kind.REFUSED
-                        : e.isConnectionLost() ? Kind.UNREACHABLE : Kind.FAILED);
+                        : e.isConnectionLost() ? Kind.UNREACHABLE
+                        : e.kind() == HypervisorException.Kind.IN_USE ? Kind.LOCKED : Kind.FAILED);
             } finally {
                 blade.release();
             }
@@ -148,6 +151,22 @@ public final class Executor {
         }
     }
 
+    private static String uuidOf(Action action) {
+        if (action instanceof Action.Start a) {
+            return a.uuid();
+        }
+        if (action instanceof Action.Shutdown a) {
+            return a.uuid();
+        }
+        if (action instanceof Action.Destroy a) {
+            return a.uuid();
+        }
+        if (action instanceof Action.Undefine a) {
+            return a.uuid();
+        }
+        throw new IllegalArgumentException("not a call on a domain: " + action);
+    }
+
     private static Optional<ObservedDomain> apply(Blade blade, Hypervisor hv, Action action, RenderedDomain rendered,
                                                   Optional<ObservedDomain> current) throws HypervisorException {
         if (action instanceof Action.Define define) {
@@ -156,7 +175,9 @@ public final class Executor {
             blade.view().put(defined);
             return Optional.of(defined);
         }
-        ObservedDomain domain = current.orElseThrow(() -> HypervisorException.notFound("the domain"));
+        String uuid = uuidOf(action);
+        ObservedDomain domain = current.filter(d -> d.uuid().equals(uuid) && d.blade().equals(blade.name()))
+                .or(() -> blade.view().get(uuid)).orElseThrow(() -> HypervisorException.notFound("the domain"));
         if (action instanceof Action.Start) {
             blade.view().expect(domain.uuid(), Set.of(LifecycleEvent.Kind.STARTED, LifecycleEvent.Kind.RESUMED));
             unlessPointless(() -> hv.start(domain.uuid()));

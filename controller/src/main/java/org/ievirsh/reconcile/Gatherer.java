@@ -59,11 +59,10 @@ import org.ievirsh.users.UserIndex;
 final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
 
-    private final ControllerConfig config;
+    private final java.util.function.Supplier<ControllerConfig> settings;
     private final UserDirectories directories;
     private final SpecReader specs = new SpecReader();
     private final TemplateLibrary templates;
-    private final TemplateFit fit;
     private final ImageChecker images;
     private final Inspections inspections;
     private final Fleet fleet;
@@ -72,17 +71,19 @@ final class Gatherer {
     private final Clock clock;
     private final Clock files;
     private final GuestFacts guest;
+    private final DrainFacts drain;
     private final Instant startupGraceEnds;
 
     /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
-    Gatherer(ControllerConfig config, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
+    Gatherer(java.util.function.Supplier<ControllerConfig> settings, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
              Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files,
-             GuestFacts guest) {
-        this.config = config;
+             GuestFacts guest, DrainFacts drain) {
+        this.settings = settings;
+        ControllerConfig config = settings.get();
         this.guest = guest;
+        this.drain = drain;
         this.directories = directories;
         this.templates = templates;
-        this.fit = new TemplateFit(templates, config.defaultTemplate());
         this.images = images;
         this.inspections = inspections;
         this.fleet = fleet;
@@ -116,6 +117,7 @@ final class Gatherer {
         Duration deletionRetry = Duration.ZERO;
         List<VmStatus.Address> addresses = List.of();
         VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
+        VmFacts.Move move = VmFacts.Move.NONE;
 
         Draft(String user, String name) {
             this.name = name;
@@ -132,7 +134,13 @@ final class Gatherer {
     }
 
     /** Gathers the facts of the student of {@code entry}; the result holds their directory open. */
+    /** The config in force now (it may be replaced while the controller runs). */
+    private ControllerConfig config() {
+        return settings.get();
+    }
+
     UserFacts gather(UserIndex.Entry entry, UserMemory memory) {
+        ControllerConfig config = config();
         Owner owner = entry.owner();
         String user = owner.user();
         Instant now = clock.instant();
@@ -172,7 +180,8 @@ final class Gatherer {
         for (String name : names) {
             Draft vm = new Draft(user, name);
             drafts.put(name, vm);
-            vm.observation = VmPlanner.observe(name, owner.uid(), byVm.getOrDefault(name, List.of()), fleet::bladeUp);
+            vm.observation = VmPlanner.observe(name, owner.uid(), byVm.getOrDefault(name, List.of()), fleet::bladeUp,
+                    bladeDown(now));
             vm.history = memory.histories.getOrDefault(name, VmHistory.NEW).observe(vm.domain(), now);
             memory.histories.put(name, vm.history);
             vm.spec = read.vms().get(name);
@@ -185,6 +194,7 @@ final class Gatherer {
         rests.files(checkImages(owner, drafts, memory));
         render(owner, drafts, dir, memory);
         guest.gather(owner, drafts);
+        drain.gather(drafts);
         guardRemovals(drafts, readable, domains.size(), now);
 
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
@@ -193,9 +203,16 @@ final class Gatherer {
             vms.put(vm.name, new VmFacts(vm.name, statusOwner, vm.domainName, vm.desired, vm.observation, vm.history,
                     vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.rendered, vm.nameTakenBy, vm.blades,
                     vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(), vm.addresses,
-                    vm.lifetime, config.stopGracePeriod(), now));
+                    vm.lifetime, vm.move, config.stopGracePeriod(), now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()), now);
+    }
+
+    /** The admin's bladeDown as the planner reads it, at {@code now}. */
+    VmPlanner.BladeDown bladeDown(Instant now) {
+        ControllerConfig.BladeDown policy = config().bladeDown();
+        return policy.restartElsewhere() ? new VmPlanner.BladeDown(true, b -> fleet.downFor(b, now, policy.after()))
+                : VmPlanner.BladeDown.KEEP;
     }
 
     private static Desired unreadable(String name) {
@@ -209,7 +226,7 @@ final class Gatherer {
             return new Desired.Invalid(spec.problems(), spec.specHash(),
                     spec.errorReason().isEmpty() ? "template" : spec.errorReason());
         }
-        Parsed<TemplateFit.Fitted> fitted = fit.fit(spec.file().get());
+        Parsed<TemplateFit.Fitted> fitted = new TemplateFit(templates, config().defaultTemplate()).fit(spec.file().get());
         if (!fitted.isOk()) {
             return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
         }
@@ -309,7 +326,9 @@ final class Gatherer {
                 continue;
             }
             vm.blades = bladesFor(vm, dir);
-            Optional<String> hold = VmPlanner.hold(vm.blades);
+            // A VM stranded on a dead blade (restartElsewhere) is placed elsewhere; any other waits for its blade.
+            Optional<String> hold = vm.observation instanceof Observation.Stranded ? Optional.empty()
+                    : VmPlanner.hold(vm.blades);
             if (hold.isPresent()) {
                 fleet.release(vm.key);
                 vm.placement = VmFacts.Placement.waiting(hold.get());

@@ -20,13 +20,14 @@ import org.ievirsh.users.Owner;
  */
 final class GuestFacts {
     private final AddressBook addresses;
-    private final ControllerConfig.Lifecycle lifecycle;
+    private final java.util.function.Supplier<ControllerConfig.Lifecycle> lifecycles;
     private final TemplateLibrary templates;
     private final Clock clock;
 
-    GuestFacts(AddressBook addresses, ControllerConfig.Lifecycle lifecycle, TemplateLibrary templates, Clock clock) {
+    GuestFacts(AddressBook addresses, java.util.function.Supplier<ControllerConfig.Lifecycle> lifecycles,
+               TemplateLibrary templates, Clock clock) {
         this.addresses = addresses;
-        this.lifecycle = lifecycle;
+        this.lifecycles = lifecycles;
         this.templates = templates;
         this.clock = clock;
     }
@@ -38,11 +39,12 @@ final class GuestFacts {
 
     /** The admin's end of {@code owner}'s VMs (their entry, else their groups', else the default). */
     Optional<Expiry> adminExpiry(Owner owner) {
-        return lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
+        return lifecycles.get().expiryOf(owner.user(), owner.groups(), clock.getZone());
     }
 
     /** Fills in each VM's addresses (while its domain runs) and its lifetime. */
     void gather(Owner owner, Map<String, Gatherer.Draft> vms) {
+        ControllerConfig.Lifecycle lifecycle = lifecycles.get();
         Optional<Expiry> admin = lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
         for (Gatherer.Draft vm : vms.values()) {
             ObservedDomain d = vm.domain();

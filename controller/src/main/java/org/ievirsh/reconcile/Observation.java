@@ -1,5 +1,6 @@
 package org.ievirsh.reconcile;
 
+import java.util.List;
 import org.ievirsh.blade.ObservedDomain;
 
 /** Observation is what the blades show of one VM. */
@@ -11,6 +12,22 @@ public sealed interface Observation {
 
     /** One domain, on a blade that is reachable ({@code bladeUp}) or not. */
     record Found(ObservedDomain domain, boolean bladeUp) implements Observation {
+    }
+
+    /**
+     * The VM's only domain is on a blade that has been unreachable for
+     * {@code bladeDown.after}, and the admin chose {@code restartElsewhere}:
+     * it is started on another blade (the lock manager refuses if its old
+     * QEMU still holds the disk).
+     */
+    record Stranded(ObservedDomain domain, java.time.Duration downFor) implements Observation {
+    }
+
+    /**
+     * With {@code restartElsewhere}: the VM runs on one blade and a blade that
+     * came back still has its old definition, shut off: that one is removed.
+     */
+    record Stale(ObservedDomain live, List<ObservedDomain> stale) implements Observation {
     }
 
     /** Something an admin must decide: the VM on two blades, or its domain name taken. */

@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Fleet;
+import org.ievirsh.blade.Migrations;
 import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.metrics.Metrics;
@@ -27,15 +28,16 @@ public final class Reconcilers {
      * {@code files} the clock files are stamped with, and {@code wake} asks
      * for a user's reconcile (when a look inside an image ends).
      */
-    public static UserReconciler users(ControllerConfig config, UserIndex index, UserDirectories directories,
+    public static UserReconciler users(java.util.function.Supplier<ControllerConfig> config, UserIndex index, UserDirectories directories,
                                        TemplateLibrary templates, ImageChecker images, Inspections inspections,
                                        Fleet fleet, StatusBook book, DeletionGuard guard, Metrics metrics,
-                                       PerVmCollector perVm, AddressBook addresses, Clock clock, Clock files,
-                                       Consumer<String> wake) {
-        GuestFacts guest = new GuestFacts(addresses, config.lifecycle(), templates, clock);
+                                       PerVmCollector perVm, AddressBook addresses, Migrations migrations,
+                                       Clock clock, Clock files, Consumer<String> wake) {
+        GuestFacts guest = new GuestFacts(addresses, () -> config.get().lifecycle(), templates, clock);
         Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
-                clock, files, guest);
-        Converger converger = new Converger(fleet, inspections, guard, metrics, clock, wake);
+                clock, files, guest, new DrainFacts(fleet, migrations));
+        Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
+                gatherer::bladeDown);
         StatusWriter writer = new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
         Publisher publisher = new Publisher(writer, book, metrics, perVm);
         return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,

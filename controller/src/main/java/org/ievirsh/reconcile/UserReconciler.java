@@ -123,6 +123,11 @@ public final class UserReconciler {
         return memory != null && memory.unchanged.quiet();
     }
 
+    /** A new config: every student's next pass reads everything afresh (no proof of the old one stands). */
+    public void forgetProofs() {
+        memories.values().forEach(m -> m.unchanged.changed());
+    }
+
     /** Forgets everything remembered of a student who has no directory any more (their VMs stay as they are). */
     public void forget(String user) {
         memories.remove(user);

@@ -30,6 +30,7 @@ import org.ievirsh.template.RenderedDomain;
  * @param failure            a libvirt call of this pass failed, and why
  * @param addresses          the running VM's IPv4 addresses as learnt (most trusted source first); empty if none
  * @param lifetime           when the VM ends: its file's spec.expires and the admin's date for its owner
+ * @param move               for a VM on a draining blade: where it goes, or why not yet; a move under way
  */
 public record VmFacts(
         String vm,
@@ -52,6 +53,7 @@ public record VmFacts(
         Optional<Failure> failure,
         List<VmStatus.Address> addresses,
         Lifetime lifetime,
+        Move move,
         Duration stopGracePeriod,
         Instant now) {
 
@@ -77,7 +79,8 @@ public record VmFacts(
                 && Objects.equals(blades, f.blades) && Objects.equals(placement, f.placement)
                 && Objects.equals(deletionBlocked, f.deletionBlocked) && Objects.equals(deletionRetry, f.deletionRetry)
                 && Objects.equals(failure, f.failure) && Objects.equals(addresses, f.addresses)
-                && Objects.equals(lifetime, f.lifetime) && Objects.equals(stopGracePeriod, f.stopGracePeriod)
+                && Objects.equals(lifetime, f.lifetime) && Objects.equals(move, f.move)
+                && Objects.equals(stopGracePeriod, f.stopGracePeriod)
                 && Objects.equals(now, f.now);
     }
 
@@ -85,42 +88,49 @@ public record VmFacts(
     public int hashCode() {
         return Objects.hash(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, stopGracePeriod, now);
+                deletionRetry, failure, addresses, lifetime, move, stopGracePeriod, now);
     }
 
     /** The same facts seen at another moment ({@link Instant#EPOCH}: the facts a clean pass is compared by). */
     public VmFacts at(Instant instant) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, stopGracePeriod, instant);
+                deletionRetry, failure, addresses, lifetime, move, stopGracePeriod, instant);
     }
 
     /** The facts after the blades were looked at again (a call was made). */
     public VmFacts observed(Observation seen, VmHistory after) {
         return new VmFacts(vm, owner, domainName, desired, seen, after, admission, image, imageInUseBy, inspection,
                 rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry, failure,
-                addresses, lifetime, stopGracePeriod, now);
+                addresses, lifetime, move, stopGracePeriod, now);
     }
 
     /** The facts after a call failed. */
     public VmFacts failed(Failure why) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, Optional.of(why), addresses, lifetime, stopGracePeriod, now);
+                deletionRetry, Optional.of(why), addresses, lifetime, move, stopGracePeriod, now);
     }
 
     /** The same facts with another wish (an expired VM is planned as if Halted). */
     public VmFacts desiring(Desired wish) {
         return new VmFacts(vm, owner, domainName, wish, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, stopGracePeriod, now);
+                failure, addresses, lifetime, move, stopGracePeriod, now);
+    }
+
+    /** The facts once a move was started. */
+    public VmFacts moving(Move now) {
+        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
+                failure, addresses, lifetime, now, stopGracePeriod, this.now);
     }
 
     /** The facts once a look inside the image was asked for. */
     public VmFacts inspecting(Inspection look) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 look, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, stopGracePeriod, now);
+                failure, addresses, lifetime, move, stopGracePeriod, now);
     }
 
     /** The one domain of this VM, if exactly one of the student's is there. */
@@ -156,6 +166,21 @@ public record VmFacts(
     public record Blades(List<String> unreachable, List<String> unlisted, boolean startupGrace,
                          Optional<String> lastBlade) {
         public static final Blades ALL_UP = new Blades(List.of(), List.of(), false, Optional.empty());
+    }
+
+    /**
+     * Move is a VM's way off a draining blade (PRODUCT.md §10).
+     *
+     * @param under     a move under way: the blade it goes to
+     * @param to        the blade with room reserved for it, when it may go now
+     * @param waiting   why it cannot go now (no room, no free migration slot, a failed move waiting to retry)
+     */
+    public record Move(Optional<String> under, Optional<String> to, String waiting) {
+        public static final Move NONE = new Move(Optional.empty(), Optional.empty(), "");
+
+        public boolean draining() {
+            return under.isPresent() || to.isPresent() || !waiting.isEmpty();
+        }
     }
 
     /**

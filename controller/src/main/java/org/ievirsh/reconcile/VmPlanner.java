@@ -45,7 +45,8 @@ public final class VmPlanner {
     /** The plan for one VM; after a failed call, the status says so (phase Error) and nothing more is tried. */
     public static VmPlan plan(VmFacts given) {
         VmFacts f = LifetimePlanner.asPlanned(given);
-        VmPlan plan = LifetimePlanner.applied(f, planFor(f));
+        VmPlan plan = LifetimePlanner.applied(f, MovePlanner.underWay(f).orElseGet(
+                () -> MovePlanner.applied(f, planFor(f))));
         if (f.failure().isEmpty() || plan.status().isEmpty()) {
             return plan;
         }
@@ -54,6 +55,15 @@ public final class VmPlanner {
     }
 
     private static VmPlan planFor(VmFacts f) {
+        if (f.observation() instanceof Observation.Stale stale) {
+            List<Action> undefine = stale.stale().stream().<Action>map(d -> new Action.Undefine(d.blade(), d.uuid()))
+                    .toList();
+            String message = "removing the stale definition on " + String.join(", ", stale.stale().stream()
+                    .map(ObservedDomain::blade).toList()) + ", left when the VM was started elsewhere";
+            return new VmPlan(undefine, Optional.of(build(f, Phase.Running, message, stale.live().blade(), stale.live(),
+                    List.of(cond(Condition.READY, stale.live().isActive(), Reasons.RUNNING, "")))),
+                    Optional.empty(), Optional.of(RECHECK));
+        }
         if (f.observation() instanceof Observation.Conflict conflict) {
             return status(f, Phase.Error, conflict.message(), null,
                     cond(Condition.DEFINED, false, Reasons.CONFLICT, conflict.message()));
@@ -116,8 +126,13 @@ public final class VmPlanner {
         if (run) {
             actions.add(new Action.Start(blade, f.rendered().uuid(), false));
         }
-        return new VmPlan(actions, Optional.of(build(f, run ? Phase.Starting : Phase.Pending,
-                run ? "defining and starting on " + blade : "defining on " + blade, blade, null,
+        String message = run ? "defining and starting on " + blade : "defining on " + blade;
+        if (f.observation() instanceof Observation.Stranded stranded) {
+            message = "blade " + stranded.domain().blade() + " has been unreachable for " + seconds(stranded.downFor())
+                    + "; " + message + " (bladeDown: restartElsewhere; the lock manager refuses if its old QEMU"
+                    + " still runs)";
+        }
+        return new VmPlan(actions, Optional.of(build(f, run ? Phase.Starting : Phase.Pending, message, blade, null,
                 List.of(cond(Condition.DEFINED, false, Reasons.NOT_DEFINED, "being defined on " + blade)))),
                 Optional.of(f.rendered()), Optional.of(RECHECK));
     }
@@ -268,20 +283,63 @@ public final class VmPlanner {
      * blades, or a domain of this name that belongs to another uid.
      */
     public static Observation observe(String vm, int uid, List<ObservedDomain> domains, Predicate<String> bladeUp) {
-        if (domains.size() > 1) {
-            return new Observation.Conflict("VM " + vm + " has a domain on " + domains.size() + " blades ("
-                    + String.join(", ", domains.stream().map(ObservedDomain::blade).sorted().toList())
-                    + "); it is not touched until an admin removes all but one");
+        return observe(vm, uid, domains, bladeUp, BladeDown.KEEP);
+    }
+
+    /**
+     * BladeDown is the admin's {@code bladeDown} as the planner needs it:
+     * whether VMs of an unreachable blade are restarted elsewhere, and for
+     * each blade, how long it has been unreachable once that is past
+     * {@code bladeDown.after} (empty while it is not).
+     */
+    public record BladeDown(boolean restartElsewhere,
+                            java.util.function.Function<String, Optional<Duration>> strandedFor) {
+        public static final BladeDown KEEP = new BladeDown(false, blade -> Optional.empty());
+    }
+
+    /**
+     * What the blades show of one VM. A definition left shut off by a move
+     * (stop reason MIGRATED) does not count beside the moved domain. With
+     * {@code restartElsewhere}, a VM whose only domain is on a blade down for
+     * longer than {@code bladeDown.after} is stranded (started elsewhere); a
+     * domain on an unreachable blade beside a reachable one waits, untouched;
+     * and a shut-off definition beside the running domain is stale (removed).
+     */
+    public static Observation observe(String vm, int uid, List<ObservedDomain> domains, Predicate<String> bladeUp,
+                                      BladeDown down) {
+        List<ObservedDomain> seen = domains;
+        if (seen.size() > 1 && seen.stream().anyMatch(d -> d.stopReason() == StopReason.MIGRATED && !d.isActive())) {
+            seen = seen.stream().filter(d -> d.isActive() || d.stopReason() != StopReason.MIGRATED).toList();
         }
-        if (domains.isEmpty()) {
+        for (ObservedDomain d : seen) {
+            if (d.config().uid() != uid) {
+                return new Observation.Conflict("domain " + d.name() + " on " + d.blade() + " belongs to uid "
+                        + d.config().uid() + ", not to uid " + uid + "; an admin must decide what to do with it");
+            }
+        }
+        if (seen.isEmpty()) {
             return new Observation.None();
         }
-        ObservedDomain d = domains.get(0);
-        if (d.config().uid() != uid) {
-            return new Observation.Conflict("domain " + d.name() + " on " + d.blade() + " belongs to uid "
-                    + d.config().uid() + ", not to uid " + uid + "; an admin must decide what to do with it");
+        if (seen.size() == 1) {
+            ObservedDomain d = seen.get(0);
+            boolean up = bladeUp.test(d.blade());
+            Optional<Duration> stranded = down.restartElsewhere() && !up ? down.strandedFor().apply(d.blade())
+                    : Optional.empty();
+            return stranded.isPresent() ? new Observation.Stranded(d, stranded.get()) : new Observation.Found(d, up);
         }
-        return new Observation.Found(d, bladeUp.test(d.blade()));
+        if (down.restartElsewhere()) {
+            List<ObservedDomain> up = seen.stream().filter(d -> bladeUp.test(d.blade())).toList();
+            if (up.size() == 1) {
+                return new Observation.Found(up.get(0), true);  // the others wait, untouched, for their blade
+            }
+            List<ObservedDomain> active = up.stream().filter(ObservedDomain::isActive).toList();
+            if (active.size() == 1 && up.size() == seen.size()) {
+                return new Observation.Stale(active.get(0), up.stream().filter(d -> !d.isActive()).toList());
+            }
+        }
+        return new Observation.Conflict("VM " + vm + " has a domain on " + seen.size() + " blades ("
+                + String.join(", ", seen.stream().map(ObservedDomain::blade).sorted().toList())
+                + "); it is not touched until an admin removes all but one");
     }
 
     /**

@@ -1,12 +1,12 @@
 package org.ievirsh.template;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
-import java.nio.file.Path;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
@@ -22,7 +22,7 @@ public final class TemplateLibrary {
     private static final Logger LOG = Logger.getLogger(TemplateLibrary.class.getName());
     private static final int MAX_BYTES = 256 * 1024;
 
-    private final Path directory;
+    private volatile Path directory;
     private final Map<String, Loaded> loaded = new ConcurrentHashMap<>();
     private final Map<String, String> problems = new ConcurrentHashMap<>();
     private volatile long generation;
@@ -32,6 +32,15 @@ public final class TemplateLibrary {
 
     public TemplateLibrary(Path directory) {
         this.directory = directory;
+    }
+
+    /** The templates come from {@code fresh} from now on (a live config); the next reload reads it. */
+    public synchronized void directory(Path fresh) {
+        if (!fresh.equals(directory)) {
+            directory = fresh;
+            loaded.clear();
+            generation++;
+        }
     }
 
     /** Re-reads the directory; returns the problems of templates that could not be read. */

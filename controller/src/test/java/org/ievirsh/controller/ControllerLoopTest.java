@@ -781,4 +781,152 @@ class ControllerLoopTest {
         world.write("alice", "web.yaml", spec);
         awaitPhase("alice", "web", Phase.Running);
     }
+
+    private static final String TWO_BLADES = "  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n";
+
+    @Test
+    void drainingABladeMovesItsRunningAndStoppedVmsAndTheStatusesFollow() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\", schedulable: false}\n", "");
+        world.vm("alice", "web", "Always");
+        world.vm("bob", "db", "Halted");
+        assertEquals("b1", awaitPhase("alice", "web", Phase.Running).blade());
+        awaitPhase("bob", "db", Phase.Stopped);
+        FakeHypervisor b1 = blades.get("b1");
+        FakeHypervisor b2 = blades.get("b2");
+        b1.migrationMillis = 1500;
+        String uuid = b1.uuidOf("alice-web");
+        // The admin drains b1 and opens b2, in a live config.
+        List<String> restart = controller.reconfigure(world.config("  - {name: b1, uri: \"fake:///b1\", drain: true}\n"
+                + "  - {name: b2, uri: \"fake:///b2\"}\n", ""));
+        assertEquals(List.of(), restart);
+        VmStatus moving = awaitPhase("alice", "web", Phase.Migrating);
+        assertTrue(moving.message().startsWith("moving from b1 to b2"), moving.message());
+        VmStatus moved = awaitPhase("alice", "web", Phase.Running);
+        until(() -> "b2".equals(world.status("alice", "web").map(VmStatus::blade).orElse(null)));
+        assertEquals(uuid, b2.uuidOf("alice-web"), "the same domain, moved");
+        assertEquals(DomainState.RUNNING, b2.state("alice-web"));
+        assertEquals(0, b2.starts("alice-web"), "never stopped and started again");
+        until(() -> "b2".equals(world.status("bob", "db").map(VmStatus::blade).orElse(null)));
+        assertEquals(DomainState.SHUTOFF, b2.state("bob-db"), "a stopped VM's definition moved, still stopped");
+        assertEquals(List.of(), b1.names());
+        until(() -> registry.scrape().contains("ievirsh_migrations_total{result=\"succeeded\"} 2.0"));
+        assertTrue(registry.scrape().contains("ievirsh_blade_draining{blade=\"b1\"} 0.0"), "nothing left on b1");
+        passes(2);
+        assertEquals(Phase.Running, world.status("alice", "web").orElseThrow().phase(), "no restart, no conflict");
+        assertEquals(0, b2.starts("alice-web"));
+        assertTrue(moved.uuid().equals(uuid));
+    }
+
+    @Test
+    void aVmWithNowhereToGoStaysAndSaysWhyAndAFailedMoveLeavesItRunning() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\", capacity: {memory: 1GiB}}\n",
+                "");
+        world.vm("alice", "web", "Always");
+        assertEquals("b1", awaitPhase("alice", "web", Phase.Running).blade());
+        controller.reconfigure(world.config("  - {name: b1, uri: \"fake:///b1\", drain: true}\n"
+                + "  - {name: b2, uri: \"fake:///b2\", capacity: {memory: 1GiB}}\n", ""));
+        until(() -> world.status("alice", "web").map(s -> s.message().contains("blade b1 is draining, but no other"
+                + " blade has room")).orElse(false));
+        assertEquals(Phase.Running, world.status("alice", "web").orElseThrow().phase());
+        assertTrue(registry.scrape().contains("ievirsh_blade_draining{blade=\"b1\"} 1.0"));
+
+        blades.get("b1").failMigrations = true;
+        controller.reconfigure(world.config("  - {name: b1, uri: \"fake:///b1\", drain: true}\n"
+                + "  - {name: b2, uri: \"fake:///b2\"}\n", ""));
+        until(() -> world.status("alice", "web").map(s -> s.message().contains("its last move failed")).orElse(false));
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "it stays where it was, running");
+        assertTrue(registry.scrape().contains("ievirsh_migrations_total{result=\"failed\"} 1.0"));
+    }
+
+    @Test
+    void aStartTheLockManagerRefusesIsImageLockedAndBacksOff() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "lockManager: lockd\n");
+        blades.get("b1").imageLocked = true;
+        world.vm("alice", "web", "Always");
+        VmStatus locked = awaitPhase("alice", "web", Phase.Error);
+        assertEquals("ImageLocked", locked.condition(Condition.READY).reason());
+        assertTrue(locked.message().startsWith("the image is in use by another QEMU"), locked.message());
+        int tries = blades.get("b1").calls.get();
+        passes(1);
+        assertTrue(blades.get("b1").calls.get() - tries < 10, "no retry storm");
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"));
+        blades.get("b1").imageLocked = false;
+        awaitPhase("alice", "web", Phase.Running);
+    }
+
+    @Test
+    void aBladeLeftOutOfTheConfigKeepsItsVmsAndNothingIsMadeElsewhere() throws Exception {
+        start(TWO_BLADES, "");
+        world.vm("alice", "web", "Always");
+        String blade = awaitPhase("alice", "web", Phase.Running).blade();
+        String other = blade.equals("b1") ? "b2" : "b1";
+        controller.reconfigure(world.config("  - {name: " + other + ", uri: \"fake:///" + other + "\"}\n", ""));
+        VmStatus left = awaitPhase("alice", "web", Phase.Unknown);
+        assertEquals(blade, left.blade());
+        passes(2);
+        assertEquals(List.of(), blades.get(other).names(), "not made again on " + other);
+        assertEquals(DomainState.RUNNING, blades.get(blade).state("alice-web"), "left running, untouched");
+    }
+
+    @Test
+    void withRestartElsewhereAStrandedVmStartsOnAnotherBladeAndItsStaleDefinitionGoesWhenItsBladeReturns()
+            throws Exception {
+        start(TWO_BLADES, "lockManager: lockd\nbladeDown: {action: restartElsewhere, after: 30s}\n");
+        world.vm("alice", "web", "Always");
+        String dead = awaitPhase("alice", "web", Phase.Running).blade();
+        String other = dead.equals("b1") ? "b2" : "b1";
+        FakeHypervisor old = blades.get(dead);
+        // The blade dies: its QEMU with it (the fake's domain is off now), and it does not answer.
+        links.get(dead).down();
+        old.stop(old.uuidOf("alice-web"), StopReason.DESTROYED);
+        awaitPhase("alice", "web", Phase.Unknown);
+        assertEquals(List.of(), blades.get(other).names(), "not before bladeDown.after");
+        time.advance(Duration.ofSeconds(31));
+        until(() -> blades.get(other).state("alice-web") == DomainState.RUNNING);
+        VmStatus elsewhere = awaitPhase("alice", "web", Phase.Running);
+        assertEquals(other, elsewhere.blade());
+        // It comes back with the old definition, shut off: that one is removed, the running one kept.
+        links.get(dead).up();
+        until(() -> !old.names().contains("alice-web"));
+        assertEquals(DomainState.RUNNING, blades.get(other).state("alice-web"));
+        assertEquals(Phase.Running, awaitPhase("alice", "web", Phase.Running).phase());
+    }
+
+    @Test
+    void theConfigFileIsReadAgainWhenItChangesAndABadOneChangesNothing() throws Exception {
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
+        world.vm("alice", "web", "Always");
+        awaitPhase("alice", "web", Phase.Running);
+        Path file = tmp.resolve("controller.yaml");
+        Files.writeString(file, configText("  - {name: b1, uri: \"fake:///b1\"}\n", ""));
+        try (ConfigReloader reloader = new ConfigReloader(file, controller, registry)) {
+            reloader.start();
+            // A typo: refused whole, counted, and nothing changes.
+            Files.writeString(tmp.resolve("controller.yaml.new"), configText("  - {name: b1, uri: \"fake:///b1\"}\n",
+                    "quota:\n  default: {vms: lots}\n"));
+            Files.move(tmp.resolve("controller.yaml.new"), file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            await().atMost(WAIT).until(() -> registry.scrape().contains("ievirsh_config_reload_failures_total 1.0"));
+            assertEquals(1, controller.fleet().blades().size());
+            // A quota of no VMs and a second blade: the quota applies at once (the running VM stays: admitted
+            // VMs are never evicted), and the new blade is connected.
+            Files.writeString(file, configText(TWO_BLADES, "quota:\n  default: {vms: 1}\n"));
+            await().atMost(WAIT).until(() -> controller.fleet().blade("b2").map(b -> b.view().isUp()).orElse(false));
+            world.vm("alice", "db", "Always");
+            VmStatus refused = awaitPhase("alice", "db", Phase.QuotaExceeded);
+            assertTrue(refused.message().contains("1"), refused.message());
+            assertEquals(Phase.Running, world.status("alice", "web").orElseThrow().phase());
+            assertTrue(registry.scrape().contains("ievirsh_blade_up{blade=\"b2\"} 1.0"));
+        }
+    }
+
+    /** The text of a config for this world (as World.config makes it). */
+    private String configText(String bladeLines, String extra) {
+        ControllerConfig config = world.config(bladeLines, "");
+        return "users:\n  directories: " + config.users().directories() + "\n  minUid: 0\n"
+                + "images:\n  inspection: off\n  root: " + config.images().root() + "\n"
+                + "  inspectionCache: /tmp/ie-virsh-test-inspection\n"
+                + "templates: " + config.templates() + "\nblades:\n" + bladeLines
+                + "http: {listen: \"127.0.0.1:0\"}\nresync: 2s\nstopGracePeriod: 1s\nworkers: 4\n" + extra;
+    }
 }

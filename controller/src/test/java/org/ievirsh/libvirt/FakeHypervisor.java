@@ -134,6 +134,10 @@ public final class FakeHypervisor implements Hypervisor {
     public void start(String uuid) throws HypervisorException {
         calls.incrementAndGet();
         changes.incrementAndGet();
+        if (imageLocked) {
+            throw new HypervisorException(HypervisorException.Kind.IN_USE, blade + ": start: resource busy: Lockspace"
+                    + " resource 'web.qcow2' is locked");
+        }
         String name;
         synchronized (this) {
             Dom d = find(uuid);
@@ -249,6 +253,54 @@ public final class FakeHypervisor implements Hypervisor {
         FakeConsole console = new FakeConsole();
         consoles.put(name, console);
         return console;
+    }
+
+    /** Set to make a migration take this long (a test of what is seen meanwhile) or fail. */
+    public volatile long migrationMillis;
+    public volatile boolean failMigrations;
+    /** Set to make starts fail the way libvirt does when the lock manager refuses the disk. */
+    public volatile boolean imageLocked;
+    public final AtomicInteger migrations = new AtomicInteger();
+
+    @Override
+    public void migrate(String uuid, Hypervisor destination, boolean live, MoveOptions options)
+            throws HypervisorException {
+        FakeHypervisor to = (FakeHypervisor) destination;
+        Dom d;
+        synchronized (this) {
+            d = find(uuid);
+            if (live != d.state.isActive()) {
+                throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, "wrong kind of move");
+            }
+        }
+        migrations.incrementAndGet();
+        if (migrationMillis > 0) {
+            try {
+                Thread.sleep(migrationMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failMigrations) {
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "migration job: unexpectedly failed");
+        }
+        synchronized (to) {
+            Dom copy = new Dom();
+            copy.name = d.name;
+            copy.xml = d.xml;
+            copy.liveXml = d.liveXml;
+            copy.state = d.state;
+            to.domains.put(uuid, copy);
+        }
+        synchronized (this) {
+            domains.remove(uuid);
+        }
+        if (live) {
+            emit(uuid, d.name, LifecycleEvent.Kind.STOPPED, StopReason.MIGRATED);
+            to.emit(uuid, d.name, LifecycleEvent.Kind.RESUMED, StopReason.UNKNOWN);
+        }
+        emit(uuid, d.name, LifecycleEvent.Kind.UNDEFINED, StopReason.UNKNOWN);
+        to.emit(uuid, d.name, LifecycleEvent.Kind.DEFINED, StopReason.UNKNOWN);
     }
 
     /** The guest agent of domain {@code name} connects: libvirt's agent lifecycle event. */

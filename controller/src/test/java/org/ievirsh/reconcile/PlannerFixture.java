@@ -77,6 +77,7 @@ final class PlannerFixture {
 
     List<VmStatus.Address> addresses = List.of();
     VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
+    VmFacts.Move move = VmFacts.Move.NONE;
 
     VmFacts facts() {
         Desired d = desired != null ? desired : new Desired.Valid(new VirtualMachine("web", Optional.empty(),
@@ -88,7 +89,7 @@ final class PlannerFixture {
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
                 valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
                 valid ? inspection : null, rendered, nameTakenBy, VmFacts.Blades.ALL_UP, placement, readable,
-                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, GRACE, now);
+                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, move, GRACE, now);
     }
 
     VmPlan plan() {

@@ -96,9 +96,9 @@ public record ControllerConfig(
      * {@code drain}ing blade's VMs move elsewhere (it is never schedulable).
      */
     public record Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity,
-                        boolean drain) {
+                        boolean drain, Optional<String> migrationUri) {
         public Blade(String name, String uri, boolean schedulable, Resources reserved, Capacity capacity) {
-            this(name, uri, schedulable, reserved, capacity, false);
+            this(name, uri, schedulable, reserved, capacity, false, Optional.empty());
         }
 
         public Blade {
@@ -223,7 +223,8 @@ public record ControllerConfig(
             }
             blades.add(new Blade(name, blade.path("uri").asText(), blade.path("schedulable").asBoolean(true),
                     resources(blade.path("reserved")).orElse(Resources.NONE), capacity(blade.path("capacity")),
-                    blade.path("drain").asBoolean(false)));
+                    blade.path("drain").asBoolean(false), blade.has("migrationUri")
+                    ? Optional.of(blade.path("migrationUri").asText()) : Optional.empty()));
         }
         String directories = root.path("users").path("directories").asText("/home/*/ie-virsh");
         if (Path.of(directories).normalize().toString().length() != directories.length()

@@ -66,7 +66,7 @@ public class HotPaths {
                 new Observation.Found(domain, true), VmHistory.NEW.observe(domain, Instant.EPOCH),
                 new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2", "v1"), null,
                 null, rendered, Optional.empty(), VmFacts.Blades.ALL_UP, VmFacts.Placement.on("blade01"), true,
-                Optional.empty(), Duration.ZERO, Optional.empty(), List.of(), VmFacts.Lifetime.FOREVER,
+                Optional.empty(), Duration.ZERO, Optional.empty(), List.of(), VmFacts.Lifetime.FOREVER, VmFacts.Move.NONE,
                 Duration.ofSeconds(60), Instant.EPOCH);
     }
 
