@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # A second (third, ...) libvirtd "blade" on this machine, for the end-to-end tests.
 #   .ci/blades.sh up b2 2 [b3 3 ...]    .ci/blades.sh down b2 [b3 ...]
+#   .ci/blades.sh kill b3               every process of the blade dies at once (a power cut: libvirtd,
+#                                       virtlockd, its QEMUs); its definitions stay on its disk
+#   .ci/blades.sh start b3 3            the daemons of a killed blade start again
 # Blade NAME/IDX is a network namespace NAME (10.203.0.IDX on the bridge ievbr0; the host is 10.203.0.1)
 # with its own mount and UTS namespaces, where /run/libvirt, /var/lib/libvirt, /etc/libvirt,
 # /var/log/libvirt and /var/cache/libvirt are its own, and libvirtd listens on TCP (no auth) at
@@ -41,11 +44,6 @@ blade_up() {
   ip -n "$name" addr add "$ip/24" dev eth0
   ip -n "$name" link set eth0 up
   ip -n "$name" link set lo up
-  ip netns exec "$name" unshare --mount --uts --propagation private /bin/sh -ec "hostname $name
-    for d in /run/libvirt:run /var/lib/libvirt:lib /etc/libvirt:etc /var/log/libvirt:log /var/cache/libvirt:cache; do
-      mount --bind $dir/\${d#*:} \${d%:*}; done
-    virtlockd -d -p $dir/virtlockd.pid
-    libvirtd --listen -d -f $dir/libvirtd.conf -p $dir/libvirtd.pid"
   # The guests' network inside the blade: a bridge and its DHCP server. busybox's udhcpc reads raw
   # packets and drops replies whose checksum was left to offload: the bridge computes them itself.
   ip -n "$name" link add br0 type bridge
@@ -56,9 +54,31 @@ blade_up() {
   ip netns exec "$name" dnsmasq --interface=br0 --bind-interfaces --except-interface=lo --port=0 --no-resolv \
       --no-hosts --dhcp-range="192.168.$2.10,192.168.$2.250,255.255.255.0,2m" --dhcp-leasefile="$dir/dnsmasq.leases" \
       --pid-file="$dir/dnsmasq.pid" --dhcp-authoritative
+  daemons_up "$1" "$2"
+}
+
+daemons_up() {
+  local name=$1 ip=10.203.0.$2 dir=$R/$1
+  ip netns exec "$name" unshare --mount --uts --propagation private /bin/sh -ec "hostname $name
+    for d in /run/libvirt:run /var/lib/libvirt:lib /etc/libvirt:etc /var/log/libvirt:log /var/cache/libvirt:cache; do
+      mount --bind $dir/\${d#*:} \${d%:*}; done
+    virtlockd -d -p $dir/virtlockd.pid
+    libvirtd --listen -d -f $dir/libvirtd.conf -p $dir/libvirtd.pid"
   for _ in $(seq 300); do virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 && break; sleep 0.1; done
   virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 || { echo "blade $name did not start" >&2; return 1; }
   echo "$name: qemu+tcp://$ip/system"
+}
+
+blade_kill() {
+  local name=$1 dir=$R/$1 pid
+  for pid in $(ip netns pids "$name"); do
+    [ "$(ps -o comm= -p "$pid")" = dnsmasq ] || kill -9 "$pid" 2>/dev/null
+  done
+  for _ in $(seq 100); do
+    [ -z "$(ip netns pids "$name" | xargs -r ps -o comm= -p | grep -v dnsmasq)" ] && break; sleep 0.1
+  done
+  rm -f "$dir/libvirtd.pid" "$dir/virtlockd.pid" "$dir/run/libvirt-sock" "$dir/run/virtlockd-sock"
+  echo "$name killed"
 }
 
 blade_down() {
@@ -85,6 +105,8 @@ hub_down() {
 cmd=${1:-}; shift || true
 case "$cmd" in
   up)   hub_up; while [ $# -ge 2 ]; do blade_up "$1" "$2" || exit 1; shift 2; done ;;
+  kill) for n in "$@"; do blade_kill "$n"; done ;;
+  start) daemons_up "$1" "$2" ;;
   down) for n in "$@"; do blade_down "$n"; done; hub_down ;;
   *)    sed -n '2,8p' "$0"; exit 2 ;;
 esac

@@ -69,6 +69,13 @@ public final class Fleet {
                 .toList();
     }
 
+    /** When blade {@code name}, unreachable now, will have been so for {@code after}; empty while it is up. */
+    public java.util.Optional<java.time.Instant> strandedAt(String name, java.time.Duration after) {
+        Blade blade = blades.get(name);
+        java.time.Instant since = blade == null ? null : blade.downSince();
+        return since == null ? java.util.Optional.empty() : java.util.Optional.of(since.plus(after));
+    }
+
     /**
      * How long blade {@code name} has been unreachable at {@code now}, once
      * that is at least {@code after}; empty while it is up or not down as long.

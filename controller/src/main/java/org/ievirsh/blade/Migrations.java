@@ -110,6 +110,11 @@ public final class Migrations implements AutoCloseable {
         return running.get() < config.get().parallel();
     }
 
+    /** How many more moves may start now. */
+    public int freeSlots() {
+        return Math.max(0, config.get().parallel() - running.get());
+    }
+
     /** Moves under way now. */
     public int underWay() {
         return running.get();

@@ -119,6 +119,9 @@ final class LibvirtHypervisor implements Hypervisor {
             if (e.kind() == HypervisorException.Kind.NO_METADATA) {
                 return Optional.empty();
             }
+            if (!live && e.kind() == HypervisorException.Kind.INVALID_OPERATION) {
+                return metadata(uuid, namespace, true);  // a transient domain has no persistent definition
+            }
             throw e;
         }
     }

@@ -24,6 +24,7 @@ final class DrainFacts {
     }
 
     void gather(Map<String, Gatherer.Draft> vms) {
+        int slots = migrations.freeSlots();  // this pass's moves take slots too: no more are planned than may start
         for (Gatherer.Draft vm : vms.values()) {
             Optional<Migrations.Move> under = migrations.under(vm.key);
             if (under.isPresent()) {
@@ -42,13 +43,14 @@ final class DrainFacts {
                         + Migrations.RETRY_AFTER.toMinutes() + " minutes");
                 continue;
             }
-            if (!migrations.slotFree()) {
+            if (slots <= 0) {
                 vm.move = waiting("it waits for a free migration slot (migration.parallel)");
                 continue;
             }
             Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(), d.config().macs());
             vm.move = choice.blade().isPresent() ? new VmFacts.Move(Optional.empty(), choice.blade(), "")
                     : waiting("no other blade has room for it (" + choice.reason() + ")");
+            slots -= choice.blade().isPresent() ? 1 : 0;
         }
     }
 

@@ -187,6 +187,7 @@ final class Gatherer {
             vm.spec = read.vms().get(name);
             vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name))
                     : desiredOf(vm.spec, adminEnd);
+            vm.observation = VmPlanner.strandedIfItShouldRun(vm.observation, vm.desired, vm.history);
         }
         memory.keepOnly(drafts.keySet());
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
@@ -205,7 +206,30 @@ final class Gatherer {
                     vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(), vm.addresses,
                     vm.lifetime, vm.move, config.stopGracePeriod(), now));
         }
-        return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()), now);
+        return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
+                strandedAt(drafts.values()), now);
+    }
+
+    /**
+     * With {@code bladeDown: restartElsewhere}, the first moment a VM of
+     * this student whose blade is unreachable becomes stranded: the pass is
+     * made again then, whatever else changes.
+     */
+    private Optional<Instant> strandedAt(java.util.Collection<Draft> drafts) {
+        ControllerConfig.BladeDown policy = config().bladeDown();
+        Optional<Instant> first = Optional.empty();
+        if (!policy.restartElsewhere()) {
+            return first;
+        }
+        for (Draft vm : drafts) {
+            if (vm.observation instanceof Observation.Found found && !found.bladeUp()) {
+                Optional<Instant> at = fleet.strandedAt(found.domain().blade(), policy.after());
+                if (at.isPresent() && (first.isEmpty() || at.get().isBefore(first.get()))) {
+                    first = at;
+                }
+            }
+        }
+        return first;
     }
 
     /** The admin's bladeDown as the planner reads it, at {@code now}. */

@@ -26,10 +26,12 @@ import org.ievirsh.users.UserIndex;
  * @param readable  the directory was read: without it nothing is removed
  * @param quota     the student's quota, as their user and groups give it
  * @param rests     what the pass rests on, as far as stats can tell
+ * @param strandedAt when a VM's unreachable blade will have been down for {@code bladeDown.after}
+ *                  (with restartElsewhere), if one is
  */
 record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles files,
                  SortedMap<String, VmFacts> vms, QuotaLimits quota, QuietUser.Builder rests, List<String> templates,
-                 Instant now)
+                 Optional<Instant> strandedAt, Instant now)
         implements AutoCloseable {
 
     String user() {
@@ -64,9 +66,13 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         return parts;
     }
 
-    /** The next moment the clock alone changes a VM of this student (a warning or an end), if any. */
+    /**
+     * The next moment the clock alone changes a VM of this student (a
+     * warning, an end, a blade down long enough for its VMs to start
+     * elsewhere), if any.
+     */
     Optional<Instant> nextChange() {
-        Optional<Instant> until = Optional.empty();
+        Optional<Instant> until = strandedAt;
         for (VmFacts vm : vms.values()) {
             Optional<Instant> next = vm.lifetime().nextChange(now);
             if (next.isPresent() && (until.isEmpty() || next.get().isBefore(until.get()))) {

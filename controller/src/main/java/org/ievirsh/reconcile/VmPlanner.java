@@ -364,6 +364,19 @@ public final class VmPlanner {
     }
 
     /**
+     * A stranded VM is made again elsewhere only when it should run; one
+     * that stays off (Halted, or powered off by its guest) waits for its
+     * blade, so that two shut-off definitions never meet when it returns.
+     */
+    public static Observation strandedIfItShouldRun(Observation seen, Desired desired, VmHistory history) {
+        if (seen instanceof Observation.Stranded stranded && !(desired instanceof Desired.Valid valid
+                && wantsToRun(valid.vm().runStrategy(), stranded.domain(), history))) {
+            return new Observation.Found(stranded.domain(), false);
+        }
+        return seen;
+    }
+
+    /**
      * True when the run strategy wants the VM running now. RerunOnFailure does
      * not when the guest powered itself off; it does after a crash, after a
      * forced stop from outside, after a stop we asked for, and before its

@@ -116,6 +116,13 @@ final class Host {
         return dir;
     }
 
+    /** The URI of a blade in a network namespace, as ./dev test passes it (.ci/blades.sh made the blade). */
+    static String bladeUri(String property) {
+        String uri = System.getProperty(property, "");
+        org.junit.jupiter.api.Assertions.assertFalse(uri.isEmpty(), "-D" + property + " names no blade: run ./dev test");
+        return uri;
+    }
+
     static String virsh(String... args) {
         List<String> command = new ArrayList<>(List.of("virsh", "-q", "-c", SYSTEM));
         command.addAll(List.of(args));

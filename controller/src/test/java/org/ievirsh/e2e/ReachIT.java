@@ -49,7 +49,7 @@ class ReachIT {
     private static final String ALICE = "ievreach1";
     private static final String BOB = "ievreach2";
     private static final Host HOST = new Host();
-    private static final String BLADE2 = System.getProperty("ievirsh.blade2", "qemu+tcp://10.203.0.2/system");
+    private static final String BLADE2 = Host.bladeUri("ievirsh.blade2");
     private static final Path LEASES = Path.of(System.getProperty("ievirsh.blade2.leases",
             "/tmp/ie-virsh-blades/ievb2/dnsmasq.leases"));
 

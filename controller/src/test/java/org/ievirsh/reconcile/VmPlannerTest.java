@@ -376,6 +376,31 @@ class VmPlannerTest {
         assertTrue(((Observation.Conflict) other).message().contains("belongs to uid 2002, not to uid 1001"));
     }
 
+    /** With restartElsewhere: only a VM that should run leaves a dead blade. */
+    @Test
+    void aStrandedVmIsMadeAgainElsewhereOnlyWhenItShouldRun() {
+        VmPlanner.BladeDown down = new VmPlanner.BladeDown(true, b -> Optional.of(Duration.ofMinutes(3)));
+        ObservedDomain on = domainOn("b1", 1001);
+        ObservedDomain off = new ObservedDomain("b1", PlannerFixture.UUID, "alice-web", DomainState.SHUTOFF,
+                StopReason.SHUTDOWN, on.config(), Optional.empty(), false);
+        Observation running = VmPlanner.observe("web", 1001, List.of(on), b -> false, down);
+        Observation stopped = VmPlanner.observe("web", 1001, List.of(off), b -> false, down);
+        assertTrue(running instanceof Observation.Stranded, running.toString());
+        assertTrue(stopped instanceof Observation.Stranded, stopped.toString());
+        for (RunStrategy strategy : RunStrategy.values()) {
+            Desired want = new PlannerFixture().strategy(strategy).facts().desired();
+            VmHistory history = VmHistory.NEW.observe(on, NOW);
+            assertTrue(VmPlanner.strandedIfItShouldRun(running, want, history) instanceof Observation.Stranded
+                    == (strategy != RunStrategy.Halted), strategy + ", last seen running");
+            VmHistory powered = VmHistory.NEW.observe(off, NOW);
+            boolean again = strategy == RunStrategy.Always;  // a guest that powered itself off stays off otherwise
+            assertEquals(again, VmPlanner.strandedIfItShouldRun(stopped, want, powered)
+                    instanceof Observation.Stranded, strategy + ", last seen powered off by its guest");
+        }
+        Observation absent = VmPlanner.strandedIfItShouldRun(running, new Desired.Absent(), VmHistory.NEW);
+        assertTrue(absent instanceof Observation.Found found && !found.bladeUp(), "a removed file: waits for its blade");
+    }
+
     /** When a new VM must wait for a blade: the hold rows. */
     @Test
     void aNewVmWaitsForItsLastBladeAndDuringTheStartupGraceForEveryUnlistedOne() {
