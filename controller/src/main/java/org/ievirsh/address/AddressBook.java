@@ -56,6 +56,8 @@ public final class AddressBook implements AutoCloseable {
     private final Function<String, Optional<Hypervisor>> hypervisors;
     private final Consumer<String> wake;
     private volatile LeaseFiles leases;
+    /** The failed reads counted by lease watchers that a config change replaced. */
+    private final java.util.concurrent.atomic.AtomicLong pastLeaseErrors = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean started;
     private final Map<String, Vm> byKey = new ConcurrentHashMap<>();
     private final Map<String, String> keyByMac = new ConcurrentHashMap<>();
@@ -128,6 +130,7 @@ public final class AddressBook implements AutoCloseable {
         List<java.nio.file.Path> before = old.uses("leases") ? old.leases() : List.of();
         if (!files.equals(before)) {
             LeaseFiles previous = leases;
+            pastLeaseErrors.addAndGet(previous.errors());
             leases = new LeaseFiles(files, clock, this::leasesChanged);
             if (started) {
                 leases.start();
@@ -209,7 +212,7 @@ public final class AddressBook implements AutoCloseable {
 
     /** Failed reads of the lease files so far. */
     public long leaseFileErrors() {
-        return leases.errors();
+        return pastLeaseErrors.get() + leases.errors();
     }
 
     /** Every address of {@code vm}: by the admin's order of sources, each (ip, mac) once, its most trusted source. */

@@ -51,13 +51,18 @@ final class BenchWorld implements AutoCloseable {
     }
 
     ControllerConfig config(String bladeUri, int minUid, String extra) {
-        String yaml = "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: " + minUid + "\n"
+        return ControllerConfig.parse("bench.yaml", configText(bladeUri, minUid, extra)
+                .getBytes(StandardCharsets.UTF_8)).orThrow();
+    }
+
+    /** The config's text, as a file would hold it. */
+    String configText(String bladeUri, int minUid, String extra) {
+        return "users:\n  directories: " + root.resolve("home") + "/*/ie-virsh\n  minUid: " + minUid + "\n"
                 + "images:\n  inspection: off\n  root: " + root.resolve("images") + "\n"
                 + "templates: " + root.resolve("templates") + "\ndefaultTemplate: bench\n"
                 + "quota:\n  default: {vms: 100, runningVms: 100, vcpus: 1000, memory: 1000GiB}\n"
                 + "blades:\n  - {name: bench, uri: \"" + bladeUri + "\", capacity: {vcpus: 1000000, memory: 100000GiB}}\n"
                 + "http: {listen: \"127.0.0.1:0\"}\nstopGracePeriod: 1s\n" + extra;
-        return ControllerConfig.parse("bench.yaml", yaml.getBytes(StandardCharsets.UTF_8)).orThrow();
     }
 
     @Override

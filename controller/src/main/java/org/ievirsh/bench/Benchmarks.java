@@ -21,6 +21,10 @@ public final class Benchmarks {
         return AddressBench.run(runs, out);
     }
 
+    public static int takeover(int runs, PrintStream out) throws Exception {
+        return TakeoverBench.run(runs, out);
+    }
+
     public static int noisy(int runs, PrintStream out) throws Exception {
         return NoisyBench.run(runs, out);
     }

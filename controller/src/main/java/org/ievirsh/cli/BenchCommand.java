@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy, addresses or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy, addresses, takeover, drain or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -60,6 +60,8 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.addresses(runs, System.out);
             case "noisy":
                 return org.ievirsh.bench.Benchmarks.noisy(runs, System.out);
+            case "takeover":
+                return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
             case "bulk":

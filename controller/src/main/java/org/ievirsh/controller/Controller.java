@@ -63,7 +63,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final UserIndex index = new UserIndex();
     private final TemplateLibrary templates;
     private final Fleet fleet;
-    private final StatusBook book = new StatusBook();
+    private final StatusBook book;
     private final DeletionGuard guard;
     private final Inspections inspections;
     private final AddressBook addresses;
@@ -97,6 +97,13 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     /** Builds a controller on {@code clock} (wall time) and {@code ticker} (delays; null: the machine's). */
     public Controller(ControllerConfig config, OwnerResolver owners, Function<ControllerConfig.Blade, BladeLink> links,
                       Metrics metrics, Clock clock, Ticker ticker) {
+        this(config, owners, links, metrics, clock, ticker, new StatusBook());
+    }
+
+    /** The same, publishing into {@code book} (the daemon's, which its HTTP serves from before a takeover). */
+    public Controller(ControllerConfig config, OwnerResolver owners, Function<ControllerConfig.Blade, BladeLink> links,
+                      Metrics metrics, Clock clock, Ticker ticker, StatusBook book) {
+        this.book = book;
         this.config = config;
         this.links = links;
         this.clock = clock;
@@ -140,6 +147,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                     return new int[] {c.users(), c.unresolved(), c.conflicting()};
                 }, this::orphanCount);
         perVm.register(metrics.registry());
+        io.micrometer.core.instrument.FunctionCounter.builder("ievirsh.lease.file.errors", addresses,
+                        AddressBook::leaseFileErrors)
+                .description("Failed reads of the DHCP lease files (missing, unreadable, too large); the log says which")
+                .register(metrics.registry());
     }
 
     private Result handle(Key key) {
@@ -185,6 +196,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         } catch (org.ievirsh.posix.PosixException e) {
             LOG.warning("file watching is off (" + e.getMessage() + "); changes are seen at each resync");
         }
+        owners.onLateAnswer(() -> queue.add(new Key.Discovery()));
         discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
                 passes, user -> queue.addRoutine(new Key.User(user)));
         addresses.start();
@@ -407,9 +419,22 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return isReady();
     }
 
-    /** True while this controller leads (always, without ha; on a standby, once it holds the lock). */
+    /**
+     * True while this controller leads: it runs. (With {@code ha}, a
+     * controller is started only once it holds the lock.)
+     */
     public boolean leading() {
-        return true;
+        return running;
+    }
+
+    /**
+     * How long the controller has gone without completing a pass: since the
+     * last one ended, or since it started when none has ended since.
+     */
+    public Duration sinceProgress() {
+        Duration sinceStart = startedAt == null ? Duration.ZERO : Duration.between(startedAt, clock.instant());
+        Duration sincePass = passes.completed() == 0 ? sinceStart : passes.sinceLastDone();
+        return sincePass.compareTo(sinceStart) < 0 ? sincePass : sinceStart;
     }
 
     public StatusBook statuses() {

@@ -1,5 +1,6 @@
 package org.ievirsh.controller;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,6 +24,8 @@ import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.posix.Nss;
+import org.ievirsh.posix.Systemd;
+import org.ievirsh.status.StatusBook;
 import org.ievirsh.users.OwnerResolver;
 
 /**
@@ -87,47 +90,63 @@ public final class Daemon {
 
     /**
      * The same, with the file {@code config} was read from: it is read again
-     * when it changes and on SIGHUP.
+     * when it changes and on SIGHUP. With {@code ha}, the process serves
+     * HTTP as a standby until it holds {@code ha.lockFile}; then it reads
+     * its config file afresh, and the controller and the console start.
      */
     public static int run(ControllerConfig config, Optional<java.nio.file.Path> file, Optional<String> token,
                           OwnerResolver owners, CountDownLatch stop) throws InterruptedException {
         PrometheusMeterRegistry registry = registry();
-        Controller controller = new Controller(config, owners,
-                blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry), Clock.systemUTC());
+        Role role = new Role(config, file, owners, registry);
+        Gauge.builder("ievirsh.leader", role, r -> r.leader() == null ? 0 : 1)
+                .description("1 on the controller that leads (holds ha.lockFile, or runs without ha), 0 on a standby")
+                .strongReference(true).register(registry);
         HttpApi http;
         try {
-            http = HttpApi.start(config.http().host(), config.http().port(), token, registry, controller.statuses(),
-                    controller);
+            http = HttpApi.start(config.http().host(), config.http().port(), token, registry, role.book, role);
         } catch (IllegalStateException e) {
             System.err.println("ie-virsh: " + e.getMessage());
-            controller.close();
             return 1;
         }
         LOG.info("serving http://" + config.http().host() + ":" + http.port()
                 + "/{metrics,healthz,readyz,api/v1/vms}");
-        ConsoleBroker console = new ConsoleBroker(config.console().socket(), config.console().maxSessionsPerUser(),
-                consoleTargets(controller), Nss::byName, registry);
-        try {
-            console.start();
-        } catch (IOException e) {
-            System.err.println("ie-virsh: cannot listen on " + config.console().socket() + ": " + e.getMessage());
-            http.close();
-            controller.close();
-            return 1;
-        }
-        Optional<ConfigReloader> reloader = file.map(f -> new ConfigReloader(f, controller, registry));
+        Systemd systemd = Systemd.fromEnvironment();
+        ProgressWatchdog watchdog = new ProgressWatchdog(role::leader, config.resync(), systemd, () -> {
+            systemd.notify("STATUS=no progress; exiting");
+            Runtime.getRuntime().halt(70);
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             LOG.info("stopping");
-            reloader.ifPresent(ConfigReloader::close);
-            console.close();
+            watchdog.close();
+            role.close();
             http.close();
-            controller.close();
             stopped.countDown();
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        controller.start();
-        reloader.ifPresent(ConfigReloader::start);
+        Optional<Leadership> leadership = Optional.empty();
+        if (config.ha().isPresent()) {
+            try {
+                leadership = Optional.of(new Leadership(config.ha().get().lockFile()));
+            } catch (org.ievirsh.posix.PosixException e) {
+                System.err.println("ie-virsh: ha.lockFile: " + e.getMessage());
+                Runtime.getRuntime().removeShutdownHook(hook);
+                hook.run();
+                return 1;
+            }
+            role.leadership = leadership.get();
+            Thread taker = new Thread(() -> role.takeOver(systemd), "leadership");
+            taker.setDaemon(true);
+            taker.start();
+            systemd.notify("READY=1\nSTATUS=standby: waiting for " + config.ha().get().lockFile());
+        } else if (role.lead(config)) {
+            systemd.notify("READY=1\nSTATUS=leading");
+        } else {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            hook.run();
+            return 1;
+        }
+        watchdog.start();
         if (stop != null) {
             stop.await();
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -136,5 +155,128 @@ public final class Daemon {
             stopped.await();
         }
         return 0;
+    }
+
+    /**
+     * Role is what this process is: a standby (no controller yet: nothing
+     * is reconciled, no status written, no console served) or the leader,
+     * whose controller, console and config reloader run. HTTP answers for
+     * either: {@code /readyz} says {@code standby} on a standby.
+     */
+    static final class Role implements HttpApi.Health {
+        private final ControllerConfig startConfig;
+        private final Optional<java.nio.file.Path> file;
+        private final OwnerResolver owners;
+        private final PrometheusMeterRegistry registry;
+        final StatusBook book = new StatusBook();
+        private volatile Controller controller;
+        private ConsoleBroker console;
+        private ConfigReloader reloader;
+        private Leadership leadership;
+        private boolean closed;
+
+        Role(ControllerConfig config, Optional<java.nio.file.Path> file, OwnerResolver owners,
+             PrometheusMeterRegistry registry) {
+            this.startConfig = config;
+            this.file = file;
+            this.owners = owners;
+            this.registry = registry;
+        }
+
+        /** The running controller; null on a standby. */
+        Controller leader() {
+            return controller;
+        }
+
+        /** Waits for the lock, then leads with the config file as it is now (the start's, if it no longer reads). */
+        void takeOver(Systemd systemd) {
+            try {
+                Leadership.Record record = leadership.take(Clock.systemUTC());
+                LOG.info("leader: took " + startConfig.ha().get().lockFile() + " as epoch " + record.epoch()
+                        + " (host " + record.host() + ", pid " + record.pid() + ")");
+                if (lead(file.flatMap(Daemon::readAgain).orElse(startConfig))) {
+                    systemd.notify("STATUS=leading (epoch " + record.epoch() + ")");
+                } else {
+                    Runtime.getRuntime().halt(1);  // the lock must go to a standby that can lead
+                }
+            } catch (org.ievirsh.posix.PosixException e) {
+                LOG.severe("ha.lockFile: " + e.getMessage() + "; this controller cannot lead");
+            }
+        }
+
+        /** Starts the controller, then the console and the config reloader; false when the console cannot listen. */
+        synchronized boolean lead(ControllerConfig config) {
+            if (closed) {
+                return false;
+            }
+            Controller started = new Controller(config, owners,
+                    blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry),
+                    Clock.systemUTC(), null, book);
+            started.start();
+            ConsoleBroker broker = new ConsoleBroker(config.console().socket(), config.console().maxSessionsPerUser(),
+                    consoleTargets(started), Nss::byName, registry);
+            try {
+                broker.start();
+            } catch (IOException e) {
+                System.err.println("ie-virsh: cannot listen on " + config.console().socket() + ": " + e.getMessage());
+                started.close();
+                return false;
+            }
+            console = broker;
+            controller = started;
+            reloader = file.map(f -> new ConfigReloader(f, started, registry)).orElse(null);
+            if (reloader != null) {
+                reloader.start();
+            }
+            return true;
+        }
+
+        synchronized void close() {
+            closed = true;
+            if (reloader != null) {
+                reloader.close();
+            }
+            if (console != null) {
+                console.close();
+            }
+            if (controller != null) {
+                controller.close();
+            }
+            if (leadership != null) {
+                leadership.close();
+            }
+        }
+
+        @Override
+        public boolean healthy() {
+            Controller c = controller;
+            return c == null || c.healthy();
+        }
+
+        @Override
+        public boolean ready() {
+            Controller c = controller;
+            return c != null && c.ready();
+        }
+
+        @Override
+        public String readiness() {
+            Controller c = controller;
+            return c == null ? "standby" : c.readiness();
+        }
+    }
+
+    /** The config file read and checked again (a takeover's); empty, with a log line, when it does not pass. */
+    static Optional<ControllerConfig> readAgain(java.nio.file.Path file) {
+        try {
+            org.ievirsh.api.Parsed<ControllerConfig> parsed = org.ievirsh.cli.ConfigFiles.read(file);
+            if (parsed.isOk() && ConfigChecks.check(file.toString(), parsed.orThrow()).ok()) {
+                return Optional.of(parsed.orThrow());
+            }
+            LOG.warning("config: " + file + " does not pass its checks now; leading with the config of the start");
+        } catch (RuntimeException e) {
+            LOG.warning("config: " + file + ": " + e + "; leading with the config of the start");
+        }
+        return Optional.empty();
     }
 }

@@ -23,6 +23,7 @@ final class LibC {
 
     static final int O_RDONLY = 0;
     static final int O_WRONLY = 1;
+    static final int O_RDWR = 2;
     static final int O_CREAT = 0100;
     static final int O_EXCL = 0200;
     static final int O_NOCTTY = 0400;
@@ -35,6 +36,12 @@ final class LibC {
     static final int STATX_BTIME = 0x800;
 
     static final int SEEK_SET = 0;
+
+    static final int LOCK_EX = 2;
+    static final int LOCK_NB = 4;
+    static final int AF_UNIX = 1;
+    static final int SOCK_DGRAM = 2;
+    static final int SOCK_CLOEXEC = 02000000;
 
     static final int ENOENT = 2;
     static final int EINTR = 4;
@@ -119,6 +126,18 @@ final class LibC {
 
     /** Directory entries as the kernel gives them (glibc 2.30 and later). */
     static native long getdents64(int fd, byte[] buffer, long size) throws LastErrorException;
+
+    /** BSD locks: one per open file description, cluster-wide on OCFS2 and GFS2 (unlike fcntl's on o2cb). */
+    static native int flock(int fd, int operation) throws LastErrorException;
+
+    static native int ftruncate(int fd, long length) throws LastErrorException;
+
+    static native long pwrite(int fd, byte[] buffer, long count, long offset) throws LastErrorException;
+
+    static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    static native long sendto(int fd, byte[] buffer, long length, int flags, byte[] address, int addressLength)
+            throws LastErrorException;
 
     static native int geteuid();
 

@@ -22,6 +22,10 @@ public interface OwnerResolver {
         return false;
     }
 
+    /** {@code callback} runs when an answer that a caller did not wait for arrives (a slow directory server). */
+    default void onLateAnswer(Runnable callback) {
+    }
+
     /** Prepares to resolve the owners of {@code uids} at once (a discovery); resolving one by one still works. */
     default void prepare(java.util.Set<Integer> uids) {
     }

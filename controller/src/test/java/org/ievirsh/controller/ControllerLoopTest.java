@@ -893,6 +893,31 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aLeaderWhosePassesNoLongerEndIsEndedByItsWatchdog() throws Exception {
+        start();
+        world.vm("alice", "web", "Halted");
+        awaitPhase("alice", "web", Phase.Stopped);
+        java.util.concurrent.atomic.AtomicInteger exits = new java.util.concurrent.atomic.AtomicInteger();
+        Duration resync = world.config("  - {name: b1, uri: \"fake:///b1\"}\n", "").resync();
+        ProgressWatchdog watchdog = new ProgressWatchdog(() -> controller, resync,
+                org.ievirsh.posix.Systemd.fromEnvironment(), exits::incrementAndGet);
+        passes(1);
+        watchdog.check();
+        assertEquals(0, exits.get(), "passes end: it lives");
+        // A start that never returns: the worker holds alice's key, no pass ends again.
+        blades.get("b1").hold = new java.util.concurrent.CountDownLatch(1);
+        try {
+            world.vm("alice", "web", "Always");
+            until(() -> blades.get("b1").calls.get() > 0 && controller.sinceProgress().compareTo(
+                    resync.multipliedBy(ProgressWatchdog.LIMIT)) > 0);
+            watchdog.check();
+            assertEquals(1, exits.get(), "no pass for " + ProgressWatchdog.LIMIT + " resyncs: it exits");
+        } finally {
+            blades.get("b1").hold.countDown();
+        }
+    }
+
+    @Test
     void theConfigFileIsReadAgainWhenItChangesAndABadOneChangesNothing() throws Exception {
         start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
         world.vm("alice", "web", "Always");

@@ -29,6 +29,8 @@ public final class FakeHypervisor implements Hypervisor {
     public volatile boolean acpiWorks = true;
     public volatile boolean failDefines;
     public final AtomicInteger calls = new AtomicInteger();
+    /** While set, every start waits for it to count down. */
+    public volatile java.util.concurrent.CountDownLatch hold;
     /** Calls that change something: define, start, shutdown, destroy, undefine. */
     public final AtomicInteger changes = new AtomicInteger();
     private final Map<String, Integer> starts = new java.util.HashMap<>();
@@ -134,6 +136,14 @@ public final class FakeHypervisor implements Hypervisor {
     public void start(String uuid) throws HypervisorException {
         calls.incrementAndGet();
         changes.incrementAndGet();
+        java.util.concurrent.CountDownLatch gate = hold;
+        if (gate != null) {
+            try {
+                gate.await();  // a call that hangs, as a blade's libvirtd can
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (imageLocked) {
             throw new HypervisorException(HypervisorException.Kind.IN_USE, blade + ": start: resource busy: Lockspace"
                     + " resource 'web.qcow2' is locked");
