@@ -279,6 +279,32 @@ public final class ImageChecker {
         if (refusal.isPresent()) {
             return ImageVerdict.reject(path, refusal.get().reason(), image + ": " + refusal.get().message());
         }
-        return ImageVerdict.accept(path, stat.device() + ":" + stat.inode(), stat.contentVersion());
+        String identity = stat.device() + ":" + stat.inode();
+        return format.equals("qcow2") && blank(file, stat, head)
+                ? ImageVerdict.acceptBlank(path, identity, stat.contentVersion())
+                : ImageVerdict.accept(path, identity, stat.contentVersion());
+    }
+
+    /**
+     * True when the qcow2 image maps no cluster: no internal snapshot and an
+     * active L1 table of zeros (a fresh {@code qemu-img create}). It holds no
+     * key and no password, so it needs no look inside; once anything is
+     * written its version changes and it is checked again.
+     */
+    private static boolean blank(OpenFile file, FileStat stat, byte[] head) throws PosixException {
+        Optional<long[]> l1 = Qcow2Header.activeL1(head);
+        if (l1.isEmpty()) {
+            return false;
+        }
+        long offset = l1.get()[0];
+        long bytes = l1.get()[1] * 8;
+        if (bytes == 0) {
+            return true;
+        }
+        if (bytes > Qcow2Header.L1_BYTES_LIMIT || offset + bytes > stat.size()) {
+            return false;
+        }
+        byte[] table = file.readAt(offset, (int) bytes);
+        return table.length == bytes && Qcow2Header.allZero(table);
     }
 }

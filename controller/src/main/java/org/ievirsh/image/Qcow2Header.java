@@ -51,6 +51,36 @@ public final class Qcow2Header {
         return clusterBits < 9 || clusterBits > 21 ? head.length : 1 << clusterBits;
     }
 
+    /** The most of an L1 table read to tell a blank image: 128 Ki entries, a 1 TiB disk of 64 KiB clusters. */
+    public static final int L1_BYTES_LIMIT = 1 << 20;
+
+    /**
+     * Where the active L1 table is ({@code [offset, entries]}), when the
+     * image has no internal snapshot (a snapshot's own table may map data):
+     * an image whose active L1 entries are all zero maps no cluster, so it
+     * holds no data at all.
+     */
+    public static Optional<long[]> activeL1(byte[] head) {
+        if (head.length < 72 || !looksLikeQcow2(head)) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
+        long entries = Integer.toUnsignedLong(b.getInt(36));
+        long offset = b.getLong(40);
+        long snapshots = Integer.toUnsignedLong(b.getInt(60));
+        return snapshots != 0 || offset < 0 ? Optional.empty() : Optional.of(new long[] {offset, entries});
+    }
+
+    /** True when every byte of {@code table} is zero: no L1 entry points to an L2 table. */
+    public static boolean allZero(byte[] table) {
+        for (byte x : table) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True when {@code head} starts with the qcow2 magic. */
     public static boolean looksLikeQcow2(byte[] head) {
         return head.length >= 4 && ByteBuffer.wrap(head).getInt(0) == MAGIC;

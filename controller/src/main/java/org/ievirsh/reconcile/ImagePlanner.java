@@ -54,8 +54,8 @@ final class ImagePlanner {
     static Optional<VmPlan> inspectionHolds(VmFacts f, Optional<ObservedDomain> domain, boolean active,
                                                     boolean wants) {
         Inspection inspection = f.inspection();
-        if (inspection == null || inspection.state() == Inspection.State.CLEAN) {
-            return Optional.empty();
+        if (inspection == null || inspection.state() == Inspection.State.CLEAN || f.image().blank()) {
+            return Optional.empty();  // nothing found; or a blank image, which holds nothing to find
         }
         ObservedDomain d = domain.orElse(null);
         boolean starting = VmPlanner.aboutToStart(((Desired.Valid) f.desired()).vm().runStrategy(), d, f.history());

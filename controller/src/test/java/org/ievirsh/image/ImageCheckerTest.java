@@ -2,6 +2,7 @@ package org.ievirsh.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -55,6 +56,24 @@ class ImageCheckerTest {
         assertTrue(check("v3.qcow2").accepted(), check("v3.qcow2").message());
         assertTrue(check("v2.qcow2").accepted(), check("v2.qcow2").message());
         assertEquals(images.resolve("v3.qcow2").toString(), check("v3.qcow2").path());
+    }
+
+    @Test
+    void aFreshImageIsBlankUntilSomethingIsWrittenToIt() throws Exception {
+        Path image = qemuImg("fresh.qcow2");
+        Commands.ok("chown", UID + ":" + UID, image.toString());
+        ImageVerdict fresh = check("fresh.qcow2");
+        assertTrue(fresh.accepted() && fresh.blank(), fresh.toString());
+        Thread.sleep(10);  // a new modification time, as any write brings
+        Commands.ok("qemu-io", "-f", "qcow2", "-c", "write -P 0xab 1M 4k", image.toString());
+        ImageVerdict written = check("fresh.qcow2");
+        assertTrue(written.accepted() && !written.blank(), "one cluster of data: looked at again " + written);
+        assertNotEquals(fresh.version(), written.version());
+        // An image with an internal snapshot, whose own table may map data, is not blank either.
+        Path snap = qemuImg("snap.qcow2");
+        Commands.ok("qemu-img", "snapshot", "-c", "s1", snap.toString());
+        Commands.ok("chown", UID + ":" + UID, snap.toString());
+        assertFalse(check("snap.qcow2").blank());
     }
 
     @Test

@@ -243,6 +243,10 @@ class VmPlannerTest {
                         new Inspection(Inspection.State.NONE, true, "", null)).acts(Action.Inspect.class)
                         .phase(Phase.Pending).cond(Condition.IMAGE_READY, "Unknown/Inspecting")
                         .then(p -> assertEquals("1:2:3:4", ((Action.Inspect) p.actions().get(0)).version())),
+                row("a blank image (it maps no cluster) starts without a look: it holds nothing to find", f -> {
+                    f.inspection = new Inspection(Inspection.State.NONE, true, "", null);
+                    f.image = ImageVerdict.acceptBlank("/srv/images/alice/web.qcow2", "1:2", "1:2:3:4");
+                }).acts(Action.Define.class, Action.Start.class).phase(Phase.Starting),
                 row("the image of a running VM is not looked at", running().andThen(f -> f.inspection =
                         new Inspection(Inspection.State.NONE, true, "", null))).phase(Phase.Running)
                         .cond(Condition.IMAGE_READY, "True/ImageAccepted"),
