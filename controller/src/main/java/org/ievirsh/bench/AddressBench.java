@@ -9,9 +9,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.controller.Controller;
@@ -19,7 +16,6 @@ import org.ievirsh.demo.DemoOwners;
 import org.ievirsh.libvirt.EventLoop;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
-import org.ievirsh.status.StatusFiles;
 
 /**
  * AddressBench measures PRODUCT.md §13's third promise on libvirt's test
@@ -54,26 +50,26 @@ final class AddressBench {
             controller.start();
             try {
                 for (String user : users) {
-                    await(world, user, s -> s.phase() == Phase.Running);
+                    world.await(user, "vm", s -> s.phase() == Phase.Running, 60);
                 }
                 Figures lease = new Figures();
                 Figures file = new Figures();
                 for (int i = 0; i < runs; i++) {
                     String user = users.get(i % users.size());
-                    VmStatus before = status(world, user).orElseThrow();
+                    VmStatus before = world.status(user, "vm").orElseThrow();
                     String ip = "10.77." + (i / 250) + "." + (i % 250 + 1);
                     long t0 = System.nanoTime();
                     Files.writeString(leases, (System.currentTimeMillis() / 1000 + 3600) + " " + before.mac() + " "
                             + ip + " vm *\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-                    await(world, user, s -> ip.equals(s.ip()));
+                    world.await(user, "vm", s -> ip.equals(s.ip()), 60);
                     lease.add((System.nanoTime() - t0) / 1e6);
 
-                    String hash = status(world, user).orElseThrow().observedSpecHash();
+                    String hash = world.status(user, "vm").orElseThrow().observedSpecHash();
                     Path spec = world.dir(user).resolve("vm.yaml");
                     t0 = System.nanoTime();
                     Files.writeString(spec, Files.readString(spec).replaceAll("(?m)^  description:.*\\n", "")
                             + "  description: run " + i + "\n");
-                    await(world, user, s -> !hash.equals(s.observedSpecHash()));
+                    world.await(user, "vm", s -> !hash.equals(s.observedSpecHash()), 60);
                     file.add((System.nanoTime() - t0) / 1e6);
                 }
                 out.printf("addresses  lease appended -> status shows it: median %.0f ms, p95 %.0f ms (%d leases;"
@@ -86,25 +82,5 @@ final class AddressBench {
                 controller.close();
             }
         }
-    }
-
-    private static Optional<VmStatus> status(BenchWorld world, String user) {
-        try {
-            Path file = world.dir(user).resolve(StatusFiles.DIRECTORY).resolve("vm.yaml");
-            return Files.exists(file) ? StatusFiles.fromYaml("vm.yaml", Files.readAllBytes(file)) : Optional.empty();
-        } catch (java.io.IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void await(BenchWorld world, String user, Predicate<VmStatus> done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (status(world, user).map(done::test).orElse(false)) {
-                return;
-            }
-            Thread.sleep(5);
-        }
-        throw new IllegalStateException(user + "'s status did not change within 60 s");
     }
 }

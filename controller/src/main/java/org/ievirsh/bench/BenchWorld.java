@@ -50,6 +50,31 @@ final class BenchWorld implements AutoCloseable {
         Files.move(temporary, dir(user).resolve(vm + ".yaml"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /** The status of {@code user}'s VM {@code vm} as its file says now; empty while there is none. */
+    java.util.Optional<org.ievirsh.api.v1.VmStatus> status(String user, String vm) {
+        try {
+            Path file = dir(user).resolve(org.ievirsh.status.StatusFiles.DIRECTORY).resolve(vm + ".yaml");
+            return Files.exists(file) ? org.ievirsh.status.StatusFiles.fromYaml(vm + ".yaml", Files.readAllBytes(file))
+                    : java.util.Optional.empty();
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** Waits, at most {@code seconds}, until the status of {@code user}'s {@code vm} passes {@code done}. */
+    void await(String user, String vm, java.util.function.Predicate<org.ievirsh.api.v1.VmStatus> done, int seconds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (status(user, vm).map(done::test).orElse(false)) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        throw new IllegalStateException(user + "/" + vm + ": the status did not change within " + seconds + " s ("
+                + status(user, vm).map(s -> s.phase() + ": " + s.message()).orElse("none") + ")");
+    }
+
     ControllerConfig config(String bladeUri, int minUid, String extra) {
         return ControllerConfig.parse("bench.yaml", configText(bladeUri, minUid, extra)
                 .getBytes(StandardCharsets.UTF_8)).orThrow();

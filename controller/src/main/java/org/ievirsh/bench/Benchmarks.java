@@ -21,6 +21,10 @@ public final class Benchmarks {
         return AddressBench.run(runs, out);
     }
 
+    public static int drain(String from, String to, int vms, PrintStream out) throws Exception {
+        return DrainBench.run(from, to, vms, out);
+    }
+
     public static int takeover(int runs, PrintStream out) throws Exception {
         return TakeoverBench.run(runs, out);
     }

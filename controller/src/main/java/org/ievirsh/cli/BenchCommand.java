@@ -33,6 +33,13 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "qemu:///system")
     String uri;
 
+    @Option(names = "--to", description = "drain: the second blade, sharing the first one's storage (default:"
+            + " ${DEFAULT-VALUE}, ./dev test's).", defaultValue = "qemu+tcp://10.203.0.3/system")
+    String to;
+
+    @Option(names = "--vms", description = "drain: running VMs moved (default: ${DEFAULT-VALUE}).", defaultValue = "20")
+    int vms;
+
     @Option(names = "--users", description = "Accounts for bulk (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
     int users;
 
@@ -60,6 +67,10 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.addresses(runs, System.out);
             case "noisy":
                 return org.ievirsh.bench.Benchmarks.noisy(runs, System.out);
+            case "drain":
+                // the first of ./dev test's blades unless --uri names another
+                return org.ievirsh.bench.Benchmarks.drain(uri.equals("qemu:///system") ? "qemu+tcp://10.203.0.2/system"
+                        : uri, to, vms, System.out);
             case "takeover":
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
