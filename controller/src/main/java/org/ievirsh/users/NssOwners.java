@@ -29,7 +29,8 @@ import org.ievirsh.posix.Nss;
  * callers wait only {@link #SLOW_BOUND} for a while ({@link #SLOW}), so one
  * directory's trouble does not slow a discovery over everybody. A caller
  * that gave up gets the account's last answer (an account found once is
- * kept while NSS cannot answer for it, for {@link #KEPT} more), or none
+ * kept while NSS cannot answer for it, for {@link #KEPT} more), a local
+ * account's entry in {@code /etc/passwd} ({@link LocalAccounts}), or none
  * (the directory is unresolved for now: nothing of it is created or
  * removed); when the slow answer arrives, {@link #onLateAnswer} is told.
  */
@@ -49,6 +50,7 @@ public final class NssOwners implements OwnerResolver {
     /** Up to 16 lookups at once: a few hung on the directory server leave room for the local accounts'. */
     private final ExecutorService nss = pool();
     private final IntFunction<Optional<Owner>> lookUp;
+    private final LocalAccounts local;
     private final Duration found;
     private final Duration bound;
     private volatile long slowUntil = System.nanoTime();
@@ -62,11 +64,12 @@ public final class NssOwners implements OwnerResolver {
     }
 
     public NssOwners() {
-        this(NssOwners::lookUp, FOUND, BOUND);
+        this(NssOwners::lookUp, LocalAccounts.system(), FOUND, BOUND);
     }
 
-    NssOwners(IntFunction<Optional<Owner>> lookUp, Duration found, Duration bound) {
+    NssOwners(IntFunction<Optional<Owner>> lookUp, LocalAccounts local, Duration found, Duration bound) {
         this.lookUp = lookUp;
+        this.local = local;
         this.found = found;
         this.bound = bound;
     }
@@ -147,7 +150,9 @@ public final class NssOwners implements OwnerResolver {
             return pending.get(wait, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             slow("uid " + uid);
-            return answer == null ? Optional.empty() : answer.owner();  // the last answer, while NSS cannot give one
+            // The last answer while NSS cannot give one; for an account never seen, /etc/passwd's (a local
+            // student does not wait for the directory server), else none until NSS answers.
+            return answer != null ? answer.owner() : local.byUid(uid);
         } catch (ExecutionException e) {
             LOG.warning("NSS: uid " + uid + ": " + e.getCause());
             return answer == null ? Optional.empty() : answer.owner();

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -13,7 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NssOwnersTest: NSS as an LDAP client makes it, fast for local accounts
@@ -27,6 +30,18 @@ class NssOwnersTest {
     private final CountDownLatch ldapHangs = new CountDownLatch(1);
     private final Map<Integer, Boolean> directory = new ConcurrentHashMap<>(Map.of(1000, false, 2000, true, 3000, true));
     private volatile boolean hanging;
+    @TempDir
+    Path etc;
+    private LocalAccounts local;
+
+    @BeforeEach
+    void files() throws Exception {
+        // uid 5000 is in /etc/passwd only, and, as getgrouplist asks LDAP too, its lookup hangs with the server
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0::/root:/bin/sh\nlocal5:x:5000:5000::/home/l:/bin/sh\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\nlocal5:x:5000:\nlab:x:5100:other,local5\n");
+        local = new LocalAccounts(etc.resolve("passwd"), etc.resolve("group"));
+        directory.put(5000, true);
+    }
 
     private Optional<Owner> lookUp(int uid) {
         Boolean ldap = directory.get(uid);
@@ -45,7 +60,7 @@ class NssOwnersTest {
 
     @Test
     void aHangingDirectoryServerHoldsNoCallerAndChangesNoKnownAccount() throws Exception {
-        NssOwners owners = new NssOwners(this::lookUp, Duration.ofMillis(1), Duration.ofMillis(200));
+        NssOwners owners = new NssOwners(this::lookUp, local, Duration.ofMillis(1), Duration.ofMillis(200));
         AtomicInteger late = new AtomicInteger();
         owners.onLateAnswer(late::incrementAndGet);
         assertEquals("u3000", owners.resolve(DIR, 3000).orElseThrow().user(), "found while the server answers");
@@ -55,6 +70,9 @@ class NssOwnersTest {
         long started = System.nanoTime();
         assertEquals("u3000", owners.resolve(DIR, 3000).orElseThrow().user(), "kept while NSS cannot answer");
         assertEquals(Optional.empty(), owners.resolve(DIR, 2000), "never found: unresolved for now");
+        Owner fromFiles = owners.resolve(DIR, 5000).orElseThrow();
+        assertEquals("local5", fromFiles.user(), "a local account never waits for the directory server");
+        assertEquals(List.of("local5", "lab"), fromFiles.groups());
         for (int i = 0; i < 50; i++) {
             assertEquals("u1000", owners.resolve(DIR, 1000).orElseThrow().user(), "a local account");
         }
@@ -69,7 +87,7 @@ class NssOwnersTest {
 
     @Test
     void anAccountMissingAfterItWasFoundIsKeptForAWhileThenGone() throws Exception {
-        NssOwners owners = new NssOwners(this::lookUp, Duration.ofMillis(1), Duration.ofSeconds(5));
+        NssOwners owners = new NssOwners(this::lookUp, local, Duration.ofMillis(1), Duration.ofSeconds(5));
         assertTrue(owners.resolve(DIR, 3000).isPresent());
         directory.remove(3000);  // the directory server says "no such user" (down, or the account removed)
         Thread.sleep(5);
