@@ -163,9 +163,12 @@ class BladesIT {
     void aBladeThatHangsHoldsUpNobodyElse() throws Exception {
         Path socket = tmp.resolve("proxy.sock");
         try (FreezableProxy proxy = new FreezableProxy(socket, Path.of("/run/libvirt/libvirt-sock"))) {
-            // Room for one VM on the blade that will hang: the second goes to t1.
+            // Placement takes the blade with the most free memory (VMs of 256 MiB): the first VM goes to the
+            // blade that will hang (600 > 550 MiB), the second to t1 (550 > 344), the third, while the other
+            // hangs, to t1 again (294 MiB left).
             start("  - {name: hanging, uri: \"qemu+unix:///system?socket=" + socket + "\", capacity: {vcpus: 64,"
-                    + " memory: 300MiB}}\n  - {name: t1, uri: \"test://" + tmp.resolve("node.xml") + "\"}\n");
+                    + " memory: 600MiB}}\n  - {name: t1, uri: \"test://" + tmp.resolve("node.xml") + "\","
+                    + " capacity: {memory: 550MiB}}\n");
             vm(USERS.get(0), "web", "Always");
             assertEquals("hanging", awaitPhase(USERS.get(0), "web", Phase.Running, WAIT).blade());
             vm(USERS.get(1), "db", "Always");
