@@ -111,23 +111,21 @@ public final class NssOwners implements OwnerResolver {
         if (unknown < 50 || now - slowUntil < 0) {
             return;
         }
-        Future<Map<Integer, Owner>> all = nss.submit(() -> {
+        // The answers are kept by the task itself: an enumeration that outlasts the wait still fills them.
+        Future<?> all = nss.submit(() -> {
             Map<Integer, Account> accounts = Nss.enumerate();
             Map<Integer, Optional<String>> groupNames = new HashMap<>();
-            Map<Integer, Owner> owners = new HashMap<>();
+            long until = System.nanoTime() + found.toNanos();
             for (int uid : uids) {
                 Account account = accounts.get(uid);
                 if (account != null && Owner.isValidName(account.name())) {
-                    owners.put(uid, new Owner(account.name(), uid, account.gid(),
-                            Nss.groupsOf(account, groupNames), uid, account.gid()));
+                    answers.put(uid, new Answer(Optional.of(new Owner(account.name(), uid, account.gid(),
+                            Nss.groupsOf(account, groupNames), uid, account.gid())), until, 0));
                 }
             }
-            return owners;
         });
         try {
-            long until = System.nanoTime() + found.toNanos();
-            all.get(bound.toMillis() * 8, TimeUnit.MILLISECONDS)
-                    .forEach((uid, owner) -> answers.put(uid, new Answer(Optional.of(owner), until, 0)));
+            all.get(bound.toMillis() * 8, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             slow("enumerating the accounts");
         } catch (ExecutionException e) {
