@@ -207,15 +207,17 @@ final class Gatherer {
                     vm.lifetime, vm.move, config.stopGracePeriod(), now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
-                strandedAt(drafts.values()), now);
+                strandedAt(drafts.values(), now), now);
     }
 
     /**
      * With {@code bladeDown: restartElsewhere}, the first moment a VM of
      * this student whose blade is unreachable becomes stranded: the pass is
-     * made again then, whatever else changes.
+     * made again then, whatever else changes. Only moments still to come: a
+     * VM past it that stays where it is (one that should not run) waits for
+     * its blade, not for the clock.
      */
-    private Optional<Instant> strandedAt(java.util.Collection<Draft> drafts) {
+    private Optional<Instant> strandedAt(java.util.Collection<Draft> drafts, Instant now) {
         ControllerConfig.BladeDown policy = config().bladeDown();
         Optional<Instant> first = Optional.empty();
         if (!policy.restartElsewhere()) {
@@ -223,7 +225,7 @@ final class Gatherer {
         }
         for (Draft vm : drafts) {
             if (vm.observation instanceof Observation.Found found && !found.bladeUp()) {
-                Optional<Instant> at = fleet.strandedAt(found.domain().blade(), policy.after());
+                Optional<Instant> at = fleet.strandedAt(found.domain().blade(), policy.after()).filter(now::isBefore);
                 if (at.isPresent() && (first.isEmpty() || at.get().isBefore(first.get()))) {
                     first = at;
                 }

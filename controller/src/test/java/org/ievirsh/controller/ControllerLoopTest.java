@@ -918,6 +918,30 @@ class ControllerLoopTest {
     }
 
     @Test
+    void withRestartElsewhereAStoppedVmWaitsForItsDeadBladeWithoutSpinning() throws Exception {
+        start(TWO_BLADES, "lockManager: lockd\nbladeDown: {action: restartElsewhere, after: 30s}\n");
+        world.vm("alice", "db", "Halted");
+        String dead = awaitPhase("alice", "db", Phase.Stopped).blade();
+        String other = dead.equals("b1") ? "b2" : "b1";
+        links.get(dead).down();
+        awaitPhase("alice", "db", Phase.Unknown);
+        time.advance(Duration.ofSeconds(31));
+        passes(2);
+        assertEquals(List.of(), blades.get(other).names(), "a stopped VM is not made again elsewhere");
+        // Past bladeDown.after, nothing the clock brings is due for it: no pass is made again at once.
+        double before = reconciles();
+        Thread.sleep(1000);  // wall time only: the controller's clock stands still
+        double spun = reconciles() - before;
+        assertTrue(spun < 20, spun + " reconciles in a second with nothing to do");
+        assertEquals(Phase.Unknown, world.status("alice", "db").orElseThrow().phase());
+    }
+
+    private double reconciles() {
+        return registry.scrape().lines().filter(l -> l.startsWith("ievirsh_reconcile_total{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void theConfigFileIsReadAgainWhenItChangesAndABadOneChangesNothing() throws Exception {
         start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
         world.vm("alice", "web", "Always");
