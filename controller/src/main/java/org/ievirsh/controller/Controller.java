@@ -36,6 +36,7 @@ import org.ievirsh.reconcile.Passes;
 import org.ievirsh.reconcile.Reconcilers;
 import org.ievirsh.reconcile.UserReconciler;
 import org.ievirsh.status.StatusBook;
+import org.ievirsh.status.StatusWriter;
 import org.ievirsh.template.TemplateLibrary;
 import org.ievirsh.users.OwnerResolver;
 import org.ievirsh.users.UserDirectories;
@@ -198,7 +199,9 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         }
         owners.onLateAnswer(() -> queue.add(new Key.Discovery()));
         discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
-                passes, user -> queue.addRoutine(new Key.User(user)));
+                passes, user -> queue.addRoutine(new Key.User(user))).tellingUnresolved(fleet, new StatusWriter(
+                        () -> clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()),
+                        () -> this.config.users().maxFiles());
         addresses.start();
         for (Blade blade : fleet.blades()) {
             blade.link().start(new Listener(blade));

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.ievirsh.engine.Result;
+import org.ievirsh.status.StatusWriter;
 import org.ievirsh.users.OwnerResolver;
 import org.ievirsh.users.UserDirectories;
 import org.ievirsh.users.UserIndex;
@@ -41,6 +42,7 @@ public final class DiscoveryReconciler {
     private final Consumer<String> routine;
     private final Path images;
     private Set<Path> levels = Set.of();
+    private UnresolvedStatuses unresolved;
 
     /** {@code routine} queues a user's reconcile behind changed ones (a resync's). */
     public DiscoveryReconciler(UserDirectories directories, Path images, UserIndex index, OwnerResolver owners,
@@ -55,11 +57,21 @@ public final class DiscoveryReconciler {
         this.routine = routine;
     }
 
+    /** Writes the statuses of directories whose owner NSS cannot resolve, at every discovery. */
+    public DiscoveryReconciler tellingUnresolved(org.ievirsh.blade.Fleet fleet, StatusWriter writer,
+                                                 java.util.function.IntSupplier maxFiles) {
+        this.unresolved = new UnresolvedStatuses(directories, fleet, writer, maxFiles);
+        return this;
+    }
+
     public Result reconcile() {
         directories.refreshPrefix();
         UserDirectories.Scan scan = directories.search();
         Set<String> gone = index.update(scan.found(), owners);
         gone.forEach(users::forget);
+        if (unresolved != null) {
+            unresolved.write(index.unresolved());
+        }
         if (watches != null && (index.changed() || !gone.isEmpty() || !scan.levels().equals(levels)
                 || watches.stale())) {
             // The same students in the same directories as last time: the watches stand (a pass over ten

@@ -40,6 +40,7 @@ public final class UserIndex {
     private volatile Map<String, Entry> byUser = Map.of();
     private volatile Map<Path, String> byPath = Map.of();
     private volatile Counts counts = new Counts(0, 0, 0);
+    private volatile Map<Path, Integer> unresolvedDirs = Map.of();
     private volatile boolean changed = true;
 
     /**
@@ -54,6 +55,7 @@ public final class UserIndex {
         Map<Path, String> paths = new HashMap<>();
         int unresolved = 0;
         int conflicting = 0;
+        Map<Path, Integer> unresolvedDirs = new HashMap<>();
         for (Map.Entry<Integer, List<UserDirectories.Found>> e : byUid.entrySet()) {
             List<UserDirectories.Found> dirs = e.getValue();
             if (dirs.size() > 1 && !resolver.distinguishesDirectories()) {
@@ -66,6 +68,7 @@ public final class UserIndex {
                 Optional<Owner> owner = resolver.resolve(dir.path(), dir.uid());
                 if (owner.isEmpty()) {
                     unresolved++;
+                    unresolvedDirs.put(dir.path(), dir.uid());
                     continue;
                 }
                 Entry fresh = new Entry(dir.path(), dir.uid(), owner.get());
@@ -89,7 +92,13 @@ public final class UserIndex {
             byPath = Map.copyOf(paths);
         }
         counts = new Counts(users.size(), unresolved, conflicting);
+        this.unresolvedDirs = Map.copyOf(unresolvedDirs);
         return gone;
+    }
+
+    /** The directories of the last update whose owner NSS could not name, with their owners' uids. */
+    public Map<Path, Integer> unresolved() {
+        return unresolvedDirs;
     }
 
     /** True when the last update found other students, directories or identities than the one before. */

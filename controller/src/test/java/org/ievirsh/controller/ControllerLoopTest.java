@@ -357,13 +357,26 @@ class ControllerLoopTest {
         start();
         world.vm("alice", "web", "Always");
         awaitPhase("alice", "web", Phase.Running);
+        world.vm("alice", "db", "Halted");
+        awaitPhase("alice", "db", Phase.Stopped);
         world.resolvable("alice", false);
         controller.discoverNow();
         until(() -> controller.statuses().ofUser("alice").isEmpty());
+        // The student reads why nothing happens, in every VM's status; their domains are as they were.
+        for (String vm : List.of("web", "db")) {
+            VmStatus unresolved = awaitPhase("alice", vm, Phase.Unknown);
+            assertEquals("AccountUnresolved", unresolved.condition(Condition.READY).reason(), vm);
+            assertTrue(unresolved.message().contains("cannot be resolved through NSS"), unresolved.message());
+        }
         Files.delete(world.dir("alice").resolve("web.yaml"));
         passes(2);
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"));
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-db"));
         assertTrue(registry.scrape().contains("ievirsh_users{state=\"unresolved\"} 1.0"));
+        // NSS answers again: the real statuses come back.
+        world.resolvable("alice", true);
+        controller.discoverNow();
+        assertEquals(Phase.Stopped, awaitPhase("alice", "db", Phase.Stopped).phase());
     }
 
     @Test

@@ -163,12 +163,11 @@ class BladesIT {
     void aBladeThatHangsHoldsUpNobodyElse() throws Exception {
         Path socket = tmp.resolve("proxy.sock");
         try (FreezableProxy proxy = new FreezableProxy(socket, Path.of("/run/libvirt/libvirt-sock"))) {
-            // Placement takes the blade with the most free memory (VMs of 256 MiB): the first VM goes to the
-            // blade that will hang (600 > 550 MiB), the second to t1 (550 > 344), the third, while the other
-            // hangs, to t1 again (294 MiB left).
-            start("  - {name: hanging, uri: \"qemu+unix:///system?socket=" + socket + "\", capacity: {vcpus: 64,"
-                    + " memory: 600MiB}}\n  - {name: t1, uri: \"test://" + tmp.resolve("node.xml") + "\","
-                    + " capacity: {memory: 550MiB}}\n");
+            // Placement takes the blade with the most free memory among those with room: the first VM (1 vCPU)
+            // goes to the blade that will hang (9 GiB > t1's 8 GiB), which then has no vCPU left, so the second
+            // and the third (while the other hangs) go to t1, and no call is ever made to the frozen blade.
+            start("  - {name: hanging, uri: \"qemu+unix:///system?socket=" + socket + "\", capacity: {vcpus: 1,"
+                    + " memory: 9GiB}}\n  - {name: t1, uri: \"test://" + tmp.resolve("node.xml") + "\"}\n");
             vm(USERS.get(0), "web", "Always");
             assertEquals("hanging", awaitPhase(USERS.get(0), "web", Phase.Running, WAIT).blade());
             vm(USERS.get(1), "db", "Always");

@@ -43,6 +43,9 @@ class LdapIT {
     private static final String STUDENT = "ievldap1";
     private static final int UID = 46001;
     private static final String LOCAL = "ievlocal1";
+    /** An LDAP student whose directory first appears while the server hangs. */
+    private static final String LATE = "ievldap2";
+    private static final int LATE_UID = 46002;
     private static final Host HOST = new Host();
 
     @TempDir
@@ -58,7 +61,8 @@ class LdapIT {
         base = Host.openToAll(Files.createDirectories(tmp.resolve("dept")));
         Path homes = Files.createDirectories(base.resolve("home"));
         ldap = Ldap.start(tmp.resolve("ldap"), List.of(new Ldap.Account(STUDENT, UID, homes.resolve(STUDENT),
-                List.of("ievldapquota", "ievldapcourse"))), List.of(new Ldap.Group("ievldapquota", 46100),
+                List.of("ievldapquota", "ievldapcourse")), new Ldap.Account(LATE, LATE_UID, homes.resolve(LATE),
+                List.of())), List.of(new Ldap.Group("ievldapquota", 46100),
                 new Ldap.Group("ievldapcourse", 46101)));
         await().atMost(WAIT).until(() -> Commands.run(List.of("getent", "passwd", STUDENT)).code() == 0);
         assertTrue(Commands.ok("id", "-Gn", STUDENT).contains("ievldapquota"), "NSS gives the LDAP groups");
@@ -69,6 +73,7 @@ class LdapIT {
         for (String vm : new String[] {"web", "db"}) {
             Host.image(base.resolve("images").resolve(STUDENT), STUDENT, vm + ".qcow2");
         }
+        Host.image(base.resolve("images").resolve(LATE), LATE, "web.qcow2");
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -98,6 +103,7 @@ class LdapIT {
         }
         Host.removeDomains(STUDENT + "-");
         Host.removeDomains(LOCAL + "-");
+        Host.removeDomains(LATE + "-");
         HOST.deleteUsers();
         if (ldap != null) {
             ldap.close();
@@ -175,8 +181,25 @@ class LdapIT {
             assertEquals(webBefore, Commands.ok("virsh", "-q", "-c", Host.SYSTEM, "domid", STUDENT + "-web").strip(),
                     "the same QEMU, never restarted");
             assertEquals(Phase.QuotaExceeded, Statuses.read(dir(STUDENT), "db").orElseThrow().phase());
+
+            // A student NSS has never named: the status says why nothing happens, and nothing is made.
+            Path late = Files.createDirectories(dir(LATE));
+            for (Path p : List.of(late.getParent(), late)) {
+                Files.setAttribute(p, "unix:uid", LATE_UID);
+                Files.setAttribute(p, "unix:gid", LATE_UID);
+            }
+            Path file = Files.writeString(late.resolve("web.yaml"), spec("web"));
+            Files.setAttribute(file, "unix:uid", LATE_UID);
+            Files.setAttribute(file, "unix:gid", LATE_UID);
+            VmStatus unresolved = Statuses.awaitPhase(late, "web", Phase.Unknown, WAIT);
+            assertEquals("AccountUnresolved", unresolved.condition("Ready").reason(), unresolved.message());
+            assertEquals(1, Commands.run(List.of("virsh", "-q", "-c", Host.SYSTEM, "domstate", LATE + "-web")).code(),
+                    "no domain for a student nobody could name");
         } finally {
             ldap.resume();
         }
+        // The directory answers again: the student NSS could not name is reconciled as any other.
+        VmStatus running = Statuses.awaitPhase(dir(LATE), "web", Phase.Running, WAIT);
+        assertEquals(LATE, running.owner().user());
     }
 }

@@ -25,6 +25,8 @@ public final class Reasons {
     public static final String CRASH_LOOP_BACK_OFF = "CrashLoopBackOff";
     public static final String TOO_MANY_STARTS = "TooManyStarts";
     public static final String BLADE_UNREACHABLE = "BladeUnreachable";
+    /** NSS cannot name the owner of the VM's directory now (LDAP down or slow): nothing of theirs is touched. */
+    public static final String ACCOUNT_UNRESOLVED = "AccountUnresolved";
     public static final String DEFINITION_CHANGED = "DefinitionChanged";
     public static final String UP_TO_DATE = "UpToDate";
     public static final String CONFLICT = "Conflict";
