@@ -36,7 +36,6 @@ import org.ievirsh.reconcile.Passes;
 import org.ievirsh.reconcile.Reconcilers;
 import org.ievirsh.reconcile.UserReconciler;
 import org.ievirsh.status.StatusBook;
-import org.ievirsh.status.StatusWriter;
 import org.ievirsh.template.TemplateLibrary;
 import org.ievirsh.users.OwnerResolver;
 import org.ievirsh.users.UserDirectories;
@@ -199,8 +198,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         }
         owners.onLateAnswer(() -> queue.add(new Key.Discovery()));
         discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
-                passes, user -> queue.addRoutine(new Key.User(user))).tellingUnresolved(fleet, new StatusWriter(
-                        () -> clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()),
+                passes, user -> queue.addRoutine(new Key.User(user))).tellingUnresolved(fleet, Reconcilers.statusWriter(clock),
                         () -> this.config.users().maxFiles());
         addresses.start();
         for (Blade blade : fleet.blades()) {

@@ -124,17 +124,15 @@ public final class Daemon {
             stopped.countDown();
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        Optional<Leadership> leadership = Optional.empty();
         if (config.ha().isPresent()) {
             try {
-                leadership = Optional.of(new Leadership(config.ha().get().lockFile()));
+                role.leadership = new Leadership(config.ha().get().lockFile());
             } catch (org.ievirsh.posix.PosixException e) {
                 System.err.println("ie-virsh: ha.lockFile: " + e.getMessage());
                 Runtime.getRuntime().removeShutdownHook(hook);
                 hook.run();
                 return 1;
             }
-            role.leadership = leadership.get();
             Thread taker = new Thread(() -> role.takeOver(systemd), "leadership");
             taker.setDaemon(true);
             taker.start();

@@ -38,9 +38,14 @@ public final class Reconcilers {
                 clock, files, guest, new DrainFacts(fleet, migrations));
         Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
                 gatherer::bladeDown);
-        StatusWriter writer = new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
+        StatusWriter writer = statusWriter(clock);
         Publisher publisher = new Publisher(writer, book, metrics, perVm);
         return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,
                 perVm, guard, addresses, clock);
+    }
+
+    /** The writer of students' status files, stamping them on {@code clock} to the second. */
+    public static StatusWriter statusWriter(Clock clock) {
+        return new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
     }
 }

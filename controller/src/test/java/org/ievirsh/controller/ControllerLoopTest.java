@@ -950,8 +950,7 @@ class ControllerLoopTest {
     }
 
     private double reconciles() {
-        return registry.scrape().lines().filter(l -> l.startsWith("ievirsh_reconcile_total{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return org.ievirsh.support.Scrapes.sum(registry.scrape(), "ievirsh_reconcile_total");
     }
 
     @Test

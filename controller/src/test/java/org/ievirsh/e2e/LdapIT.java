@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.support.Commands;
+import org.ievirsh.support.Scrapes;
 import org.ievirsh.support.Statuses;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,8 +115,7 @@ class LdapIT {
     static double reconciles() throws Exception {
         String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        return metrics.lines().filter(l -> l.startsWith("ievirsh_reconcile_total{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return Scrapes.sum(metrics, "ievirsh_reconcile_total");
     }
 
     static Path dir(String user) {
