@@ -293,6 +293,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     public synchronized List<String> reconfigure(ControllerConfig fresh) {
         ControllerConfig old = config;
         List<String> restart = new ArrayList<>();
+        List<Blade> connect = new ArrayList<>();
         if (!old.http().equals(fresh.http())) {
             restart.add("http");
         }
@@ -322,9 +323,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 Blade added = new Blade(blade, links.apply(blade));
                 fleet.add(added);
                 metrics.registerBlade(new BladeMeters(added, fleet));
-                if (running) {
-                    added.link().start(new Listener(added));
-                }
+                connect.add(added);
                 LOG.info("config: blade " + blade.name() + " added (" + blade.uri() + ")");
             }
         }
@@ -341,6 +340,11 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         config = fresh;
         reportTemplates(templates.reload());
         users.forgetProofs();
+        // New blades connect only now: once one is up, everything else of the new config (quota above all)
+        // is in force, so no VM is admitted under the old rules onto the new blade.
+        if (running) {
+            connect.forEach(blade -> blade.link().start(new Listener(blade)));
+        }
         index.users().forEach(user -> queue.add(new Key.User(user)));
         return restart;
     }
