@@ -2,10 +2,12 @@ package org.ievirsh.status;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 
@@ -15,19 +17,74 @@ import org.ievirsh.api.v1.VmStatus;
  */
 public final class StatusBook {
     private final Map<String, Map<String, VmStatus>> byUser = new ConcurrentHashMap<>();
+    /**
+     * What each user's statuses add to the counts the metrics read: kept
+     * as statuses change, so that a scrape reads them without going over
+     * 40,000 statuses.
+     */
+    private final Map<String, Tally> tallies = new ConcurrentHashMap<>();
+    /** VMs by blade ("none" when not placed), by phase (ordinal); guarded by this. */
+    private final Map<String, int[]> byBladeAndPhase = new HashMap<>();
+    private int expiring;
 
-    /** Records the statuses of all of {@code user}'s VMs (replacing the previous set). */
-    public void putUser(String user, Map<String, VmStatus> statuses) {
-        if (statuses.isEmpty()) {
-            byUser.remove(user);
-        } else {
-            byUser.put(user, Map.copyOf(statuses));
+    /** Tally is one user's share of the counts. */
+    private record Tally(Map<String, int[]> byBladeAndPhase, int expiring, int admitted) {
+        static final Tally NONE = new Tally(Map.of(), 0, 0);
+
+        static Tally of(Map<String, VmStatus> statuses) {
+            Map<String, int[]> byBlade = new HashMap<>(4);
+            int expiring = 0;
+            int admitted = 0;
+            for (VmStatus s : statuses.values()) {
+                byBlade.computeIfAbsent(s.blade() == null ? "none" : s.blade(),
+                        b -> new int[Phase.values().length])[s.phase().ordinal()]++;
+                expiring += isExpiring(s) ? 1 : 0;
+                admitted += isTrue(s, Condition.ADMITTED) ? 1 : 0;
+            }
+            return new Tally(byBlade, expiring, admitted);
         }
     }
 
+    /** Records the statuses of all of {@code user}'s VMs (replacing the previous set). */
+    public void putUser(String user, Map<String, VmStatus> statuses) {
+        Map<String, VmStatus> copy = Map.copyOf(statuses);
+        Tally tally = Tally.of(copy);
+        synchronized (this) {
+            if (copy.isEmpty()) {
+                byUser.remove(user);
+            } else {
+                byUser.put(user, copy);
+            }
+            retally(user, copy.isEmpty() ? null : tally);
+        }
+    }
+
+    /** Replaces what {@code user} adds to the counts by {@code now} (null: nothing). */
+    private synchronized void retally(String user, Tally now) {
+        Tally before = now == null ? tallies.remove(user) : tallies.put(user, now);
+        add(before == null ? Tally.NONE : before, -1);
+        add(now == null ? Tally.NONE : now, 1);
+    }
+
+    private void add(Tally tally, int sign) {
+        expiring += sign * tally.expiring();
+        tally.byBladeAndPhase().forEach((blade, phases) -> {
+            int[] counts = byBladeAndPhase.computeIfAbsent(blade, b -> new int[Phase.values().length]);
+            for (int i = 0; i < phases.length; i++) {
+                counts[i] += sign * phases[i];
+            }
+        });
+    }
+
     /** Forgets a user (their directory is gone). */
-    public void removeUser(String user) {
+    public synchronized void removeUser(String user) {
         byUser.remove(user);
+        retally(user, null);
+    }
+
+    /** How many of {@code user}'s VMs count against their quota now (condition Admitted True). */
+    public int admitted(String user) {
+        return tallies.getOrDefault(user, Tally.NONE).admitted();
     }
 
     public Map<String, VmStatus> ofUser(String user) {
@@ -54,28 +111,29 @@ public final class StatusBook {
     }
 
     /** How many VMs are within their warning time before expiry (condition Expiring True, not yet Expired). */
-    public int countExpiring() {
-        int count = 0;
-        for (Map<String, VmStatus> vms : byUser.values()) {
-            for (VmStatus s : vms.values()) {
-                if (s.phase() != Phase.Expired) {
-                    org.ievirsh.api.v1.Condition c = s.condition(org.ievirsh.api.v1.Condition.EXPIRING);
-                    count += c != null && "True".equals(c.status()) ? 1 : 0;
-                }
-            }
-        }
-        return count;
+    public synchronized int countExpiring() {
+        return expiring;
     }
 
-    /** Count of VMs by blade ("none" when not placed) and phase. */
-    public Map<String, Map<Phase, Integer>> countByBladeAndPhase() {
+    private static boolean isExpiring(VmStatus s) {
+        return s.phase() != Phase.Expired && isTrue(s, Condition.EXPIRING);
+    }
+
+    private static boolean isTrue(VmStatus s, String type) {
+        Condition c = s.condition(type);
+        return c != null && "True".equals(c.status());
+    }
+
+    /** Count of VMs by blade ("none" when not placed) and phase (phases without VMs left out). */
+    public synchronized Map<String, Map<Phase, Integer>> countByBladeAndPhase() {
         Map<String, Map<Phase, Integer>> counts = new HashMap<>();
-        for (Map<String, VmStatus> vms : byUser.values()) {
-            for (VmStatus s : vms.values()) {
-                String blade = s.blade() == null ? "none" : s.blade();
-                counts.computeIfAbsent(blade, b -> new HashMap<>()).merge(s.phase(), 1, Integer::sum);
+        byBladeAndPhase.forEach((blade, phases) -> {
+            for (Phase phase : Phase.values()) {
+                if (phases[phase.ordinal()] != 0) {
+                    counts.computeIfAbsent(blade, b -> new EnumMap<>(Phase.class)).put(phase, phases[phase.ordinal()]);
+                }
             }
-        }
+        });
         return counts;
     }
 
