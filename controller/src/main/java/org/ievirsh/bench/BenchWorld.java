@@ -98,4 +98,23 @@ final class BenchWorld implements AutoCloseable {
             }
         }
     }
+
+    /** Destroys and undefines the domains of libvirt's test driver (in this process) named {@code prefix}*. */
+    static void removeTestDomains(String prefix) {
+        try {
+            org.libvirt.Connect connect = new org.libvirt.Connect("test:///default");
+            for (org.libvirt.Domain d : connect.listAllDomains(0)) {
+                if (d.getName().startsWith(prefix)) {
+                    if (d.isActive() == 1) {
+                        d.destroy();
+                    }
+                    d.undefine();
+                }
+                d.free();
+            }
+            connect.close();
+        } catch (org.libvirt.LibvirtException e) {
+            // The test driver's state goes with the process anyway.
+        }
+    }
 }

@@ -46,6 +46,10 @@ public final class Benchmarks {
         return 0;
     }
 
+    public static int scrape(int users, int vmsPerUser, PrintStream out) throws Exception {
+        return ScrapeBench.run(users, vmsPerUser, out);
+    }
+
     public static int bulk(int users, int vmsPerUser, int virshSample, java.time.Duration resync, int idlePeriods,
                            PrintStream out) throws Exception {
         return BulkBench.run(users, vmsPerUser, virshSample, resync, idlePeriods, out);

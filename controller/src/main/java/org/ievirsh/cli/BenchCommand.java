@@ -19,11 +19,12 @@ import picocli.CommandLine.Parameters;
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
+                "  java -jar ie-virsh.jar bench scrape --users 10000",
                 "  java -jar ie-virsh.jar bench noisy --runs 20",
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, noisy, addresses, takeover, drain or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, scrape, noisy, addresses, takeover, drain or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -40,7 +41,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vms", description = "drain: running VMs moved (default: ${DEFAULT-VALUE}).", defaultValue = "20")
     int vms;
 
-    @Option(names = "--users", description = "Accounts for bulk (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
+    @Option(names = "--users", description = "Accounts for bulk, students for scrape (default: ${DEFAULT-VALUE}).", defaultValue = "10000")
     int users;
 
     @Option(names = "--virsh-sample", description = "VMs made with virsh for bulk's baseline (default: ${DEFAULT-VALUE}).",
@@ -75,6 +76,8 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
+            case "scrape":
+                return org.ievirsh.bench.Benchmarks.scrape(users, 4, System.out);
             case "bulk":
                 return org.ievirsh.bench.Benchmarks.bulk(users, 4, virshSample,
                         org.ievirsh.api.v1.Durations.parse(resync), idlePeriods, System.out);

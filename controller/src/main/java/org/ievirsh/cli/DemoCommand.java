@@ -14,6 +14,7 @@ import org.ievirsh.demo.DemoStory;
 import org.ievirsh.demo.DemoWorld;
 import org.ievirsh.http.HttpApi;
 import org.ievirsh.libvirt.LibvirtBladeLink;
+import org.ievirsh.metrics.Exposition;
 import org.ievirsh.metrics.Metrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,11 +49,11 @@ final class DemoCommand implements Callable<Integer> {
         Logs.setUp(verbose ? Level.INFO : Level.WARNING);
         try (DemoWorld world = DemoWorld.create()) {
             ControllerConfig config = world.config(listen);
-            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Exposition metrics = new Exposition(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             Controller controller = new Controller(config, world.owners(),
-                    blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry),
+                    blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(metrics),
                     Clock.systemUTC());
-            try (HttpApi http = HttpApi.start(config.http().host(), config.http().port(), Optional.empty(), registry,
+            try (HttpApi http = HttpApi.start(config.http().host(), config.http().port(), Optional.empty(), metrics,
                     controller.statuses(), controller); controller) {
                 String base = "http://" + config.http().host() + ":" + http.port();
                 System.out.println("ie-virsh demo in " + world.root());

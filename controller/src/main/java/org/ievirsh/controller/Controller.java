@@ -146,7 +146,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                     UserIndex.Counts c = index.counts();
                     return new int[] {c.users(), c.unresolved(), c.conflicting()};
                 }, this::orphanCount);
-        perVm.register(metrics.registry());
+        metrics.publish(perVm);
         io.micrometer.core.instrument.FunctionCounter.builder("ievirsh.lease.file.errors", addresses,
                         AddressBook::leaseFileErrors)
                 .description("Failed reads of the DHCP lease files (missing, unreadable, too large); the log says which")
@@ -490,6 +490,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             watcher.close();
         }
         engine.close();
+        metrics.unpublish(perVm);
+        perVm.close();
         inspections.close();
         addresses.close();
         migrations.close();

@@ -22,6 +22,7 @@ import org.ievirsh.console.ConsoleBroker;
 import org.ievirsh.http.HttpApi;
 import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.LibvirtBladeLink;
+import org.ievirsh.metrics.Exposition;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.posix.Systemd;
@@ -103,7 +104,7 @@ public final class Daemon {
                 .strongReference(true).register(registry);
         HttpApi http;
         try {
-            http = HttpApi.start(config.http().host(), config.http().port(), token, registry, role.book, role);
+            http = HttpApi.start(config.http().host(), config.http().port(), token, role.exposition, role.book, role);
         } catch (IllegalStateException e) {
             System.err.println("ie-virsh: " + e.getMessage());
             return 1;
@@ -166,6 +167,8 @@ public final class Daemon {
         private final Optional<java.nio.file.Path> file;
         private final OwnerResolver owners;
         private final PrometheusMeterRegistry registry;
+        /** What /metrics answers: the registry, then the leader's per-VM series. */
+        final Exposition exposition;
         final StatusBook book = new StatusBook();
         private volatile Controller controller;
         private ConsoleBroker console;
@@ -179,6 +182,7 @@ public final class Daemon {
             this.file = file;
             this.owners = owners;
             this.registry = registry;
+            this.exposition = new Exposition(registry);
         }
 
         /** The running controller; null on a standby. */
@@ -208,7 +212,7 @@ public final class Daemon {
                 return false;
             }
             Controller started = new Controller(config, owners,
-                    blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(registry),
+                    blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(exposition),
                     Clock.systemUTC(), null, book);
             started.start();
             ConsoleBroker broker = new ConsoleBroker(config.console().socket(), config.console().maxSessionsPerUser(),

@@ -1,6 +1,5 @@
 package org.ievirsh.http;
 
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -23,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.ievirsh.metrics.Exposition;
 import org.ievirsh.status.StatusBook;
 import org.ievirsh.status.StatusFiles;
 
@@ -74,20 +74,20 @@ public final class HttpApi implements AutoCloseable {
      * {@code token}, when present, is what every request but the health
      * checks must carry.
      */
-    public static HttpApi start(String host, int port, Optional<String> token, PrometheusMeterRegistry registry,
+    public static HttpApi start(String host, int port, Optional<String> token, Exposition metrics,
                                 StatusBook book, Health health) {
-        return start(host, port, token, registry, book, health, REQUEST_SECONDS);
+        return start(host, port, token, metrics, book, health, REQUEST_SECONDS);
     }
 
     /** The same with {@code requestSeconds} for a request to arrive (tests). */
-    static HttpApi start(String host, int port, Optional<String> token, PrometheusMeterRegistry registry,
+    static HttpApi start(String host, int port, Optional<String> token, Exposition metrics,
                          StatusBook book, Health health, int requestSeconds) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2)
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
                         .setClassPathResolvingEnabled(false)));
         WorkerExecutor scrapes = vertx.createSharedWorkerExecutor("http-metrics", 1);
         WorkerExecutor api = vertx.createSharedWorkerExecutor("http-api", 1);
-        Cached metrics = new Cached(() -> registry.scrape().getBytes(StandardCharsets.UTF_8));
+        Cached scraped = new Cached(metrics::bytes);
         Cached vms = new Cached(() -> {
             try {
                 return StatusFiles.json().writeValueAsBytes(book.all());
@@ -107,7 +107,7 @@ public final class HttpApi implements AutoCloseable {
                 ctx.next();
             }
         });
-        router.get("/metrics").handler(ctx -> blocking(scrapes, ctx, metrics, PROMETHEUS_TEXT));
+        router.get("/metrics").handler(ctx -> blocking(scrapes, ctx, scraped, PROMETHEUS_TEXT));
         router.get("/api/v1/vms").handler(ctx -> blocking(api, ctx, vms, "application/json"));
         HttpServerOptions options = new HttpServerOptions().setIdleTimeout(requestSeconds)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS).setMaxInitialLineLength(4096).setMaxHeaderSize(8192);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -19,7 +20,8 @@ import org.ievirsh.status.StatusBook;
  * Metrics are the controller's meters (PRODUCT.md §7), on a registry that
  * is passed in. Every label value is registered at zero at start; every
  * meter has a description. Series per user and per VM come from
- * {@link PerVmCollector} instead, which reads them at scrape time.
+ * {@link PerVmCollector} instead, which writes them into the {@link
+ * Exposition} itself.
  */
 public final class Metrics {
     /** RESULTS are the values of {@code result} on {@code ievirsh_reconcile_total}. */
@@ -33,6 +35,8 @@ public final class Metrics {
     public static final List<String> INSPECTION_RESULTS = List.of("clean", "insecure", "failed");
 
     private final MeterRegistry registry;
+    /** What /metrics answers, when the registry is Prometheus' (the per-VM series are written there). */
+    private final Exposition exposition;
     private final Map<String, Counter> reconciles = new ConcurrentHashMap<>();
     private final Timer reconcileDuration;
     private final Timer vmStart;
@@ -50,7 +54,17 @@ public final class Metrics {
     private final AtomicInteger conflicts = new AtomicInteger();
 
     public Metrics(MeterRegistry registry) {
+        this(registry, registry instanceof PrometheusMeterRegistry prometheus ? new Exposition(prometheus) : null);
+    }
+
+    /** Meters on the registry of {@code exposition}, whose /metrics also carries the per-VM series. */
+    public Metrics(Exposition exposition) {
+        this(exposition.registry(), exposition);
+    }
+
+    private Metrics(MeterRegistry registry, Exposition exposition) {
         this.registry = registry;
+        this.exposition = exposition;
         countersByResult("ievirsh.reconcile",
                 "Reconciles of a user's VMs, by result (success, requeue, error, panic)", RESULTS, reconciles);
         reconcileDuration = Timer.builder("ievirsh.reconcile.duration")
@@ -106,6 +120,25 @@ public final class Metrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** What /metrics answers: empty when the registry is not Prometheus' (tests, benchmarks). */
+    public java.util.Optional<Exposition> exposition() {
+        return java.util.Optional.ofNullable(exposition);
+    }
+
+    /** Publishes the per-user and per-VM series of {@code perVm} at /metrics (nowhere on another registry). */
+    public void publish(PerVmCollector perVm) {
+        if (exposition != null) {
+            exposition.add(perVm);
+        }
+    }
+
+    /** Stops publishing them (the controller stops). */
+    public void unpublish(PerVmCollector perVm) {
+        if (exposition != null) {
+            exposition.remove(perVm);
+        }
     }
 
     /** Counts one reconcile and its duration. */

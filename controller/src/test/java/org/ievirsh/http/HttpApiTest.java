@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.ievirsh.metrics.Exposition;
 import org.ievirsh.status.StatusBook;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,7 +55,7 @@ class HttpApiTest {
                 return "ready";
             }
         };
-        api = HttpApi.start("127.0.0.1", 0, Optional.of("s3cret"), registry, new StatusBook(), health, 1);
+        api = HttpApi.start("127.0.0.1", 0, Optional.of("s3cret"), new Exposition(registry), new StatusBook(), health, 1);
     }
 
     @AfterEach

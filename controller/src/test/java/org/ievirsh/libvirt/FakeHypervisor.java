@@ -31,6 +31,8 @@ public final class FakeHypervisor implements Hypervisor {
     public final AtomicInteger calls = new AtomicInteger();
     /** While set, every start waits for it to count down. */
     public volatile java.util.concurrent.CountDownLatch hold;
+    /** While set, usage() waits for it: a bulk statistics call that hangs. */
+    public volatile java.util.concurrent.CountDownLatch holdUsage;
     /** Calls that change something: define, start, shutdown, destroy, undefine. */
     public final AtomicInteger changes = new AtomicInteger();
     private final Map<String, Integer> starts = new java.util.HashMap<>();
@@ -332,7 +334,19 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public synchronized Map<String, DomainUsage> usage() {
+    public Map<String, DomainUsage> usage() {
+        java.util.concurrent.CountDownLatch gate = holdUsage;
+        if (gate != null) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return usageNow();
+    }
+
+    private synchronized Map<String, DomainUsage> usageNow() {
         Map<String, DomainUsage> usage = new HashMap<>();
         domains.forEach((uuid, d) -> {
             if (d.state.isActive()) {
