@@ -50,6 +50,10 @@ public final class Benchmarks {
         return ScrapeBench.run(users, vmsPerUser, out);
     }
 
+    public static int blank(PrintStream out) throws Exception {
+        return BlankBench.run(out);
+    }
+
     public static int bulk(int users, int vmsPerUser, int virshSample, java.time.Duration resync, int idlePeriods,
                            PrintStream out) throws Exception {
         return BulkBench.run(users, vmsPerUser, virshSample, resync, idlePeriods, out);

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, scrape, noisy, addresses, takeover, drain or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, scrape, blank, noisy, addresses, takeover, drain or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -76,6 +76,8 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
+            case "blank":
+                return org.ievirsh.bench.Benchmarks.blank(System.out);
             case "scrape":
                 return org.ievirsh.bench.Benchmarks.scrape(users, 4, System.out);
             case "bulk":
