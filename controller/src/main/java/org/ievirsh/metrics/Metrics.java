@@ -122,11 +122,6 @@ public final class Metrics {
         return registry;
     }
 
-    /** What /metrics answers: empty when the registry is not Prometheus' (tests, benchmarks). */
-    public java.util.Optional<Exposition> exposition() {
-        return java.util.Optional.ofNullable(exposition);
-    }
-
     /** Publishes the per-user and per-VM series of {@code perVm} at /metrics (nowhere on another registry). */
     public void publish(PerVmCollector perVm) {
         if (exposition != null) {

@@ -41,11 +41,11 @@ public final class PerVmCollector implements AutoCloseable {
     /**
      * FRESH_SECONDS is how old a sample may get before a scrape has a new
      * one taken: the dashboard's rates span 5 minutes, so 30 s leaves them
-     * ten points, and one sample of 40,000 VMs costs about what a hundred
-     * scrapes do.
+     * ten points, and one sample of 40,000 VMs costs about what a dozen
+     * whole scrapes do (bench scrape).
      */
     public static final int FRESH_SECONDS = 30;
-    static final long FRESH_NANOS = FRESH_SECONDS * 1_000_000_000L;
+    private static final long FRESH_NANOS = FRESH_SECONDS * 1_000_000_000L;
     /** FIRST_WAIT_MILLIS is how long the first scrape waits for the first sample. */
     static final long FIRST_WAIT_MILLIS = 2000;
 
