@@ -99,13 +99,11 @@ public final class StatusBook {
         return all;
     }
 
-    /** How many VMs are in {@code phase} now. */
-    public int count(Phase phase) {
+    /** How many VMs are in {@code phase} now (on every blade, placed or not). */
+    public synchronized int count(Phase phase) {
         int count = 0;
-        for (Map<String, VmStatus> vms : byUser.values()) {
-            for (VmStatus s : vms.values()) {
-                count += s.phase() == phase ? 1 : 0;
-            }
+        for (int[] phases : byBladeAndPhase.values()) {
+            count += phases[phase.ordinal()];
         }
         return count;
     }

@@ -65,6 +65,9 @@ class StatusBookTest {
         kept.values().removeIf(Map::isEmpty);
         assertEquals(byBlade, kept);
         assertEquals(expiring, book.countExpiring());
+        for (Phase phase : Phase.values()) {
+            assertEquals(book.all().stream().filter(s -> s.phase() == phase).count(), book.count(phase), phase.name());
+        }
         for (int u = 0; u < 30; u++) {
             String user = "u" + u;
             long admitted = book.ofUser(user).values().stream()
