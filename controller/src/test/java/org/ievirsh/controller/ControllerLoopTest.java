@@ -248,6 +248,24 @@ class ControllerLoopTest {
     }
 
     @Test
+    void anEditorsSwapAndBackupFilesWakeNobodyButTheSavedFileDoes() throws Exception {
+        startWithAliceQuietAndWebStopped();
+        double before = reconciles();
+        Path dir = world.dir("alice");
+        for (int i = 0; i < 5; i++) {
+            Files.writeString(dir.resolve(".web.yaml.swp"), "swap " + i);
+            Files.writeString(dir.resolve("web.yaml~"), "backup " + i);
+            Files.writeString(dir.resolve("notes.txt"), "notes " + i);
+        }
+        Thread.sleep(1000);  // wall time only: the controller's clock stands still, so no resync comes
+        assertEquals(before, reconciles(), "files the spec reader skips make no reconcile");
+        Path file = dir.resolve("web.yaml");
+        Files.writeString(file, Files.readString(file).replace("Halted", "Always"));
+        await().atMost(WAIT).until(() -> reconciles() > before);
+        awaitPhase("alice", "web", Phase.Running);
+    }
+
+    @Test
     void aStatusFileRemovedAfterTheStudentWentQuietIsWrittenAgain() throws Exception {
         startWithAliceQuietAndWebStopped();
         Files.delete(world.dir("alice").resolve(".status/web.yaml"));
