@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -192,7 +193,7 @@ final class Gatherer {
         memory.keepOnly(drafts.keySet());
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
         admit(drafts, quota);
-        rests.files(checkImages(owner, drafts, memory));
+        checkImages(owner, drafts, memory, rests);
         render(owner, drafts, dir, memory);
         guest.gather(owner, drafts);
         drain.gather(drafts);
@@ -284,20 +285,22 @@ final class Gatherer {
 
     /**
      * Checks the images of admitted VMs (afresh before a start), which VM an
-     * image already serves, and what is known of its inside; returns what the
-     * verdicts rest on (see {@link ImageChecker.Session#dependencies}).
+     * image already serves, and what is known of its inside; tells
+     * {@code rests} what the verdicts rest on (see
+     * {@link ImageChecker.Session#dependencies}; of a running VM's disk, only
+     * which file it is).
      */
-    private Map<java.nio.file.Path, Optional<FileStat>> checkImages(Owner owner, Map<String, Draft> vms,
-                                                                    UserMemory memory) {
+    private void checkImages(Owner owner, Map<String, Draft> vms, UserMemory memory, QuietUser.Builder rests) {
         List<Draft> admitted = vms.values().stream()
                 .filter(vm -> vm.desired instanceof Desired.Valid && vm.admission.admitted())
                 .sorted(Comparator.comparing((Draft vm) -> vm.domain() == null).thenComparingLong(vm -> vm.spec.age())
                         .thenComparing(vm -> vm.name))
                 .toList();
         if (admitted.isEmpty()) {
-            return Map.of();
+            return;
         }
         Map<String, String> disks = new HashMap<>();
+        Set<java.nio.file.Path> inUse = new HashSet<>();
         try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid(), memory.images)) {
             for (Draft vm : admitted) {
                 Desired.Valid valid = (Desired.Valid) vm.desired;
@@ -305,6 +308,9 @@ final class Gatherer {
                 boolean active = vm.domain() != null && vm.domain().isActive();
                 boolean starting = VmPlanner.aboutToStart(valid.vm().runStrategy(), vm.domain(), vm.history);
                 vm.image = session.check(valid.vm().image(), template.diskFormat(), active, starting);
+                if (active) {
+                    inUse.add(images.pathOf(owner.user(), valid.vm().image()));
+                }
                 if (vm.image.accepted()) {
                     String other = disks.putIfAbsent(vm.image.identity(), vm.name);
                     vm.imageInUseBy = other;
@@ -314,7 +320,7 @@ final class Gatherer {
                     }
                 }
             }
-            return session.dependencies();
+            rests.files(session.dependencies(), inUse);
         }
     }
 

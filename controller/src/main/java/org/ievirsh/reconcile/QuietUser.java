@@ -1,22 +1,25 @@
 package org.ievirsh.reconcile;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.posix.FileStat;
-import org.ievirsh.posix.Lstat;
 import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.StatGroup;
 import org.ievirsh.users.UserIndex;
 
 /**
  * QuietUser is what a clean pass over one student rested on, kept so that
  * the next pass can tell with a few stats that nothing has changed since:
  * the student's index entry; the stat of the directory, of each VM file, of
- * {@code .status}, of the image directory and of each image checked; the
+ * {@code .status}, of the image directory and of each image checked (of a
+ * running VM's disk, only which file it is), taken a directory at a time
+ * ({@link StatGroup}); the
  * student's domains as the blades report them (and whether their blades
  * answer); the generations of the templates, of image inspections and of
  * the student's addresses; and the moment the facts' time would change them
@@ -34,8 +37,7 @@ final class QuietUser {
     static final long SETTLE_NANOS = 2_000_000_000L;
 
     private final UserIndex.Entry entry;
-    private final List<Lstat> paths;
-    private final List<Optional<FileStat>> stats;
+    private final List<StatGroup> files;
     private final List<ObservedDomain> domains;
     private final boolean[] bladesUp;
     private final long templates;
@@ -43,14 +45,12 @@ final class QuietUser {
     private final long addresses;
     private final java.time.Instant until;
 
-    private QuietUser(UserIndex.Entry entry, List<Lstat> paths, List<Optional<FileStat>> stats,
-                      List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections,
+    private QuietUser(UserIndex.Entry entry, List<StatGroup> files, List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections,
                       long addresses, java.time.Instant until) {
         this.addresses = addresses;
         this.until = until;
         this.entry = entry;
-        this.paths = paths;
-        this.stats = stats;
+        this.files = files;
         this.domains = domains;
         this.bladesUp = bladesUp;
         this.templates = templates;
@@ -69,8 +69,7 @@ final class QuietUser {
         private final long inspections;
         private final long addresses;
         private java.time.Instant until;
-        private final List<Lstat> paths = new ArrayList<>();
-        private final List<Optional<FileStat>> stats = new ArrayList<>();
+        private final Map<Path, StatGroup.Expected> files = new LinkedHashMap<>();
         private List<ObservedDomain> domains = List.of();
         private boolean[] bladesUp = new boolean[0];
         private boolean telling = true;
@@ -88,19 +87,30 @@ final class QuietUser {
             if (stat == null || stat.isPresent() && !stat.get().settled(passStartedEpochNanos, SETTLE_NANOS)) {
                 telling = false;
             } else if (telling) {
-                paths.add(new Lstat(path));
-                stats.add(stat);
+                files.put(path, new StatGroup.Expected(stat, false));
             }
             return this;
         }
 
-        /** The pass rested on each of {@code stats} (by path); null: on something unknown. */
-        Builder files(Map<Path, Optional<FileStat>> byPath) {
+        /**
+         * The pass rested on each of {@code stats} (by path); null: on
+         * something unknown. Of the paths in {@code inUse} (the disks of VMs
+         * that run: QEMU writes them all the time) only the file counts, not
+         * its content: what a check of the content says matters at the next
+         * start, and a VM that stops changes its domain, which ends the proof.
+         */
+        Builder files(Map<Path, Optional<FileStat>> byPath, Set<Path> inUse) {
             if (byPath == null) {
                 telling = false;
                 return this;
             }
-            byPath.forEach(this::file);
+            byPath.forEach((path, stat) -> {
+                if (inUse.contains(path) && stat.isPresent()) {
+                    files.put(path, new StatGroup.Expected(stat, true));
+                } else {
+                    file(path, stat);
+                }
+            });
             return this;
         }
 
@@ -124,8 +134,8 @@ final class QuietUser {
         }
 
         Optional<QuietUser> build() {
-            return telling ? Optional.of(new QuietUser(entry, List.copyOf(paths), List.copyOf(stats), domains,
-                    bladesUp, templates, inspections, addresses, until)) : Optional.empty();
+            return telling ? Optional.of(new QuietUser(entry, List.copyOf(StatGroup.of(files)), domains, bladesUp,
+                    templates, inspections, addresses, until)) : Optional.empty();
         }
     }
 
@@ -161,8 +171,8 @@ final class QuietUser {
             }
         }
         try {
-            for (int i = 0; i < paths.size(); i++) {
-                if (!paths.get(i).now().equals(stats.get(i))) {
+            for (StatGroup group : files) {
+                if (!group.unchanged()) {
                     return false;
                 }
             }

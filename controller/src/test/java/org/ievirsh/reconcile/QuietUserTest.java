@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
@@ -135,7 +137,52 @@ class QuietUserTest {
     @Test
     void anUnknownStatEndsItBeforeItStarts() throws Exception {
         assertTrue(pass(LATER).file(dir.resolve("images"), null).build().isEmpty());
-        assertTrue(pass(LATER).files(null).build().isEmpty());
+        assertTrue(pass(LATER).files(null, Set.of()).build().isEmpty());
         assertTrue(pass(LATER).untold().build().isEmpty());
+    }
+
+    @Test
+    void theDirectorySwappedForACopyOrALinkToOneEndsIt() throws Exception {
+        QuietUser quiet = pass(LATER).build().orElseThrow();
+        Path away = Files.move(dir, tmp.resolve("away"));
+        Path copy = Files.createDirectory(tmp.resolve("copy"));
+        Files.copy(away.resolve("web.yaml"), copy.resolve("web.yaml"),
+                java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createSymbolicLink(dir, away);
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW), "a link to the very directory");
+        Files.delete(dir);
+        Files.move(copy, dir);
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW), "another directory with a copy of the file");
+    }
+
+    @Test
+    void filesLookedForInADirectoryThatIsNotThereHoldUntilItComes() throws Exception {
+        Path images = tmp.resolve("images").resolve("alice");
+        QuietUser quiet = pass(LATER).file(images.resolve("web.qcow2"), Optional.empty()).build().orElseThrow();
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW));
+        Files.createDirectories(images);
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW), "still no image there");
+        Files.writeString(images.resolve("web.qcow2"), "x");
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW));
+    }
+
+    @Test
+    void aRunningVmsDiskCountsByWhichFileItIsNotByItsContent() throws Exception {
+        Path images = Files.createDirectories(tmp.resolve("images").resolve("alice"));
+        Path disk = Files.writeString(images.resolve("web.qcow2"), "blocks");
+        QuietUser quiet = pass(LATER).files(Map.of(disk, stat(disk)), Set.of(disk)).build().orElseThrow();
+        Files.writeString(disk, "more blocks, written by the guest", java.nio.file.StandardOpenOption.APPEND);
+        assertTrue(quiet.holds(entry, fleet, 7, 3, 5, NOW), "QEMU wrote the disk");
+        Files.setPosixFilePermissions(disk, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertFalse(quiet.holds(entry, fleet, 7, 3, 5, NOW), "its mode changed");
+
+        QuietUser again = pass(LATER).files(Map.of(disk, stat(disk)), Set.of(disk)).build().orElseThrow();
+        Path other = Files.writeString(images.resolve("other.qcow2"), "another image");
+        Files.move(other, disk, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertFalse(again.holds(entry, fleet, 7, 3, 5, NOW), "another file under its name");
+
+        QuietUser stopped = pass(LATER).files(Map.of(disk, stat(disk)), Set.of()).build().orElseThrow();
+        Files.writeString(disk, "written while it does not run", java.nio.file.StandardOpenOption.APPEND);
+        assertFalse(stopped.holds(entry, fleet, 7, 3, 5, NOW), "the disk of a VM that does not run changed");
     }
 }
