@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,7 +29,8 @@ import org.ievirsh.posix.PosixException;
  * up to date: inotify on each file's directory (servers replace the file by
  * rename, or keep it open and append), a short debounce, one read of the
  * changed file (at most {@link #MAX_BYTES}), and a look at every file each
- * minute in case an event was missed. Whoever listens hears the MACs whose
+ * minute in case an event was missed (a file that stats as it did when it
+ * was read is not read again; its leases that ended are dropped). Whoever listens hears the MACs whose
  * lease changed. A missing, unreadable or unknown file is a log line (when
  * that begins and when it ends) and a count, never a failure.
  */
@@ -45,6 +47,8 @@ public final class LeaseFiles implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final Map<Path, Map<String, Lease>> byFile = new ConcurrentHashMap<>();
     private final Map<Path, String> problems = new ConcurrentHashMap<>();
+    /** The version (see {@link #version}) of each file as it was when last read whole. */
+    private final Map<Path, String> versions = new ConcurrentHashMap<>();
     private final Map<Path, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
     private final AtomicLong errors = new AtomicLong();
     private volatile Map<String, Lease> merged = Map.of();
@@ -107,20 +111,61 @@ public final class LeaseFiles implements AutoCloseable {
         }
     }
 
-    private void rescan() {
+    void rescan() {
         boolean any = false;
         watchDirectories();
         for (Path file : files) {
-            any |= read(file);
+            // A file that stats as it did when it was last read need not be read again (a 40,000-lease file is a
+            // few MiB to parse); only its leases that ended since are dropped.
+            any |= version(file).equals(versions.get(file)) ? expire(file) : read(file);
         }
         if (any) {
             merge();
         }
     }
 
+    /**
+     * The file's identity, size and times (following a link, as its read
+     * does); empty when it cannot be told, or when it changed within the
+     * last two seconds (a second change within the same clock tick could
+     * leave them all as they were).
+     */
+    private static String version(Path file) {
+        try {
+            Map<String, Object> a = Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime,ctime");
+            java.nio.file.attribute.FileTime ctime = (java.nio.file.attribute.FileTime) a.get("ctime");
+            if (System.currentTimeMillis() - ctime.toMillis() < 2000) {
+                return "";
+            }
+            return a.get("dev") + ":" + a.get("ino") + ":" + a.get("size") + ":" + a.get("lastModifiedTime") + ":"
+                    + ctime;
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** Drops the leases of an unchanged file that ended since it was read; true when there were any. */
+    private boolean expire(Path file) {
+        Map<String, Lease> before = byFile.getOrDefault(file, Map.of());
+        Instant now = clock.instant();
+        if (before.values().stream().allMatch(lease -> lease.activeAt(now))) {
+            return false;
+        }
+        Map<String, Lease> active = new HashMap<>();
+        before.forEach((mac, lease) -> {
+            if (lease.activeAt(now)) {
+                active.put(mac, lease);
+            }
+        });
+        byFile.put(file, Map.copyOf(active));
+        return true;
+    }
+
     /** Reads one file; true when its leases differ from what was known. */
     private boolean read(Path file) {
         Map<String, Lease> leases;
+        String version = version(file);
+        versions.remove(file);
         try {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file)) {
                 throw new IOException(Files.exists(file) ? "not a regular file" : "no such file");
@@ -139,6 +184,9 @@ public final class LeaseFiles implements AutoCloseable {
             }
             leases = result.byMac();
             cleared(file);
+            if (!version.isEmpty() && version.equals(version(file))) {
+                versions.put(file, version);  // the file read is the one that stat told of
+            }
         } catch (IOException | RuntimeException e) {
             problem(file, e.getMessage());
             leases = Map.of();

@@ -1,5 +1,6 @@
 package org.ievirsh.bench;
 
+import java.util.ArrayList;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,36 @@ final class Accounts implements AutoCloseable {
         } catch (IOException e) {
             System.err.println("could not restore the account files from " + backup + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Gives each of {@code count} accounts made by {@link #create} a student
+     * directory with {@code vmsPerUser} VM files ({@code vm0}...,
+     * {@code runStrategy: Always}), each with a blank image, all owned by the
+     * account; returns the VM names.
+     */
+    static List<String> writeStudents(BenchWorld world, String prefix, int count, int firstUid, int vmsPerUser)
+            throws IOException, InterruptedException {
+        List<String> names = new ArrayList<>();
+        for (int v = 0; v < vmsPerUser; v++) {
+            names.add("vm" + v);
+        }
+        byte[] image = org.ievirsh.demo.EmptyQcow2.of(1L << 20, 9);
+        for (int u = 0; u < count; u++) {
+            String user = name(prefix, u);
+            world.student(user, List.of());
+            Path images = world.root().resolve("images").resolve(user);
+            for (String vm : names) {
+                Files.write(images.resolve(vm + ".qcow2"), image);
+                world.save(user, vm, "Always");
+            }
+            Process chown = new ProcessBuilder("chown", "-R", (firstUid + u) + ":100",
+                    world.root().resolve("home").resolve(user).toString(), images.toString()).start();
+            if (!chown.waitFor(1, TimeUnit.MINUTES) || chown.exitValue() != 0) {
+                throw new IOException("chown failed");
+            }
+        }
+        return names;
     }
 
     /** Makes {@code count} accounts {@code <prefix><n>} with uids from {@code firstUid}, homes under {@code homes}. */

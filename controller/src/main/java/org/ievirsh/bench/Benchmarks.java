@@ -50,6 +50,10 @@ public final class Benchmarks {
         return ScrapeBench.run(users, vmsPerUser, out);
     }
 
+    public static int cold(int students, int runs, PrintStream out) throws Exception {
+        return ColdBench.run(students, runs, out);
+    }
+
     public static int blank(PrintStream out) throws Exception {
         return BlankBench.run(out);
     }

@@ -2,7 +2,6 @@ package org.ievirsh.blade;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +18,8 @@ import org.ievirsh.placement.Placement;
 public final class Fleet {
     /** Replaced whole when a live config adds a blade: readers never see it half changed. */
     private volatile Map<String, Blade> blades = new LinkedHashMap<>();
-    private final Map<String, Reservation> reservations = new HashMap<>();
+    /** Changed only under the fleet's lock (placements are weighed whole); read without it by {@link #macInUse}. */
+    private final Map<String, Reservation> reservations = new java.util.concurrent.ConcurrentHashMap<>();
 
     private record Reservation(String blade, int vcpus, long memoryBytes, List<String> macs) {
     }
@@ -91,7 +91,7 @@ public final class Fleet {
     }
 
     /** True when {@code mac} is used by a domain other than {@code uuid}, or reserved for another VM. */
-    public synchronized boolean macInUse(String mac, String uuid, String key) {
+    public boolean macInUse(String mac, String uuid, String key) {
         for (Blade b : blades.values()) {
             if (b.view().macInUse(mac, uuid)) {
                 return true;

@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, scrape, blank, noisy, addresses, takeover, drain or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, cold, scrape, blank, noisy, addresses, takeover, drain or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -58,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "20")
     int idlePeriods;
 
+    @Option(names = "--class-size", description = "cold: students with 4 VM files each when the controller starts"
+            + " (default: ${DEFAULT-VALUE}).", defaultValue = "250")
+    int classSize;
+
     @Override
     public Integer call() throws Exception {
         Logs.setUp(Level.WARNING);
@@ -76,6 +80,8 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
+            case "cold":
+                return org.ievirsh.bench.Benchmarks.cold(classSize, Math.min(runs, 5), System.out);
             case "blank":
                 return org.ievirsh.bench.Benchmarks.blank(System.out);
             case "scrape":

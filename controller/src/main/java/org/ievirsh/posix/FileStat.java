@@ -57,19 +57,6 @@ public record FileStat(Type type, int mode, int uid, int gid, long size, long de
         return Long.hashCode(inode) * 31 + Long.hashCode(ctimeNanos);
     }
 
-    /** What {@code lstat} says of {@code path} now; empty when nothing is there (or a directory on the way is missing). */
-    public static java.util.Optional<FileStat> lstat(java.nio.file.Path path) throws PosixException {
-        try {
-            return java.util.Optional.of(of(LibC.AT_FDCWD, LibC.cString(path.toAbsolutePath().toString()),
-                    LibC.AT_SYMLINK_NOFOLLOW));
-        } catch (com.sun.jna.LastErrorException e) {
-            if (e.getErrorCode() == LibC.ENOENT || e.getErrorCode() == LibC.ENOTDIR) {
-                return java.util.Optional.empty();
-            }
-            throw new PosixException("stat", path.toString(), e.getErrorCode());
-        }
-    }
-
     /** The stat of {@code cPath} (a C string) relative to {@code dirfd}, as {@code flags} say; never a link's target. */
     static FileStat of(int dirfd, byte[] cPath, int flags) throws com.sun.jna.LastErrorException {
         byte[] buffer = new byte[256];

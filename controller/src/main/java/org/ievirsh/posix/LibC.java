@@ -29,8 +29,6 @@ final class LibC {
     static final int O_NOCTTY = 0400;
     static final int O_NONBLOCK = 04000;
     static final int O_CLOEXEC = 02000000;
-    /** O_PATH: a handle on a file or directory that neither reads nor writes it (open needs no permission on it). */
-    static final int O_PATH = 010000000;
     static final int O_DIRECTORY;
     static final int O_NOFOLLOW;
 
@@ -86,7 +84,7 @@ final class LibC {
         return openat(dirfd, cString(path), flags, mode);
     }
 
-    static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
+    private static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
 
     static native int close(int fd) throws LastErrorException;
 

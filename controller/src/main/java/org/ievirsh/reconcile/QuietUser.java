@@ -10,7 +10,7 @@ import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
-import org.ievirsh.posix.StatGroup;
+import org.ievirsh.posix.Lstat;
 import org.ievirsh.users.UserIndex;
 
 /**
@@ -18,8 +18,7 @@ import org.ievirsh.users.UserIndex;
  * the next pass can tell with a few stats that nothing has changed since:
  * the student's index entry; the stat of the directory, of each VM file, of
  * {@code .status}, of the image directory and of each image checked (of a
- * running VM's disk, only which file it is), taken a directory at a time
- * ({@link StatGroup}); the
+ * running VM's disk, only which file it is); the
  * student's domains as the blades report them (and whether their blades
  * answer); the generations of the templates, of image inspections and of
  * the student's addresses; and the moment the facts' time would change them
@@ -37,7 +36,7 @@ final class QuietUser {
     static final long SETTLE_NANOS = 2_000_000_000L;
 
     private final UserIndex.Entry entry;
-    private final List<StatGroup> files;
+    private final List<Seen> files;
     private final List<ObservedDomain> domains;
     private final boolean[] bladesUp;
     private final long templates;
@@ -45,8 +44,8 @@ final class QuietUser {
     private final long addresses;
     private final java.time.Instant until;
 
-    private QuietUser(UserIndex.Entry entry, List<StatGroup> files, List<ObservedDomain> domains, boolean[] bladesUp, long templates, long inspections,
-                      long addresses, java.time.Instant until) {
+    private QuietUser(UserIndex.Entry entry, List<Seen> files, List<ObservedDomain> domains, boolean[] bladesUp,
+                      long templates, long inspections, long addresses, java.time.Instant until) {
         this.addresses = addresses;
         this.until = until;
         this.entry = entry;
@@ -55,6 +54,19 @@ final class QuietUser {
         this.bladesUp = bladesUp;
         this.templates = templates;
         this.inspections = inspections;
+    }
+
+    /** Seen is one path and its stat as the pass saw it; {@code sameFile}: only which file it is counts, not its content. */
+    private record Seen(Lstat path, Optional<FileStat> stat, boolean sameFile) {
+        boolean matches(Optional<FileStat> now) {
+            if (!sameFile || stat.isEmpty() || now.isEmpty()) {
+                return now.equals(stat);
+            }
+            FileStat a = stat.get();
+            FileStat b = now.get();
+            return a.type() == b.type() && a.device() == b.device() && a.inode() == b.inode() && a.uid() == b.uid()
+                    && a.gid() == b.gid() && a.mode() == b.mode();
+        }
     }
 
     /**
@@ -69,7 +81,7 @@ final class QuietUser {
         private final long inspections;
         private final long addresses;
         private java.time.Instant until;
-        private final Map<Path, StatGroup.Expected> files = new LinkedHashMap<>();
+        private final Map<Path, Seen> files = new LinkedHashMap<>();
         private List<ObservedDomain> domains = List.of();
         private boolean[] bladesUp = new boolean[0];
         private boolean telling = true;
@@ -87,7 +99,7 @@ final class QuietUser {
             if (stat == null || stat.isPresent() && !stat.get().settled(passStartedEpochNanos, SETTLE_NANOS)) {
                 telling = false;
             } else if (telling) {
-                files.put(path, new StatGroup.Expected(stat, false));
+                files.put(path, new Seen(new Lstat(path), stat, false));
             }
             return this;
         }
@@ -106,7 +118,7 @@ final class QuietUser {
             }
             byPath.forEach((path, stat) -> {
                 if (inUse.contains(path) && stat.isPresent()) {
-                    files.put(path, new StatGroup.Expected(stat, true));
+                    files.put(path, new Seen(new Lstat(path), stat, true));
                 } else {
                     file(path, stat);
                 }
@@ -134,7 +146,7 @@ final class QuietUser {
         }
 
         Optional<QuietUser> build() {
-            return telling ? Optional.of(new QuietUser(entry, List.copyOf(StatGroup.of(files)), domains, bladesUp,
+            return telling ? Optional.of(new QuietUser(entry, List.copyOf(files.values()), domains, bladesUp,
                     templates, inspections, addresses, until)) : Optional.empty();
         }
     }
@@ -171,8 +183,8 @@ final class QuietUser {
             }
         }
         try {
-            for (StatGroup group : files) {
-                if (!group.unchanged()) {
+            for (Seen file : files) {
+                if (!file.matches(file.path().now())) {
                     return false;
                 }
             }

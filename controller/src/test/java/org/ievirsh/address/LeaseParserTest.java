@@ -107,4 +107,19 @@ class LeaseParserTest {
         assertEquals(LeaseParser.Format.UNKNOWN, r.format());
         assertTrue(r.byMac().isEmpty());
     }
+
+    @Test
+    void aLineIsSplitAsTheRegularExpressionSplitsIt() {
+        java.util.Random random = new java.util.Random(19);
+        char[] alphabet = {' ', '\t', '\r', '\f', 0x0B, '\u2003', '\u001c', 'a', '1', ':', '.', '*'};
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder line = new StringBuilder();
+            for (int n = random.nextInt(12); n > 0; n--) {
+                line.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            String text = line.toString();
+            assertEquals(java.util.List.of(text.strip().split("\\s+")), java.util.List.of(LeaseParser.fields(text)),
+                    "line [" + text + "]");
+        }
+    }
 }

@@ -26,6 +26,7 @@ import org.ievirsh.image.guest.Sandbox;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.Lstat;
 import org.ievirsh.support.Commands;
 import org.ievirsh.support.Statuses;
 import org.ievirsh.template.DomainIdentity;
@@ -130,7 +131,7 @@ class HostileStudentIT {
     }
 
     private static FileStat stat(Path file) throws Exception {
-        return FileStat.lstat(file).orElseThrow();
+        return new Lstat(file).now().orElseThrow();
     }
 
     @Test
