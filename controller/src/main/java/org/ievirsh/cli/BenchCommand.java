@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
+                "  sudo java -jar ie-virsh.jar bench cold --runs 5",
                 "  java -jar ie-virsh.jar bench scrape --users 10000",
                 "  java -jar ie-virsh.jar bench noisy --runs 20",
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
