@@ -30,9 +30,10 @@ import org.ievirsh.posix.PosixException;
  * rename, or keep it open and append), a short debounce, one read of the
  * changed file (at most {@link #MAX_BYTES}), and a look at every file each
  * minute in case an event was missed (a file that stats as it did when it
- * was read is not read again; its leases that ended are dropped). Whoever listens hears the MACs whose
- * lease changed. A missing, unreadable or unknown file is a log line (when
- * that begins and when it ends) and a count, never a failure.
+ * was read is not read again; its leases that ended are dropped). Whoever
+ * listens hears the MACs whose lease changed. A missing, unreadable or
+ * unknown file is a log line (when that begins and when it ends) and a
+ * count, never a failure.
  */
 public final class LeaseFiles implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LeaseFiles.class.getName());

@@ -256,7 +256,7 @@ final class BulkBench {
         throw new IllegalStateException("not all VMs ran within " + limit);
     }
 
-    /** A dnsmasq lease file (far from expiring) with one address for each NIC of each VM, as the controller names them. */
+    /** A dnsmasq lease file (far from expiring) with an address for each NIC of each VM, by the MAC it is given. */
     private static Path writeLeases(BenchWorld world, int users, List<String> names, int nics) throws IOException {
         StringBuilder text = new StringBuilder();
         long expiry = System.currentTimeMillis() / 1000 + 365L * 24 * 3600;

@@ -84,7 +84,8 @@ final class ColdBench {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(world.root().resolve("raw.log").toFile()).start();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException("the raw loop failed: " + Files.readString(world.root().resolve("raw.log")));
+            throw new IllegalStateException("the raw loop failed: "
+                    + Files.readString(world.root().resolve("raw.log")));
         }
         return (System.nanoTime() - t0) / 1e6;
     }

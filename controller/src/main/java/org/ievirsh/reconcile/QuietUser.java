@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.posix.FileStat;
@@ -18,8 +18,8 @@ import org.ievirsh.users.UserIndex;
  * the next pass can tell with a few stats that nothing has changed since:
  * the student's index entry; the stat of the directory, of each VM file, of
  * {@code .status}, of the image directory and of each image checked (of a
- * running VM's disk, only which file it is); the
- * student's domains as the blades report them (and whether their blades
+ * running VM's disk, only which file it is); the student's domains as the
+ * blades report them (and whether their blades
  * answer); the generations of the templates, of image inspections and of
  * the student's addresses; and the moment the facts' time would change them
  * (a VM's expiry or its warning), before which alone the proof may stand.
@@ -56,7 +56,11 @@ final class QuietUser {
         this.inspections = inspections;
     }
 
-    /** Seen is one path and its stat as the pass saw it; {@code sameFile}: only which file it is counts, not its content. */
+    /**
+     * Seen is one path and its stat as the pass saw it; {@code sameFile}:
+     * only which file it is counts (type, device, inode, owner, mode), not
+     * its content.
+     */
     private record Seen(Lstat path, Optional<FileStat> stat, boolean sameFile) {
         boolean matches(Optional<FileStat> now) {
             if (!sameFile || stat.isEmpty() || now.isEmpty()) {
