@@ -2,6 +2,10 @@ package org.ievirsh.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
+import org.ievirsh.template.DomainIdentity;
+import org.ievirsh.template.DomainRenderer;
+import org.ievirsh.template.Template;
 
 /** BenchTemplates are the domain templates the benchmarks define: small, with no network to set up. */
 final class BenchTemplates {
@@ -27,6 +31,18 @@ final class BenchTemplates {
     static String testDriverWithNic() {
         return testDriver().replace("  </devices>", "    <interface type='ethernet'/>\n    <channel type='unix'>"
                 + "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n  </devices>");
+    }
+
+    /**
+     * The XML of domain {@code name} as a baseline defines it, rendered from
+     * {@code template} as the controller would for a VM {@code vm} of
+     * {@code owner} (uid 0), 1 vCPU, 128 MiB, disk {@code image}.
+     */
+    static String baselineXml(Template template, String owner, String name, String vm, String image) {
+        DomainIdentity identity = new DomainIdentity(name, DomainIdentity.uuidFor(owner, 0, name),
+                DomainIdentity.macsFor(owner, 0, name, template.nics(), m -> false));
+        return DomainRenderer.render(new DomainRenderer.Input(template, owner, 0, new DomainRenderer.RunAs(0, 0), vm,
+                identity, 1, 128L << 20, image, "sha256:0", Optional.empty())).xml();
     }
 
     /** The same for libvirt's test driver. */

@@ -23,7 +23,6 @@ import org.ievirsh.metrics.Exposition;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.status.StatusFiles;
 import org.ievirsh.template.DomainIdentity;
-import org.ievirsh.template.DomainRenderer;
 import org.ievirsh.template.Template;
 import org.ievirsh.users.NssOwners;
 import org.libvirt.Connect;
@@ -116,10 +115,8 @@ final class BulkBench {
         List<String> xmls = new ArrayList<>(vms);
         for (int i = 0; i < vms; i++) {
             String name = "rawbench-" + i;
-            xmls.add(DomainRenderer.render(new DomainRenderer.Input(template, "rawbench", 0, new DomainRenderer.RunAs(0, 0), "r" + i,
-                    new DomainIdentity(name, DomainIdentity.uuidFor("rawbench", 0, name),
-                            DomainIdentity.macsFor("rawbench", 0, name, template.nics(), m -> false)), 1, 128L << 20,
-                    world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty())).xml());
+            xmls.add(BenchTemplates.baselineXml(template, "rawbench", name, "r" + i,
+                    world.root().resolve("images/raw.qcow2").toString()));
         }
         Connect connect = new Connect("test:///default");
         long t0 = System.nanoTime();
@@ -157,11 +154,8 @@ final class BulkBench {
         long t0 = System.nanoTime();
         for (int i = 0; i < sample; i++) {
             String name = "virshbench-" + i;
-            Files.writeString(xml, DomainRenderer.render(new DomainRenderer.Input(template, "virshbench", 0, new DomainRenderer.RunAs(0, 0), "v" + i,
-                    new DomainIdentity(name, DomainIdentity.uuidFor("virshbench", 0, name),
-                            DomainIdentity.macsFor("virshbench", 0, name, template.nics(), m -> false)), 1,
-                    128L << 20, world.root().resolve("images/raw.qcow2").toString(), "sha256:0", Optional.empty()))
-                    .xml());
+            Files.writeString(xml, BenchTemplates.baselineXml(template, "virshbench", name, "v" + i,
+                    world.root().resolve("images/raw.qcow2").toString()));
             virsh(uri, "define", xml.toString());
             virsh(uri, "start", name);
         }

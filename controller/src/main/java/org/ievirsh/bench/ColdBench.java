@@ -11,8 +11,6 @@ import java.util.concurrent.TimeUnit;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.status.StatusFiles;
-import org.ievirsh.template.DomainIdentity;
-import org.ievirsh.template.DomainRenderer;
 import org.ievirsh.template.Template;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
@@ -78,7 +76,7 @@ final class ColdBench {
     /** Milliseconds from the start of a new JVM running {@link RawLoop} to its exit. */
     private static double rawProcess(BenchWorld world, int vms) throws Exception {
         List<String> command = new ArrayList<>(java());
-        command.addAll(List.of("-cp", jar(), RawLoop.class.getName(), Integer.toString(vms),
+        command.addAll(List.of("-cp", BenchWorld.jarOfThisProgram(), RawLoop.class.getName(), Integer.toString(vms),
                 world.root().resolve("images/raw.qcow2").toString()));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
@@ -94,7 +92,7 @@ final class ColdBench {
     private static double controllerProcess(BenchWorld world, Path config, int users, List<String> names)
             throws Exception {
         List<String> command = new ArrayList<>(java());
-        command.addAll(List.of("-jar", jar(), "controller", "--config", config.toString()));
+        command.addAll(List.of("-jar", BenchWorld.jarOfThisProgram(), "controller", "--config", config.toString()));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(world.root().resolve("controller.log").toFile()).start();
@@ -154,14 +152,6 @@ final class ColdBench {
         }
     }
 
-    private static String jar() {
-        try {
-            return Path.of(ColdBench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** RawLoop is the baseline's whole program: render, define and start {@code args[0]} domains, then exit. */
     public static final class RawLoop {
         private RawLoop() {
@@ -173,12 +163,8 @@ final class ColdBench {
             Connect connect = new Connect("test:///default");
             for (int i = 0; i < vms; i++) {
                 String name = "rawcold-" + i;
-                String xml = DomainRenderer.render(new DomainRenderer.Input(template, "rawcold", 0,
-                        new DomainRenderer.RunAs(0, 0), "r" + i, new DomainIdentity(name,
-                        DomainIdentity.uuidFor("rawcold", 0, name),
-                        DomainIdentity.macsFor("rawcold", 0, name, template.nics(), m -> false)), 1, 128L << 20,
-                        args[1], "sha256:0", Optional.empty())).xml();
-                Domain d = connect.domainDefineXML(xml);
+                Domain d = connect.domainDefineXML(BenchTemplates.baselineXml(template, "rawcold", name, "r" + i,
+                        args[1]));
                 d.create();
                 d.free();
             }

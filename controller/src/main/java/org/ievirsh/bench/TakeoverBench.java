@@ -113,20 +113,12 @@ final class TakeoverBench {
         Path config = world.root().resolve("controller-" + port + ".yaml");
         Files.writeString(config, world.configText("test:///default", 0, extra)
                 .replace("127.0.0.1:0", "127.0.0.1:" + port));
-        Path jar = Path.of(jarOfThisProgram());
+        Path jar = Path.of(BenchWorld.jarOfThisProgram());
         Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar",
                 jar.toString(), "controller", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(world.root().resolve("controller-" + port + ".log").toFile())
                 .start();
         return new Node(process, port);
-    }
-
-    private static String jarOfThisProgram() {
-        try {
-            return Path.of(TakeoverBench.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static void awaitReadyz(Node node, String answer) throws InterruptedException {

@@ -51,7 +51,9 @@ final class DirectoryWatcher implements DiscoveryReconciler.Watches, AutoCloseab
             if (entry.isEmpty()) {
                 stale = true;
                 structureChanged.run();
-            } else if (couldBeVmFile(entry)) {
+            } else if (org.ievirsh.spec.SpecReader.reads(entry)) {
+                // Only a file the reader reads wakes the student: not an editor's swap file, a save's temporary
+                // file or .status (vim writes its swap file every few seconds while a student types).
                 studentChanged.accept(Path.of(key.substring(STUDENT.length())));
             }
         } else if (key.startsWith(IMAGES)) {
@@ -60,16 +62,6 @@ final class DirectoryWatcher implements DiscoveryReconciler.Watches, AutoCloseab
             stale = true;
             structureChanged.run();
         }
-    }
-
-    /**
-     * True for a name the spec reader would read: an editor's swap and
-     * backup files ({@code .vm.yaml.swp}, {@code vm.yaml~}), a save's
-     * temporary file and {@code .status} wake nobody (vim writes its swap
-     * file every few seconds while a student types).
-     */
-    static boolean couldBeVmFile(String entry) {
-        return !entry.startsWith(".") && org.ievirsh.api.v1.VirtualMachineFile.baseName(entry) != null;
     }
 
     @Override

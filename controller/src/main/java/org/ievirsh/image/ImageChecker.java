@@ -57,6 +57,8 @@ public final class ImageChecker {
         private final ImageVerdict refusal;
         private final Optional<FileStat> directoryStat;
         private final Map<String, Optional<FileStat>> stats = new java.util.HashMap<>();
+        /** The images checked as the disk of a VM that runs. */
+        private final java.util.Set<String> inUse = new java.util.HashSet<>();
         private final Memory memory;
         private boolean unknown;
 
@@ -85,6 +87,9 @@ public final class ImageChecker {
          * proof: a page mapped shared and written keeps size and times).
          */
         public ImageVerdict check(String image, String format, boolean running, boolean starting) {
+            if (running) {
+                inUse.add(image);
+            }
             String path = pathOf(user, image).toString();
             if (refusal != null) {
                 return ImageVerdict.reject(path, refusal.reason(), refusal.message());
@@ -151,6 +156,13 @@ public final class ImageChecker {
             on.put(root.resolve(user), directoryStat);
             stats.forEach((image, stat) -> on.put(pathOf(user, image), stat));
             return on;
+        }
+
+        /** The paths of the images checked as a running VM's disk (of {@link #dependencies}, those QEMU writes). */
+        public java.util.Set<Path> inUse() {
+            java.util.Set<Path> paths = new java.util.HashSet<>();
+            inUse.forEach(image -> paths.add(pathOf(user, image)));
+            return paths;
         }
 
         @Override

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -35,7 +34,7 @@ public final class Metrics {
     public static final List<String> INSPECTION_RESULTS = List.of("clean", "insecure", "failed");
 
     private final MeterRegistry registry;
-    /** What /metrics answers, when the registry is Prometheus' (the per-VM series are written there). */
+    /** What /metrics answers (the per-VM series are written there); null for meters on a bare registry. */
     private final Exposition exposition;
     private final Map<String, Counter> reconciles = new ConcurrentHashMap<>();
     private final Timer reconcileDuration;
@@ -53,8 +52,9 @@ public final class Metrics {
     private final Map<String, AtomicInteger> conflictsByUser = new ConcurrentHashMap<>();
     private final AtomicInteger conflicts = new AtomicInteger();
 
+    /** Meters on {@code registry} alone: the per-VM series are published nowhere (tests, benchmarks). */
     public Metrics(MeterRegistry registry) {
-        this(registry, registry instanceof PrometheusMeterRegistry prometheus ? new Exposition(prometheus) : null);
+        this(registry, null);
     }
 
     /** Meters on the registry of {@code exposition}, whose /metrics also carries the per-VM series. */
@@ -122,7 +122,7 @@ public final class Metrics {
         return registry;
     }
 
-    /** Publishes the per-user and per-VM series of {@code perVm} at /metrics (nowhere on another registry). */
+    /** Publishes the per-user and per-VM series of {@code perVm} at /metrics (nowhere without an exposition). */
     public void publish(PerVmCollector perVm) {
         if (exposition != null) {
             exposition.add(perVm);

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -300,7 +299,6 @@ final class Gatherer {
             return;
         }
         Map<String, String> disks = new HashMap<>();
-        Set<java.nio.file.Path> inUse = new HashSet<>();
         try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid(), memory.images)) {
             for (Draft vm : admitted) {
                 Desired.Valid valid = (Desired.Valid) vm.desired;
@@ -308,9 +306,6 @@ final class Gatherer {
                 boolean active = vm.domain() != null && vm.domain().isActive();
                 boolean starting = VmPlanner.aboutToStart(valid.vm().runStrategy(), vm.domain(), vm.history);
                 vm.image = session.check(valid.vm().image(), template.diskFormat(), active, starting);
-                if (active) {
-                    inUse.add(images.pathOf(owner.user(), valid.vm().image()));
-                }
                 if (vm.image.accepted()) {
                     String other = disks.putIfAbsent(vm.image.identity(), vm.name);
                     vm.imageInUseBy = other;
@@ -320,7 +315,7 @@ final class Gatherer {
                     }
                 }
             }
-            rests.files(session.dependencies(), inUse);
+            rests.files(session.dependencies(), session.inUse());
         }
     }
 

@@ -47,6 +47,16 @@ public final class SpecReader {
     }
 
     /**
+     * True for a file name the reader looks at ({@code <name>.yaml} or
+     * {@code .yml}, not hidden): any other file in a student's directory (an
+     * editor's swap or backup file, a save's temporary file, {@code .status})
+     * changes nothing it reads.
+     */
+    public static boolean reads(String file) {
+        return !file.startsWith(".") && !file.equals(StatusFiles.DIRECTORY) && VirtualMachineFile.baseName(file) != null;
+    }
+
+    /**
      * Reads {@code dir} (called {@code name} in the log), whose files must be
      * owned by {@code fileUid}, with what was parsed before in
      * {@code memory}. At most {@code maxFiles} VM files are read, those of
@@ -58,13 +68,10 @@ public final class SpecReader {
         List<String> skipped = new ArrayList<>();
         for (SafeDir.Entry entry : dir.list()) {
             String file = entry.name();
-            if (file.startsWith(".") || file.equals(StatusFiles.DIRECTORY)) {
+            if (!reads(file)) {
                 continue;
             }
             String vm = VirtualMachineFile.baseName(file);
-            if (vm == null) {
-                continue;
-            }
             if (!VirtualMachine.isValidName(vm)) {
                 if (skipped.size() < maxFiles) {
                     skipped.add(SafeYaml.quote(file) + ": not a valid VM name (use lower-case letters, digits and"
