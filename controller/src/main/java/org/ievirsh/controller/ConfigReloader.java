@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
@@ -32,8 +30,8 @@ final class ConfigReloader implements AutoCloseable {
     private final Controller controller;
     private final Counter failures;
     private final ScheduledExecutorService thread;
+    private final Debounced soon;
     private Inotify inotify;
-    private ScheduledFuture<?> pending;
 
     ConfigReloader(Path file, Controller controller, MeterRegistry registry) {
         this.file = file.toAbsolutePath();
@@ -45,13 +43,14 @@ final class ConfigReloader implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.soon = new Debounced(thread, DEBOUNCE_MILLIS, this::reload);
     }
 
     void start() {
         try {
             inotify = new Inotify("config-watch", (dir, name) -> {
                 if (name.isEmpty() || name.equals(file.getFileName().toString())) {
-                    soon("it changed");
+                    soon.ask("it changed");
                 }
             });
             inotify.watch("config", file.getParent().toString());
@@ -59,17 +58,10 @@ final class ConfigReloader implements AutoCloseable {
             LOG.warning("config: cannot watch " + file + " (" + e.getMessage() + "); SIGHUP reloads it");
         }
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> soon("SIGHUP"));
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> soon.ask("SIGHUP"));
         } catch (IllegalArgumentException e) {
             LOG.warning("config: SIGHUP cannot be caught here (" + e.getMessage() + ")");
         }
-    }
-
-    private synchronized void soon(String why) {
-        if (pending != null && !pending.isDone()) {
-            return;
-        }
-        pending = thread.schedule(() -> reload(why), DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Reads, checks and applies the file now; returns true when the new config is in force. */

@@ -26,6 +26,8 @@ public sealed interface Observation {
     /**
      * With {@code restartElsewhere}: the VM runs on one blade and a blade that
      * came back still has its old definition, shut off: that one is removed.
+     * Also the VM shut off on several blades (a stopped VM's move cut short):
+     * {@code live} is the one kept.
      */
     record Stale(ObservedDomain live, List<ObservedDomain> stale) implements Observation {
     }

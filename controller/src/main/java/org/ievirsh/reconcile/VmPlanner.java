@@ -58,11 +58,14 @@ public final class VmPlanner {
         if (f.observation() instanceof Observation.Stale stale) {
             List<Action> undefine = stale.stale().stream().<Action>map(d -> new Action.Undefine(d.blade(), d.uuid()))
                     .toList();
-            String message = "removing the stale definition on " + String.join(", ", stale.stale().stream()
-                    .map(ObservedDomain::blade).toList()) + ", left when the VM was started elsewhere";
-            return new VmPlan(undefine, Optional.of(build(f, Phase.Running, message, stale.live().blade(), stale.live(),
-                    List.of(cond(Condition.READY, stale.live().isActive(), Reasons.RUNNING, "")))),
-                    Optional.empty(), Optional.of(RECHECK));
+            String on = String.join(", ", stale.stale().stream().map(ObservedDomain::blade).toList());
+            boolean runs = stale.live().isActive();
+            String message = runs ? "removing the stale definition on " + on + ", left when the VM was started"
+                    + " elsewhere" : "ending a move that was cut short: removing its definition on " + on;
+            return new VmPlan(undefine, Optional.of(build(f, runs ? Phase.Running : Phase.Migrating, message,
+                    stale.live().blade(), stale.live(), List.of(cond(Condition.READY, runs,
+                            runs ? Reasons.RUNNING : Reasons.MIGRATING, runs ? "" : message)))), Optional.empty(),
+                    Optional.of(RECHECK));
         }
         if (f.observation() instanceof Observation.Conflict conflict) {
             return status(f, Phase.Error, conflict.message(), null,
@@ -304,6 +307,8 @@ public final class VmPlanner {
      * longer than {@code bladeDown.after} is stranded (started elsewhere); a
      * domain on an unreachable blade beside a reachable one waits, untouched;
      * and a shut-off definition beside the running domain is stale (removed).
+     * The same VM (one UUID) shut off on several reachable blades, a stopped
+     * VM's move cut short, keeps its first definition; the others are stale.
      */
     public static Observation observe(String vm, int uid, List<ObservedDomain> domains, Predicate<String> bladeUp,
                                       BladeDown down) {
@@ -326,6 +331,13 @@ public final class VmPlanner {
             Optional<Duration> stranded = down.restartElsewhere() && !up ? down.strandedFor().apply(d.blade())
                     : Optional.empty();
             return stranded.isPresent() ? new Observation.Stranded(d, stranded.get()) : new Observation.Found(d, up);
+        }
+        ObservedDomain first = seen.get(0);
+        if (seen.stream().allMatch(d -> !d.isActive() && d.uuid().equals(first.uuid()) && bladeUp.test(d.blade()))) {
+            // The same VM shut off on several blades that answer: a stopped VM's move (its definition defined
+            // there, then undefined here) cut short. It runs nowhere and every definition is the controller's
+            // own, rendered again at the next pass: one is kept, the others go, and nothing is lost.
+            return new Observation.Stale(first, seen.subList(1, seen.size()));
         }
         if (down.restartElsewhere()) {
             List<ObservedDomain> up = seen.stream().filter(d -> bladeUp.test(d.blade())).toList();

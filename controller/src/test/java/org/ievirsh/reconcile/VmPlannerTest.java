@@ -112,6 +112,12 @@ class VmPlannerTest {
                         List.of("52:54:00:00:00:01"), 2, 2L << 30, Optional.empty()), Optional.empty(), false);
     }
 
+    private static ObservedDomain shutOffOn(String blade) {
+        ObservedDomain on = domainOn(blade, 1001);
+        return new ObservedDomain(blade, on.uuid(), on.name(), DomainState.SHUTOFF, StopReason.SHUTDOWN, on.config(),
+                Optional.empty(), false);
+    }
+
     static Stream<Row> rows() {
         return Stream.of(
                 // A new VM.
@@ -295,6 +301,10 @@ class VmPlannerTest {
                 row("a removed VM on an unreachable blade is left until it answers", f -> f.absent().domain(
                         DomainState.SHUTOFF, StopReason.UNKNOWN, f.renderHash, Optional.empty(), false, false))
                         .phase(Phase.Terminating),
+                row("a stopped move cut short: the second definition goes", f -> f.observation = new Observation.Stale(
+                        shutOffOn("b2"), List.of(shutOffOn("b3")))).acts(Action.Undefine.class).phase(Phase.Migrating)
+                        .cond(Condition.READY, "False/Migrating").says("removing its definition on b3")
+                        .then(plan -> assertEquals("b3", ((Action.Undefine) plan.actions().get(0)).blade())),
                 row("a conflict touches nothing and says why", f -> f.observation = new Observation.Conflict(
                         "VM web has a domain on 2 blades (blade01, blade02)")).phase(Phase.Error)
                         .says("blade01, blade02"),
@@ -376,8 +386,32 @@ class VmPlannerTest {
         Observation two = VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b1", 1001)),
                 b -> true);
         assertTrue(((Observation.Conflict) two).message().contains("on 2 blades (b1, b2)"));
+        Observation running = VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001), shutOffOn("b2")),
+                b -> true);
+        assertTrue(running instanceof Observation.Conflict, "running beside a definition, without restartElsewhere: "
+                + running);
         Observation other = VmPlanner.observe("web", 1001, List.of(domainOn("b1", 2002)), b -> true);
         assertTrue(((Observation.Conflict) other).message().contains("belongs to uid 2002, not to uid 1001"));
+    }
+
+    /**
+     * Killed between the two calls of a stopped VM's move (defined there, undefined here): the same VM shut off
+     * on two blades that answer keeps one definition; with a blade that does not answer, or another UUID, an
+     * admin decides.
+     */
+    @Test
+    void theSameVmShutOffOnTwoBladesIsAMoveCutShort() {
+        Observation cut = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")), b -> true);
+        assertTrue(cut instanceof Observation.Stale stale && stale.live().blade().equals("b2")
+                && stale.stale().size() == 1 && stale.stale().get(0).blade().equals("b3"), cut.toString());
+        Observation unreachable = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")),
+                b -> b.equals("b2"));
+        assertTrue(unreachable instanceof Observation.Conflict, unreachable.toString());
+        ObservedDomain b3 = shutOffOn("b3");
+        ObservedDomain another = new ObservedDomain("b3", "00000000-0000-0000-0000-0000000000ff", b3.name(),
+                b3.state(), b3.stopReason(), b3.config(), Optional.empty(), false);
+        Observation twoVms = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), another), b -> true);
+        assertTrue(twoVms instanceof Observation.Conflict, twoVms.toString());
     }
 
     /** With restartElsewhere: only a VM that should run leaves a dead blade. */
