@@ -57,7 +57,7 @@ public final class BladeRefresher {
                 }
             }
         }
-        view.markListed();
+        view.markListed(listedAt);
         return changed;
     }
 

@@ -31,6 +31,8 @@ public final class BladeView {
     private final Map<String, String> names = new ConcurrentHashMap<>();
     private final Map<String, PendingChange> pendingEvents = new ConcurrentHashMap<>();
     private final Map<String, Expectation> expected = new ConcurrentHashMap<>();
+    /** When each domain was last forgotten: news gathered before that must not bring it back. */
+    private final Map<String, Long> forgottenAt = new ConcurrentHashMap<>();
     private long vcpusPlaced;
     private long memoryPlaced;
     private volatile boolean up;
@@ -82,8 +84,14 @@ public final class BladeView {
         }
     }
 
-    void markListed() {
+    /**
+     * A listing that began at {@code listedAt} is done: what was forgotten
+     * before it began, it did not show, and no older news is still on its way
+     * (a blade's refreshes run one at a time).
+     */
+    void markListed(long listedAt) {
         this.listed = true;
+        forgottenAt.values().removeIf(at -> at < listedAt);
     }
 
     /** A sequence number to pass to {@link #putIfNewer}: writes after it win over what it carries. */
@@ -96,10 +104,16 @@ public final class BladeView {
         store(domain, sequence());
     }
 
-    /** Records a domain seen by a listing that began at {@code listedAt}, unless a newer write exists. */
+    /**
+     * Records a domain seen by a listing that began at {@code listedAt},
+     * unless a newer write exists or it was forgotten since (a move recorded
+     * while the source's lookup was under way: the source's answer is older
+     * news than the move).
+     */
     boolean putIfNewer(ObservedDomain domain, long listedAt) {
         Entry old = managed.get(domain.uuid());
-        if (old != null && old.sequence() > listedAt) {
+        Long forgotten = forgottenAt.get(domain.uuid());
+        if (old != null && old.sequence() > listedAt || forgotten != null && forgotten > listedAt) {
             return false;
         }
         boolean changed = old == null || !old.domain().equals(domain);
@@ -132,6 +146,7 @@ public final class BladeView {
 
     /** Forgets a domain (undefined); returns it if it was managed. */
     public synchronized Optional<ObservedDomain> remove(String uuid) {
+        forgottenAt.put(uuid, sequence());
         String other = others.remove(uuid);
         if (other != null) {
             names.remove(other, uuid);
