@@ -19,6 +19,7 @@ import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.RunStrategy;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.StopReason;
@@ -56,16 +57,7 @@ public final class VmPlanner {
 
     private static VmPlan planFor(VmFacts f) {
         if (f.observation() instanceof Observation.Stale stale) {
-            List<Action> undefine = stale.stale().stream().<Action>map(d -> new Action.Undefine(d.blade(), d.uuid()))
-                    .toList();
-            String on = String.join(", ", stale.stale().stream().map(ObservedDomain::blade).toList());
-            boolean runs = stale.live().isActive();
-            String message = runs ? "removing the stale definition on " + on + ", left when the VM was started"
-                    + " elsewhere" : "ending a move that was cut short: removing its definition on " + on;
-            return new VmPlan(undefine, Optional.of(build(f, runs ? Phase.Running : Phase.Migrating, message,
-                    stale.live().blade(), stale.live(), List.of(cond(Condition.READY, runs,
-                            runs ? Reasons.RUNNING : Reasons.MIGRATING, runs ? "" : message)))), Optional.empty(),
-                    Optional.of(RECHECK));
+            return removingStale(f, stale);
         }
         if (f.observation() instanceof Observation.Conflict conflict) {
             return status(f, Phase.Error, conflict.message(), null,
@@ -113,6 +105,29 @@ public final class VmPlanner {
             return planCreation(f, valid);
         }
         return planExisting(f, valid, domain.get());
+    }
+
+    /**
+     * The definitions beside the kept domain go. Beside a running domain they
+     * were left when the VM was started elsewhere; beside a shut-off one, a
+     * move was cut short between its define and its undefine.
+     */
+    private static VmPlan removingStale(VmFacts f, Observation.Stale stale) {
+        List<Action> undefine = stale.stale().stream().<Action>map(d -> new Action.Undefine(d.blade(), d.uuid()))
+                .toList();
+        String on = String.join(", ", stale.stale().stream().map(ObservedDomain::blade).toList());
+        ObservedDomain kept = stale.live();
+        VmStatus status;
+        if (kept.isActive()) {
+            String message = "removing the stale definition on " + on + ", left when the VM was started elsewhere";
+            status = build(f, Phase.Running, message, kept.blade(), kept,
+                    List.of(cond(Condition.READY, true, Reasons.RUNNING, "")));
+        } else {
+            String message = "ending a move that was cut short: removing its definition on " + on;
+            status = build(f, Phase.Migrating, message, kept.blade(), kept,
+                    List.of(cond(Condition.READY, false, Reasons.MIGRATING, message)));
+        }
+        return new VmPlan(undefine, Optional.of(status), Optional.empty(), Optional.of(RECHECK));
     }
 
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
