@@ -1,7 +1,6 @@
 package org.ievirsh.reconcile;
 
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
 import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
@@ -46,6 +45,6 @@ public final class Reconcilers {
 
     /** The writer of students' status files, stamping them on {@code clock} to the second. */
     public static StatusWriter statusWriter(Clock clock) {
-        return new StatusWriter(() -> clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
+        return new StatusWriter(StatusWriter.Time.seconds(clock));
     }
 }

@@ -155,8 +155,10 @@ public final class SpecReader {
         byte[] bytes = contents.get().bytes();
         Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(fileName, bytes);
         String reason = parsed.isOk() ? "" : SafeYaml.parse(fileName, bytes).isOk() ? "schema" : "yaml";
-        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value(), parsed.problems(),
-                Optional.of(VirtualMachineFile.hash(bytes)), age, reason);
+        // A parsed file carries its hash already: the same string, not a second hashing and copy of it.
+        String specHash = parsed.isOk() ? parsed.value().get().specHash() : VirtualMachineFile.hash(bytes);
+        SpecEntry entry = new SpecEntry(vm, fileName, parsed.value(), parsed.problems(), Optional.of(specHash), age,
+                reason);
         after.put(fileName, new Cached(contents.get().stat().version(), entry));
         return entry;
     }

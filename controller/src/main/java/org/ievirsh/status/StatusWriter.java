@@ -1,6 +1,8 @@
 package org.ievirsh.status;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -26,7 +28,7 @@ public final class StatusWriter {
     private static final int DIRECTORY_MODE = 0700;
     private static final int FILE_MODE = 0600;
 
-    private record Written(VmStatus status, String xmlKey) {
+    private record Written(VmStatus status, RenderedDomain xml) {
     }
 
     /**
@@ -50,6 +52,31 @@ public final class StatusWriter {
     /** Time is where the writer reads "now" for updatedAt and transitions. */
     public interface Time {
         String now();
+
+        /**
+         * "Now" on {@code clock} to the second, ISO-8601 in UTC. Within one
+         * second it gives the same string object: the thousands of statuses
+         * stamped in that second keep one copy of it, not one each.
+         */
+        static Time seconds(Clock clock) {
+            return new Time() {
+                private volatile Stamp last = new Stamp(Long.MIN_VALUE, "");
+
+                @Override
+                public String now() {
+                    long second = clock.instant().getEpochSecond();
+                    Stamp seen = last;
+                    if (seen.second() != second) {
+                        seen = new Stamp(second, Instant.ofEpochSecond(second).toString());
+                        last = seen;
+                    }
+                    return seen.text();
+                }
+            };
+        }
+    }
+
+    private record Stamp(long second, String text) {
     }
 
     private final Time time;
@@ -105,19 +132,19 @@ public final class StatusWriter {
             Written last = memory.written.get(vmKey);
             VmStatus previous = last != null ? last.status()
                     : !onDisk.contains(status.name()) ? null : readBack(status.name()).orElse(null);
-            String xmlKey = definedXml.map(RenderedDomain::key).orElse(last != null ? last.xmlKey() : null);
-            if (definedXml.isPresent() && (last == null || !xmlKey.equals(last.xmlKey()))) {
+            RenderedDomain xml = definedXml.orElse(last != null ? last.xml() : null);
+            if (definedXml.isPresent() && (last == null || !xml.sameTextAs(last.xml()))) {
                 dir.writeAtomically(StatusFiles.xmlName(status.name()),
                         definedXml.get().xml().getBytes(StandardCharsets.UTF_8), uid, gid, FILE_MODE);
             }
             if (status.sameAs(previous) && last != null) {
-                memory.written.put(vmKey, new Written(previous, xmlKey));
+                memory.written.put(vmKey, new Written(previous, xml));
                 return previous;
             }
             VmStatus stamped = status.sameAs(previous) ? previous : status.stamped(previous, time.now());
             dir.writeAtomically(StatusFiles.yamlName(status.name()), StatusFiles.toYaml(stamped), uid, gid,
                     FILE_MODE);
-            memory.written.put(vmKey, new Written(stamped, xmlKey));
+            memory.written.put(vmKey, new Written(stamped, xml));
             return stamped;
         }
 

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class RenderCache {
     private final Map<String, Entry> byVm = new ConcurrentHashMap<>();
 
-    private record Entry(DomainRenderer.Input input, String inputs, RenderedDomain rendered) {
+    private record Entry(DomainRenderer.Input input, RenderedDomain rendered) {
     }
 
     /** The rendering of {@code in} for the VM {@code vm}, reused when nothing changed. */
@@ -23,11 +23,11 @@ public final class RenderCache {
             return entry.rendered();
         }
         RenderedDomain fresh = DomainRenderer.render(in);
-        if (entry != null && entry.inputs().equals(fresh.key())) {
-            byVm.put(vm, new Entry(in, entry.inputs(), entry.rendered()));
+        if (entry != null && entry.rendered().sameTextAs(fresh)) {
+            byVm.put(vm, new Entry(in, entry.rendered()));
             return entry.rendered();
         }
-        byVm.put(vm, new Entry(in, fresh.key(), fresh));
+        byVm.put(vm, new Entry(in, fresh));
         return fresh;
     }
 

@@ -1,6 +1,5 @@
 package org.ievirsh.template;
 
-import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -53,9 +52,15 @@ public final class RenderedDomain {
         text = null;
     }
 
-    /** What the XML text depends on: equal keys give equal text. */
-    public String key() {
-        return renderHash + "\0" + metadata.specHash() + "\0" + Objects.toString(metadata.description().orElse(null));
+    /**
+     * True when {@code other}'s XML text is this one's: the same rendering,
+     * spec hash and description (what the text depends on). Compared field by
+     * field, so no key string is kept per VM.
+     */
+    public boolean sameTextAs(RenderedDomain other) {
+        return other != null && renderHash.equals(other.renderHash)
+                && metadata.specHash().equals(other.metadata.specHash())
+                && metadata.description().equals(other.metadata.description());
     }
 
     public String renderHash() {

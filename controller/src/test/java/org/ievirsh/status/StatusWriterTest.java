@@ -2,12 +2,15 @@ package org.ievirsh.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +20,7 @@ import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.support.Commands;
+import org.ievirsh.support.ManualTime;
 import org.ievirsh.support.Root;
 import org.ievirsh.template.DomainMetadata;
 import org.ievirsh.template.RenderedDomain;
@@ -40,13 +44,48 @@ class StatusWriterTest {
     }
 
     private VmStatus write(Path userDir, VmStatus status) throws PosixException {
+        return write(userDir, status, rendering("<domain/>", "sha256:r", Optional.empty()));
+    }
+
+    private VmStatus write(Path userDir, VmStatus status, RenderedDomain defined) throws PosixException {
         try (SafeDir dir = SafeDir.openTrusted(userDir);
              StatusWriter.Files files = writer.open(dir, memories.computeIfAbsent(userDir.toString(),
                      k -> new StatusWriter.Memory()), 4242, 4242)) {
-            return files.write(status, Optional.of(new RenderedDomain(() -> "<domain/>", "sha256:r",
-                    new DomainMetadata(4242, "alice", "web", "sha256:x", "sha256:r", List.of(), 2, 2L << 30,
-                            Optional.empty()), "alice-web", "u-u-i-d", 2, 2L << 30, "/srv/web.qcow2", "qcow2")));
+            return files.write(status, Optional.of(defined));
         }
+    }
+
+    private static RenderedDomain rendering(String xml, String renderHash, Optional<String> description) {
+        return new RenderedDomain(() -> xml, renderHash, new DomainMetadata(4242, "alice", "web", "sha256:x",
+                renderHash, List.of(), 2, 2L << 30, description), "alice-web", "u-u-i-d", 2, 2L << 30,
+                "/srv/web.qcow2", "qcow2");
+    }
+
+    @Test
+    void theDefinitionIsRewrittenWhenWhatItsTextDependsOnChangesAndOnlyThen() throws Exception {
+        Root.require();
+        Path xml = tmp.resolve(".status/web.xml");
+        write(tmp, status(Phase.Running, "True"), rendering("<domain/>", "sha256:r", Optional.empty()));
+        assertEquals("<domain/>", Files.readString(xml));
+        // A new rendering object of the same inputs (the next pass): its text is the same, the file is not touched.
+        write(tmp, status(Phase.Running, "True"), rendering("<not-written/>", "sha256:r", Optional.empty()));
+        assertEquals("<domain/>", Files.readString(xml));
+        write(tmp, status(Phase.Running, "True"), rendering("<described/>", "sha256:r", Optional.of("mine")));
+        assertEquals("<described/>", Files.readString(xml), "a new description is in the text");
+        write(tmp, status(Phase.Running, "True"), rendering("<bigger/>", "sha256:r2", Optional.of("mine")));
+        assertEquals("<bigger/>", Files.readString(xml), "a new rendering is in the text");
+    }
+
+    @Test
+    void statusesStampedInOneSecondShareItsTextAndTheNextSecondHasItsOwn() {
+        ManualTime clock = new ManualTime(Instant.parse("2025-12-03T12:00:00.100Z"));
+        StatusWriter.Time time = StatusWriter.Time.seconds(clock);
+        String first = time.now();
+        assertEquals("2025-12-03T12:00:00Z", first);
+        clock.advance(Duration.ofMillis(800));
+        assertSame(first, time.now(), "the same second: the same string object");
+        clock.advance(Duration.ofMillis(200));
+        assertEquals("2025-12-03T12:00:01Z", time.now());
     }
 
     @Test

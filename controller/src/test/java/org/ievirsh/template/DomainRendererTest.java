@@ -54,6 +54,23 @@ class DomainRendererTest {
     }
 
     @Test
+    void twoRenderingsHaveTheSameTextExactlyWhenTheyAreOfTheSameInputs() throws Exception {
+        Template standard = standard();
+        RenderedDomain one = render(standard, 1, 1L << 30, Optional.of("my web server"));
+        RenderedDomain again = render(standard, 1, 1L << 30, Optional.of("my web server"));
+        assertTrue(one.sameTextAs(again));
+        assertEquals(one.xml(), again.xml());
+        for (RenderedDomain other : List.of(render(standard, 2, 1L << 30, Optional.of("my web server")),
+                render(standard, 1, 2L << 30, Optional.of("my web server")),
+                render(standard, 1, 1L << 30, Optional.of("their web server")),
+                render(standard, 1, 1L << 30, Optional.empty()))) {
+            assertFalse(one.sameTextAs(other));
+            assertNotEquals(one.xml(), other.xml());
+        }
+        assertFalse(one.sameTextAs(null));
+    }
+
+    @Test
     void renderingSetsOnlyWhatTheControllerOwns() throws Exception {
         RenderedDomain rendered = render(standard(), 1, 1L << 30, Optional.of("my web server"));
         Document doc = parse(rendered.xml());

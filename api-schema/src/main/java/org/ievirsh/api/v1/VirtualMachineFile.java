@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,8 +95,12 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
                 text(spec, "description"),
                 expires);
         Map<String, Location> positions = new HashMap<>();
+        Map<Location, Location> kept = new IdentityHashMap<>();
         for (String pointer : POSITIONS) {
-            positions.put(pointer, document.locate(pointer));
+            // A missing field has its parent's location: kept once. Kept paths come from POSITIONS and their
+            // parents, a handful of names: one copy of each for all files.
+            positions.put(pointer, kept.computeIfAbsent(document.locate(pointer),
+                    at -> new Location(at.path().intern(), at.key(), at.value())));
         }
         return Parsed.ok(new VirtualMachineFile(fileName, hash(bytes), vm, Map.copyOf(positions)));
     }

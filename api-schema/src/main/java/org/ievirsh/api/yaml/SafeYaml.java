@@ -145,7 +145,7 @@ public final class SafeYaml {
     }
 
     private static Mark mark(Node node) {
-        return new Mark(node.getStartMark().getLine() + 1, node.getStartMark().getColumn() + 1);
+        return Mark.of(node.getStartMark().getLine() + 1, node.getStartMark().getColumn() + 1);
     }
 
     /** One conversion of a composed graph; counts nodes so that aliases cannot multiply them. */

@@ -2,6 +2,7 @@ package org.ievirsh.api.v1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,18 @@ class VirtualMachineFileTest {
 
     private static Parsed<VirtualMachineFile> parse(String fileName, String text) {
         return VirtualMachineFile.parse(fileName, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void keptPositionsStillPointAtTheirFieldsAndShareTheirPathWithOtherFiles() {
+        VirtualMachineFile one = parse("web.yaml", HEADER + "spec:\n  image: web.qcow2\n  memory: 2GiB\n").orThrow();
+        VirtualMachineFile two = parse("db.yaml", HEADER + "spec:\n  image: db.qcow2\n  memory: 4GiB\n").orThrow();
+        Problem memory = one.at("/spec/memory", "too much");
+        assertEquals(List.of(5, 11, "spec.memory"), List.of(memory.line(), memory.column(), memory.path()));
+        Problem vcpus = one.at("/spec/vcpus", "too many");
+        assertEquals(List.of(4, 3, "spec"), List.of(vcpus.line(), vcpus.column(), vcpus.path()),
+                "a field not written: its parent's place");
+        assertSame(one.at("/spec/memory", "x").path(), two.at("/spec/memory", "y").path());
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.ievirsh.api.yaml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,17 @@ class SafeYamlTest {
         assertEquals("spec.memory", doc.locate("/spec/memory").path());
         assertEquals("spec.list[1]", doc.locate("/spec/list/1").path());
         assertEquals(new Mark(6, 7), doc.locate("/spec/list/1").value());
+    }
+
+    @Test
+    void smallPositionsAreOneMarkForAllFilesAndFarOnesStillRight() {
+        assertSame(Mark.of(3, 11), Mark.of(3, 11));
+        assertEquals(new Mark(3, 11), Mark.of(3, 11));
+        assertEquals(new Mark(5000, 2), Mark.of(5000, 2));
+        assertEquals(new Mark(2, 700), Mark.of(2, 700));
+        YamlDocument one = parse("spec:\n  memory: 2GiB\n").orThrow();
+        YamlDocument two = parse("spec:\n  memory: 4GiB\n").orThrow();
+        assertSame(one.locate("/spec/memory").value(), two.locate("/spec/memory").value());
     }
 
     @Test
