@@ -95,6 +95,11 @@ public final class StatusFiles {
             return;
         }
         y.append(indent).append(key).append(": \"");
+        if (printableAscii(value)) {
+            // Most texts (names, hashes, times, paths) need no escape: one copy instead of one per character.
+            y.append(value).append("\"\n");
+            return;
+        }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
@@ -113,6 +118,16 @@ public final class StatusFiles {
             }
         }
         y.append("\"\n");
+    }
+
+    private static boolean printableAscii(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A status read back from its file; empty when the file is not a status (any more). */
