@@ -88,6 +88,10 @@ final class BenchCommand implements Callable<Integer> {
             case "scrape":
                 return org.ievirsh.bench.Benchmarks.scrape(users, 4, System.out);
             case "bulk":
+                if (idlePeriods < 1) {
+                    System.err.println("ie-virsh: bench bulk needs --idle-periods of at least 1");
+                    return 2;
+                }
                 return org.ievirsh.bench.Benchmarks.bulk(users, 4, virshSample,
                         org.ievirsh.api.v1.Durations.parse(resync), idlePeriods, System.out);
             default:
