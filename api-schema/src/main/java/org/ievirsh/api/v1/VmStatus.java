@@ -108,6 +108,7 @@ public record VmStatus(
         return list == null ? List.of() : list;
     }
 
+    /** The same status with another phase, message and conditions (the planner's rewrite of a failure). */
     public VmStatus with(Phase newPhase, String newMessage, List<Condition> newConditions) {
         return new VmStatus(name, owner, newPhase, newMessage, newConditions, blade, domain, uuid, mac, ip, addresses,
                 vcpus, memory, template, image, expires, observedSpecHash, null);
