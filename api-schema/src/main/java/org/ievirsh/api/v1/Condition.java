@@ -8,6 +8,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * @param status "True", "False" or "Unknown"
  * @param reason a CamelCase word from {@link Reasons}
  * @param lastTransitionTime when {@code status} last changed (ISO-8601, UTC)
+ *
+ * <p>{@link VmStatus#sameAs} compares every field but the time by name: a new field goes there too.
  */
 @JsonPropertyOrder({"type", "status", "reason", "message", "lastTransitionTime"})
 public record Condition(String type, String status, String reason, String message, String lastTransitionTime) {

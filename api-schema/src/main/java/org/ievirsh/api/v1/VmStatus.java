@@ -75,16 +75,15 @@ public record VmStatus(
 
     /** True when this and {@code other} say the same, whatever their times. */
     public boolean sameAs(VmStatus other) {
-        // Field by field rather than by copies without times: it runs for every VM of every pass.
-        return other != null && Objects.equals(name, other.name) && Objects.equals(owner, other.owner)
-                && phase == other.phase && Objects.equals(message, other.message)
-                && sameConditions(conditions, other.conditions) && Objects.equals(blade, other.blade)
-                && Objects.equals(domain, other.domain) && Objects.equals(uuid, other.uuid)
-                && Objects.equals(mac, other.mac) && Objects.equals(ip, other.ip)
-                && Objects.equals(orEmpty(addresses), orEmpty(other.addresses)) && Objects.equals(vcpus, other.vcpus)
-                && Objects.equals(memory, other.memory) && Objects.equals(template, other.template)
-                && Objects.equals(image, other.image) && Objects.equals(expires, other.expires)
-                && Objects.equals(observedSpecHash, other.observedSpecHash);
+        // Conditions compared in place (no copy of each without its time, for every VM of every pass); the rest
+        // through the canonical constructor, so that a new field is compared too.
+        return other != null && sameConditions(conditions, other.conditions)
+                && withoutTimesOrConditions().equals(other.withoutTimesOrConditions());
+    }
+
+    private VmStatus withoutTimesOrConditions() {
+        return new VmStatus(name, owner, phase, message, null, blade, domain, uuid, mac, ip, orEmpty(addresses), vcpus,
+                memory, template, image, expires, observedSpecHash, null);
     }
 
     private static boolean sameConditions(List<Condition> a, List<Condition> b) {
