@@ -1,10 +1,16 @@
 package org.ievirsh.cli;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 
 /** Logs sets up one-line logs on standard error: time, level, message. */
 final class Logs {
@@ -15,16 +21,57 @@ final class Logs {
     }
 
     static void setUp(Level level) {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT%1$tz %4$-7s %5$s%6$s%n");
         Logger root = Logger.getLogger("");
         for (Handler handler : root.getHandlers()) {
             root.removeHandler(handler);
         }
         ConsoleHandler console = new ConsoleHandler();
-        console.setFormatter(new SimpleFormatter());
+        console.setFormatter(new Line(ZoneId.systemDefault()));
         console.setLevel(level);
         root.addHandler(console);
         root.setLevel(Level.WARNING);
         PROJECT.setLevel(level);
+    }
+
+    /**
+     * Line writes a record as {@code 2026-12-04T01:16:57+0000 INFO    message}
+     * (and the stack trace of a throwable on the lines after it), as
+     * SimpleFormatter would with that format, without parsing a format string
+     * for each line: a first pass logs three lines per VM.
+     */
+    static final class Line extends Formatter {
+        private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxx");
+        private final ZoneId zone;
+        private long second = Long.MIN_VALUE;
+        private String stamp = "";
+
+        Line(ZoneId zone) {
+            this.zone = zone;
+        }
+
+        @Override
+        public synchronized String format(LogRecord record) {
+            long now = Math.floorDiv(record.getMillis(), 1000);
+            if (now != second) {
+                stamp = STAMP.format(Instant.ofEpochSecond(now).atZone(zone));
+                second = now;
+            }
+            StringBuilder line = new StringBuilder(stamp.length() + 96).append(stamp).append(' ');
+            String level = record.getLevel().getLocalizedName();
+            line.append(level);
+            for (int i = level.length(); i < 7; i++) {
+                line.append(' ');
+            }
+            line.append(' ').append(formatMessage(record));
+            if (record.getThrown() != null) {
+                StringWriter trace = new StringWriter();
+                try (PrintWriter out = new PrintWriter(trace)) {
+                    out.println();
+                    record.getThrown().printStackTrace(out);
+                }
+                line.append(trace.toString().stripTrailing());
+            }
+            return line.append(System.lineSeparator()).toString();
+        }
     }
 }
