@@ -51,6 +51,11 @@ public final class SafeYaml {
     private static final Pattern DECIMAL_FLOAT =
             Pattern.compile("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+");
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /**
+     * The tag resolver, one for all parses: it is filled once (some twenty
+     * patterns) and only read after that, from any thread.
+     */
+    private static final Resolver RESOLVER = new Resolver();
 
     private SafeYaml() {
     }
@@ -106,7 +111,7 @@ public final class SafeYaml {
         options.setAllowDuplicateKeys(false);
         options.setProcessComments(false);
         Composer composer = new Composer(
-                new ParserImpl(new StreamReader(new StringReader(text)), options), new Resolver(), options);
+                new ParserImpl(new StreamReader(new StringReader(text)), options), RESOLVER, options);
         return composer.getSingleNode();
     }
 
