@@ -101,12 +101,7 @@ final class BenchWorld implements AutoCloseable {
 
     /** The path of the jar this program runs from (a benchmark starts controllers from it). */
     static String jarOfThisProgram() {
-        try {
-            return Path.of(BenchWorld.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                    .toString();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.ievirsh.cli.ClassArchive.jarOfThisProgram();
     }
 
     /** Destroys and undefines the domains of libvirt's test driver (in this process) named {@code prefix}*. */

@@ -48,10 +48,11 @@ final class BulkBench {
             throws Exception {
         EventLoop.ensureStarted();
         // The figures depend on the JVM's settings: the service runs with those of ie-virsh-controller.service.
-        out.printf("bulk: Java %s, %s, max heap %d MiB, %d CPUs%n", Runtime.version(),
+        out.printf("bulk: Java %s, %s, max heap %d MiB, %d CPUs, options %s (the service's: %s)%n", Runtime.version(),
                 String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
                         .map(java.lang.management.GarbageCollectorMXBean::getName).toList()),
-                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getRuntimeMXBean().getInputArguments(), String.join(" ", ColdBench.SERVICE_JVM));
         // Addresses on (PRODUCT.md §13): a NIC and the guest agent's channel in every VM, a watched lease file.
         String templateXml = BenchTemplates.testDriverWithNic();
         Template template = Template.parse("bench", templateXml.getBytes());

@@ -14,7 +14,7 @@ import picocli.CommandLine;
                 DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, SshCommand.class, ConsoleCommand.class,
                 ValidateCommand.class,
                 SchemaCommand.class, TemplatesCommand.class, ControllerCommand.class, DemoCommand.class,
-                BenchCommand.class},
+                ClassArchiveCommand.class, BenchCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate, templates (your files",
                 "in ~/ie-virsh; nothing here talks to libvirt), ssh and console (reach a running VM),",
                 "import-box (a Vagrant box into your image directory). Admins: controller, bench. Newcomers: demo.",

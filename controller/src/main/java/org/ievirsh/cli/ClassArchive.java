@@ -1,0 +1,75 @@
+package org.ievirsh.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * ClassArchive makes the controller's class archive (JDK 17's dynamic
+ * class-data sharing): a JVM runs the demo on libvirt's test driver, the
+ * controller's own code paths end to end (config, HTTP, metrics, libvirt,
+ * the reconciler, status files), and records at its exit every class it
+ * loaded, parsed, verified and linked. A controller JVM started with
+ * {@code -XX:SharedArchiveFile=} maps them instead of reading them from the
+ * jar: about a second less from the service's start to its first pass on
+ * this machine's 2 cores. The archive belongs to one jar and one JDK; the
+ * JVM ignores it, with a warning, when either changed, and
+ * {@code ie-virsh-controller --class-archive} makes it again then.
+ */
+public final class ClassArchive {
+    private ClassArchive() {
+    }
+
+    /**
+     * Writes the archive of {@code jar} to {@code archive} with the JVM
+     * {@code java} and its {@code jvmOptions} (the service's), by rename: a
+     * controller starting meanwhile maps the old archive or none, never half
+     * of one. Throws with the training run's output when it failed.
+     */
+    public static void make(String java, List<String> jvmOptions, String jar, Path archive)
+            throws IOException, InterruptedException {
+        Path dir = archive.toAbsolutePath().getParent();
+        Path partial = Files.createTempFile(dir, "." + archive.getFileName(), ".partial");
+        Path log = Files.createTempFile(dir, "." + archive.getFileName(), ".log");
+        try {
+            Files.delete(partial);  // the JVM makes the file itself
+            List<String> command = new ArrayList<>();
+            command.add(java);
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-XX:ArchiveClassesAtExit=" + partial, "-jar", Path.of(jar).toAbsolutePath().toString(),
+                    "demo", "--stay", "0s", "--listen", "127.0.0.1:0"));
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IOException("the training run took over 5 minutes: " + Files.readString(log));
+            }
+            if (p.exitValue() != 0 || !Files.isRegularFile(partial) || Files.size(partial) == 0) {
+                throw new IOException("the training run (the demo) failed, exit " + p.exitValue() + ":\n"
+                        + Files.readString(log));
+            }
+            Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(partial);
+            Files.deleteIfExists(log);
+        }
+    }
+
+    /** The JVM option that maps {@code archive}. */
+    public static String option(Path archive) {
+        return "-XX:SharedArchiveFile=" + archive;
+    }
+
+    /** The absolute path of the jar this program runs from (an archive records it; it must be the same then). */
+    public static String jarOfThisProgram() {
+        try {
+            return Path.of(ClassArchive.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .toAbsolutePath().toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
