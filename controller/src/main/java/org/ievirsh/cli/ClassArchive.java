@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -15,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * the reconciler, status files), and records at its exit every class it
  * loaded, parsed, verified and linked. A controller JVM started with
  * {@code -XX:SharedArchiveFile=} maps them instead of reading them from the
- * jar: about a second less from the service's start to its first pass on
- * this machine's 2 cores. The archive belongs to one jar and one JDK; the
+ * jar: a third of a second less from the service's start to its first
+ * pass on this machine's 2 cores. The archive belongs to one jar and one JDK; the
  * JVM ignores it, with a warning, when either changed, and
  * {@code ie-virsh-controller --class-archive} makes it again then.
  */
@@ -32,11 +33,13 @@ public final class ClassArchive {
      */
     public static void make(String java, List<String> jvmOptions, String jar, Path archive)
             throws IOException, InterruptedException {
-        Path dir = archive.toAbsolutePath().getParent();
-        Path partial = Files.createTempFile(dir, "." + archive.getFileName(), ".partial");
-        Path log = Files.createTempFile(dir, "." + archive.getFileName(), ".log");
+        // A private directory beside the archive for the run's files: the JVM writes its archive where it is
+        // told, following links, so nobody else may be able to name anything in there.
+        Path work = Files.createTempDirectory(archive.toAbsolutePath().getParent(), "." + archive.getFileName(),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path partial = work.resolve("archive");
+        Path log = work.resolve("training.log");
         try {
-            Files.delete(partial);  // the JVM makes the file itself
             List<String> command = new ArrayList<>();
             command.add(java);
             command.addAll(jvmOptions);
@@ -55,6 +58,7 @@ public final class ClassArchive {
         } finally {
             Files.deleteIfExists(partial);
             Files.deleteIfExists(log);
+            Files.deleteIfExists(work);
         }
     }
 
