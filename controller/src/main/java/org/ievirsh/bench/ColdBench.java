@@ -52,8 +52,7 @@ final class ColdBench {
                         + world.root().resolve("console.sock") + "}\n"));
                 Path archive = world.root().resolve("controller.jsa");
                 long a0 = System.nanoTime();
-                ClassArchive.make(java().get(0), java().subList(1, java().size()), BenchWorld.jarOfThisProgram(),
-                        archive);
+                ClassArchive.make(java(), BenchWorld.jarOfThisProgram(), archive);
                 out.printf("cold: the class archive made as ie-virsh-controller --class-archive does, in %.1f s (%d MiB)%n",
                         (System.nanoTime() - a0) / 1e9, Files.size(archive) >> 20);
                 out.printf("cold: %d students' %d VM files written; %d runs of each, interleaved, each a new JVM"
@@ -87,7 +86,7 @@ final class ColdBench {
     }
 
     private static List<String> java() {
-        List<String> java = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        List<String> java = new ArrayList<>(List.of(ClassArchive.javaOfThisProgram()));
         java.addAll(SERVICE_JVM);
         return java;
     }

@@ -114,7 +114,7 @@ final class TakeoverBench {
         Files.writeString(config, world.configText("test:///default", 0, extra)
                 .replace("127.0.0.1:0", "127.0.0.1:" + port));
         Path jar = Path.of(BenchWorld.jarOfThisProgram());
-        Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar",
+        Process process = new ProcessBuilder(org.ievirsh.cli.ClassArchive.javaOfThisProgram(), "-jar",
                 jar.toString(), "controller", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(world.root().resolve("controller-" + port + ".log").toFile())
                 .start();

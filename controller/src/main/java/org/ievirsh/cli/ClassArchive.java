@@ -27,11 +27,11 @@ public final class ClassArchive {
 
     /**
      * Writes the archive of {@code jar} to {@code archive} with the JVM
-     * {@code java} and its {@code jvmOptions} (the service's), by rename: a
+     * {@code jvm} (its program, then its options: the service's), by rename: a
      * controller starting meanwhile maps the old archive or none, never half
      * of one. Throws with the training run's output when it failed.
      */
-    public static void make(String java, List<String> jvmOptions, String jar, Path archive)
+    public static void make(List<String> jvm, String jar, Path archive)
             throws IOException, InterruptedException {
         // A private directory beside the archive for the run's files: the JVM writes its archive where it is
         // told, following links, so nobody else may be able to name anything in there.
@@ -40,9 +40,7 @@ public final class ClassArchive {
         Path partial = work.resolve("archive");
         Path log = work.resolve("training.log");
         try {
-            List<String> command = new ArrayList<>();
-            command.add(java);
-            command.addAll(jvmOptions);
+            List<String> command = new ArrayList<>(jvm);
             command.addAll(List.of("-XX:ArchiveClassesAtExit=" + partial, "-jar", Path.of(jar).toAbsolutePath().toString(),
                     "demo", "--stay", "0s", "--listen", "127.0.0.1:0"));
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -65,6 +63,11 @@ public final class ClassArchive {
     /** The JVM option that maps {@code archive}. */
     public static String option(Path archive) {
         return "-XX:SharedArchiveFile=" + archive;
+    }
+
+    /** The java program this JVM runs (a new JVM started from it is the same JDK). */
+    public static String javaOfThisProgram() {
+        return ProcessHandle.current().info().command().orElse("java");
     }
 
     /** The absolute path of the jar this program runs from (an archive records it; it must be the same then). */

@@ -22,10 +22,9 @@ final class ClassArchiveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
         try {
             // The JVM options of the service (JAVA_TOOL_OPTIONS in its unit) reach the training JVM by inheritance.
-            ClassArchive.make(java, List.of(), ClassArchive.jarOfThisProgram(), archive);
+            ClassArchive.make(List.of(ClassArchive.javaOfThisProgram()), ClassArchive.jarOfThisProgram(), archive);
         } catch (java.io.IOException e) {
             System.err.println("ie-virsh: class-archive: " + e.getMessage());
             return 1;

@@ -3,6 +3,7 @@ package org.ievirsh.support;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Commands runs programs for tests (qemu-img, virsh, useradd) and fails loudly when they fail. */
@@ -22,8 +23,15 @@ public final class Commands {
 
     /** Runs {@code command}; returns whatever it exits with. */
     public static Result run(List<String> command) {
+        return run(command, Map.of());
+    }
+
+    /** Runs {@code command} with {@code environment} added to this process's; returns whatever it exits with. */
+    public static Result run(List<String> command, Map<String, String> environment) {
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             process.getOutputStream().close();
             byte[] out = process.getInputStream().readAllBytes();
             if (!process.waitFor(120, TimeUnit.SECONDS)) {
