@@ -388,9 +388,12 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     /** Replaces a domain's XML as an admin's virsh edit would. */
-    public void editOutside(String name, String from, String to) throws HypervisorException {
+    /** Someone edits a domain's definition behind the controller's back; returns what was defined. */
+    public String editOutside(String name, String from, String to) throws HypervisorException {
         String uuid = uuidOf(name);
-        define(xmlOf(name).replace(from, to).replaceFirst("<uuid>[^<]*</uuid>", "<uuid>" + uuid + "</uuid>"));
+        String edited = xmlOf(name).replace(from, to).replaceFirst("<uuid>[^<]*</uuid>", "<uuid>" + uuid + "</uuid>");
+        define(edited);
+        return edited;
     }
 
     private Dom find(String uuid) throws HypervisorException {
