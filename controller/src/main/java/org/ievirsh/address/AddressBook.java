@@ -67,6 +67,8 @@ public final class AddressBook implements AutoCloseable {
     private final ExecutorService askers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong asked = new AtomicLong();
+    /** Where the timer's round of the book stands (only the timer's thread uses it). */
+    private java.util.Iterator<Vm> turns = java.util.Collections.emptyIterator();
 
     /** Vm is one running VM the book follows. */
     private static final class Vm {
@@ -256,17 +258,26 @@ public final class AddressBook implements AutoCloseable {
     }
 
     /** Runs every 250 ms: hands the VMs due to the askers, within the fleet-wide rate. */
-    private void askDue() {
+    void askDue() {
         if (!config.uses("agent") && !config.uses("arp")) {
             return;
         }
         try {
             Instant now = clock.instant();
             int budget = ASKS_PER_SECOND / 4;
-            for (Vm vm : byKey.values()) {
+            // Round the book from where the last tick stopped, each VM looked at at most once a tick: from the
+            // start every time, the first few hundred VMs would take every turn and the rest wait for ever.
+            for (int looked = 0, all = byKey.size(); looked < all; looked++) {
                 if (budget <= 0 || inFlight.get() >= 2 * ASKS_PER_SECOND) {
                     return;
                 }
+                if (!turns.hasNext()) {
+                    turns = byKey.values().iterator();
+                    if (!turns.hasNext()) {
+                        return;
+                    }
+                }
+                Vm vm = turns.next();
                 if (vm.nextAsk.isAfter(now)) {
                     continue;
                 }

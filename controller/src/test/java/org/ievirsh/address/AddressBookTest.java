@@ -1,0 +1,79 @@
+package org.ievirsh.address;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.libvirt.FakeHypervisor;
+import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.support.ManualTime;
+import org.junit.jupiter.api.Test;
+
+class AddressBookTest {
+
+    /** More running VMs than the fleet-wide rate can ask in one {@link AddressBook#ASK_EVERY}. */
+    private static final int VMS = AddressBook.ASKS_PER_SECOND * (int) AddressBook.ASK_EVERY.toSeconds() + 300;
+
+    @Test
+    void everyRunningVmGetsItsTurnWhenThereAreMoreThanTheRateAsksInAMinute() throws Exception {
+        ManualTime time = new ManualTime();
+        FakeHypervisor blade = new FakeHypervisor("b1");
+        List<String> uuids = new ArrayList<>();
+        for (int i = 0; i < VMS; i++) {
+            String uuid = String.format("00000000-0000-4000-8000-%012d", i);
+            blade.define("<domain><name>vm" + i + "</name><uuid>" + uuid + "</uuid></domain>");
+            blade.start(uuid);
+            blade.agentAnswers.put("vm" + i, List.of(new Hypervisor.GuestNic(mac(i), List.of(ip(i)))));
+            uuids.add(uuid);
+        }
+        try (AddressBook book = new AddressBook(new ControllerConfig.Addresses(List.of("agent"), List.of()), time,
+                b -> Optional.of(blade), user -> { })) {
+            for (int i = 0; i < VMS; i++) {
+                book.running(key(i), "u", uuids.get(i), "b1", List.of(mac(i)), true);
+            }
+            // Ten minutes of the timer's ticks (its own thread is not started: the test ticks it), enough for
+            // every VM several times over at the fleet-wide rate.
+            int tick = 0;
+            int known = 0;
+            for (; tick < 10 * 60 * 4 && known < VMS; tick++) {
+                time.advance(Duration.ofMillis(250));
+                book.askDue();
+                if (tick % 40 == 39) {
+                    Thread.sleep(20);  // the askers run on threads of their own
+                    known = known(book, uuids);
+                }
+            }
+            assertEquals(VMS, known(book, uuids), "VMs whose agent was asked, after " + tick / 4 + " s");
+            long perSecond = book.asked() / Math.max(1, tick / 4);
+            assertTrue(perSecond <= AddressBook.ASKS_PER_SECOND, perSecond + " asks a second");
+        }
+    }
+
+    private static int known(AddressBook book, List<String> uuids) {
+        int known = 0;
+        for (int i = 0; i < uuids.size(); i++) {
+            List<VmStatus.Address> addresses = book.running(key(i), "u", uuids.get(i), "b1", List.of(mac(i)), true);
+            if (addresses.equals(List.of(new VmStatus.Address(ip(i), mac(i), "agent")))) {
+                known++;
+            }
+        }
+        return known;
+    }
+
+    private static String key(int i) {
+        return "u/vm" + i;
+    }
+
+    private static String mac(int i) {
+        return String.format("52:54:00:00:%02x:%02x", i >> 8, i & 0xff);
+    }
+
+    private static String ip(int i) {
+        return "10.0." + (i >> 8) + "." + (i & 0xff);
+    }
+}
