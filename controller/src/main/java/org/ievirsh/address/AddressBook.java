@@ -67,6 +67,8 @@ public final class AddressBook implements AutoCloseable {
     private final ExecutorService askers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong asked = new AtomicLong();
+    /** VMs to ask before the round: just started, or their agent just connected (by key, oldest first). */
+    private final java.util.Queue<String> soon = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Where the timer's round of the book stands (only the timer's thread uses it). */
     private java.util.Iterator<Vm> turns = java.util.Collections.emptyIterator();
 
@@ -79,6 +81,8 @@ public final class AddressBook implements AutoCloseable {
         final List<String> macs;
         final boolean agent;
         volatile Instant nextAsk;
+        /** True while the VM waits in {@code soon} (an agent that connects again and again is queued once). */
+        volatile boolean queued;
         volatile List<VmStatus.Address> fromAgent = List.of();
         volatile List<VmStatus.Address> fromArp = List.of();
 
@@ -159,6 +163,7 @@ public final class AddressBook implements AutoCloseable {
             }
             vm = new Vm(key, user, uuid, blade, List.copyOf(macs), agent, clock.instant());
             byKey.put(key, vm);
+            askSoon(vm);
             for (String mac : macs) {
                 keyByMac.put(mac, key);
             }
@@ -204,6 +209,7 @@ public final class AddressBook implements AutoCloseable {
         Vm vm = key == null ? null : byKey.get(key);
         if (vm != null && vm.agent && config.uses("agent")) {
             vm.nextAsk = clock.instant();
+            askSoon(vm);
         }
     }
 
@@ -257,7 +263,14 @@ public final class AddressBook implements AutoCloseable {
         wake.accept(vm.user);
     }
 
-    /** Runs every 250 ms: hands the VMs due to the askers, within the fleet-wide rate. */
+    /**
+     * Runs every 250 ms: hands the VMs due to the askers, within the
+     * fleet-wide rate. The VMs just started or whose agent just connected
+     * come first, in the order they came; then the book is gone round from
+     * where the last tick stopped, each VM looked at once a tick at most (from
+     * the start every time, the first few hundred VMs would take every turn
+     * and the rest would never be asked again).
+     */
     void askDue() {
         if (!config.uses("agent") && !config.uses("arp")) {
             return;
@@ -265,12 +278,17 @@ public final class AddressBook implements AutoCloseable {
         try {
             Instant now = clock.instant();
             int budget = ASKS_PER_SECOND / 4;
-            // Round the book from where the last tick stopped, each VM looked at at most once a tick: from the
-            // start every time, the first few hundred VMs would take every turn and the rest wait for ever.
-            for (int looked = 0, all = byKey.size(); looked < all; looked++) {
-                if (budget <= 0 || inFlight.get() >= 2 * ASKS_PER_SECOND) {
-                    return;
+            for (String key; budget > 0 && roomInFlight() && (key = soon.poll()) != null; ) {
+                Vm vm = byKey.get(key);
+                if (vm != null) {
+                    vm.queued = false;
                 }
+                if (vm != null && !vm.nextAsk.isAfter(now)) {
+                    hand(vm, now);
+                    budget--;
+                }
+            }
+            for (int looked = 0, all = byKey.size(); looked < all && budget > 0 && roomInFlight(); looked++) {
                 if (!turns.hasNext()) {
                     turns = byKey.values().iterator();
                     if (!turns.hasNext()) {
@@ -278,23 +296,37 @@ public final class AddressBook implements AutoCloseable {
                     }
                 }
                 Vm vm = turns.next();
-                if (vm.nextAsk.isAfter(now)) {
-                    continue;
+                if (!vm.nextAsk.isAfter(now)) {
+                    hand(vm, now);
+                    budget--;
                 }
-                vm.nextAsk = now.plus(ASK_EVERY);
-                budget--;
-                inFlight.incrementAndGet();
-                askers.execute(() -> {
-                    try {
-                        ask(vm);
-                    } finally {
-                        inFlight.decrementAndGet();
-                    }
-                });
             }
         } catch (RuntimeException e) {
             LOG.warning("addresses: " + e);
         }
+    }
+
+    private void askSoon(Vm vm) {
+        if (!vm.queued) {
+            vm.queued = true;
+            soon.add(vm.key);
+        }
+    }
+
+    private boolean roomInFlight() {
+        return inFlight.get() < 2 * ASKS_PER_SECOND;
+    }
+
+    private void hand(Vm vm, Instant now) {
+        vm.nextAsk = now.plus(ASK_EVERY);
+        inFlight.incrementAndGet();
+        askers.execute(() -> {
+            try {
+                ask(vm);
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        });
     }
 
     private void ask(Vm vm) {

@@ -20,7 +20,7 @@ class AddressBookTest {
     private static final int VMS = AddressBook.ASKS_PER_SECOND * (int) AddressBook.ASK_EVERY.toSeconds() + 300;
 
     @Test
-    void everyRunningVmGetsItsTurnWhenThereAreMoreThanTheRateAsksInAMinute() throws Exception {
+    void everyRunningVmGetsItsTurnAndAnAgentThatConnectsIsAskedAtOnce() throws Exception {
         ManualTime time = new ManualTime();
         FakeHypervisor blade = new FakeHypervisor("b1");
         List<String> uuids = new ArrayList<>();
@@ -51,6 +51,21 @@ class AddressBookTest {
             assertEquals(VMS, known(book, uuids), "VMs whose agent was asked, after " + tick / 4 + " s");
             long perSecond = book.asked() / Math.max(1, tick / 4);
             assertTrue(perSecond <= AddressBook.ASKS_PER_SECOND, perSecond + " asks a second");
+
+            // A guest's agent connects (a reboot, a new address) while the round is anywhere: asked at the next tick.
+            int k = VMS / 2;
+            blade.agentAnswers.put("vm" + k, List.of(new Hypervisor.GuestNic(mac(k), List.of("10.9.9.9"))));
+            book.agentConnected(uuids.get(k));
+            time.advance(Duration.ofMillis(250));
+            book.askDue();
+            List<VmStatus.Address> now = List.of();
+            for (int wait = 0; wait < 500 && !now.equals(List.of(new VmStatus.Address("10.9.9.9", mac(k), "agent")));
+                 wait++) {
+                Thread.sleep(10);
+                now = book.running(key(k), "u", uuids.get(k), "b1", List.of(mac(k)), true);
+            }
+            assertEquals(List.of(new VmStatus.Address("10.9.9.9", mac(k), "agent")), now,
+                    "the agent that connected was asked at the next tick");
         }
     }
 
