@@ -67,8 +67,12 @@ public final class AddressBook implements AutoCloseable {
     private final ExecutorService askers;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong asked = new AtomicLong();
-    /** VMs to ask before the round: just started, or their agent just connected (by key, oldest first). */
-    private final java.util.Queue<String> soon = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * VMs to ask before the round, by key: those whose agent just connected
+     * at the head (a guest that booted is worth asking at once, even behind
+     * a whole class started together), those just started at the tail.
+     */
+    private final java.util.Deque<String> soon = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Where the timer's round of the book stands (only the timer's thread uses it). */
     private java.util.Iterator<Vm> turns = java.util.Collections.emptyIterator();
 
@@ -81,8 +85,13 @@ public final class AddressBook implements AutoCloseable {
         final List<String> macs;
         final boolean agent;
         volatile Instant nextAsk;
-        /** True while the VM waits in {@code soon} (an agent that connects again and again is queued once). */
+        /**
+         * True while the VM waits in {@code soon}, at the tail (started) or
+         * the head (its agent connected): an agent that connects again and
+         * again is queued once, not once per event.
+         */
         volatile boolean queued;
+        volatile boolean urgent;
         volatile List<VmStatus.Address> fromAgent = List.of();
         volatile List<VmStatus.Address> fromArp = List.of();
 
@@ -163,7 +172,7 @@ public final class AddressBook implements AutoCloseable {
             }
             vm = new Vm(key, user, uuid, blade, List.copyOf(macs), agent, clock.instant());
             byKey.put(key, vm);
-            askSoon(vm);
+            askSoon(vm, false);
             for (String mac : macs) {
                 keyByMac.put(mac, key);
             }
@@ -209,7 +218,7 @@ public final class AddressBook implements AutoCloseable {
         Vm vm = key == null ? null : byKey.get(key);
         if (vm != null && vm.agent && config.uses("agent")) {
             vm.nextAsk = clock.instant();
-            askSoon(vm);
+            askSoon(vm, true);
         }
     }
 
@@ -265,8 +274,8 @@ public final class AddressBook implements AutoCloseable {
 
     /**
      * Runs every 250 ms: hands the VMs due to the askers, within the
-     * fleet-wide rate. The VMs just started or whose agent just connected
-     * come first, in the order they came; then the book is gone round from
+     * fleet-wide rate. The VMs whose agent just connected come first, then
+     * those just started (see {@link #soon}); then the book is gone round from
      * where the last tick stopped, each VM looked at once a tick at most (from
      * the start every time, the first few hundred VMs would take every turn
      * and the rest would never be asked again).
@@ -281,7 +290,9 @@ public final class AddressBook implements AutoCloseable {
             for (String key; budget > 0 && roomInFlight() && (key = soon.poll()) != null; ) {
                 Vm vm = byKey.get(key);
                 if (vm != null) {
+                    // Both ends at once: a second entry of it may stay behind, and finds it asked already.
                     vm.queued = false;
+                    vm.urgent = false;
                 }
                 if (vm != null && !vm.nextAsk.isAfter(now)) {
                     hand(vm, now);
@@ -306,10 +317,14 @@ public final class AddressBook implements AutoCloseable {
         }
     }
 
-    private void askSoon(Vm vm) {
-        if (!vm.queued) {
+    /** Queues {@code vm} at the head ({@code first}) or the tail of {@link #soon}, once at each at most. */
+    private void askSoon(Vm vm, boolean first) {
+        if (first && !vm.urgent) {
+            vm.urgent = true;
+            soon.addFirst(vm.key);
+        } else if (!first && !vm.queued) {
             vm.queued = true;
-            soon.add(vm.key);
+            soon.addLast(vm.key);
         }
     }
 
@@ -372,10 +387,12 @@ public final class AddressBook implements AutoCloseable {
         Map<String, VmStatus.Address> kept = new HashMap<>();
         List<VmStatus.Address> ordered = new ArrayList<>();
         for (Hypervisor.GuestNic nic : nics) {
-            String mac = nic.mac() == null ? "" : nic.mac().toLowerCase(java.util.Locale.ROOT);
-            if (!MAC.matcher(mac).matches() || !vm.macs.contains(mac)) {
+            String named = nic.mac() == null ? "" : nic.mac().toLowerCase(java.util.Locale.ROOT);
+            int ours = MAC.matcher(named).matches() ? vm.macs.indexOf(named) : -1;
+            if (ours < 0) {
                 continue;  // the guest may name NICs of its own (a bridge, a container's): only ours count
             }
+            String mac = vm.macs.get(ours);  // kept: our own copy, not one more string per VM from the guest
             for (String ip : nic.ipv4()) {
                 if (ip != null && ip.length() <= 15 && IPV4.matcher(ip).matches() && !ip.startsWith("127.")
                         && ordered.size() < MAX_PER_VM && kept.putIfAbsent(ip + " " + mac,
