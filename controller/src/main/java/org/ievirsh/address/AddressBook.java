@@ -92,6 +92,8 @@ public final class AddressBook implements AutoCloseable {
          */
         volatile boolean queued;
         volatile boolean urgent;
+        /** True once the agent or ARP was asked about it. */
+        volatile boolean asked;
         volatile List<VmStatus.Address> fromAgent = List.of();
         volatile List<VmStatus.Address> fromArp = List.of();
 
@@ -222,6 +224,26 @@ public final class AddressBook implements AutoCloseable {
         }
     }
 
+    /**
+     * Running VMs not asked yet since they started (a benchmark's figure: at
+     * 20 a second, the first answers of a fleet started together take a
+     * while, and each one that tells something wakes its student).
+     */
+    public int notAskedYet() {
+        int count = 0;
+        for (Vm vm : byKey.values()) {
+            if (!vm.asked) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** How many running VMs the book follows. */
+    public int running() {
+        return byKey.size();
+    }
+
     /** Agent and ARP calls made so far (a benchmark's figure). */
     public long asked() {
         return asked.get();
@@ -349,6 +371,7 @@ public final class AddressBook implements AutoCloseable {
         if (hypervisor.isEmpty() || byKey.get(vm.key) != vm) {
             return;
         }
+        vm.asked = true;
         boolean changed = false;
         if (vm.agent && config.uses("agent")) {
             List<VmStatus.Address> answer = askOne(hypervisor.get(), vm, Hypervisor.AddressSource.AGENT, "agent");

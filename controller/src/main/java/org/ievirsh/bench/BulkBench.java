@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.controller.Controller;
@@ -304,6 +305,11 @@ final class BulkBench {
         // Warm up past the first full blade listing after the rush (one every 5 minutes: its code is compiled
         // again then, once) and past a few passes: the JIT compiles the resync path only after it ran a few times.
         Thread.sleep(Math.max(resync.toMillis() * 4, Controller.FULL_LISTING.toMillis() + resync.toMillis()));
+        // The VMs whose agent and ARP were not asked yet: each first answer that tells something wakes its
+        // student (a pass and a status written), 20 a second, until every VM of the fleet had its turn.
+        AddressBook book = controller.addresses();
+        out.printf("idle  address book: %d of %d running VMs not asked yet as the periods begin (20 a second)%n",
+                book.notAskedYet(), book.running());
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long jit0 = jit.getTotalCompilationTime();
@@ -326,6 +332,7 @@ final class BulkBench {
             jitAt = compiled;
             wallAt = wall;
         }
+        out.printf("idle  address book: %d not asked yet as they end%n", book.notAskedYet());
         double cpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
         double jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 * 100.0 / (System.nanoTime() - wall0);
         System.gc();

@@ -450,6 +450,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return fleet;
     }
 
+    public AddressBook addresses() {
+        return addresses;
+    }
+
     public Metrics metrics() {
         return metrics;
     }

@@ -36,6 +36,7 @@ class AddressBookTest {
             for (int i = 0; i < VMS; i++) {
                 book.running(key(i), "u", uuids.get(i), "b1", List.of(mac(i)), true);
             }
+            assertEquals(VMS, book.notAskedYet());
             // Ten minutes of the timer's ticks (its own thread is not started: the test ticks it), enough for
             // every VM several times over at the fleet-wide rate.
             int tick = 0;
@@ -49,6 +50,7 @@ class AddressBookTest {
                 }
             }
             assertEquals(VMS, known(book, uuids), "VMs whose agent was asked, after " + tick / 4 + " s");
+            assertEquals(0, book.notAskedYet());
             long perSecond = book.asked() / Math.max(1, tick / 4);
             assertTrue(perSecond <= AddressBook.ASKS_PER_SECOND, perSecond + " asks a second");
 
