@@ -73,8 +73,6 @@ public final class AddressBook implements AutoCloseable {
      * a whole class started together), those just started at the tail.
      */
     private final java.util.Deque<String> soon = new java.util.concurrent.ConcurrentLinkedDeque<>();
-    /** Students to wake at the next tick: the guests of their VMs answered something new. */
-    private final Set<String> toWake = ConcurrentHashMap.newKeySet();
     /** Where the timer's round of the book stands (only the timer's thread uses it). */
     private java.util.Iterator<Vm> turns = java.util.Collections.emptyIterator();
 
@@ -297,30 +295,14 @@ public final class AddressBook implements AutoCloseable {
     }
 
     /**
-     * A guest's answer changed what is known of {@code vm}: the student's
-     * next pass sees it at once, but they are woken at the timer's next tick,
-     * once for all the answers about their VMs since (a student's VMs
-     * started together are asked together, and each answer would otherwise
-     * be a pass of its own).
-     */
-    private void answered(Vm vm) {
-        generations.computeIfAbsent(vm.user, u -> new AtomicLong()).incrementAndGet();
-        toWake.add(vm.user);
-    }
-
-    /**
-     * Runs every 250 ms: wakes the students whose guests answered something
-     * new, and hands the VMs due to the askers, within the fleet-wide rate. The VMs whose agent just connected come first, then
+     * Runs every 250 ms: hands the VMs due to the askers, within the
+     * fleet-wide rate. The VMs whose agent just connected come first, then
      * those just started (see {@link #soon}); then the book is gone round from
      * where the last tick stopped, each VM looked at once a tick at most (from
      * the start every time, the first few hundred VMs would take every turn
      * and the rest would never be asked again).
      */
     void askDue() {
-        for (String user : List.copyOf(toWake)) {
-            toWake.remove(user);
-            wake.accept(user);
-        }
         if (!config.uses("agent") && !config.uses("arp")) {
             return;
         }
@@ -406,7 +388,7 @@ public final class AddressBook implements AutoCloseable {
             }
         }
         if (changed && byKey.get(vm.key) == vm) {
-            answered(vm);
+            changed(vm);
         }
     }
 

@@ -76,35 +76,6 @@ class AddressBookTest {
         }
     }
 
-    @Test
-    void theAnswersAboutAStudentsVmsStartedTogetherWakeThemOnce() throws Exception {
-        ManualTime time = new ManualTime();
-        FakeHypervisor blade = new FakeHypervisor("b1");
-        java.util.concurrent.atomic.AtomicInteger wakes = new java.util.concurrent.atomic.AtomicInteger();
-        try (AddressBook book = new AddressBook(new ControllerConfig.Addresses(List.of("agent"), List.of()), time,
-                b -> Optional.of(blade), user -> wakes.incrementAndGet())) {
-            for (int i = 0; i < 4; i++) {
-                String uuid = String.format("00000000-0000-4000-8000-%012d", i);
-                blade.define("<domain><name>vm" + i + "</name><uuid>" + uuid + "</uuid></domain>");
-                blade.start(uuid);
-                blade.agentAnswers.put("vm" + i, List.of(new Hypervisor.GuestNic(mac(i), List.of(ip(i)))));
-                book.running(key(i), "u", uuid, "b1", List.of(mac(i)), true);
-            }
-            time.advance(Duration.ofMillis(250));
-            book.askDue();
-            for (int wait = 0; wait < 500 && book.generation("u") < 4; wait++) {
-                Thread.sleep(10);
-            }
-            assertEquals(4, book.generation("u"), "every answer is seen by the student's next pass at once");
-            assertEquals(0, wakes.get(), "no pass of their own for each answer");
-            time.advance(Duration.ofMillis(250));
-            book.askDue();
-            assertEquals(1, wakes.get(), "one wake at the next tick for the four answers");
-            book.askDue();
-            assertEquals(1, wakes.get());
-        }
-    }
-
     private static int known(AddressBook book, List<String> uuids) {
         int known = 0;
         for (int i = 0; i < uuids.size(); i++) {
