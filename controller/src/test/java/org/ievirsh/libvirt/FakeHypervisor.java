@@ -387,8 +387,7 @@ public final class FakeHypervisor implements Hypervisor {
         define("<domain type='kvm'><name>" + name + "</name><uuid>" + UUID.randomUUID() + "</uuid></domain>");
     }
 
-    /** Replaces a domain's XML as an admin's virsh edit would. */
-    /** Someone edits a domain's definition behind the controller's back; returns what was defined. */
+    /** Replaces a domain's XML as an admin's virsh edit would (behind the controller's back); returns it. */
     public String editOutside(String name, String from, String to) throws HypervisorException {
         String uuid = uuidOf(name);
         String edited = xmlOf(name).replace(from, to).replaceFirst("<uuid>[^<]*</uuid>", "<uuid>" + uuid + "</uuid>");
