@@ -99,11 +99,6 @@ final class BenchWorld implements AutoCloseable {
         }
     }
 
-    /** The path of the jar this program runs from (a benchmark starts controllers from it). */
-    static String jarOfThisProgram() {
-        return org.ievirsh.cli.ClassArchive.jarOfThisProgram();
-    }
-
     /** Destroys and undefines the domains of libvirt's test driver (in this process) named {@code prefix}*. */
     static void removeTestDomains(String prefix) {
         try {

@@ -52,7 +52,7 @@ final class ColdBench {
                         + world.root().resolve("console.sock") + "}\n"));
                 Path archive = world.root().resolve("controller.jsa");
                 long a0 = System.nanoTime();
-                ClassArchive.make(java(), BenchWorld.jarOfThisProgram(), archive);
+                ClassArchive.make(java(), ClassArchive.jarOfThisProgram(), archive);
                 out.printf("cold: the class archive made as ie-virsh-controller --class-archive does, in %.1f s (%d MiB)%n",
                         (System.nanoTime() - a0) / 1e9, Files.size(archive) >> 20);
                 out.printf("cold: %d students' %d VM files written; %d runs of each, interleaved, each a new JVM"
@@ -94,7 +94,7 @@ final class ColdBench {
     /** Milliseconds from the start of a new JVM running {@link RawLoop} to its exit. */
     private static double rawProcess(BenchWorld world, int vms) throws Exception {
         List<String> command = new ArrayList<>(java());
-        command.addAll(List.of("-cp", BenchWorld.jarOfThisProgram(), RawLoop.class.getName(), Integer.toString(vms),
+        command.addAll(List.of("-cp", ClassArchive.jarOfThisProgram(), RawLoop.class.getName(), Integer.toString(vms),
                 world.root().resolve("images/raw.qcow2").toString()));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
@@ -111,7 +111,7 @@ final class ColdBench {
                                             List<String> names) throws Exception {
         List<String> command = new ArrayList<>(java());
         command.addAll(options);
-        command.addAll(List.of("-jar", BenchWorld.jarOfThisProgram(), "controller", "--config", config.toString()));
+        command.addAll(List.of("-jar", ClassArchive.jarOfThisProgram(), "controller", "--config", config.toString()));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(world.root().resolve("controller.log").toFile()).start();

@@ -113,7 +113,7 @@ final class TakeoverBench {
         Path config = world.root().resolve("controller-" + port + ".yaml");
         Files.writeString(config, world.configText("test:///default", 0, extra)
                 .replace("127.0.0.1:0", "127.0.0.1:" + port));
-        Path jar = Path.of(BenchWorld.jarOfThisProgram());
+        Path jar = Path.of(org.ievirsh.cli.ClassArchive.jarOfThisProgram());
         Process process = new ProcessBuilder(org.ievirsh.cli.ClassArchive.javaOfThisProgram(), "-jar",
                 jar.toString(), "controller", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(world.root().resolve("controller-" + port + ".log").toFile())
