@@ -240,7 +240,7 @@ public final class AddressBook implements AutoCloseable {
     }
 
     /** How many running VMs the book follows. */
-    public int running() {
+    public int followed() {
         return byKey.size();
     }
 

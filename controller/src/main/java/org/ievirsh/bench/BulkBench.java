@@ -338,7 +338,7 @@ final class BulkBench {
         // student (a pass and a status written), 20 a second, until every VM of the fleet had its turn.
         AddressBook book = controller.addresses();
         out.printf("idle  address book: %d of %d running VMs not asked yet as the periods begin (20 a second)%n",
-                book.notAskedYet(), book.running());
+                book.notAskedYet(), book.followed());
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long jit0 = jit.getTotalCompilationTime();
