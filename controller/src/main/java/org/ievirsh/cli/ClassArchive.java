@@ -46,6 +46,7 @@ public final class ClassArchive {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(5, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);  // gone before its files are cleared away below
                 throw new IOException("the training run took over 5 minutes: " + Files.readString(log));
             }
             if (p.exitValue() != 0 || !Files.isRegularFile(partial) || Files.size(partial) == 0) {
