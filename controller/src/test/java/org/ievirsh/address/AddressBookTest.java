@@ -76,6 +76,32 @@ class AddressBookTest {
         }
     }
 
+    @Test
+    void aGuestWhoseAgentConnectsOverAndOverIsAskedOnceATick() throws Exception {
+        ManualTime time = new ManualTime();
+        FakeHypervisor blade = new FakeHypervisor("b1");
+        String uuid = "00000000-0000-4000-8000-000000000001";
+        blade.define("<domain><name>vm1</name><uuid>" + uuid + "</uuid></domain>");
+        blade.start(uuid);
+        blade.agentAnswers.put("vm1", List.of(new Hypervisor.GuestNic(mac(1), List.of(ip(1)))));
+        try (AddressBook book = new AddressBook(new ControllerConfig.Addresses(List.of("agent"), List.of()), time,
+                b -> Optional.of(blade), user -> { })) {
+            book.running(key(1), "u", uuid, "b1", List.of(mac(1)), true);
+            for (int tick = 0; tick < 3; tick++) {
+                for (int i = 0; i < 10_000; i++) {
+                    book.agentConnected(uuid);  // a hostile guest toggling its agent's channel
+                }
+                time.advance(Duration.ofMillis(250));
+                book.askDue();
+                for (int wait = 0; wait < 500 && book.asked() < tick + 1; wait++) {
+                    Thread.sleep(10);
+                }
+                Thread.sleep(50);
+                assertEquals(tick + 1, book.asked(), "one ask a tick, however many events");
+            }
+        }
+    }
+
     private static int known(AddressBook book, List<String> uuids) {
         int known = 0;
         for (int i = 0; i < uuids.size(); i++) {
