@@ -344,23 +344,43 @@ final class BulkBench {
         long jit0 = jit.getTotalCompilationTime();
         long cpu0 = os.getProcessCpuTime();
         long wall0 = System.nanoTime();
+        io.micrometer.core.instrument.Timer reconciles = controller.metrics().registry()
+                .get("ievirsh.reconcile.duration").timer();
+        ThreadCpu whole = new ThreadCpu();
+        ThreadCpu half = whole;
         List<Long> passes = new ArrayList<>();
         long cpuAt = cpu0;
         long jitAt = jit0;
         long wallAt = wall0;
+        long reconcilesAt = reconciles.count();
+        long afreshAt = controller.readAfresh();
+        long askedAt = book.asked();
         for (int i = 0; i < periods; i++) {
             Thread.sleep(resync.toMillis());
             passes.add(controller.lastPass().toMillis());
             long cpu = os.getProcessCpuTime();
             long compiled = jit.getTotalCompilationTime();
             long wall = System.nanoTime();
-            out.printf("idle  (period %d: %.2f%% of one core, JIT %.2f%%, pass %d ms)%n", i + 1,
+            out.printf("idle  (period %d: %.2f%% of one core, JIT %.2f%%, pass %d ms; %d reconciles, %d of them"
+                    + " reading files afresh; %d address calls)%n", i + 1,
                     (cpu - cpuAt) * 100.0 / (wall - wallAt), (compiled - jitAt) * 1e6 * 100.0 / (wall - wallAt),
-                    passes.get(i));
+                    passes.get(i), reconciles.count() - reconcilesAt, controller.readAfresh() - afreshAt,
+                    book.asked() - askedAt);
             cpuAt = cpu;
             jitAt = compiled;
             wallAt = wall;
+            reconcilesAt = reconciles.count();
+            afreshAt = controller.readAfresh();
+            askedAt = book.asked();
+            if (i + 1 == periods / 2) {
+                half.print(out, "idle  first half of the periods:");
+                half = new ThreadCpu();
+            }
         }
+        if (half != whole) {
+            half.print(out, "idle  second half of the periods:");
+        }
+        whole.print(out, "idle  all the periods:");
         out.printf("idle  address book: %d not asked yet as they end%n", book.notAskedYet());
         double cpu = (os.getProcessCpuTime() - cpu0) * 100.0 / (System.nanoTime() - wall0);
         double jitShare = (jit.getTotalCompilationTime() - jit0) * 1e6 * 100.0 / (System.nanoTime() - wall0);

@@ -389,6 +389,11 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return users.quiet(user);
     }
 
+    /** How many passes over a student read their files afresh, no stat proof standing (a benchmark's figure). */
+    public long readAfresh() {
+        return users.readAfresh();
+    }
+
     /** How long the last full pass (discovery, then every user once) took. */
     public Duration lastPass() {
         return passes.lastDuration();

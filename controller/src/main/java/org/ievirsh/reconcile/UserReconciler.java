@@ -40,6 +40,7 @@ public final class UserReconciler {
     private final AddressBook addresses;
     private final java.time.Clock clock;
     private final Map<String, UserMemory> memories = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder readAfresh = new java.util.concurrent.atomic.LongAdder();
 
     UserReconciler(UserIndex index, Fleet fleet, TemplateLibrary templates, Inspections inspections, Gatherer gatherer,
                    Converger converger, Publisher publisher, StatusBook book, Metrics metrics, PerVmCollector perVm,
@@ -71,6 +72,7 @@ public final class UserReconciler {
             // The usual resync of the usual student: a dozen stats tell nothing changed.
             return wakeAt(memory.unchanged.until(), Result.done());
         }
+        readAfresh.increment();
         try (UserFacts facts = gatherer.gather(entry.get(), memory)) {
             if (memory.unchanged.byFacts(facts.fingerprint())) {
                 memory.unchanged.stillClean(facts.restsOn());
@@ -121,6 +123,11 @@ public final class UserReconciler {
     public boolean quiet(String user) {
         UserMemory memory = memories.get(user);
         return memory != null && memory.unchanged.quiet();
+    }
+
+    /** How many passes over a student read their files afresh, the stat proof not standing (a benchmark's figure). */
+    public long readAfresh() {
+        return readAfresh.sum();
     }
 
     /** A new config: every student's next pass reads everything afresh (no proof of the old one stands). */
