@@ -28,7 +28,9 @@ public final class SystemTicker implements Ticker, AutoCloseable {
         if (timer.isShutdown()) {
             return () -> { };
         }
-        ScheduledFuture<?> future = timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        // Nanoseconds overflow past 292 years: anything beyond a day waits a day (WorkQueue.LONGEST_WAIT).
+        Duration wait = delay.compareTo(WorkQueue.LONGEST_WAIT) > 0 ? WorkQueue.LONGEST_WAIT : delay;
+        ScheduledFuture<?> future = timer.schedule(task, Math.max(0, wait.toNanos()), TimeUnit.NANOSECONDS);
         return () -> future.cancel(false);
     }
 

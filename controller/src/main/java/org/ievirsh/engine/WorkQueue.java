@@ -32,6 +32,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WorkQueue<K> implements AutoCloseable {
     static final Duration BASE_DELAY = Duration.ofSeconds(1);
     static final Duration MAX_DELAY = Duration.ofMinutes(5);
+    /**
+     * LONGEST_WAIT caps a delayed key's wait: a key due later (a VM that
+     * expires in the year 9999) comes after a day, is looked at and asks for
+     * the rest again. Without the cap the wait overflows nanoseconds.
+     */
+    public static final Duration LONGEST_WAIT = Duration.ofDays(1);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
@@ -101,7 +107,8 @@ public final class WorkQueue<K> implements AutoCloseable {
         schedule(key, delay, false);
     }
 
-    private void schedule(K key, Duration delay, boolean retry) {
+    private void schedule(K key, Duration asked, boolean retry) {
+        Duration delay = asked.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : asked;
         long due = ticker.nanoTime() + delay.toNanos();
         lock.lock();
         try {

@@ -63,11 +63,23 @@ final class StatusBuilder {
         String image = f.image() != null ? f.image().path() : null;
         // Addresses belong to a running guest: none while it is stopped, even if a lease still holds.
         List<VmStatus.Address> addresses = d != null && d.isActive() && !f.addresses().isEmpty() ? f.addresses() : null;
-        String expires = f.lifetime().end().map(java.time.Instant::toString).orElse(null);
+        String expires = f.lifetime().end().map(StatusBuilder::rfc3339).orElse(null);
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
                 d != null ? d.name() : f.domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
                 addresses, vcpus, memory == null || memory == 0 ? null : Quantities.format(memory), template, image,
                 expires, specHash, null);
+    }
+
+    /** LAST_RFC3339 is the latest time RFC 3339 can write (four-digit years). */
+    private static final java.time.Instant LAST_RFC3339 = java.time.Instant.parse("9999-12-31T23:59:59Z");
+
+    /**
+     * {@code at} as RFC 3339 text; a time past the year 9999 (a file's
+     * {@code expires: 9999-12-31} ends at midnight after it) as the last
+     * second RFC 3339 can write, one that no reader tells from "never".
+     */
+    static String rfc3339(java.time.Instant at) {
+        return (at.isAfter(LAST_RFC3339) ? LAST_RFC3339 : at).toString();
     }
 
     private static Condition imageReady(VmFacts f) {

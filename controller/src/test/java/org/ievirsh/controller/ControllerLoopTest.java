@@ -3,6 +3,7 @@ package org.ievirsh.controller;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -814,6 +815,21 @@ class ControllerLoopTest {
         // The student removes their earlier date: the admin's is still ahead, so it runs again.
         world.write("alice", "web.yaml", spec);
         awaitPhase("alice", "web", Phase.Running);
+    }
+
+    @Test
+    void anExpiryFarInTheFutureIsAPassLikeAnyOther() throws Exception {
+        // The pass asks to be woken at the warning: in the year 9999 that wait overflowed nanoseconds, and every
+        // pass of the student failed.
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "lifecycle:\n  warnBefore: 7d\n");
+        world.vm("alice", "web", "Halted");
+        world.write("alice", "web.yaml", String.format(World.VM, "web", "Always") + "  expires: \"9999-12-31\"\n");
+        VmStatus running = awaitPhase("alice", "web", Phase.Running);
+        assertEquals("False", running.condition(Condition.EXPIRING).status());
+        awaitQuiet("alice");
+        passes(2);
+        assertFalse(registry.scrape().matches("(?s).*ievirsh_reconcile_total\\{result=\"error\"} [1-9].*"),
+                registry.scrape());
     }
 
     private static final String TWO_BLADES = "  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n";

@@ -87,6 +87,17 @@ class WorkQueueTest {
     }
 
     @Test
+    void aKeyDueCenturiesAheadWaitsADayAndNoLonger() throws InterruptedException {
+        try (WorkQueue<String> queue = new WorkQueue<>(time)) {
+            queue.addAfter("year-9999", Duration.ofDays(365L * 8000));
+            time.advance(WorkQueue.LONGEST_WAIT.minusMillis(1));
+            assertEquals(0, queue.depth());
+            time.advance(Duration.ofMillis(1));
+            assertEquals(Optional.of("year-9999"), queue.take(NOW), "it comes after a day to ask for the rest again");
+        }
+    }
+
+    @Test
     void aKeyInBackOffIsNotBroughtForwardByAddingItAgain() throws InterruptedException {
         try (WorkQueue<String> queue = new WorkQueue<>(time)) {
             queue.addRateLimited("student");
