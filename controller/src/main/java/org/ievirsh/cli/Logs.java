@@ -1,7 +1,5 @@
 package org.ievirsh.cli;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -62,14 +60,19 @@ final class Logs {
             for (int i = level.length(); i < 7; i++) {
                 line.append(' ');
             }
-            line.append(' ').append(formatMessage(record));
-            if (record.getThrown() != null) {
-                StringWriter trace = new StringWriter();
-                try (PrintWriter out = new PrintWriter(trace)) {
-                    out.println();
-                    record.getThrown().printStackTrace(out);
+            // A message may carry what a student or a guest wrote: no control character of theirs reaches the
+            // admin's terminal, and no line break of theirs makes a log line of its own.
+            line.append(' ').append(Output.printable(formatMessage(record)));
+            // The trace is written line by line, not by printStackTrace: an exception's message is one line,
+            // whatever line breaks it holds.
+            String prefix = "";
+            Throwable t = record.getThrown();
+            for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+                line.append(System.lineSeparator()).append(prefix).append(Output.printable(t.toString()));
+                for (StackTraceElement frame : t.getStackTrace()) {
+                    line.append(System.lineSeparator()).append("\tat ").append(frame);
                 }
-                line.append(trace.toString().stripTrailing());
+                prefix = "Caused by: ";
             }
             return line.append(System.lineSeparator()).toString();
         }

@@ -63,13 +63,20 @@ final class Output {
         }
     }
 
-    /** {@code text} with every control character (C0, DEL, C1) written as {@code \xNN}. */
+    /**
+     * {@code text} with every control character (C0, DEL, C1) written as
+     * {@code \xNN}, and the Unicode line and paragraph separators as
+     * {@code \u2028} and {@code \u2029}: a terminal obeys the first, a log
+     * reader may break a line at the second.
+     */
     static String printable(String text) {
         StringBuilder b = new StringBuilder(text.length());
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c < 0x20 || c >= 0x7f && c <= 0x9f) {
                 b.append(String.format("\\x%02x", (int) c));
+            } else if (c == 0x2028 || c == 0x2029) {
+                b.append(String.format("\\u%04x", (int) c));
             } else {
                 b.append(c);
             }

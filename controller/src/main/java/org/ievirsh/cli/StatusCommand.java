@@ -58,10 +58,11 @@ final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Prints a status; every text is shown safe (a value the student wrote may hold terminal escapes). */
     private static void print(Path dir, VmStatus s) throws IOException {
-        System.out.println(s.name() + " (" + s.owner().user() + ", uid " + s.owner().uid() + ")");
+        System.out.println(Output.printable(s.name() + " (" + s.owner().user() + ", uid " + s.owner().uid() + ")"));
         System.out.println("  phase:      " + s.phase() + (s.message() == null || s.message().isEmpty() ? ""
-                : ": " + s.message()));
+                : ": " + Output.printable(s.message())));
         line("blade", s.blade());
         line("domain", s.domain());
         line("uuid", s.uuid());
@@ -79,14 +80,14 @@ final class StatusCommand implements Callable<Integer> {
         line("updated", s.updatedAt());
         System.out.println("  conditions:");
         for (Condition c : s.conditions()) {
-            System.out.println(String.format("    %-16s %-8s %-22s %s", c.type(), c.status(), c.reason(),
-                    c.message() == null ? "" : c.message()).stripTrailing());
+            System.out.println(Output.printable(String.format("    %-16s %-8s %-22s %s", c.type(), c.status(),
+                    c.reason(), c.message() == null ? "" : c.message())).stripTrailing());
         }
     }
 
     private static void line(String label, String value) {
         if (value != null && !value.isEmpty()) {
-            System.out.println(String.format("  %-11s %s", label + ":", value));
+            System.out.println(String.format("  %-11s %s", label + ":", Output.printable(value)));
         }
     }
 }

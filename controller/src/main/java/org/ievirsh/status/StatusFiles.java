@@ -108,16 +108,38 @@ public final class StatusFiles {
                 case '\n': y.append("\\n"); break;
                 case '\t': y.append("\\t"); break;
                 default:
-                    if (c < 0x20 || c == 0x7f || c >= 0xd800 && c <= 0xdfff && !Character.isSurrogatePair(
-                            c, i + 1 < value.length() ? value.charAt(i + 1) : 'x') && !(i > 0
-                            && Character.isSurrogatePair(value.charAt(i - 1), c))) {
-                        y.append(String.format("\\u%04x", (int) c));
-                    } else {
+                    if (yamlPrintable(value, i)) {
                         y.append(c);
+                    } else if (Character.isSurrogate(c)) {
+                        y.append("\\ufffd");  // half a character: UTF-8 cannot carry it
+                    } else {
+                        y.append(String.format("\\u%04x", (int) c));
                     }
             }
         }
         y.append("\"\n");
+    }
+
+    /**
+     * True when the character at {@code i} may stand as itself in a YAML
+     * double-quoted scalar: YAML's printable set (no C0 or C1 control, no
+     * U+FFFE or U+FFFF, no lone surrogate), less the characters that YAML 1.1
+     * reads as line breaks and folds (NEL, U+2028, U+2029) and the byte-order
+     * mark. A student's text (a value echoed in a message) may hold any of
+     * them; written raw, the file would no longer read back.
+     */
+    private static boolean yamlPrintable(String value, int i) {
+        char c = value.charAt(i);
+        if (c < 0x20 || c >= 0x7f && c <= 0x9f || c == 0x2028 || c == 0x2029 || c == 0xfeff || c >= 0xfffe) {
+            return false;
+        }
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+        }
+        if (Character.isLowSurrogate(c)) {
+            return i > 0 && Character.isHighSurrogate(value.charAt(i - 1));
+        }
+        return true;
     }
 
     private static boolean printableAscii(String value) {

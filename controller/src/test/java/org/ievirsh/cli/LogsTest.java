@@ -47,4 +47,17 @@ class LogsTest {
         assertTrue(text.endsWith(System.lineSeparator()) && !text.endsWith(System.lineSeparator()
                 + System.lineSeparator()), text);
     }
+
+    @Test
+    void whatAStudentWroteCannotReachTheTerminalNorForgeALine() {
+        LogRecord hostile = record(Level.INFO, "alice/web: web.yaml: bad \u001b[2J\u009b31m\nFAKE root logged in",
+                Instant.parse("2026-12-04T01:16:59Z"));
+        hostile.setThrown(new IllegalStateException("in \u001b]0;title\u0007 here\u2028"));
+        String text = new Logs.Line(ZoneId.of("UTC")).format(hostile);
+        assertTrue(text.startsWith("2026-12-04T01:16:59+0000 INFO    alice/web: web.yaml: bad \\x1b[2J\\x9b31m"
+                + "\\x0aFAKE root logged in" + System.lineSeparator()), text);
+        assertTrue(text.contains("IllegalStateException: in \\x1b]0;title\\x07 here\\u2028"), text);
+        assertTrue(text.chars().noneMatch(c -> c < 0x20 && c != '\n' && c != '\r' && c != '\t'
+                || c >= 0x7f && c <= 0x9f || c == 0x2028), text);
+    }
 }

@@ -206,6 +206,33 @@ class StatusWriterTest {
     }
 
     @Test
+    void everyCharacterAStudentCanWriteSurvivesTheRoundTrip() {
+        // C1 controls (U+009B is a terminal's CSI), NEL and the line separators YAML 1.1 folds, the BOM, U+FFFF:
+        // each one raw in the file made it unreadable to the CLI. Every character of the BMP but the halves of
+        // a surrogate pair, a thousand at a time.
+        StringBuilder all = new StringBuilder();
+        for (int c = 0; c <= 0xffff; c++) {
+            if (!Character.isSurrogate((char) c)) {
+                all.append((char) c);
+            }
+        }
+        for (int from = 0; from < all.length(); from += 1000) {
+            String message = all.substring(from, Math.min(all.length(), from + 1000));
+            VmStatus s = new VmStatus("web", new VmStatus.Owner("alice", 1), Phase.Invalid, message, List.of(), null,
+                    null, null, null, null, null, null, null, null, null, null, null, null);
+            assertEquals(message, StatusFiles.fromYaml("web.yaml", StatusFiles.toYaml(s)).map(VmStatus::message)
+                    .orElse("(unreadable)"), "characters from U+" + Integer.toHexString(from));
+        }
+    }
+
+    @Test
+    void halfASurrogatePairIsWrittenAsTheReplacementCharacter() {
+        VmStatus s = new VmStatus("web", new VmStatus.Owner("alice", 1), Phase.Invalid, "a\ud800b", List.of(), null,
+                null, null, null, null, null, null, null, null, null, null, null, null);
+        assertEquals("a\ufffdb", StatusFiles.fromYaml("web.yaml", StatusFiles.toYaml(s)).orElseThrow().message());
+    }
+
+    @Test
     void statusTextsStayTextWhenReadBack() {
         VmStatus s = status(Phase.Running, "True");
         String yaml = new String(StatusFiles.toYaml(s));
