@@ -45,6 +45,7 @@ final class LibC {
 
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int EACCES = 13;
     static final int EIO = 5;
     static final int EAGAIN = 11;
     static final int EEXIST = 17;

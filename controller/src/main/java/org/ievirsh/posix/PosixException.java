@@ -12,6 +12,12 @@ public final class PosixException extends IOException {
         this.errno = errno;
     }
 
+    /** A refusal of ours, not of the kernel's: {@code message} says what is wrong and how to mend it. */
+    PosixException(String message) {
+        super(message);
+        this.errno = LibC.EACCES;
+    }
+
     public int errno() {
         return errno;
     }

@@ -67,6 +67,35 @@ class LeadershipTest {
     }
 
     @Test
+    void aLockFileOthersCanOpenIsRefusedWithWhatToChange() throws Exception {
+        // A student who can open the file can flock it, and every controller stays a standby for ever.
+        Path file = tmp.resolve("controller.lock");
+        Files.writeString(file, "");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        PosixException readable = assertThrows(PosixException.class, () -> new Leadership(file));
+        assertTrue(readable.getMessage().contains("mode 0644") && readable.getMessage().contains("chmod 600"),
+                readable.getMessage());
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        org.ievirsh.support.Root.require();
+        org.ievirsh.support.Commands.ok("chown", "nobody", file.toString());
+        PosixException foreign = assertThrows(PosixException.class, () -> new Leadership(file));
+        assertTrue(foreign.getMessage().contains("uid " + org.ievirsh.posix.Nss.byName("nobody").orElseThrow().uid()),
+                foreign.getMessage());
+    }
+
+    @Test
+    void aLockFileInADirectoryOthersCanWriteIsRefused() throws Exception {
+        Path shared = Files.createDirectory(tmp.resolve("shared"));
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        PosixException e = assertThrows(PosixException.class, () -> new Leadership(shared.resolve("controller.lock")));
+        assertTrue(e.getMessage().contains("the directory " + shared) && e.getMessage().contains("chmod go-w"),
+                e.getMessage());
+        Path sticky = Files.createDirectory(tmp.resolve("sticky"));
+        org.ievirsh.support.Commands.ok("chmod", "1777", sticky.toString());
+        new Leadership(sticky.resolve("controller.lock")).close();  // as /tmp: no one else can move root's file
+    }
+
+    @Test
     void theEpochIsReadFromWhatAnyEarlierLeaderWrote() {
         assertEquals(0, Leadership.epochOf(""));
         assertEquals(0, Leadership.epochOf("garbage\nepoch x\n"));
