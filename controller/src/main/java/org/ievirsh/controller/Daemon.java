@@ -109,6 +109,10 @@ public final class Daemon {
             System.err.println("ie-virsh: " + e.getMessage());
             return 1;
         }
+        io.micrometer.core.instrument.FunctionCounter.builder("ievirsh.http.connections.refused", http,
+                        HttpApi::refused)
+                .description("HTTP connections refused over the bounds (in all, per local user or remote address)")
+                .register(registry);
         LOG.info("serving http://" + config.http().host() + ":" + http.port()
                 + "/{metrics,healthz,readyz,api/v1/vms}");
         Systemd systemd = Systemd.fromEnvironment();

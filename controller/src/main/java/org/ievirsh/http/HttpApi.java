@@ -20,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.ievirsh.metrics.Exposition;
 import org.ievirsh.status.StatusBook;
@@ -38,24 +37,36 @@ import org.ievirsh.status.StatusFiles;
  *   <li>{@code /metrics} and {@code /api/v1/vms} are built at most once a
  *       second, whatever the number of requests, each on a worker of its own
  *       (a flood of one never delays the other);</li>
- *   <li>at most {@link #MAX_CONNECTIONS} connections; one that has not sent
- *       a whole request within {@link #REQUEST_SECONDS} is closed, and so is
- *       one idle for as long.</li>
+ *   <li>at most {@link #MAX_CONNECTIONS} connections, at most
+ *       {@link #PER_PEER} of them from one peer: a local user (found by the
+ *       uid owning the other end of a loopback connection: every local user
+ *       comes from 127.0.0.1) or one remote address. Root and the
+ *       controller's own user are not bound per peer. So one student who
+ *       holds connections open (the limits act before the token is read)
+ *       leaves room for Prometheus and the admin;</li>
+ *   <li>one that has not sent a whole request within
+ *       {@link #REQUEST_SECONDS} is closed, and so is one idle for as long;
+ *       a refused connection is closed and forgotten at once (whatever it
+ *       still sends), and counted ({@link #refused()}).</li>
  * </ul>
  */
 public final class HttpApi implements AutoCloseable {
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** MAX_CONNECTIONS is how many connections are served at once. */
     static final int MAX_CONNECTIONS = 128;
+    /** PER_PEER is how many of those one local user (or one remote address) may hold. */
+    static final int PER_PEER = 16;
     /** REQUEST_SECONDS is how long a connection may take to send a request, or stay idle. */
     static final int REQUEST_SECONDS = 10;
 
     private final Vertx vertx;
     private final HttpServer server;
+    private final Connections connections;
 
-    private HttpApi(Vertx vertx, HttpServer server) {
+    private HttpApi(Vertx vertx, HttpServer server, Connections connections) {
         this.vertx = vertx;
         this.server = server;
+        this.connections = connections;
     }
 
     /** Health is what {@code /healthz} and {@code /readyz} answer. */
@@ -109,17 +120,21 @@ public final class HttpApi implements AutoCloseable {
         });
         router.get("/metrics").handler(ctx -> blocking(scrapes, ctx, scraped, PROMETHEUS_TEXT));
         router.get("/api/v1/vms").handler(ctx -> blocking(api, ctx, vms, "application/json"));
-        HttpServerOptions options = new HttpServerOptions().setIdleTimeout(requestSeconds)
-                .setIdleTimeoutUnit(TimeUnit.SECONDS).setMaxInitialLineLength(4096).setMaxHeaderSize(8192);
+        // No HTTP/2 over cleartext (Prometheus speaks HTTP/1.1): with it, the server first waits for a client's
+        // bytes to tell the protocol, and a connection that sends none is not seen by the limits below at all.
+        HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false)
+                .setIdleTimeout(requestSeconds).setIdleTimeoutUnit(TimeUnit.SECONDS).setMaxInitialLineLength(4096).setMaxHeaderSize(8192);
         Connections connections = new Connections(vertx, requestSeconds);
         HttpServer server = vertx.createHttpServer(options).connectionHandler(connections::opened)
                 .requestHandler(request -> {
-                    connections.requested(request);
-                    router.handle(request);
+                    if (connections.requested(request)) {
+                        router.handle(request);
+                    }
                 });
         Future<HttpServer> listening = server.listen(port, host);
         try {
-            return new HttpApi(vertx, listening.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+            return new HttpApi(vertx, listening.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS),
+                    connections);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             vertx.close();
@@ -133,14 +148,24 @@ public final class HttpApi implements AutoCloseable {
 
     /**
      * Connections keeps the connections within bounds: refused over the
-     * limit, closed when no whole request came within
-     * {@link #REQUEST_SECONDS} of their start or of their last answer.
+     * limits, closed when no whole request came within
+     * {@link #REQUEST_SECONDS} of their start or of their last answer. Its
+     * maps hold the connections served now and nothing else: a refused
+     * connection is never entered, and every entry leaves with its
+     * connection.
      */
-    private static final class Connections {
+    static final class Connections {
+        private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HttpApi.class.getName());
         private final Vertx vertx;
         private final long deadlineMillis;
-        private final AtomicInteger open = new AtomicInteger();
+        private final int self = org.ievirsh.posix.Nss.effectiveUid();
+        /** The peer of each connection served now. */
+        private final Map<HttpConnection, String> served = new ConcurrentHashMap<>();
+        private final Map<String, Integer> perPeer = new ConcurrentHashMap<>();
         private final Map<HttpConnection, Long> deadlines = new ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+        private final Map<String, Integer> unlogged = new ConcurrentHashMap<>();
+        private volatile long loggedAt = System.nanoTime();
 
         Connections(Vertx vertx, int requestSeconds) {
             this.vertx = vertx;
@@ -148,27 +173,83 @@ public final class HttpApi implements AutoCloseable {
         }
 
         void opened(HttpConnection conn) {
-            if (open.incrementAndGet() > MAX_CONNECTIONS) {
-                open.decrementAndGet();
-                conn.close();
+            String peer = peerOf(conn);
+            boolean bound = !peer.equals("uid 0") && !peer.equals("uid " + self);
+            if (served.size() >= MAX_CONNECTIONS || bound && perPeer.getOrDefault(peer, 0) >= PER_PEER) {
+                refuse(conn, peer);
                 return;
             }
+            served.put(conn, peer);
+            perPeer.merge(peer, 1, Integer::sum);
             deadline(conn);
             conn.closeHandler(v -> {
                 cancel(conn);
-                open.decrementAndGet();
+                if (served.remove(conn) != null) {
+                    perPeer.computeIfPresent(peer, (p, n) -> n > 1 ? n - 1 : null);
+                }
             });
         }
 
-        /** A whole request came: its connection has as long as it likes until the answer is sent. */
-        void requested(HttpServerRequest request) {
+        /** Who is at the other end: a local user by uid, else the remote address. */
+        private static String peerOf(HttpConnection conn) {
+            io.vertx.core.net.SocketAddress remote = conn.remoteAddress();
+            io.vertx.core.net.SocketAddress local = conn.localAddress();
+            if (remote == null || remote.host() == null) {
+                return "unknown";
+            }
+            if (local != null && local.host() != null && LoopbackPeers.isLoopback(remote.host())) {
+                java.util.OptionalInt uid = LoopbackPeers.uidOf(remote.host(), remote.port(), local.host(),
+                        local.port());
+                if (uid.isPresent()) {
+                    return "uid " + uid.getAsInt();
+                }
+            }
+            return remote.host();
+        }
+
+        private void refuse(HttpConnection conn, String peer) {
+            refused.incrementAndGet();
+            unlogged.merge(peer, 1, Integer::sum);
+            long now = System.nanoTime();
+            if (now - loggedAt >= 10_000_000_000L) {
+                loggedAt = now;
+                Map<String, Integer> counts = new java.util.TreeMap<>(unlogged);
+                unlogged.clear();
+                LOG.warning("http: refused connections over their bounds (" + MAX_CONNECTIONS + " in all, " + PER_PEER
+                        + " per peer) in the last 10 s: " + counts);
+            }
+            conn.close();
+        }
+
+        /**
+         * A whole request came: its connection has as long as it likes until
+         * the answer is sent. False for a connection that was refused (it
+         * may still deliver what it sent before the close): not served.
+         */
+        boolean requested(HttpServerRequest request) {
             HttpConnection conn = request.connection();
+            if (!served.containsKey(conn)) {
+                request.response().setStatusCode(503).end();
+                conn.close();
+                return false;
+            }
             cancel(conn);
-            request.response().endHandler(v -> deadline(conn));
+            request.response().endHandler(v -> {
+                if (served.containsKey(conn)) {
+                    deadline(conn);
+                }
+            });
+            return true;
         }
 
         private void deadline(HttpConnection conn) {
-            deadlines.put(conn, vertx.setTimer(deadlineMillis, id -> conn.close()));
+            Long before = deadlines.put(conn, vertx.setTimer(deadlineMillis, id -> {
+                deadlines.remove(conn, id);
+                conn.close();
+            }));
+            if (before != null) {
+                vertx.cancelTimer(before);
+            }
         }
 
         private void cancel(HttpConnection conn) {
@@ -176,6 +257,11 @@ public final class HttpApi implements AutoCloseable {
             if (timer != null) {
                 vertx.cancelTimer(timer);
             }
+        }
+
+        /** Connections tracked now, in any of the maps (a test's view: none may outlive its connection). */
+        int tracked() {
+            return Math.max(served.size(), deadlines.size());
         }
     }
 
@@ -214,6 +300,16 @@ public final class HttpApi implements AutoCloseable {
             }
             return bytes;
         }
+    }
+
+    /** Connections refused over the limits so far. */
+    public long refused() {
+        return connections.refused.get();
+    }
+
+    /** Connections tracked now (tests). */
+    int tracked() {
+        return connections.tracked();
     }
 
     /** The port actually listened on. */

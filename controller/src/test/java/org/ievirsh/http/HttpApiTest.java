@@ -37,12 +37,15 @@ class HttpApiTest {
     private final List<Socket> sockets = new ArrayList<>();
     private HttpApi api;
 
+    private HttpApi.Health health;
+    private PrometheusMeterRegistry registry;
+
     @BeforeEach
     void start() {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         // A gauge read once per scrape: it counts how often /metrics is built.
         Gauge.builder("ievirsh_test_scrapes", scrapes, AtomicInteger::incrementAndGet).register(registry);
-        HttpApi.Health health = new HttpApi.Health() {
+        health = new HttpApi.Health() {
             public boolean healthy() {
                 return healthy.get();
             }
@@ -140,5 +143,62 @@ class HttpApiTest {
         sockets.add(over);
         over.setSoTimeout(30_000);
         await().atMost(Duration.ofSeconds(30)).until(() -> over.getInputStream().read() == -1);
+    }
+
+    @Test
+    void refusedConnectionsAreForgottenWhateverTheySent() throws Exception {
+        api.close();  // this one with the production deadline: the slow clients below hold their connections
+        api = HttpApi.start("127.0.0.1", 0, Optional.of("s3cret"), new Exposition(registry), new StatusBook(), health,
+                HttpApi.REQUEST_SECONDS);
+        for (int i = 0; i < HttpApi.MAX_CONNECTIONS; i++) {
+            slowClient();
+        }
+        // Hundreds more, each with a whole request: refused, and none of them kept (they were, one timer and
+        // one map entry each, until the heap was full).
+        for (int i = 0; i < 500; i++) {
+            try (Socket s = new Socket("127.0.0.1", api.port())) {
+                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(10_000);
+                s.getInputStream().read();
+            } catch (IOException e) {
+                // Reset by the server: refused, as it should be.
+            }
+        }
+        assertTrue(api.refused() >= 400, api.refused() + " refused");
+        assertTrue(api.tracked() <= HttpApi.MAX_CONNECTIONS, api.tracked() + " tracked");
+        for (Socket s : sockets) {
+            s.close();
+        }
+        sockets.clear();
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.tracked() == 0);
+    }
+
+    /** Runs {@code script} in bash as {@code user} (bash's /dev/tcp is the client: no other program needed). */
+    private static Process as(String user, String script) throws IOException {
+        return new ProcessBuilder("setpriv", "--reuid=" + user, "--regid=nogroup", "--clear-groups", "bash", "-c",
+                script).redirectErrorStream(true).start();
+    }
+
+    @Test
+    void oneLocalUserCannotHoldEveryConnection() throws Exception {
+        org.ievirsh.support.Root.require();
+        // A student (nobody) opens 200 connections and keeps them busy with health checks, which need no token.
+        Process attacker = as("nobody", "trap '' PIPE; fds=(); for i in $(seq 200); do"
+                + " exec {fd}<>/dev/tcp/127.0.0.1/" + api.port() + " || break; fds+=($fd); done; for round in $(seq 60); do for fd in ${fds[@]}; do"
+                + " printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&$fd 2>/dev/null; done; sleep 0.3; done");
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> api.refused() >= 100);
+            // Another local user (daemon) is still served, and so is root (the admin, Prometheus on a host
+            // where it runs as root).
+            Process other = as("daemon", "exec 3<>/dev/tcp/127.0.0.1/" + api.port()
+                    + " && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3");
+            assertTrue(other.waitFor(20, java.util.concurrent.TimeUnit.SECONDS));
+            String answer = new String(other.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.0 200"), answer);
+            assertEquals(200, get("/metrics", "s3cret").statusCode());
+            assertTrue(attacker.isAlive(), "the attack went on all along");
+        } finally {
+            attacker.destroyForcibly();
+        }
     }
 }
