@@ -30,9 +30,7 @@ import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
 import org.ievirsh.libvirt.ConsoleStream;
-import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.posix.Account;
 
@@ -43,13 +41,23 @@ import org.ievirsh.posix.Account;
  * is one line, {@code CONSOLE <vm>[ FORCE]}, naming one of the caller's own
  * VMs (root may name {@code <user>/<vm>}); the answer is {@code OK} and then
  * the console's bytes both ways, or {@code ERROR <message>} and the end. The
- * stream is opened over the controller's own connection to the VM's blade.
- * One session per VM ({@code FORCE} ends the one before), at most
- * {@code maxSessionsPerUser} per user, at most {@link #MAX_CONNECTIONS}
- * connections in all; a request line must come within
- * {@link #REQUEST_WITHIN}. A session ends when the student disconnects, the
- * VM stops, the blade goes or another session takes over, and leaves no
- * thread, stream or descriptor behind.
+ * stream is opened over a libvirt connection of its own to the VM's blade,
+ * made for the session and closed with it: whatever one session does (a
+ * paste the guest never reads, a flood nobody reads), the controller's own
+ * connection to that blade, and every other student's session, go on.
+ *
+ * <p>Bounds, so that no one caller stops the service for the others: one
+ * session per VM ({@code FORCE} ends the one before, at most once per
+ * {@link #TAKEOVER_EVERY} per VM), at most {@code maxSessionsPerUser}
+ * sessions per user, at most that many and {@link #PENDING_PER_USER} more
+ * connections per user (refused at once beyond, without waiting for a
+ * request), at most {@link #MAX_CONNECTIONS} connections in all; a request
+ * line must come within {@link #REQUEST_WITHIN}. Every refusal is counted
+ * and logged with the caller's name (connections refused in bulk once a
+ * {@link #LOG_EVERY}). A session ends when the student disconnects, the VM
+ * stops, the blade goes or another session takes over, and leaves no
+ * thread, stream or descriptor behind; no libvirt call is made under a
+ * lock that another caller needs.
  */
 public final class ConsoleBroker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ConsoleBroker.class.getName());
@@ -57,6 +65,12 @@ public final class ConsoleBroker implements AutoCloseable {
     public static final int MAX_CONNECTIONS = 256;
     /** REQUEST_WITHIN is how long a connection may take to send its request line. */
     public static final Duration REQUEST_WITHIN = Duration.ofSeconds(5);
+    /** PENDING_PER_USER is how many connections a user may have beyond their sessions (requests on the way). */
+    public static final int PENDING_PER_USER = 4;
+    /** TAKEOVER_EVERY is how often one VM's console may be taken over by {@code FORCE}, at most. */
+    public static final Duration TAKEOVER_EVERY = Duration.ofSeconds(1);
+    /** LOG_EVERY is how often connections refused in bulk are logged (counted always). */
+    static final Duration LOG_EVERY = Duration.ofSeconds(10);
     private static final int MAX_REQUEST = 256;
     private static final Pattern REQUEST = Pattern.compile(
             "CONSOLE (?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})/)?([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)( FORCE)?");
@@ -70,8 +84,12 @@ public final class ConsoleBroker implements AutoCloseable {
         /** The VM {@code vm} of {@code user} (the account of {@code uid}: never an older one of that name). */
         Optional<Target> find(String user, int uid, String vm);
 
-        /** The controller's connection to {@code blade}, if it is up. */
-        Optional<Hypervisor> hypervisor(String blade);
+        /**
+         * Opens the serial console of domain {@code uuid} on {@code blade}
+         * over a connection of its own (closed with the stream); with
+         * {@code force}, a session someone else has open ends.
+         */
+        ConsoleStream open(String blade, String uuid, boolean force) throws HypervisorException;
 
         /** False on a standby controller: only the leader serves consoles. */
         boolean leading();
@@ -84,8 +102,15 @@ public final class ConsoleBroker implements AutoCloseable {
     private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
     private final ExecutorService threads;
     private final ScheduledExecutorService deadlines;
-    private final Map<String, Session> byVm = new HashMap<>();
+    private final Map<String, ConsoleSession> byVm = new HashMap<>();
     private final Map<String, Integer> perUser = new HashMap<>();
+    /** Connections open now per caller name, sessions and pending requests alike. */
+    private final Map<String, Integer> connectionsOf = new HashMap<>();
+    /** When each VM's console was last taken over (System.nanoTime). */
+    private final Map<String, Long> takenOverAt = new HashMap<>();
+    /** Refusals not logged yet, by caller, and when the last bulk line was written. */
+    private final Map<String, Integer> unlogged = new HashMap<>();
+    private long loggedAt = System.nanoTime();
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Counter> requests = new HashMap<>();
     private ServerSocketChannel server;
@@ -99,8 +124,9 @@ public final class ConsoleBroker implements AutoCloseable {
         this.vms = vms;
         this.accounts = accounts;
         AtomicInteger n = new AtomicInteger();
-        // Two threads per session (one each way), none kept idle for long.
-        this.threads = new java.util.concurrent.ThreadPoolExecutor(0, 2 * MAX_CONNECTIONS, 5, TimeUnit.SECONDS,
+        // Three threads per session (the caller's bytes, the guest's bytes, their way to the caller), none kept
+        // idle for long.
+        this.threads = new java.util.concurrent.ThreadPoolExecutor(0, 3 * MAX_CONNECTIONS, 5, TimeUnit.SECONDS,
                 new java.util.concurrent.SynchronousQueue<>(), r -> {
                     Thread t = new Thread(r, "console-" + n.incrementAndGet());
                     t.setDaemon(true);
@@ -161,6 +187,8 @@ public final class ConsoleBroker implements AutoCloseable {
                 continue;
             }
             if (!connections.tryAcquire()) {
+                requests.get("refused").increment();
+                refusedInBulk("(all callers)");
                 reply(client, "ERROR the console service is busy (" + MAX_CONNECTIONS + " connections); try again");
                 closeQuietly(client);
                 continue;
@@ -189,19 +217,68 @@ public final class ConsoleBroker implements AutoCloseable {
     }
 
     private void serve(SocketChannel client) {
-        Caller caller;
+        String peer;
         try {
-            UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
-            Optional<Account> account = accounts.apply(peer.user().getName());
-            if (account.isEmpty()) {
-                refused(client, null, "your account cannot be resolved now; try again later");
-                return;
-            }
-            caller = new Caller(account.get().name(), account.get().uid());
+            peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED).user().getName();
         } catch (IOException | RuntimeException e) {
             failed(client, null, "cannot tell who is connecting: " + e.getMessage());
             return;
         }
+        // The bound comes first, on the kernel's word alone: a caller over it costs no lookup and no wait.
+        if (!connected(peer)) {
+            requests.get("refused").increment();
+            refusedInBulk(peer);
+            reply(client, "ERROR you have " + (maxPerUser + PENDING_PER_USER) + " connections to the console"
+                    + " service open, the most allowed; close one first");
+            return;
+        }
+        try {
+            Optional<Account> account = accounts.apply(peer);
+            if (account.isEmpty()) {
+                refused(client, null, "your account cannot be resolved now; try again later");
+                return;
+            }
+            request(client, new Caller(account.get().name(), account.get().uid()));
+        } catch (RuntimeException e) {
+            failed(client, null, "cannot tell who is connecting: " + e.getMessage());
+        } finally {
+            disconnected(peer);
+        }
+    }
+
+    /** Counts a connection of {@code name}; false (not counted) when they have as many as allowed. */
+    private synchronized boolean connected(String name) {
+        int now = connectionsOf.getOrDefault(name, 0);
+        if (now >= maxPerUser + PENDING_PER_USER) {
+            return false;
+        }
+        connectionsOf.put(name, now + 1);
+        return true;
+    }
+
+    private synchronized void disconnected(String name) {
+        connectionsOf.computeIfPresent(name, (u, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** Counts a connection refused before its request was read; logs what was counted once a LOG_EVERY. */
+    private void refusedInBulk(String who) {
+        String line = null;
+        synchronized (this) {
+            unlogged.merge(who, 1, Integer::sum);
+            long now = System.nanoTime();
+            if (now - loggedAt >= LOG_EVERY.toNanos()) {
+                line = "console: refused connections over their bounds in the last " + LOG_EVERY.toSeconds() + " s: "
+                        + unlogged;
+                unlogged.clear();
+                loggedAt = now;
+            }
+        }
+        if (line != null) {
+            LOG.warning(line);
+        }
+    }
+
+    private void request(SocketChannel client, Caller caller) {
         String line = requestLine(client);
         if (line == null) {
             refused(client, caller, "send one line: CONSOLE <vm> or CONSOLE <vm> FORCE, within "
@@ -268,17 +345,24 @@ public final class ConsoleBroker implements AutoCloseable {
     }
 
     private void session(SocketChannel client, Caller caller, String key, String vm, Target target, boolean force) {
-        Session previous;
+        ConsoleSession previous;
         String refusal = null;
         synchronized (this) {
             previous = byVm.get(key);
             int mine = perUser.getOrDefault(caller.name(), 0) - (previous != null && previous.owner.equals(caller.name())
                     ? 1 : 0);
+            Long lastTakeover = takenOverAt.get(key);
             if (previous != null && !force) {
                 refusal = "the console of " + vm + " is already open; ie-virsh console " + vm + " --force takes it over";
             } else if (mine >= maxPerUser) {
                 refusal = "you have " + mine + " console sessions open, the most allowed (console.maxSessionsPerUser);"
                         + " close one first";
+            } else if (previous != null && lastTakeover != null
+                    && System.nanoTime() - lastTakeover < TAKEOVER_EVERY.toNanos()) {
+                refusal = "the console of " + vm + " was taken over less than " + TAKEOVER_EVERY.toSeconds()
+                        + " s ago; try again in a moment";
+            } else if (previous != null) {
+                takenOverAt.put(key, System.nanoTime());
             }
         }
         if (refusal != null) {
@@ -286,108 +370,47 @@ public final class ConsoleBroker implements AutoCloseable {
             return;
         }
         if (previous != null) {
-            previous.end("another session took over");
-        }
-        Optional<Hypervisor> hypervisor = vms.hypervisor(target.blade());
-        if (hypervisor.isEmpty()) {
-            failed(client, caller, "the blade " + target.blade() + " of " + vm + " cannot be reached now");
-            return;
+            previous.end();  // outside the lock: it closes a stream, which may take its time
         }
         ConsoleStream stream;
         try {
-            stream = hypervisor.get().openConsole(target.uuid(), force);
+            stream = vms.open(target.blade(), target.uuid(), force);
         } catch (HypervisorException e) {
             if (e.kind() == HypervisorException.Kind.IN_USE) {
                 refused(client, caller, "the console of " + vm + " is already open; ie-virsh console " + vm
                         + " --force takes it over");
+            } else if (e.isConnectionLost()) {
+                failed(client, caller, "the blade " + target.blade() + " of " + vm + " cannot be reached now");
             } else {
                 failed(client, caller, "cannot open the console of " + vm + ": " + e.getMessage());
             }
             return;
         }
-        Session session = new Session(key, caller.name(), client, stream);
+        ConsoleSession session = new ConsoleSession(key, caller.name(), client, stream, this::ended);
+        ConsoleSession other;
         synchronized (this) {
-            Session other = byVm.put(key, session);
-            if (other != null && other != previous) {
-                other.end("another session took over");
-            }
+            other = byVm.put(key, session);
             perUser.merge(caller.name(), 1, Integer::sum);
+        }
+        if (other != null && other != previous) {
+            other.end();  // a session that opened meanwhile: this one, forced, took over
         }
         open.incrementAndGet();
         requests.get("opened").increment();
         LOG.info("console: uid " + caller.uid() + " opened the console of " + key);
-        session.run();
+        session.run(threads);
     }
 
-    /** Session is one open console: the caller's socket and the VM's stream, copied both ways. */
-    private final class Session {
-        final String key;
-        final String owner;
-        final SocketChannel client;
-        final ConsoleStream stream;
-        private boolean ended;
-
-        Session(String key, String owner, SocketChannel client, ConsoleStream stream) {
-            this.key = key;
-            this.owner = owner;
-            this.client = client;
-            this.stream = stream;
+    /** A session ended: it no longer counts. */
+    private void ended(ConsoleSession session) {
+        synchronized (this) {
+            byVm.remove(session.key, session);
+            perUser.computeIfPresent(session.owner, (u, n) -> n > 1 ? n - 1 : null);
         }
-
-        /** Answers OK, copies the console to the caller on a thread of its own and the caller's bytes here. */
-        void run() {
-            try {
-                client.write(ByteBuffer.wrap("OK\n".getBytes(StandardCharsets.US_ASCII)));
-                threads.execute(this::toCaller);
-                ByteBuffer buffer = ByteBuffer.allocate(4096);
-                while (true) {
-                    buffer.clear();
-                    int n = client.read(buffer);
-                    if (n < 0) {
-                        break;
-                    }
-                    stream.write(buffer.array(), n);
-                }
-                end("the student disconnected");
-            } catch (IOException | RuntimeException e) {
-                end(e.getMessage());
-            }
-        }
-
-        private void toCaller() {
-            byte[] buffer = new byte[4096];
-            try {
-                while (true) {
-                    int n = stream.read(buffer);
-                    if (n < 0) {
-                        break;
-                    }
-                    ByteBuffer out = ByteBuffer.wrap(buffer, 0, n);
-                    while (out.hasRemaining()) {
-                        client.write(out);
-                    }
-                }
-                end("the console ended");
-            } catch (IOException | RuntimeException e) {
-                end(e.getMessage());
-            }
-        }
-
-        /** Ends the session once: the stream, the socket, the counts. */
-        void end(String why) {
-            synchronized (ConsoleBroker.this) {
-                if (ended) {
-                    return;
-                }
-                ended = true;
-                byVm.remove(key, this);
-                perUser.computeIfPresent(owner, (u, n) -> n > 1 ? n - 1 : null);
-            }
-            stream.close();
-            closeQuietly(client);
-            open.decrementAndGet();
-            LOG.fine(() -> "console: " + key + " closed: " + why);
-        }
+        open.decrementAndGet();
+        long dropped = session.dropped();
+        LOG.fine(() -> "console: " + session.key + " closed" + (dropped > 0 ? " (" + dropped
+                + " bytes of output dropped: the caller did not read them)" : ""));
     }
 
     private void refused(SocketChannel client, Caller caller, String message) {
@@ -445,11 +468,11 @@ public final class ConsoleBroker implements AutoCloseable {
         } catch (IOException ignored) {
             // Closing only releases it.
         }
-        Map<String, Session> all;
+        Map<String, ConsoleSession> all;
         synchronized (this) {
             all = new HashMap<>(byVm);
         }
-        all.values().forEach(s -> s.end("the controller stops"));
+        all.values().forEach(ConsoleSession::end);
         threads.shutdownNow();
         deadlines.shutdownNow();
         try {

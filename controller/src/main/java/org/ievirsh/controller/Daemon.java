@@ -20,7 +20,8 @@ import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.console.ConsoleBroker;
 import org.ievirsh.http.HttpApi;
-import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.ConsoleStream;
+import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Exposition;
 import org.ievirsh.metrics.Metrics;
@@ -72,8 +73,9 @@ public final class Daemon {
             }
 
             @Override
-            public Optional<Hypervisor> hypervisor(String blade) {
-                return controller.fleet().blade(blade).flatMap(Blade::hypervisor);
+            public ConsoleStream open(String blade, String uuid, boolean force) throws HypervisorException {
+                Blade b = controller.fleet().blade(blade).orElseThrow(() -> HypervisorException.disconnected(blade));
+                return b.link().openConsole(uuid, force);
             }
 
             @Override

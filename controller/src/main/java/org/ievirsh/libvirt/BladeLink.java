@@ -30,6 +30,16 @@ public interface BladeLink extends AutoCloseable {
     /** The blade's calls while it is connected. */
     Optional<Hypervisor> hypervisor();
 
+    /**
+     * Opens the serial console of domain {@code uuid} over a connection of
+     * its own, which closes with the stream: what a console session does to
+     * its connection (a paste the guest never reads) never holds up the
+     * link's. With {@code force}, a session someone else has open ends.
+     */
+    default ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
+        return hypervisor().orElseThrow(() -> HypervisorException.disconnected(blade())).openConsole(uuid, force);
+    }
+
     /** Tells the link that a call failed as if the connection were gone; it checks and reconnects. */
     void callFailed(HypervisorException failure);
 

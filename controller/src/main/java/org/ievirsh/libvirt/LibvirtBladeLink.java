@@ -23,6 +23,11 @@ public final class LibvirtBladeLink implements BladeLink {
     private static final Logger LOG = Logger.getLogger(LibvirtBladeLink.class.getName());
     /** Listener tables of libvirt-java are plain maps: all links register under this lock. */
     private static final Object REGISTRATION = new Object();
+    /**
+     * Connections are closed one at a time (the consoles' too): libvirt-java's close is not safe to run beside
+     * another. Never under {@link #REGISTRATION}: a close may wait seconds for a wedged connection.
+     */
+    private static final Object CLOSING = new Object();
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
@@ -32,11 +37,10 @@ public final class LibvirtBladeLink implements BladeLink {
     private volatile LibvirtHypervisor current;
     private volatile String lastError = "not connected yet";
     private Listener listener;
-    private LifecycleListener lifecycle;
-    private org.libvirt.event.AgentLifecycleListener agentLifecycle;
+    /** The listeners registered on the current connection (only the link's thread changes it). */
+    private Registered registered;
     /** VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED. */
     private static final int AGENT_CONNECTED = 1;
-    private ConnectionCloseListener closeListener;
     private Duration nextRetry = FIRST_RETRY;
     private volatile boolean closed;
     private volatile boolean attempted;
@@ -77,6 +81,62 @@ public final class LibvirtBladeLink implements BladeLink {
         return attempted;
     }
 
+    /** VIR_ERR_OPERATION_FAILED: libvirt's answer when another session holds the console. */
+    private static final int VIR_ERR_OPERATION_FAILED = 9;
+    private static final int VIR_ERR_NO_DOMAIN = 42;
+
+    /**
+     * Opens a console on a connection made for it alone, with keepalive (a
+     * connection that libvirtd stops reading, because the guest does not take
+     * what is pasted into it, is dropped in seconds and ends only this
+     * session). The connection closes once the stream is freed. Made on the
+     * caller's thread: a slow blade holds up only the student who asked.
+     */
+    @Override
+    public ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
+        if (closed || current == null) {
+            throw HypervisorException.disconnected(blade);
+        }
+        LibvirtHypervisor.OpenConnection connection;
+        try {
+            connection = new LibvirtHypervisor.OpenConnection(uri);
+        } catch (LibvirtException e) {
+            throw new HypervisorException(HypervisorException.Kind.CONNECTION_LOST, blade + ": cannot connect: "
+                    + e.getMessage());
+        }
+        try {
+            connection.setKeepAlive(1, 3);
+        } catch (LibvirtException e) {
+            // Local drivers have no keepalive.
+        }
+        VirtConsole.Stream stream;
+        try {
+            stream = VirtConsole.open(connection.pointer(), uuid, force, () -> closeConnection(connection));
+        } catch (VirtConsole.Failure e) {
+            closeConnection(connection);
+            HypervisorException.Kind kind = e.code == VIR_ERR_NO_DOMAIN ? HypervisorException.Kind.NOT_FOUND
+                    : e.code == VIR_ERR_OPERATION_FAILED ? HypervisorException.Kind.IN_USE
+                    : HypervisorException.Kind.OTHER;
+            throw new HypervisorException(kind, blade + ": " + e.getMessage());
+        }
+        return new ConsoleStream() {
+            @Override
+            public int read(byte[] buffer) throws java.io.IOException {
+                return stream.read(buffer);
+            }
+
+            @Override
+            public void write(byte[] data, int length) throws java.io.IOException {
+                stream.write(data, length);
+            }
+
+            @Override
+            public void close() {
+                stream.close();
+            }
+        };
+    }
+
     @Override
     public void callFailed(HypervisorException failure) {
         LibvirtHypervisor suspect = current;
@@ -103,7 +163,7 @@ public final class LibvirtBladeLink implements BladeLink {
                 // Local drivers (test:///) have no keepalive; they cannot hang on a network either.
             }
             LibvirtHypervisor hypervisor = new LibvirtHypervisor(blade, connection);
-            register(hypervisor);
+            registered = register(hypervisor);
             current = hypervisor;
             nextRetry = FIRST_RETRY;
             lastError = "";
@@ -115,7 +175,9 @@ public final class LibvirtBladeLink implements BladeLink {
             LOG.warning("blade " + blade + ": cannot connect to " + uri + ": " + e.getMessage()
                     + "; retrying in " + nextRetry.toSeconds() + "s");
             if (connection != null) {
-                closeQuietly(connection);
+                Registered partly = registered;
+                registered = null;
+                closeQuietly(connection, partly);
             }
             attempted = true;
             listener.onConnectFailed(blade, lastError);
@@ -123,18 +185,22 @@ public final class LibvirtBladeLink implements BladeLink {
         }
     }
 
-    private void register(LibvirtHypervisor hypervisor) throws LibvirtException {
-        lifecycle = (domain, event) -> {
+    /** Registered is what was registered on one connection, to be removed from it when it closes. */
+    private record Registered(LifecycleListener lifecycle, org.libvirt.event.AgentLifecycleListener agent) {
+    }
+
+    private Registered register(LibvirtHypervisor hypervisor) throws LibvirtException {
+        LifecycleListener lifecycle = (domain, event) -> {
             forward(domain, event);
             return 0;
         };
-        closeListener = (connect, reason) -> {
+        ConnectionCloseListener closeListener = (connect, reason) -> {
             // Runs on libvirt's event thread: hand over and return.
             if (!closed) {
                 thread.execute(() -> lost(hypervisor, "connection closed (" + reason + ")"));
             }
         };
-        agentLifecycle = (domain, state, reason) -> {
+        org.libvirt.event.AgentLifecycleListener agentLifecycle = (domain, state, reason) -> {
             try {
                 if (state == AGENT_CONNECTED) {
                     listener.onEvent(new LifecycleEvent(blade, domain.getUUIDString(), domain.getName(),
@@ -150,6 +216,8 @@ public final class LibvirtBladeLink implements BladeLink {
                 }
             }
         };
+        // Known before the first registration: a connection that fails half-way has that half removed.
+        registered = new Registered(lifecycle, agentLifecycle);
         synchronized (REGISTRATION) {
             hypervisor.connect().addLifecycleListener(lifecycle);
             try {
@@ -163,6 +231,7 @@ public final class LibvirtBladeLink implements BladeLink {
                 // Drivers in this process (test:///) never close by themselves.
             }
         }
+        return registered;
     }
 
     private void forward(Domain domain, DomainEvent event) {
@@ -206,7 +275,13 @@ public final class LibvirtBladeLink implements BladeLink {
         lastError = reason;
         LOG.warning("blade " + blade + ": " + reason + "; reconnecting");
         listener.onDisconnected(blade, reason);
-        hypervisor.close(this::closeQuietly);
+        // Closing waits for the calls still in flight on the old connection; the new one is not made to wait
+        // for them.
+        Registered was = registered;
+        registered = null;
+        Thread closer = new Thread(() -> hypervisor.close(c -> closeQuietly(c, was)), "blade-" + blade + "-close");
+        closer.setDaemon(true);
+        closer.start();
         scheduleRetry();
     }
 
@@ -225,18 +300,18 @@ public final class LibvirtBladeLink implements BladeLink {
         thread.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void closeQuietly(org.libvirt.Connect connection) {
+    private static void closeQuietly(org.libvirt.Connect connection, Registered listeners) {
         synchronized (REGISTRATION) {
             try {
-                if (lifecycle != null) {
-                    connection.removeLifecycleListener(lifecycle);
+                if (listeners != null) {
+                    connection.removeLifecycleListener(listeners.lifecycle());
                 }
             } catch (LibvirtException | RuntimeException ignored) {
                 // A dead connection cannot deregister; closing it drops the registrations anyway.
             }
             try {
-                if (agentLifecycle != null) {
-                    connection.removeAgentLifecycleListener(agentLifecycle);
+                if (listeners != null) {
+                    connection.removeAgentLifecycleListener(listeners.agent());
                 }
             } catch (LibvirtException | RuntimeException ignored) {
                 // Same as above.
@@ -246,6 +321,12 @@ public final class LibvirtBladeLink implements BladeLink {
             } catch (LibvirtException | RuntimeException ignored) {
                 // Same as above.
             }
+        }
+        closeConnection(connection);
+    }
+
+    private static void closeConnection(org.libvirt.Connect connection) {
+        synchronized (CLOSING) {
             try {
                 connection.close();
             } catch (LibvirtException | RuntimeException ignored) {
@@ -260,8 +341,10 @@ public final class LibvirtBladeLink implements BladeLink {
         thread.execute(() -> {
             LibvirtHypervisor hypervisor = current;
             current = null;
+            Registered was = registered;
+            registered = null;
             if (hypervisor != null) {
-                hypervisor.close(this::closeQuietly);
+                hypervisor.close(c -> closeQuietly(c, was));
             }
         });
         thread.shutdown();

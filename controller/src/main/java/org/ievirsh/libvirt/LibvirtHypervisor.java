@@ -26,15 +26,12 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int AFFECT_CONFIG = 2;
     private static final int XML_INACTIVE = 2;
     private static final int UNDEFINE_NVRAM = 4;
-    private static final int VIR_ERR_OPERATION_FAILED = 9;
     private static final int VIR_ERR_NO_DOMAIN = 42;
     private static final int VIR_ERR_OPERATION_INVALID = 55;
 
     private final String blade;
     private final OpenConnection connection;
     private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock();
-    /** Console streams open on this connection (each is used outside the call lock: it blocks for long). */
-    private final java.util.Set<VirtConsole.Stream> consoles = new java.util.HashSet<>();
     private volatile boolean closed;
 
     LibvirtHypervisor(String blade, OpenConnection connection) {
@@ -263,45 +260,6 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
-    public ConsoleStream openConsole(String uuid, boolean force) throws HypervisorException {
-        VirtConsole.Stream stream;
-        try {
-            stream = guarded(() -> VirtConsole.open(connection.pointer(), uuid, force));
-        } catch (VirtConsole.Failure e) {
-            HypervisorException.Kind kind = e.code == VIR_ERR_NO_DOMAIN ? HypervisorException.Kind.NOT_FOUND
-                    : e.code == VIR_ERR_OPERATION_FAILED ? HypervisorException.Kind.IN_USE
-                    : HypervisorException.Kind.OTHER;
-            throw new HypervisorException(kind, blade + ": " + e.getMessage());
-        }
-        synchronized (consoles) {
-            if (closed) {
-                stream.close();
-                throw HypervisorException.disconnected(blade);
-            }
-            consoles.add(stream);
-        }
-        return new ConsoleStream() {
-            @Override
-            public int read(byte[] buffer) throws java.io.IOException {
-                return stream.read(buffer);
-            }
-
-            @Override
-            public void write(byte[] data, int length) throws java.io.IOException {
-                stream.write(data, length);
-            }
-
-            @Override
-            public void close() {
-                stream.close();
-                synchronized (consoles) {
-                    consoles.remove(stream);
-                }
-            }
-        };
-    }
-
-    @Override
     public void destroy(String uuid) throws HypervisorException {
         withDomain(uuid, d -> {
             d.destroy();
@@ -350,16 +308,12 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     /**
-     * Refuses new calls, ends the consoles open over the connection (their
-     * streams live on it), waits for calls in flight, then runs
-     * {@code closer} on the connection.
+     * Refuses new calls, waits for calls in flight, then runs
+     * {@code closer} on the connection. (Consoles have connections of their
+     * own: {@link LibvirtBladeLink#openConsole}.)
      */
     void close(java.util.function.Consumer<Connect> closer) {
         closed = true;
-        synchronized (consoles) {
-            consoles.forEach(VirtConsole.Stream::close);
-            consoles.clear();
-        }
         inUse.writeLock().lock();
         try {
             closer.accept(connection);

@@ -84,8 +84,12 @@ final class VirtConsole {
         return domain;
     }
 
-    /** Opens the serial console of a domain on a blocking stream of {@code connection}. */
-    static Stream open(Pointer connection, String uuid, boolean force) throws Failure {
+    /**
+     * Opens the serial console of a domain on a blocking stream of
+     * {@code connection}; {@code afterFree} runs once the stream is freed
+     * (it may close the connection: nothing uses it any more).
+     */
+    static Stream open(Pointer connection, String uuid, boolean force, Runnable afterFree) throws Failure {
         Pointer domain = lookup(connection, uuid);
         try {
             Pointer stream = virStreamNew(connection, 0);
@@ -97,7 +101,7 @@ final class VirtConsole {
                 virStreamFree(stream);
                 throw failure;
             }
-            return new Stream(stream);
+            return new Stream(stream, afterFree);
         } finally {
             virDomainFree(domain);
         }
@@ -112,13 +116,15 @@ final class VirtConsole {
      */
     static final class Stream {
         private final Pointer stream;
+        private final Runnable afterFree;
         private final AtomicBoolean ended = new AtomicBoolean();
         private final Object calls = new Object();
         private int inCall;
         private boolean freed;
 
-        private Stream(Pointer stream) {
+        private Stream(Pointer stream, Runnable afterFree) {
             this.stream = stream;
+            this.afterFree = afterFree;
         }
 
         private boolean enter() {
@@ -142,6 +148,7 @@ final class VirtConsole {
             if (ended.get() && inCall == 0 && !freed) {
                 freed = true;
                 virStreamFree(stream);
+                afterFree.run();
             }
         }
 

@@ -21,7 +21,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.ievirsh.libvirt.FakeConsole;
 import org.ievirsh.libvirt.FakeHypervisor;
-import org.ievirsh.libvirt.Hypervisor;
+import org.ievirsh.libvirt.ConsoleStream;
+import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.posix.Account;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,8 +67,8 @@ class ConsoleBrokerTest {
             }
 
             @Override
-            public Optional<Hypervisor> hypervisor(String name) {
-                return Optional.of(blade);
+            public ConsoleStream open(String name, String uuid, boolean force) throws HypervisorException {
+                return blade.openConsole(uuid, force);
             }
 
             @Override
@@ -280,6 +281,90 @@ class ConsoleBrokerTest {
     private static long openFiles() throws IOException {
         try (var fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
+        }
+    }
+
+    @Test
+    void aCallerOverTheirConnectionBoundIsRefusedAtOnceAndCounted() throws Exception {
+        // A slowloris: idle connections that never send a request. Beyond the caller's bound (3 sessions and 4
+        // pending here) a connection is refused at once, not after the request deadline, and counted.
+        List<Client> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3 + ConsoleBroker.PENDING_PER_USER; i++) {
+                idle.add(new Client(null));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                try (Client probe = new Client(null)) {
+                    long t0 = System.nanoTime();
+                    String answer = probe.until("\n");
+                    return answer.startsWith("ERROR you have 7 connections to the console service open")
+                            && Duration.ofNanos(System.nanoTime() - t0).toMillis() < 2000;
+                }
+            });
+            assertTrue(count("refused") >= 1.0);
+        } finally {
+            for (Client c : idle) {
+                c.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (Client c = new Client("CONSOLE web\n")) {
+                assertTrue(c.until("OK\n").startsWith("OK\n"), c.received.toString());
+            }
+        });
+    }
+
+    @Test
+    void aFloodNobodyReadsIsReadFromTheGuestAndDroppedNotHeld() throws Exception {
+        try (Client c = new Client("CONSOLE web\n")) {
+            c.until("OK\n");
+            FakeConsole guest = blade.consoles.get("alice-web");
+            byte[] chunk = "x".repeat(4095).concat("\n").getBytes(StandardCharsets.US_ASCII);
+            int chunks = 2048;  // 8 MiB: far more than the buffer and the socket's own
+            for (int i = 0; i < chunks; i++) {
+                guest.fromGuest.add(chunk);
+            }
+            // The caller reads nothing, yet the guest's bytes are taken: nothing piles up behind the stream.
+            await().atMost(Duration.ofSeconds(20)).until(guest.fromGuest::isEmpty);
+            long read = 0;
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            StringBuilder notice = new StringBuilder();
+            c.channel.configureBlocking(false);
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() - quietSince < Duration.ofMillis(500).toNanos()) {
+                int n = c.channel.read(buffer.clear());
+                if (n > 0) {
+                    read += n;
+                    quietSince = System.nanoTime();
+                    String text = new String(buffer.array(), 0, n, StandardCharsets.US_ASCII);
+                    int at = text.indexOf("[ie-virsh: ");
+                    if (at >= 0) {
+                        notice.append(text, at, Math.min(text.length(), at + 120));
+                    }
+                }
+            }
+            assertTrue(read < (long) chunks * chunk.length / 2, "most of it was dropped, read " + read);
+            assertTrue(notice.toString().matches("(?s)\\[ie-virsh: \\d+ bytes of console output were dropped.*"),
+                    notice.toString());
+            c.channel.configureBlocking(true);
+            c.received.setLength(0);
+            c.send("still here\n");
+            assertTrue(c.until("echo: still here").contains("echo: still here"), "the session goes on");
+        }
+    }
+
+    @Test
+    void oneVmsConsoleIsTakenOverAtMostOnceASecond() throws Exception {
+        try (Client first = new Client("CONSOLE web\n")) {
+            first.until("OK\n");
+            try (Client second = new Client("CONSOLE web FORCE\n")) {
+                assertTrue(second.until("\n").startsWith("OK"), second.received.toString());
+                try (Client third = new Client("CONSOLE web FORCE\n")) {
+                    assertTrue(third.until("\n").startsWith("ERROR the console of web was taken over less than 1 s"
+                            + " ago"), third.received.toString());
+                }
+                assertEquals(1, broker.sessions(), "the second one is still open");
+            }
         }
     }
 }
