@@ -38,6 +38,15 @@ import org.ievirsh.libvirt.HypervisorException;
  * (ten thousand students' VMs are asked in turn, for a bounded idle cost).
  * A student whose addresses changed is woken; the per-user generation lets a
  * quiet student's pass see it.
+ *
+ * <p>A guest decides how its agent answers, so no guest may hold the askers
+ * up for the others: a question waits for the guest at most a few seconds
+ * (libvirt's agent timeout, set by the hypervisor), one VM is asked one
+ * question at a time, one user has at most one agent question in flight,
+ * and an agent that made us wait without an answer ({@link #MUTE_AFTER}) is
+ * asked again only after a back-off that doubles up to
+ * {@link #MUTE_BACKOFF_MAX}: its reconnections do not bring that forward;
+ * only an answer at its next turn does.
  */
 public final class AddressBook implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AddressBook.class.getName());
@@ -47,6 +56,10 @@ public final class AddressBook implements AutoCloseable {
     public static final int ASKS_PER_SECOND = 20;
     /** At most this many addresses of one VM are kept from a guest's answer. */
     static final int MAX_PER_VM = 16;
+    /** MUTE_AFTER: an agent question that failed after this long was a guest making us wait. */
+    static final Duration MUTE_AFTER = Duration.ofSeconds(1);
+    /** MUTE_BACKOFF_MAX caps the wait before a mute agent is asked again. */
+    static final Duration MUTE_BACKOFF_MAX = Duration.ofHours(1);
     private static final Pattern MAC = Pattern.compile("(?:[0-9a-f]{2}:){5}[0-9a-f]{2}");
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
             + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
@@ -66,6 +79,8 @@ public final class AddressBook implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService askers;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Users with an agent question in flight: at most one each. */
+    private final Set<String> askingAgentFor = ConcurrentHashMap.newKeySet();
     private final AtomicLong asked = new AtomicLong();
     /**
      * VMs to ask before the round, by key: those whose agent just connected
@@ -94,6 +109,11 @@ public final class AddressBook implements AutoCloseable {
         volatile boolean urgent;
         /** True once the agent or ARP was asked about it. */
         volatile boolean asked;
+        /** True while a question about it is in flight: one at a time. */
+        volatile boolean asking;
+        /** How many times in a row its agent made us wait without an answer, and when to ask it again. */
+        volatile int muted;
+        volatile Instant agentNext = Instant.EPOCH;
         volatile List<VmStatus.Address> fromAgent = List.of();
         volatile List<VmStatus.Address> fromArp = List.of();
 
@@ -120,7 +140,7 @@ public final class AddressBook implements AutoCloseable {
         this.wake = wake;
         this.leases = new LeaseFiles(config.uses("leases") ? config.leases() : List.of(), clock, this::leasesChanged);
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("addresses-timer"));
-        this.askers = Executors.newFixedThreadPool(2, daemon("addresses-ask"));
+        this.askers = Executors.newFixedThreadPool(4, daemon("addresses-ask"));
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -218,7 +238,7 @@ public final class AddressBook implements AutoCloseable {
     public void agentConnected(String uuid) {
         String key = keyByUuid.get(uuid);
         Vm vm = key == null ? null : byKey.get(key);
-        if (vm != null && vm.agent && config.uses("agent")) {
+        if (vm != null && vm.agent && config.uses("agent") && vm.muted == 0) {
             vm.nextAsk = clock.instant();
             askSoon(vm, true);
         }
@@ -309,6 +329,7 @@ public final class AddressBook implements AutoCloseable {
         try {
             Instant now = clock.instant();
             int budget = ASKS_PER_SECOND / 4;
+            List<Vm> later = new ArrayList<>();
             for (String key; budget > 0 && roomInFlight() && (key = soon.poll()) != null; ) {
                 Vm vm = byKey.get(key);
                 if (vm != null) {
@@ -317,10 +338,14 @@ public final class AddressBook implements AutoCloseable {
                     vm.urgent = false;
                 }
                 if (vm != null && !vm.nextAsk.isAfter(now)) {
-                    hand(vm, now);
-                    budget--;
+                    if (hand(vm, now)) {
+                        budget--;
+                    } else {
+                        later.add(vm);  // its user's question is still in flight: at a later tick
+                    }
                 }
             }
+            later.forEach(vm -> askSoon(vm, false));
             for (int looked = 0, all = byKey.size(); looked < all && budget > 0 && roomInFlight(); looked++) {
                 if (!turns.hasNext()) {
                     turns = byKey.values().iterator();
@@ -329,8 +354,7 @@ public final class AddressBook implements AutoCloseable {
                     }
                 }
                 Vm vm = turns.next();
-                if (!vm.nextAsk.isAfter(now)) {
-                    hand(vm, now);
+                if (!vm.nextAsk.isAfter(now) && hand(vm, now)) {
                     budget--;
                 }
             }
@@ -354,30 +378,65 @@ public final class AddressBook implements AutoCloseable {
         return inFlight.get() < 2 * ASKS_PER_SECOND;
     }
 
-    private void hand(Vm vm, Instant now) {
+    /**
+     * Hands {@code vm} to an asker; false, and nothing done, while a question
+     * about it, or an agent question of its user, is in flight.
+     */
+    private boolean hand(Vm vm, Instant now) {
+        if (vm.asking) {
+            return false;
+        }
+        boolean agent = vm.agent && config.uses("agent") && !vm.agentNext.isAfter(now);
+        if (agent && !askingAgentFor.add(vm.user)) {
+            return false;
+        }
+        vm.asking = true;
         vm.nextAsk = now.plus(ASK_EVERY);
         inFlight.incrementAndGet();
-        askers.execute(() -> {
-            try {
-                ask(vm);
-            } finally {
-                inFlight.decrementAndGet();
-            }
-        });
+        try {
+            askers.execute(() -> {
+                try {
+                    ask(vm, agent);
+                } finally {
+                    done(vm, agent);
+                }
+            });
+        } catch (RuntimeException e) {
+            done(vm, agent);  // shut down
+        }
+        return true;
     }
 
-    private void ask(Vm vm) {
+    private void done(Vm vm, boolean agent) {
+        if (agent) {
+            askingAgentFor.remove(vm.user);
+        }
+        vm.asking = false;
+        inFlight.decrementAndGet();
+    }
+
+    private void ask(Vm vm, boolean agent) {
         Optional<Hypervisor> hypervisor = hypervisors.apply(vm.blade);
         if (hypervisor.isEmpty() || byKey.get(vm.key) != vm) {
             return;
         }
         vm.asked = true;
         boolean changed = false;
-        if (vm.agent && config.uses("agent")) {
+        if (agent) {
+            long started = System.nanoTime();
             List<VmStatus.Address> answer = askOne(hypervisor.get(), vm, Hypervisor.AddressSource.AGENT, "agent");
-            if (answer != null && !answer.equals(vm.fromAgent)) {
-                vm.fromAgent = answer;
-                changed = true;
+            if (answer != null) {
+                vm.muted = 0;
+                if (!answer.equals(vm.fromAgent)) {
+                    vm.fromAgent = answer;
+                    changed = true;
+                }
+            } else if (System.nanoTime() - started >= MUTE_AFTER.toNanos()) {
+                vm.muted = Math.min(vm.muted + 1, 16);
+                Duration wait = ASK_EVERY.multipliedBy(1L << Math.min(vm.muted, 6));
+                vm.agentNext = clock.instant().plus(wait.compareTo(MUTE_BACKOFF_MAX) > 0 ? MUTE_BACKOFF_MAX : wait);
+                LOG.fine(() -> vm.key + ": its agent made us wait without an answer; asked again after "
+                        + vm.agentNext);
             }
         }
         if (config.uses("arp")) {

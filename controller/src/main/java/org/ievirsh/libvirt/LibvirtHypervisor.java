@@ -204,10 +204,17 @@ final class LibvirtHypervisor implements Hypervisor {
         }
     }
 
+    /** AGENT_TIMEOUT_SECONDS is how long a question to a guest agent may wait for the guest. */
+    static final int AGENT_TIMEOUT_SECONDS = 5;
+
     @Override
     public List<GuestNic> interfaceAddresses(String uuid, AddressSource source) throws HypervisorException {
         int from = source == AddressSource.AGENT ? Domain.InterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT
                 : Domain.InterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP;
+        if (source == AddressSource.AGENT) {
+            // Set before each question: it is the domain's, and a restarted domain has libvirt's default again.
+            guarded(() -> VirtExtras.agentTimeout(connection.pointer(), uuid, AGENT_TIMEOUT_SECONDS));
+        }
         return withDomain(uuid, d -> {
             List<GuestNic> nics = new ArrayList<>();
             for (org.libvirt.DomainInterface nic : d.interfaceAddresses(from, 0)) {

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * VirtExtras binds the libvirt calls that libvirt-java 0.5.4 lacks:
  * {@code virConnectGetAllDomainStats}, which lists every domain of a blade
- * with its state, stop reason, CPU time and memory in one round trip.
+ * with its state, stop reason, CPU time and memory in one round trip, and
+ * {@code virDomainAgentSetResponseTimeout}, which bounds how long a call to
+ * a domain's guest agent may wait for the guest.
  */
 final class VirtExtras {
     static final int STATS_STATE = 1;
@@ -44,6 +46,30 @@ final class VirtExtras {
     private static native int virDomainGetUUIDString(Pointer domain, byte[] buffer);
 
     private static native String virGetLastErrorMessage();
+
+    private static native Pointer virDomainLookupByUUIDString(Pointer conn, String uuid);
+
+    private static native int virDomainAgentSetResponseTimeout(Pointer domain, int timeout, int flags);
+
+    private static native int virDomainFree(Pointer domain);
+
+    /**
+     * Makes calls to the guest agent of domain {@code uuid} give up after
+     * {@code seconds} (libvirt's default waits as long as the guest likes:
+     * a guest whose agent answers the handshake and never the command held
+     * a thread for minutes). False when the driver cannot (the test driver).
+     */
+    static boolean agentTimeout(Pointer connection, String uuid, int seconds) {
+        Pointer domain = virDomainLookupByUUIDString(connection, uuid);
+        if (domain == null) {
+            return false;
+        }
+        try {
+            return virDomainAgentSetResponseTimeout(domain, seconds, 0) == 0;
+        } finally {
+            virDomainFree(domain);
+        }
+    }
 
     /** Record is one domain's statistics: name, UUID and the numeric fields asked for. */
     record Record(String uuid, String name, Map<String, Number> values) {

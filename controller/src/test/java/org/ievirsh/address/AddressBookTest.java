@@ -124,4 +124,62 @@ class AddressBookTest {
     private static String ip(int i) {
         return "10.0." + (i >> 8) + "." + (i & 0xff);
     }
+
+    @Test
+    void muteAgentsOfTwoStudentsDoNotKeepAThirdsAgentWaiting() throws Exception {
+        ManualTime time = new ManualTime();
+        FakeHypervisor blade = new FakeHypervisor("b1");
+        // eve and mallory run two VMs each whose agent answers the handshake and never the command: each
+        // question waits (libvirt's agent timeout) and fails. They toggle their agents' channels all along.
+        List<String> mute = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String uuid = String.format("00000000-0000-4000-8000-%012d", i);
+            blade.define("<domain><name>vm" + i + "</name><uuid>" + uuid + "</uuid></domain>");
+            blade.start(uuid);
+            blade.muteAgents.put("vm" + i, 1200L);
+            mute.add(uuid);
+        }
+        String victim = "00000000-0000-4000-8000-000000000099";
+        blade.define("<domain><name>vm99</name><uuid>" + victim + "</uuid></domain>");
+        blade.start(victim);
+        blade.agentAnswers.put("vm99", List.of(new Hypervisor.GuestNic(mac(99), List.of(ip(99)))));
+        try (AddressBook book = new AddressBook(new ControllerConfig.Addresses(List.of("agent"), List.of()), time,
+                b -> Optional.of(blade), user -> { })) {
+            for (int i = 0; i < 4; i++) {
+                book.running(key(i), i < 2 ? "eve" : "mallory", mute.get(i), "b1", List.of(mac(i)), true);
+            }
+            // Their agents have been asked once and made us wait (the mute back-off starts).
+            for (int tick = 0; tick < 40; tick++) {
+                mute.forEach(book::agentConnected);
+                time.advance(Duration.ofMillis(250));
+                book.askDue();
+                Thread.sleep(100);
+            }
+            int muteQuestions = blade.addressCalls.get();
+            // The victim's VM starts and its agent connects; the attack goes on.
+            book.running("victim/vm", "victim", victim, "b1", List.of(mac(99)), true);
+            book.agentConnected(victim);
+            long t0 = System.nanoTime();
+            List<VmStatus.Address> known = List.of();
+            for (int tick = 0; tick < 200 && known.isEmpty(); tick++) {
+                mute.forEach(book::agentConnected);
+                time.advance(Duration.ofMillis(250));
+                book.askDue();
+                Thread.sleep(20);
+                known = book.running("victim/vm", "victim", victim, "b1", List.of(mac(99)), true);
+            }
+            long waited = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+            assertEquals(List.of(new VmStatus.Address(ip(99), mac(99), "agent")), known);
+            assertTrue(waited < 1500, "the victim's agent was answered after " + waited + " ms");
+            // Ten more minutes of toggling: the mute agents are asked again only as their back-off allows.
+            for (int tick = 0; tick < 10 * 60 * 4; tick++) {
+                mute.forEach(book::agentConnected);
+                time.advance(Duration.ofMillis(250));
+                book.askDue();
+            }
+            Thread.sleep(3000);
+            int asked = blade.addressCalls.get() - muteQuestions - 1;
+            assertTrue(asked <= 4 * 3, asked + " more questions to the mute agents in ten minutes");
+        }
+    }
 }

@@ -42,6 +42,8 @@ public final class FakeHypervisor implements Hypervisor {
     /** How many address calls were made; set {@link #agentHangs} to make each one wait that long. */
     public final AtomicInteger addressCalls = new AtomicInteger();
     public volatile long agentHangs;
+    /** Guests whose agent answers the handshake, never the command: a question waits this long, then fails. */
+    public final Map<String, Long> muteAgents = new java.util.concurrent.ConcurrentHashMap<>();
     /** Open consoles by domain name: what the guest "types" goes in {@link FakeConsole#fromGuest}. */
     public final Map<String, FakeConsole> consoles = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -236,6 +238,16 @@ public final class FakeHypervisor implements Hypervisor {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        Long mute = source == AddressSource.AGENT ? muteAgents.get(name) : null;
+        if (mute != null) {
+            try {
+                Thread.sleep(mute);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new HypervisorException(HypervisorException.Kind.OTHER, "Guest agent is not responding: "
+                    + "Guest agent not available for now");
         }
         List<GuestNic> answer = (source == AddressSource.AGENT ? agentAnswers : arpAnswers).get(name);
         if (answer == null) {
