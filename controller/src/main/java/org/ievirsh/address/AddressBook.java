@@ -269,6 +269,11 @@ public final class AddressBook implements AutoCloseable {
         return asked.get();
     }
 
+    /** MACs whose leases are contested now (two addresses at once; none believed). */
+    public int leaseConflicts() {
+        return leases.contested();
+    }
+
     /** Failed reads of the lease files so far. */
     public long leaseFileErrors() {
         return pastLeaseErrors.get() + leases.errors();

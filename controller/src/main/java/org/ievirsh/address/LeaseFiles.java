@@ -34,6 +34,14 @@ import org.ievirsh.posix.PosixException;
  * listens hears the MACs whose lease changed. A missing, unreadable or
  * unknown file is a log line (when that begins and when it ends) and a
  * count, never a failure.
+ *
+ * <p>A MAC with leases in force to two addresses or more, in one file or
+ * across files, has no lease here ({@link #lease} says none): a guest can
+ * send another VM's MAC and get a lease of its own for it, and nothing in
+ * the file tells which lease is the VM's. Such MACs are logged when they
+ * begin to be contested and counted ({@link #contested}); the VM's address
+ * then comes from the sources that only it can speak for (its agent, the
+ * blade's neighbour table).
  */
 public final class LeaseFiles implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LeaseFiles.class.getName());
@@ -47,12 +55,16 @@ public final class LeaseFiles implements AutoCloseable {
     private final Consumer<Set<String>> changed;
     private final ScheduledExecutorService thread;
     private final Map<Path, Map<String, Lease>> byFile = new ConcurrentHashMap<>();
+    /** Per file, the MACs with leases in force to more than one address, with all of them. */
+    private final Map<Path, Map<String, List<Lease>>> rivalsByFile = new ConcurrentHashMap<>();
     private final Map<Path, String> problems = new ConcurrentHashMap<>();
     /** The version (see {@link #version}) of each file as it was when last read whole. */
     private final Map<Path, String> versions = new ConcurrentHashMap<>();
     private final Map<Path, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
     private final AtomicLong errors = new AtomicLong();
     private volatile Map<String, Lease> merged = Map.of();
+    /** The MACs whose leases are contested now, with the addresses they hold. */
+    private volatile Map<String, Set<String>> contested = Map.of();
     private Inotify inotify;
 
     public LeaseFiles(List<Path> files, Clock clock, Consumer<Set<String>> changed) {
@@ -148,10 +160,15 @@ public final class LeaseFiles implements AutoCloseable {
     /** Drops the leases of an unchanged file that ended since it was read; true when there were any. */
     private boolean expire(Path file) {
         Map<String, Lease> before = byFile.getOrDefault(file, Map.of());
+        Map<String, List<Lease>> rivals = rivalsByFile.getOrDefault(file, Map.of());
         Instant now = clock.instant();
-        if (before.values().stream().allMatch(lease -> lease.activeAt(now))) {
+        if (before.values().stream().allMatch(lease -> lease.activeAt(now))
+                && rivals.values().stream().flatMap(List::stream).allMatch(lease -> lease.activeAt(now))) {
             return false;
         }
+        List<Lease> still = new java.util.ArrayList<>();
+        rivals.values().forEach(leases -> leases.stream().filter(l -> l.activeAt(now)).forEach(still::add));
+        rivalsByFile.put(file, LeaseParser.rivals(still));
         Map<String, Lease> active = new HashMap<>();
         before.forEach((mac, lease) -> {
             if (lease.activeAt(now)) {
@@ -184,6 +201,7 @@ public final class LeaseFiles implements AutoCloseable {
                 throw new IOException("not a lease file of ISC dhcpd, dnsmasq or Kea");
             }
             leases = result.byMac();
+            rivalsByFile.put(file, result.rivals());
             cleared(file);
             if (!version.isEmpty() && version.equals(version(file))) {
                 versions.put(file, version);  // the file read is the one that stat told of
@@ -191,6 +209,7 @@ public final class LeaseFiles implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             problem(file, e.getMessage());
             leases = Map.of();
+            rivalsByFile.remove(file);
         }
         Map<String, Lease> before = byFile.put(file, leases);
         return !Objects.equals(before, leases);
@@ -211,12 +230,32 @@ public final class LeaseFiles implements AutoCloseable {
 
     private void merge() {
         Map<String, Lease> all = new HashMap<>();
+        Map<String, Set<String>> addresses = new HashMap<>();
         for (Path file : files) {
             for (Lease lease : byFile.getOrDefault(file, Map.of()).values()) {
                 all.merge(lease.mac(), lease, (a, b) -> a.ends().isEmpty() || (b.ends().isPresent()
                         && !b.ends().get().isAfter(a.ends().get())) ? a : b);
+                addresses.computeIfAbsent(lease.mac(), m -> new java.util.TreeSet<>()).add(lease.ip());
             }
+            rivalsByFile.getOrDefault(file, Map.of()).forEach((mac, leases) -> leases.forEach(l ->
+                    addresses.computeIfAbsent(mac, m -> new java.util.TreeSet<>()).add(l.ip())));
         }
+        Map<String, Set<String>> rivals = new HashMap<>();
+        addresses.forEach((mac, ips) -> {
+            if (ips.size() > 1) {
+                rivals.put(mac, Set.copyOf(ips));
+                all.remove(mac);
+            }
+        });
+        Map<String, Set<String>> contestedBefore = contested;
+        contested = Map.copyOf(rivals);
+        rivals.forEach((mac, ips) -> {
+            if (!contestedBefore.containsKey(mac)) {
+                LOG.warning("lease files: " + mac + " holds leases to " + new java.util.TreeSet<>(ips) + " at once;"
+                        + " no lease of that MAC is believed while this lasts (a guest may have taken another VM's"
+                        + " MAC): the VM's address comes from its agent or the blade's neighbour table");
+            }
+        });
         Map<String, Lease> before = merged;
         merged = Map.copyOf(all);
         Set<String> macs = new HashSet<>();
@@ -238,6 +277,11 @@ public final class LeaseFiles implements AutoCloseable {
     /** The lease of {@code mac} now, if a file holds one (its end is checked by whoever reads it). */
     public Lease lease(String mac) {
         return merged.get(mac);
+    }
+
+    /** How many MACs hold leases to more than one address now (none of them believed). */
+    public int contested() {
+        return contested.size();
     }
 
     /** Failed reads so far (missing, unreadable, too large, not a lease file). */

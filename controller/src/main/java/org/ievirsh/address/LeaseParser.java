@@ -6,6 +6,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -18,9 +19,13 @@ import java.util.regex.Pattern;
  * line naming {@code address,hwaddr,...}), told apart by content. It keeps,
  * per MAC, the newest lease that is bound and not expired at the time given:
  * later in the file is newer (every server appends or rewrites in order),
- * and of dnsmasq's one line per lease the latest end wins. A line it cannot
- * read is skipped, never fatal; a line longer than {@link #MAX_LINE} is
- * skipped unread.
+ * and of dnsmasq's one line per lease the latest end wins. A MAC that holds
+ * leases in force to two addresses or more is listed with all of them as
+ * {@link Result#rivals}: any client can send any MAC, so a guest that takes
+ * another VM's MAC and asks with a client-id of its own gets a second lease
+ * for it, and which of the two ends later says nothing about whose it is. A
+ * line it cannot read is skipped, never fatal; a line longer than
+ * {@link #MAX_LINE} is skipped unread.
  */
 public final class LeaseParser {
     /** MAX_LINE bounds one line (a lease block's statement); longer ones are garbage. */
@@ -34,8 +39,31 @@ public final class LeaseParser {
     /** Format is which server wrote a file. */
     public enum Format { ISC, DNSMASQ, KEA, EMPTY, UNKNOWN }
 
-    /** Result is what one file held: the leases in force by MAC, its format, and how many lines were skipped. */
-    public record Result(Map<String, Lease> byMac, Format format, int skipped) {
+    /**
+     * Result is what one file held: the leases in force by MAC (the latest
+     * end of each), its format, how many lines were skipped, and for each MAC
+     * with leases in force to more than one address, all of them.
+     */
+    public record Result(Map<String, Lease> byMac, Format format, int skipped, Map<String, List<Lease>> rivals) {
+        Result(Map<String, Lease> byMac, Format format, int skipped) {
+            this(byMac, format, skipped, Map.of());
+        }
+    }
+
+    /** The MACs of {@code active} (leases in force) that hold more than one address, with their leases. */
+    static Map<String, List<Lease>> rivals(Iterable<Lease> active) {
+        Map<String, Map<String, Lease>> byMac = new HashMap<>();
+        for (Lease lease : active) {
+            byMac.computeIfAbsent(lease.mac(), m -> new java.util.TreeMap<>()).merge(lease.ip(), lease,
+                    LeaseParser::laterEnd);
+        }
+        Map<String, List<Lease>> rivals = new HashMap<>();
+        byMac.forEach((mac, ips) -> {
+            if (ips.size() > 1) {
+                rivals.put(mac, List.copyOf(ips.values()));
+            }
+        });
+        return Map.copyOf(rivals);
     }
 
     private LeaseParser() {
@@ -84,6 +112,7 @@ public final class LeaseParser {
 
     private static Result dnsmasq(String text, Instant now) {
         Map<String, Lease> byMac = new HashMap<>();
+        List<Lease> active = new java.util.ArrayList<>();
         int skipped = 0;
         for (String line : text.lines().toList()) {
             if (line.length() > MAX_LINE) {
@@ -109,9 +138,10 @@ public final class LeaseParser {
             Lease lease = new Lease(f[1].toLowerCase(), f[2], ends);
             if (lease.activeAt(now)) {
                 byMac.merge(lease.mac(), lease, LeaseParser::laterEnd);
+                active.add(lease);
             }
         }
-        return new Result(Map.copyOf(byMac), Format.DNSMASQ, skipped);
+        return new Result(Map.copyOf(byMac), Format.DNSMASQ, skipped, rivals(active));
     }
 
     /**
@@ -157,6 +187,8 @@ public final class LeaseParser {
         Map<String, Lease> byMac = new HashMap<>();
         // Per IP the last block is the lease's current state; per MAC the last current block wins.
         Map<String, String> macOfIp = new HashMap<>();
+        // The current lease of each address (its last block), for the rivals.
+        Map<String, Lease> current = new HashMap<>();
         int skipped = 0;
         String ip = null;
         String mac = null;
@@ -190,11 +222,13 @@ public final class LeaseParser {
                     byMac.remove(before);  // the address's newer block says who has it now
                 }
                 boolean bound = state == null || state.equals("active");
+                current.remove(ip);
                 if (mac != null && bound && endsRead) {
                     Lease lease = new Lease(mac, ip, ends);
                     if (lease.activeAt(now)) {
                         byMac.put(mac, lease);
                         macOfIp.put(ip, mac);
+                        current.put(ip, lease);
                     }
                 } else if (mac == null || !endsRead) {
                     skipped++;
@@ -213,7 +247,7 @@ public final class LeaseParser {
                 ends = parsed.orElse(Optional.empty());
             }
         }
-        return new Result(Map.copyOf(byMac), Format.ISC, skipped + (ip != null ? 1 : 0));
+        return new Result(Map.copyOf(byMac), Format.ISC, skipped + (ip != null ? 1 : 0), rivals(current.values()));
     }
 
     /** {@code ends} of dhcpd: "never", "epoch N", or "W yyyy/mm/dd hh:mm:ss" in UTC; empty when unreadable. */
@@ -285,11 +319,13 @@ public final class LeaseParser {
             }
         }
         Map<String, Lease> byMac = new HashMap<>();
+        List<Lease> active = new java.util.ArrayList<>();
         for (Lease lease : byIp.values()) {
             if (lease.activeAt(now)) {
                 byMac.merge(lease.mac(), lease, LeaseParser::laterEnd);
+                active.add(lease);
             }
         }
-        return new Result(Map.copyOf(byMac), Format.KEA, skipped);
+        return new Result(Map.copyOf(byMac), Format.KEA, skipped, rivals(active));
     }
 }

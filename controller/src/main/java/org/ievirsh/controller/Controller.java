@@ -151,6 +151,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                         AddressBook::leaseFileErrors)
                 .description("Failed reads of the DHCP lease files (missing, unreadable, too large); the log says which")
                 .register(metrics.registry());
+        io.micrometer.core.instrument.Gauge.builder("ievirsh.lease.conflicts", addresses, AddressBook::leaseConflicts)
+                .description("MACs holding DHCP leases to more than one address at once (none of them believed: a"
+                        + " guest may have taken another VM's MAC); the log says which")
+                .register(metrics.registry());
     }
 
     private Result handle(Key key) {

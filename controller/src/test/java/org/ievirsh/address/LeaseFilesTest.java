@@ -50,4 +50,40 @@ class LeaseFilesTest {
             assertEquals("10.0.0.7", leases.lease(OTHER).ip(), "a changed file is read again");
         }
     }
+
+    @Test
+    void aMacWithLeasesToTwoAddressesHasNoneUntilOneEnds() throws Exception {
+        // A guest took the victim's MAC and asked dnsmasq with a client-id of its own: a second lease for that
+        // MAC, ending later than the victim's. Neither is believed; when the attacker's ends, the victim's is.
+        ManualTime time = new ManualTime(Instant.parse("2026-12-01T12:00:00Z"));
+        long now = time.instant().getEpochSecond();
+        Path file = tmp.resolve("dnsmasq.leases");
+        Files.writeString(file, (now + 3600) + " " + MAC + " 10.0.0.5 victim 01:" + MAC + "\n");
+        List<Set<String>> heard = new ArrayList<>();
+        try (LeaseFiles leases = new LeaseFiles(List.of(file), time, heard::add)) {
+            leases.start();
+            assertEquals("10.0.0.5", leases.lease(MAC).ip());
+            Files.writeString(file, (now + 3600) + " " + MAC + " 10.0.0.5 victim 01:" + MAC + "\n"
+                    + (now + 7200) + " " + MAC + " 10.0.0.66 attacker ff:00:11:22:33\n");
+            Thread.sleep(2100);
+            leases.rescan();
+            assertNull(leases.lease(MAC), "contested: no lease of that MAC is believed");
+            assertEquals(1, leases.contested());
+            assertEquals(Set.of(MAC), heard.get(heard.size() - 1));
+
+            // The same across two files: one server's lease beside another's.
+            Path other = tmp.resolve("other.leases");
+            Files.writeString(file, (now + 3600) + " " + MAC + " 10.0.0.5 victim 01:" + MAC + "\n");
+            Files.writeString(other, (now + 1800) + " " + MAC + " 10.0.0.77 attacker *\n");
+            Thread.sleep(2100);
+            try (LeaseFiles two = new LeaseFiles(List.of(file, other), time, s -> { })) {
+                two.start();
+                assertNull(two.lease(MAC));
+                time.advance(Duration.ofSeconds(1801));
+                two.rescan();
+                assertEquals("10.0.0.5", two.lease(MAC).ip(), "the other lease ended: the one left is believed");
+                assertEquals(0, two.contested());
+            }
+        }
+    }
 }

@@ -41,6 +41,8 @@ class LeaseParserTest {
         LeaseParser.Result r = parse((LATER - 100) + " 52:54:00:aa:00:01 10.0.0.5 * *\n"
                 + LATER + " 52:54:00:aa:00:01 10.0.0.8 * *\n");
         assertEquals("10.0.0.8", r.byMac().get("52:54:00:aa:00:01").ip());
+        assertEquals(java.util.Set.of("10.0.0.5", "10.0.0.8"), r.rivals().get("52:54:00:aa:00:01").stream()
+                .map(Lease::ip).collect(java.util.stream.Collectors.toSet()), "two addresses at once: both told");
     }
 
     @Test
