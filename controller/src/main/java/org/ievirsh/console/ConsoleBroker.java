@@ -49,7 +49,8 @@ import org.ievirsh.posix.Account;
  * <p>Bounds, so that no one caller stops the service for the others: one
  * session per VM ({@code FORCE} ends the one before, at most once per
  * {@link #TAKEOVER_EVERY} per VM), at most {@code maxSessionsPerUser}
- * sessions per user, at most that many and {@link #PENDING_PER_USER} more
+ * sessions per user, opened at most that many at once and then one a second
+ * (each opens a connection to a blade), at most that many and {@link #PENDING_PER_USER} more
  * connections per user (refused at once beyond, without waiting for a
  * request), at most {@link #MAX_CONNECTIONS} connections in all; a request
  * line must come within {@link #REQUEST_WITHIN}. Every refusal is counted
@@ -69,6 +70,8 @@ public final class ConsoleBroker implements AutoCloseable {
     public static final int PENDING_PER_USER = 4;
     /** TAKEOVER_EVERY is how often one VM's console may be taken over by {@code FORCE}, at most. */
     public static final Duration TAKEOVER_EVERY = Duration.ofSeconds(1);
+    /** OPEN_EVERY is how often a user may open one more console once they opened as many as they may hold. */
+    public static final Duration OPEN_EVERY = Duration.ofSeconds(1);
     /** LOG_EVERY is how often connections refused in bulk are logged (counted always). */
     static final Duration LOG_EVERY = Duration.ofSeconds(10);
     private static final int MAX_REQUEST = 256;
@@ -108,8 +111,25 @@ public final class ConsoleBroker implements AutoCloseable {
     private final Map<String, Integer> connectionsOf = new HashMap<>();
     /** When each VM's console was last taken over (System.nanoTime). */
     private final Map<String, Long> takenOverAt = new HashMap<>();
+    /** Per user, the sessions they may open now without waiting, and when that was counted (a token bucket). */
+    private final Map<String, Bucket> opens = new HashMap<>();
+    /** How long one more open takes to come back to a user's bucket ({@link #OPEN_EVERY}; tests change it). */
+    private volatile Duration openEvery = OPEN_EVERY;
+
+    /** Bucket is one user's opens in hand and when they were last counted. */
+    private static final class Bucket {
+        double left;
+        long at;
+
+        Bucket(double left, long at) {
+            this.left = left;
+            this.at = at;
+        }
+    }
     /** Refusals not logged yet, by caller, and when the last bulk line was written. */
     private final Map<String, Integer> unlogged = new HashMap<>();
+    /** When each caller's last refusal was logged with its reason. */
+    private final Map<String, Long> lastLogged = new HashMap<>();
     private long loggedAt = System.nanoTime();
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Counter> requests = new HashMap<>();
@@ -260,14 +280,14 @@ public final class ConsoleBroker implements AutoCloseable {
         connectionsOf.computeIfPresent(name, (u, n) -> n > 1 ? n - 1 : null);
     }
 
-    /** Counts a connection refused before its request was read; logs what was counted once a LOG_EVERY. */
+    /** Counts a refusal not logged on its own; logs what was counted once a LOG_EVERY. */
     private void refusedInBulk(String who) {
         String line = null;
         synchronized (this) {
             unlogged.merge(who, 1, Integer::sum);
             long now = System.nanoTime();
             if (now - loggedAt >= LOG_EVERY.toNanos()) {
-                line = "console: refused connections over their bounds in the last " + LOG_EVERY.toSeconds() + " s: "
+                line = "console: refused in the last " + LOG_EVERY.toSeconds() + " s, by caller: "
                         + unlogged;
                 unlogged.clear();
                 loggedAt = now;
@@ -361,6 +381,9 @@ public final class ConsoleBroker implements AutoCloseable {
                     && System.nanoTime() - lastTakeover < TAKEOVER_EVERY.toNanos()) {
                 refusal = "the console of " + vm + " was taken over less than " + TAKEOVER_EVERY.toSeconds()
                         + " s ago; try again in a moment";
+            } else if (!mayOpen(caller.name())) {
+                refusal = "you opened " + maxPerUser + " consoles within seconds; one more a second at most: try again"
+                        + " in a moment";
             } else if (previous != null) {
                 takenOverAt.put(key, System.nanoTime());
             }
@@ -401,6 +424,26 @@ public final class ConsoleBroker implements AutoCloseable {
         session.run(threads);
     }
 
+    /**
+     * Takes one open from {@code user}'s bucket (called under the lock):
+     * {@code maxSessionsPerUser} at once, then one a second; false when empty.
+     */
+    private boolean mayOpen(String user) {
+        long now = System.nanoTime();
+        Bucket bucket = opens.computeIfAbsent(user, u -> new Bucket(maxPerUser, now));
+        bucket.left = openEvery.isZero() ? maxPerUser
+                : Math.min(maxPerUser, bucket.left + (double) (now - bucket.at) / openEvery.toNanos());
+        bucket.at = now;
+        if (bucket.left < 1) {
+            return false;
+        }
+        bucket.left -= 1;
+        if (opens.size() > 10_000) {
+            opens.values().removeIf(b -> now - b.at > 60_000_000_000L);  // full again by now: forgotten
+        }
+        return true;
+    }
+
     /** A session ended: it no longer counts. */
     private void ended(ConsoleSession session) {
         synchronized (this) {
@@ -413,10 +456,33 @@ public final class ConsoleBroker implements AutoCloseable {
                 + " bytes of output dropped: the caller did not read them)" : ""));
     }
 
+    /**
+     * Refuses a request: counted always; logged with its reason the first
+     * time in a {@link #LOG_EVERY} for that caller, then in the bulk line (a
+     * caller in a loop would otherwise write the log full).
+     */
     private void refused(SocketChannel client, Caller caller, String message) {
         requests.get("refused").increment();
-        LOG.info("console: refused" + (caller == null ? "" : " uid " + caller.uid()) + ": " + message);
+        String who = caller == null ? "(unresolved)" : caller.name();
+        if (firstInWindow(who)) {
+            LOG.info("console: refused" + (caller == null ? "" : " uid " + caller.uid()) + ": " + message);
+        } else {
+            refusedInBulk(who);
+        }
         reply(client, "ERROR " + message);
+    }
+
+    private synchronized boolean firstInWindow(String who) {
+        long now = System.nanoTime();
+        Long last = lastLogged.get(who);
+        if (last != null && now - last < LOG_EVERY.toNanos()) {
+            return false;
+        }
+        if (lastLogged.size() > 10_000) {
+            lastLogged.clear();
+        }
+        lastLogged.put(who, now);
+        return true;
     }
 
     private void failed(SocketChannel client, Caller caller, String message) {
@@ -450,6 +516,11 @@ public final class ConsoleBroker implements AutoCloseable {
         } catch (IOException ignored) {
             // Closing only releases it.
         }
+    }
+
+    /** Sets how long one more open takes to come back (tests that open many sessions one after the other). */
+    void openEvery(Duration every) {
+        openEvery = every;
     }
 
     /** Sessions open now. */

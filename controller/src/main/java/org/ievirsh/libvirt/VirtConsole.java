@@ -3,7 +3,6 @@ package org.ievirsh.libvirt;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * VirtConsole binds what libvirt-java 0.5.4 lacks for a serial console and
@@ -21,6 +20,10 @@ final class VirtConsole {
     static final int CONSOLE_SAFE = 2;
     /** VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN: the power button, never the guest agent (which a guest may hang). */
     static final int SHUTDOWN_ACPI = 1;
+    /** VIR_STREAM_NONBLOCK: a receive with nothing there returns at once (-2) instead of waiting. */
+    static final int STREAM_NONBLOCK = 1;
+    /** How long a reader with nothing to read waits before it asks again, at most. */
+    static final long POLL_MAX_MILLIS = 20;
 
     static {
         Native.register(VirtConsole.class, "virt");
@@ -92,7 +95,7 @@ final class VirtConsole {
     static Stream open(Pointer connection, String uuid, boolean force, Runnable afterFree) throws Failure {
         Pointer domain = lookup(connection, uuid);
         try {
-            Pointer stream = virStreamNew(connection, 0);
+            Pointer stream = virStreamNew(connection, STREAM_NONBLOCK);
             if (stream == null) {
                 throw new Failure("new stream");
             }
@@ -108,98 +111,115 @@ final class VirtConsole {
     }
 
     /**
-     * Stream is one open console: {@link #read} blocks until the guest writes
+     * Stream is one open console: {@link #read} waits until the guest writes
      * (-1 at the end: the domain stopped, or another session forced this
-     * one off); {@link #close} aborts it, which also ends a read under way.
-     * The native stream is freed once both the reader is out and it was
-     * closed, never while a call is in it.
+     * one off); {@link #close} ends it, which also ends a read under way.
+     *
+     * <p>libvirt's streams are not safe to call from two threads at once: an
+     * abort while another thread waits in a blocking receive frees what that
+     * receive still uses (libvirt logs "is not a virObjectLockable instance",
+     * then the process may crash). So the stream is non-blocking, every call
+     * on it is made under one lock, and a reader with nothing to read waits
+     * with the lock released, from 1 ms up to {@link #POLL_MAX_MILLIS} while
+     * the guest is quiet (a send wakes it: the echo comes soon after).
+     * Closing takes the lock too: it aborts and frees the stream between two
+     * calls, never during one.
      */
     static final class Stream {
         private final Pointer stream;
         private final Runnable afterFree;
-        private final AtomicBoolean ended = new AtomicBoolean();
         private final Object calls = new Object();
-        private int inCall;
         private boolean freed;
+        /** Sends made so far: a reader waiting for output polls again soon after one. */
+        private long writes;
 
         private Stream(Pointer stream, Runnable afterFree) {
             this.stream = stream;
             this.afterFree = afterFree;
         }
 
-        private boolean enter() {
-            synchronized (calls) {
-                if (freed || ended.get()) {
-                    return false;
-                }
-                inCall++;
-                return true;
-            }
-        }
-
-        private void leave() {
-            synchronized (calls) {
-                inCall--;
-                freeIfDone();
-            }
-        }
-
-        private void freeIfDone() {
-            if (ended.get() && inCall == 0 && !freed) {
-                freed = true;
-                virStreamFree(stream);
-                afterFree.run();
-            }
-        }
-
         int read(byte[] buffer) throws IOException {
-            if (!enter()) {
-                return -1;
-            }
-            try {
-                int n = virStreamRecv(stream, buffer, buffer.length);
-                if (n == 0) {
-                    return -1;
-                }
-                if (n < 0) {
-                    if (ended.get()) {
+            long pause = 1;
+            synchronized (calls) {
+                while (true) {
+                    if (freed) {
                         return -1;
                     }
-                    throw new IOException("console: " + virGetLastErrorMessage());
+                    int n = virStreamRecv(stream, buffer, buffer.length);
+                    if (n > 0) {
+                        return n;
+                    }
+                    if (n == 0) {
+                        end();  // the other end finished it: the domain stopped, or a session took over
+                        return -1;
+                    }
+                    if (n == -1) {
+                        String message = virGetLastErrorMessage();
+                        end();
+                        throw new IOException("console: " + message);
+                    }
+                    // -2, nothing yet: wait, the lock released; what the caller types wakes it (an echo follows).
+                    long typed = writes;
+                    try {
+                        calls.wait(pause);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return -1;
+                    }
+                    pause = writes != typed ? 1 : Math.min(POLL_MAX_MILLIS, pause * 2);
                 }
-                return n;
-            } finally {
-                leave();
             }
         }
 
         void write(byte[] data, int length) throws IOException {
-            if (!enter()) {
-                throw new IOException("console closed");
-            }
-            try {
-                byte[] chunk = length == data.length ? data : java.util.Arrays.copyOf(data, length);
-                int done = 0;
-                while (done < length) {
-                    byte[] rest = done == 0 ? chunk : java.util.Arrays.copyOfRange(chunk, done, length);
-                    int n = virStreamSend(stream, rest, rest.length);
-                    if (n < 0) {
-                        throw new IOException("console: " + virGetLastErrorMessage());
+            int done = 0;
+            while (done < length) {
+                int n;
+                synchronized (calls) {
+                    if (freed) {
+                        throw new IOException("console closed");
                     }
+                    byte[] rest = done == 0 && length == data.length ? data
+                            : java.util.Arrays.copyOfRange(data, done, length);
+                    n = virStreamSend(stream, rest, rest.length);
+                    if (n == -1) {
+                        String message = virGetLastErrorMessage();
+                        end();
+                        throw new IOException("console: " + message);
+                    }
+                    writes++;
+                    calls.notifyAll();
+                }
+                if (n == -2) {
+                    try {
+                        Thread.sleep(POLL_MAX_MILLIS);  // the guest's side is full: it is not reading
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted");
+                    }
+                } else {
                     done += n;
                 }
-            } finally {
-                leave();
             }
         }
 
-        /** Ends the stream (a read under way returns); idempotent. */
+        /** Ends the stream (a read under way returns -1); idempotent. */
         void close() {
-            if (ended.compareAndSet(false, true)) {
-                virStreamAbort(stream);
-                synchronized (calls) {
-                    freeIfDone();
+            synchronized (calls) {
+                if (!freed) {
+                    virStreamAbort(stream);
+                    end();
+                    calls.notifyAll();
                 }
+            }
+        }
+
+        /** Frees the stream, then lets its connection go (under {@link #calls}). */
+        private void end() {
+            if (!freed) {
+                freed = true;
+                virStreamFree(stream);
+                afterFree.run();
             }
         }
     }

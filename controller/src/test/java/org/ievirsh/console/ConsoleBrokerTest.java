@@ -255,7 +255,27 @@ class ConsoleBrokerTest {
     }
 
     @Test
+    void aUserOpensAsManyConsolesAsTheyMayHoldAtOnceThenOneASecond() throws Exception {
+        // Each open makes a connection to a blade: a loop of opens and closes (16 threads of FORCE) made ninety a
+        // second, and its CPU slowed everyone's VMs.
+        for (int i = 0; i < 3; i++) {
+            try (Client c = new Client("CONSOLE web" + (i == 0 ? "" : " FORCE") + "\n")) {
+                assertTrue(c.until("\n").startsWith("OK"), c.received.toString());
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> broker.sessions() == 0);
+        }
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("\n").startsWith("ERROR you opened 3 consoles within seconds"), c.received.toString());
+        }
+        Thread.sleep(ConsoleBroker.OPEN_EVERY.toMillis() + 100);
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("\n").startsWith("OK"), "one more a second: " + c.received);
+        }
+    }
+
+    @Test
     void aHundredSessionsLeaveNoThreadStreamOrDescriptorBehind() throws Exception {
+        broker.openEvery(Duration.ZERO);
         try (Client warm = new Client("CONSOLE web\n")) {
             warm.until("OK\n");
         }
