@@ -46,8 +46,10 @@ import org.ievirsh.status.StatusFiles;
  *       leaves room for Prometheus and the admin;</li>
  *   <li>one that has not sent a whole request within
  *       {@link #REQUEST_SECONDS} is closed, and so is one idle for as long;
- *       a refused connection is closed and forgotten at once (whatever it
- *       still sends), and counted ({@link #refused()}).</li>
+ *       a refused connection is counted ({@link #refused()}), never enters
+ *       the maps, is not answered and is closed a second later (a client
+ *       that reconnects at once would otherwise spin, and the event loop
+ *       with it).</li>
  * </ul>
  */
 public final class HttpApi implements AutoCloseable {
@@ -56,6 +58,9 @@ public final class HttpApi implements AutoCloseable {
     static final int MAX_CONNECTIONS = 128;
     /** PER_PEER is how many of those one local user (or one remote address) may hold. */
     static final int PER_PEER = 16;
+    /** A refused connection is held this long, unanswered, before it is closed; at most HELD at once. */
+    static final long REFUSED_HELD_MILLIS = 1000;
+    static final int HELD = 1024;
     /** REQUEST_SECONDS is how long a connection may take to send a request, or stay idle. */
     static final int REQUEST_SECONDS = 10;
 
@@ -164,6 +169,8 @@ public final class HttpApi implements AutoCloseable {
         private final Map<String, Integer> perPeer = new ConcurrentHashMap<>();
         private final Map<HttpConnection, Long> deadlines = new ConcurrentHashMap<>();
         private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+        /** Refused connections held open now, to be closed a second after they came. */
+        private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
         private final Map<String, Integer> unlogged = new ConcurrentHashMap<>();
         private volatile long loggedAt = System.nanoTime();
 
@@ -218,7 +225,17 @@ public final class HttpApi implements AutoCloseable {
                 LOG.warning("http: refused connections over their bounds (" + MAX_CONNECTIONS + " in all, " + PER_PEER
                         + " per peer) in the last 10 s: " + counts);
             }
-            conn.close();
+            // Held a second before it is closed, unanswered (at most HELD at once): a client that reconnects as soon
+            // as it is refused would otherwise spin, and make the controller's event loop spin with it.
+            if (held.incrementAndGet() <= HELD) {
+                vertx.setTimer(REFUSED_HELD_MILLIS, id -> {
+                    held.decrementAndGet();
+                    conn.close();
+                });
+            } else {
+                held.decrementAndGet();
+                conn.close();
+            }
         }
 
         /**
@@ -229,9 +246,7 @@ public final class HttpApi implements AutoCloseable {
         boolean requested(HttpServerRequest request) {
             HttpConnection conn = request.connection();
             if (!served.containsKey(conn)) {
-                request.response().setStatusCode(503).end();
-                conn.close();
-                return false;
+                return false;  // refused: no answer, it is closed when its second is over
             }
             cancel(conn);
             request.response().endHandler(v -> {

@@ -7,15 +7,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.OptionalInt;
+import org.ievirsh.posix.SocketOwners;
 
 /**
  * LoopbackPeers tells which local user holds the other end of a TCP
  * connection over the loopback interface: every local user connects from
  * 127.0.0.1, so the address alone cannot tell a student from the Prometheus
- * on the same host. The kernel lists every TCP socket of this network
- * namespace with its owner's uid in {@code /proc/net/tcp} and
- * {@code /proc/net/tcp6}; the peer's socket is the one whose local end is
- * the connection's remote end and whose remote end is ours.
+ * on the same host. The peer's socket is the one whose local end is the
+ * connection's remote end and whose remote end is ours: the kernel tells its
+ * owner over netlink ({@link SocketOwners}), one lookup whatever the number
+ * of sockets; where it cannot, {@code /proc/net/tcp} and
+ * {@code /proc/net/tcp6} list every socket with its owner (a line each:
+ * thousands while a client reconnects in a loop, too slow for every
+ * connection, so only the fallback).
  */
 final class LoopbackPeers {
     private LoopbackPeers() {
@@ -26,6 +30,12 @@ final class LoopbackPeers {
         try {
             InetAddress peer = InetAddress.getByName(peerHost);
             InetAddress ours = InetAddress.getByName(ourHost);
+            if (SocketOwners.available()) {
+                OptionalInt owner = SocketOwners.tcpOwner(peer, peerPort, ours, ourPort);
+                if (owner.isPresent() || SocketOwners.available()) {
+                    return owner;
+                }
+            }
             if (peer.getAddress().length == 4 && ours.getAddress().length == 4) {
                 OptionalInt v4 = find(Files.readString(Path.of("/proc/net/tcp")), hex(peer.getAddress(), peerPort),
                         hex(ours.getAddress(), ourPort));

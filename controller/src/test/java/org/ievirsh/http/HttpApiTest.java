@@ -154,16 +154,25 @@ class HttpApiTest {
             slowClient();
         }
         // Hundreds more, each with a whole request: refused, and none of them kept (they were, one timer and
-        // one map entry each, until the heap was full).
+        // one map entry each, until the heap was full). Each is held a second, unanswered, then closed.
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(100);
+        List<java.util.concurrent.Future<Integer>> answers = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
-            try (Socket s = new Socket("127.0.0.1", api.port())) {
-                s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                s.setSoTimeout(10_000);
-                s.getInputStream().read();
-            } catch (IOException e) {
-                // Reset by the server: refused, as it should be.
-            }
+            answers.add(clients.submit(() -> {
+                try (Socket s = new Socket("127.0.0.1", api.port())) {
+                    s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.setSoTimeout(10_000);
+                    return s.getInputStream().read();
+                } catch (IOException e) {
+                    return -1;  // reset by the server: refused, as it should be
+                }
+            }));
         }
+        for (java.util.concurrent.Future<Integer> answer : answers) {
+            assertEquals(-1, answer.get(), "refused: no answer, then closed");
+        }
+        clients.shutdown();
         assertTrue(api.refused() >= 400, api.refused() + " refused");
         assertTrue(api.tracked() <= HttpApi.MAX_CONNECTIONS, api.tracked() + " tracked");
         for (Socket s : sockets) {
@@ -200,5 +209,18 @@ class HttpApiTest {
         } finally {
             attacker.destroyForcibly();
         }
+    }
+
+    @Test
+    void procNetTcpIsReadByLocalAndRemoteEnds() {
+        String table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+                + "   0: 0100007F:24F8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1\n"
+                + "   1: 0100007F:D2F0 0100007F:24F8 01 00000000:00000000 00:00000000 00000000 65534        0 2 1\n";
+        byte[] loopback = {127, 0, 0, 1};
+        assertEquals("0100007F:D2F0", LoopbackPeers.hex(loopback, 0xD2F0));
+        assertEquals(java.util.OptionalInt.of(65534), LoopbackPeers.find(table, LoopbackPeers.hex(loopback, 0xD2F0),
+                LoopbackPeers.hex(loopback, 9464)));
+        assertTrue(LoopbackPeers.find(table, LoopbackPeers.hex(loopback, 1), LoopbackPeers.hex(loopback, 9464))
+                .isEmpty());
     }
 }
