@@ -25,6 +25,10 @@ public final class Benchmarks {
         return DrainBench.run(from, to, vms, out);
     }
 
+    public static int hostile(String blade, java.nio.file.Path guest, int runs, PrintStream out) throws Exception {
+        return HostileBench.run(blade, guest, runs, out);
+    }
+
     public static int takeover(int runs, PrintStream out) throws Exception {
         return TakeoverBench.run(runs, out);
     }

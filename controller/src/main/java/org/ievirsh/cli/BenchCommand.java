@@ -16,6 +16,8 @@ import picocli.CommandLine.Parameters;
                 "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)",
                 "  noisy    test driver: a new VM to Running beside a hostile neighbour, against a quiet one",
                 "  addresses test driver: a DHCP lease written to its status, against a VM file saved to it",
+                "  hostile  a real blade over TCP: a victim's VM started during each of another student's",
+                "           attacks (console paste, flood, FORCE storm, idle connections, HTTP), against quiet",
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
@@ -23,9 +25,10 @@ import picocli.CommandLine.Parameters;
                 "  java -jar ie-virsh.jar bench scrape --users 10000",
                 "  java -jar ie-virsh.jar bench noisy --runs 20",
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
+                "  sudo java -jar ie-virsh.jar bench hostile --runs 5",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, cold, scrape, blank, noisy, addresses, takeover, drain or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -38,6 +41,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--to", description = "drain: the second blade, sharing the first one's storage (default:"
             + " ${DEFAULT-VALUE}, ./dev test's).", defaultValue = "qemu+tcp://10.203.0.3/system")
     String to;
+
+    @Option(names = "--guest", description = "hostile: the guest OS .ci/guest.sh built (default: ${DEFAULT-VALUE}).",
+            defaultValue = "/tmp/ie-virsh-guest")
+    String guest;
 
     @Option(names = "--vms", description = "drain: running VMs moved (default: ${DEFAULT-VALUE}).", defaultValue = "20")
     int vms;
@@ -77,6 +84,10 @@ final class BenchCommand implements Callable<Integer> {
                 // the first of ./dev test's blades unless --uri names another
                 return org.ievirsh.bench.Benchmarks.drain(uri.equals("qemu:///system") ? "qemu+tcp://10.203.0.2/system"
                         : uri, to, vms, System.out);
+            case "hostile":
+                // the first of ./dev test's blades, over TCP, unless --uri names another
+                return org.ievirsh.bench.Benchmarks.hostile(uri.equals("qemu:///system")
+                        ? "qemu+tcp://10.203.0.2/system" : uri, java.nio.file.Path.of(guest), runs, System.out);
             case "takeover":
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
             case "micro":
