@@ -277,7 +277,9 @@ final class HostileBench {
             return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                     .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
-            System.err.println("hostile: GET " + path + ": " + e);
+            if (!path.equals("/readyz")) {  // before the controller listens, it is refused
+                System.err.println("hostile: GET " + path + ": " + e);
+            }
             return "";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
