@@ -77,9 +77,16 @@ public final class VmPlanner {
         }
         if (f.desired() instanceof Desired.Invalid invalid) {
             String problems = invalid.problems().stream().map(Problem::toString).collect(Collectors.joining("; "));
-            String message = domain.isPresent()
-                    ? problems + " (the existing VM is left as it is until the file is fixed)" : problems;
-            return status(f, Phase.Invalid, message, null, cond(Condition.VALID, false, Reasons.INVALID_SPEC, problems));
+            Condition notValid = cond(Condition.VALID, false, Reasons.INVALID_SPEC, problems);
+            if (domain.isPresent() && f.lifetime().stage(f.now()) == VmFacts.Lifetime.Stage.EXPIRED) {
+                // The semester holds whatever the file says: a broken file does not keep a VM past its end.
+                return domain.get().isActive() ? stopOnly(f, domain.get(), notValid)
+                        : status(f, Phase.Stopped, problems, domain.get(), notValid);
+            }
+            String message = domain.isEmpty() ? problems : problems + (domain.get().isActive()
+                    ? " (the VM runs on as it was until the file is fixed)"
+                    : " (the VM is left as it was until the file is fixed)");
+            return status(f, Phase.Invalid, message, null, notValid);
         }
         Desired.Valid valid = (Desired.Valid) f.desired();
         if (!f.admission().admitted()) {

@@ -99,8 +99,12 @@ class ControllerIT {
     }
 
     private void start() {
+        start("");
+    }
+
+    private void start(String extra) {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        controller = new Controller(config(""), new NssOwners(),
+        controller = new Controller(config(extra), new NssOwners(),
                 b -> new LibvirtBladeLink(b.name(), b.uri()), new Metrics(registry), Clock.systemUTC());
         controller.start();
     }
@@ -145,6 +149,26 @@ class ControllerIT {
         String dumped = Files.readString(dir(ALICE).resolve(".status/web.xml"));
         assertTrue(dumped.contains("<name>" + ALICE + "-web</name>"), dumped);
         assertTrue(Host.virsh("dumpxml", ALICE + "-web").contains("urn:ie-virsh:domain:v1"));
+    }
+
+    @Test
+    void aBrokenFileDoesNotKeepAVmPastTheAdminsDate() throws Exception {
+        // The course ends 25 s from now; alice breaks her running VM's file before that (issue 36: such a VM kept
+        // running, resync after resync, while the valid ones were halted).
+        java.time.Instant end = java.time.Instant.now().plusSeconds(25).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        start("lifecycle:\n  warnBefore: 1h\n  users:\n    " + ALICE + ": {expires: \"" + end + "\"}\n");
+        vm(ALICE, "web", "Always");
+        awaitPhase(ALICE, "web", Phase.Running);
+        Host.write(dir(ALICE).resolve("web.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  template: small\n  image: web.qcow2\n  runStrategy: Always\n  memory: 64GiB\n");
+        VmStatus invalid = awaitPhase(ALICE, "web", Phase.Invalid);
+        assertTrue(invalid.message().contains("the VM runs on as it was until the file is fixed"), invalid.message());
+        assertEquals("running", Host.state(ALICE + "-web"));
+        VmStatus expired = Statuses.awaitPhase(dir(ALICE), "web", Phase.Expired, Duration.ofSeconds(90));
+        assertEquals("shut off", Host.state(ALICE + "-web"), "halted at the admin's date, broken file or not");
+        assertEquals("False", expired.condition("Valid").status(), "and the file's problem is still told");
+        passes(2);
+        assertEquals("shut off", Host.state(ALICE + "-web"), "not started again");
     }
 
     @Test

@@ -222,7 +222,8 @@ class VmPlannerTest {
                         .phase(Phase.Invalid).cond(Condition.VALID, "False/InvalidSpec")
                         .then(p -> assertTrue(status(p).message().startsWith("web.yaml:7:11: spec.memory: 64GiB"),
                                 status(p).message()))
-                        .says("left as it is").then(p -> assertEquals("blade01", status(p).blade())),
+                        .says("the VM runs on as it was until the file is fixed")
+                        .then(p -> assertEquals("blade01", status(p).blade())),
                 row("over quota a new VM is not created", f -> f.admission = new Admission.Verdict(false, false,
                         "over quota: 4 of 4 VMs in use: a, b, c, d")).phase(Phase.QuotaExceeded),
 
@@ -347,7 +348,24 @@ class VmPlannerTest {
                         .andThen(f -> f.strategy(RunStrategy.Halted)).andThen(ends(Duration.ofDays(-2))))
                         .acts().phase(Phase.Expired),
                 row("a new file whose VM has ended is defined but not started", ends(Duration.ofDays(-1)))
-                        .acts(Action.Define.class).phase(Phase.Expired));
+                        .acts(Action.Define.class).phase(Phase.Expired),
+                // A student kept a VM past the course's end by breaking its file (issue 36): not any more.
+                row("an expired VM whose file is invalid is shut down all the same", running()
+                        .andThen(f -> f.invalid("64GiB exceeds the template maximum 4GiB"))
+                        .andThen(ends(Duration.ofSeconds(-1)))).acts(Action.Shutdown.class).phase(Phase.Expired)
+                        .cond(Condition.VALID, "False/InvalidSpec").cond(Condition.EXPIRING, "True/Expired"),
+                row("and forced off when it does not listen", running()
+                        .andThen(f -> f.invalid("64GiB exceeds the template maximum 4GiB"))
+                        .andThen(ends(Duration.ofMinutes(-5))).andThen(f -> f.history = f.history.stopRequested(
+                                NOW.minus(PlannerFixture.GRACE).minusSeconds(1))))
+                        .acts(Action.Destroy.class).phase(Phase.Expired),
+                row("and once off it is Expired and not started", off(StopReason.SHUTDOWN)
+                        .andThen(f -> f.invalid("64GiB exceeds the template maximum 4GiB"))
+                        .andThen(ends(Duration.ofDays(-2)))).acts().phase(Phase.Expired)
+                        .cond(Condition.VALID, "False/InvalidSpec").says("not started again until the date moves"),
+                row("before its end an invalid file leaves it running", running()
+                        .andThen(f -> f.invalid("64GiB exceeds the template maximum 4GiB"))
+                        .andThen(ends(Duration.ofDays(3)))).acts().phase(Phase.Invalid));
     }
 
     /** The VM ends {@code fromNow} after the fixture's now (the admin's date; the file gives none). */
