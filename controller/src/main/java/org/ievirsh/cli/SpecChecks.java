@@ -1,41 +1,80 @@
 package org.ievirsh.cli;
 
 import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.api.v1.Expiry;
 import org.ievirsh.api.v1.VirtualMachineFile;
+import org.ievirsh.posix.Nss;
+import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.template.TemplateLibrary;
 
 /**
  * SpecChecks are the checks of a VM file beyond the schema that the CLI can
- * make offline: its template and limits, when the admin's config and
- * templates can be read.
+ * make offline, as the controller makes them: its template and limits, and
+ * its {@code spec.expires} against the admin's date for the caller (their
+ * groups from NSS). What it could not check (no readable config, no
+ * templates) it says, in {@link #unchecked}.
  */
 final class SpecChecks {
     private final TemplateFit fit;
+    private final Optional<Expiry> adminEnd;
+    private final List<String> unchecked;
 
-    private SpecChecks(TemplateFit fit) {
+    private SpecChecks(TemplateFit fit, Optional<Expiry> adminEnd, List<String> unchecked) {
         this.fit = fit;
+        this.adminEnd = adminEnd;
+        this.unchecked = List.copyOf(unchecked);
     }
 
-    /** Checks from the config at {@code path}; without a readable config, only the schema counts. */
+    /** Checks from the config at {@code path}, for the account running the command. */
     static SpecChecks fromConfig(Path path) {
         Parsed<ControllerConfig> config = ConfigFiles.read(path);
         if (!config.isOk()) {
-            return new SpecChecks(null);
+            String why = config.problems().isEmpty() ? "it cannot be read" : config.problems().get(0).toString();
+            return new SpecChecks(null, Optional.empty(), List.of("the admin's config " + path + " cannot be used ("
+                    + why + "): only the schema was checked, not the template limits nor the semester's dates"
+                    + " (--config names another)"));
         }
+        List<String> unchecked = new ArrayList<>();
         TemplateLibrary templates = new TemplateLibrary(config.orThrow().templates());
         templates.reload();
+        TemplateFit fit = null;
         if (templates.names().isEmpty()) {
-            return new SpecChecks(null);
+            unchecked.add("no template could be read in " + config.orThrow().templates() + ": the template and its"
+                    + " limits were not checked");
+        } else {
+            fit = new TemplateFit(templates, config.orThrow().defaultTemplate());
         }
-        return new SpecChecks(new TemplateFit(templates, config.orThrow().defaultTemplate()));
+        Optional<Expiry> adminEnd = Optional.empty();
+        var self = Nss.self();
+        if (self.isEmpty()) {
+            unchecked.add("your account cannot be resolved now: spec.expires was not checked against the admin's"
+                    + " date");
+        } else {
+            adminEnd = config.orThrow().lifecycle().expiryOf(self.get().name(), Nss.groupsOf(self.get()),
+                    ZoneId.systemDefault());
+        }
+        return new SpecChecks(fit, adminEnd, unchecked);
     }
 
     List<Problem> check(VirtualMachineFile file) {
-        return fit == null ? List.of() : fit.fit(file).problems();
+        List<Problem> problems = new ArrayList<>();
+        if (fit != null) {
+            problems.addAll(fit.fit(file).problems());
+        }
+        ExpiryFit.check(file, adminEnd, ZoneId.systemDefault()).ifPresent(problems::add);
+        return problems;
+    }
+
+    /** What could not be checked, one line each (empty: everything the controller checks offline was). */
+    List<String> unchecked() {
+        return unchecked;
     }
 }

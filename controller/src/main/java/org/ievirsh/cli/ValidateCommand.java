@@ -25,8 +25,10 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "validate", mixinStandardHelpOptions = true,
         header = "Check VM files, or the admin's config, offline.",
-        description = {"Check VM files against the schema (and the admin's templates, when the config is",
-                "readable), offline. A file named controller.yaml is checked as a controller config."},
+        description = {"Check VM files offline as the controller would: the schema, the admin's templates and",
+                "their limits, and spec.expires against the admin's date for you (what could not be checked,",
+                "without a readable config, is said). An admin's config is checked as the controller checks",
+                "it, with warnings for what it would run badly with."},
         footer = {"", "Example:", "  ie-virsh validate ~/ie-virsh/web.yaml ~/ie-virsh/db.yaml",
                 "", "Exit codes: 0 every file is valid, 1 a file has problems."})
 final class ValidateCommand implements Callable<Integer> {
@@ -35,15 +37,18 @@ final class ValidateCommand implements Callable<Integer> {
             description = "Files to check: VM files, or the admin's config (told apart by what they hold).")
     List<Path> files;
 
-    @Option(names = "--config", description = "The admin's config, for template limits (default: ${DEFAULT-VALUE}).",
-            defaultValue = "/etc/ie-virsh/controller.yaml")
+    @Option(names = "--config", description = "The admin's config, for template limits and dates (default:"
+            + " $IE_VIRSH_CONFIG, else /etc/ie-virsh/controller.yaml).",
+            defaultValue = "${env:IE_VIRSH_CONFIG:-/etc/ie-virsh/controller.yaml}")
     Path config;
 
     @Override
     public Integer call() {
         int bad = 0;
         SpecChecks checks = SpecChecks.fromConfig(config);
+        boolean vmFiles = false;
         for (Path file : files) {
+            vmFiles |= !isConfigFile(file);
             List<Problem> problems = check(file, checks);
             if (problems.isEmpty()) {
                 System.out.println(file + ": valid");
@@ -52,7 +57,19 @@ final class ValidateCommand implements Callable<Integer> {
                 problems.forEach(p -> System.out.println(p));
             }
         }
+        if (vmFiles) {
+            checks.unchecked().forEach(u -> System.out.println("warning: " + u));
+        }
         return bad == 0 ? 0 : 1;
+    }
+
+    private static boolean isConfigFile(Path file) {
+        try {
+            return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) <= SafeYaml.MAX_BYTES
+                    && isConfig(file.getFileName().toString(), Files.readAllBytes(file));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static List<Problem> check(Path file, SpecChecks checks) {
@@ -83,6 +100,8 @@ final class ValidateCommand implements Callable<Integer> {
             }
             ConfigChecks.Checked checked = ConfigChecks.check(name, parsed.orThrow());
             checked.warnings().forEach(w -> System.out.println("warning: " + w));
+            org.ievirsh.controller.BladeProbe.warnings(name, parsed.orThrow())
+                    .forEach(w -> System.out.println("warning: " + w));
             return checked.errors();
         }
         Parsed<VirtualMachineFile> parsed = VirtualMachineFile.parse(name, bytes);

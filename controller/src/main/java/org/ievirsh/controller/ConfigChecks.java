@@ -74,6 +74,14 @@ public final class ConfigChecks {
                 warnings.add(at(file, "blades." + blade.name(), "reserved leaves no room for VMs on its capacity"));
             }
         }
+        if (config.addresses().uses("leases")) {
+            for (Path lease : config.addresses().leases()) {
+                if (!Files.isReadable(lease)) {
+                    warnings.add(at(file, "addresses.leases", lease + (Files.exists(lease) ? " cannot be read" : " does"
+                            + " not exist") + " here: its leases are not used until it can be read"));
+                }
+            }
+        }
         for (String user : config.quota().users().keySet()) {
             if (Nss.byName(user).isEmpty()) {
                 warnings.add(at(file, "quota.users." + user, "no account " + user + " is known (NSS) now"));

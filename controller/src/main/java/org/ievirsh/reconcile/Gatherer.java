@@ -31,6 +31,7 @@ import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.quota.Admission;
 import org.ievirsh.quota.QuotaLimits;
+import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.spec.SpecReader;
 import org.ievirsh.spec.TemplateFit;
@@ -256,13 +257,9 @@ final class Gatherer {
         if (!fitted.isOk()) {
             return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
         }
-        Optional<Expiry> own = spec.file().get().vm().expires();
-        if (own.isPresent() && adminEnd.isPresent()
-                && own.get().at(clock.getZone()).isAfter(adminEnd.get().at(clock.getZone()))) {
-            return new Desired.Invalid(List.of(spec.file().get().at("/spec/expires", own.get() + " is later than "
-                    + adminEnd.get() + ", when the admin's date for you ends your VMs; write " + adminEnd.get()
-                    + " or an earlier date, or leave spec.expires out")), Optional.of(spec.file().get().specHash()),
-                    "schema");
+        Optional<Problem> late = ExpiryFit.check(spec.file().get(), adminEnd, clock.getZone());
+        if (late.isPresent()) {
+            return new Desired.Invalid(List.of(late.get()), Optional.of(spec.file().get().specHash()), "schema");
         }
         TemplateFit.Fitted f = fitted.orThrow();
         return new Desired.Valid(spec.file().get().vm(), spec.file().get().specHash(), f.template().name(), f.vcpus(),
