@@ -33,10 +33,11 @@ import jdk.net.ExtendedSocketOptions;
 import org.ievirsh.libvirt.ConsoleStream;
 import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.posix.Account;
+import org.ievirsh.posix.LockFile;
 
 /**
- * ConsoleBroker connects students to their VMs' serial consoles (PRODUCT.md
- * §9) through a UNIX socket every local user may open. Who is asking comes
+ * ConsoleBroker connects students to their VMs' serial consoles (the README:
+ * "Reaching your VM") through a UNIX socket every local user may open. Who is asking comes
  * from the kernel ({@code SO_PEERCRED}), never from the request; the request
  * is one line, {@code CONSOLE <vm>[ FORCE]}, naming one of the caller's own
  * VMs (root may name {@code <user>/<vm>}); the answer is {@code OK} and then
@@ -134,6 +135,8 @@ public final class ConsoleBroker implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private final Map<String, Counter> requests = new HashMap<>();
     private ServerSocketChannel server;
+    /** The lock beside the socket, held while this broker serves it. */
+    private LockFile lock;
     private Thread acceptor;
     private volatile boolean running;
 
@@ -166,14 +169,29 @@ public final class ConsoleBroker implements AutoCloseable {
     }
 
     /**
-     * Binds the socket (a stale one left by an earlier run is replaced; any
-     * other file there is refused) open to every user, and starts accepting.
+     * Takes the lock beside the socket ({@code <socket>.lock}: another
+     * controller that holds it serves the socket, and this one refuses to
+     * start), binds the socket (a stale one left by an earlier run is
+     * replaced; any other file there is refused) open to every user, and
+     * starts accepting.
      */
     public void start() throws IOException {
         Path dir = socket.toAbsolutePath().getParent();
         if (!Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
+        // A socket file tells nothing of whether a controller serves it: the lock beside it does. Held for as long
+        // as this broker serves; a second controller on this host refuses to take the socket.
+        Path lockPath = socket.resolveSibling(socket.getFileName() + ".lock");
+        LockFile held = LockFile.open(lockPath);
+        if (!held.tryLock()) {
+            String holder = held.read().strip().replace('\n', ' ');
+            held.close();
+            throw new IOException("another controller serves " + socket + " (" + (holder.isEmpty() ? "see " + lockPath
+                    : holder) + "); give this one a console.socket of its own, or stop that one");
+        }
+        held.write("pid " + ProcessHandle.current().pid() + "\n");
+        lock = held;
         if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
             if (!"s".equals(type(socket))) {
                 throw new IOException(socket + " exists and is not a socket; the console needs that path");
@@ -181,7 +199,12 @@ public final class ConsoleBroker implements AutoCloseable {
             Files.delete(socket);
         }
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
+        try {
+            server.bind(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            release();
+            throw e;
+        }
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         running = true;
         acceptor = new Thread(this::accept, "console-accept");
@@ -393,7 +416,10 @@ public final class ConsoleBroker implements AutoCloseable {
             return;
         }
         if (previous != null) {
-            previous.end();  // outside the lock: it closes a stream, which may take its time
+            // Outside the lock: it closes a stream, which may take its time. The caller is told who took it over,
+            // and cut off in any case soon after.
+            previous.takenOver(caller.name() + " (uid " + caller.uid() + ")");
+            deadlines.schedule(previous::end, 2, TimeUnit.SECONDS);
         }
         ConsoleStream stream;
         try {
@@ -547,9 +573,19 @@ public final class ConsoleBroker implements AutoCloseable {
         threads.shutdownNow();
         deadlines.shutdownNow();
         try {
-            Files.deleteIfExists(socket);
+            if (lock != null) {
+                Files.deleteIfExists(socket);  // ours: another controller's is never removed
+            }
         } catch (IOException ignored) {
             // A stale socket is replaced at the next start.
+        }
+        release();
+    }
+
+    private synchronized void release() {
+        if (lock != null) {
+            lock.close();
+            lock = null;
         }
     }
 }

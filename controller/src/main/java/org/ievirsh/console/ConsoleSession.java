@@ -115,6 +115,17 @@ final class ConsoleSession {
         end();
     }
 
+    /**
+     * Ends the session because another took the console over: the caller is
+     * told who, after the guest's last bytes (a caller who does not read is
+     * cut off by the broker soon after all the same).
+     */
+    void takenOver(String by) {
+        output.notice("\r\n[ie-virsh: the console was taken over by " + by + "]\r\n");
+        output.close();
+        stream.close();
+    }
+
     /** Ends the session (once): the stream and its connection, the socket, then the broker's count. */
     void end() {
         synchronized (this) {
@@ -150,6 +161,8 @@ final class ConsoleSession {
         private long dropped;
         private long droppedInAll;
         private boolean closed;
+        /** A line of the controller's, given after the guest's bytes. */
+        private byte[] pending;
 
         synchronized void put(byte[] data, int length) {
             int fits = Math.min(length, BUFFERED - size);
@@ -164,11 +177,13 @@ final class ConsoleSession {
 
         /** The next bytes for the caller; blocks while there are none; null once closed. */
         synchronized ByteBuffer take() throws InterruptedException {
-            while (size == 0 && !closed) {
+            while (size == 0 && pending == null && !closed) {
                 wait();
             }
             if (size == 0) {
-                return null;
+                byte[] last = pending;
+                pending = null;
+                return last == null ? null : ByteBuffer.wrap(last);
             }
             byte[] notice = dropped == 0 ? new byte[0] : ("\r\n[ie-virsh: " + dropped + " bytes of console output"
                     + " were dropped: they came faster than they were read]\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -186,6 +201,14 @@ final class ConsoleSession {
         synchronized void close() {
             closed = true;
             notifyAll();
+        }
+
+        /** Adds a line of the controller's after what the guest said (kept whatever the bound). */
+        synchronized void notice(String text) {
+            if (!closed) {
+                pending = text.getBytes(StandardCharsets.US_ASCII);
+                notifyAll();
+            }
         }
 
         synchronized long droppedInAll() {

@@ -220,16 +220,19 @@ public final class Daemon {
             Controller started = new Controller(config, owners,
                     blade -> new LibvirtBladeLink(blade.name(), blade.uri()), new Metrics(exposition),
                     Clock.systemUTC(), null, book);
-            started.start();
             ConsoleBroker broker = new ConsoleBroker(config.console().socket(), config.console().maxSessionsPerUser(),
                     consoleTargets(started), Nss::byName, registry);
+            // The socket first: a second controller on this host finds it served and stops before it reconciles
+            // anything beside the first one.
             try {
                 broker.start();
             } catch (IOException e) {
-                System.err.println("ie-virsh: cannot listen on " + config.console().socket() + ": " + e.getMessage());
-                started.close();
+                System.err.println("ie-virsh: cannot serve the console socket " + config.console().socket() + ": "
+                        + e.getMessage());
+                broker.close();
                 return false;
             }
+            started.start();
             console = broker;
             controller = started;
             reloader = file.map(f -> new ConfigReloader(f, started, registry)).orElse(null);

@@ -161,6 +161,31 @@ class ConsoleBrokerTest {
     }
 
     @Test
+    void aSecondControllerOnTheHostDoesNotTakeTheSocket() throws Exception {
+        // It took it silently: the first one's students then asked the wrong controller for their VMs.
+        ConsoleBroker second = new ConsoleBroker(socket, 3, new ConsoleBroker.Vms() {
+            public Optional<ConsoleBroker.Target> find(String user, int uid, String vm) {
+                return Optional.empty();
+            }
+
+            public ConsoleStream open(String blade, String uuid, boolean force) throws HypervisorException {
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "not this one");
+            }
+
+            public boolean leading() {
+                return true;
+            }
+        }, name -> Optional.of(caller), new SimpleMeterRegistry());
+        IOException refused = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, second::start);
+        assertTrue(refused.getMessage().startsWith("another controller serves " + socket + " (pid "
+                + ProcessHandle.current().pid() + ")"), refused.getMessage());
+        second.close();
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK"), "the first one still serves: " + c.received);
+        }
+    }
+
+    @Test
     void aSecondSessionIsRefusedAndForceTakesOver() throws Exception {
         try (Client first = new Client("CONSOLE web\n")) {
             first.until("OK\n");
@@ -172,6 +197,8 @@ class ConsoleBrokerTest {
             try (Client third = new Client("CONSOLE web FORCE\n")) {
                 assertTrue(third.until("OK\n").startsWith("OK\n"), third.received.toString());
                 assertTrue(first.closedByBroker(), "the first session ended");
+                assertTrue(first.received.toString().contains("[ie-virsh: the console was taken over by alice (uid"
+                        + " 1001)]"), "and was told who took it: " + first.received);
                 third.send("still here\n");
                 assertTrue(third.until("echo: still here").contains("echo: still here"));
             }

@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,6 +78,11 @@ class StandbyIT {
     }
 
     static Node start(String name) throws Exception {
+        return start(name, true);
+    }
+
+    /** A controller process; {@code ha}: with the shared lock file (a standby while another leads). */
+    static Node start(String name, boolean ha) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -86,14 +92,14 @@ class StandbyIT {
                 + "images:\n  inspection: off\n  root: " + base.resolve("images") + "\n"
                 + "templates: " + base.resolve("templates") + "\n"
                 + "blades:\n  - {name: b1, uri: \"" + Host.SYSTEM + "\", capacity: {vcpus: 32, memory: 4GiB}}\n"
-                + "ha: {lockFile: " + lock + "}\nconsole: {socket: " + socket + "}\n"
+                + (ha ? "ha: {lockFile: " + lock + "}\n" : "") + "console: {socket: " + socket + "}\n"
                 + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 5s\n");
         Process process = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller",
                 "--config", config.toString()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "StandbyIT-" + name + ".log")
                         .toFile())).start();
         Node node = new Node(process, port);
-        await().atMost(WAIT).ignoreExceptions().until(() -> node.get("/healthz").statusCode() == 200);
+        await().atMost(WAIT).ignoreExceptions().until(() -> !process.isAlive() || node.get("/healthz").statusCode() == 200);
         return node;
     }
 
@@ -155,6 +161,33 @@ class StandbyIT {
             leader.process().destroyForcibly();
             standby.process().destroy();
             standby.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aSecondControllerOnTheHostRefusesTheConsoleSocketTheFirstServes() throws Exception {
+        // Issue 36: it took the socket silently, and the first one's students then asked the wrong controller.
+        Node first = start("lone1", false);
+        try {
+            await().atMost(WAIT).until(() -> first.get("/readyz").statusCode() == 200);
+            Node second = start("lone2", false);
+            assertTrue(second.process().waitFor(60, TimeUnit.SECONDS), "the second one stops");
+            assertEquals(1, second.process().exitValue());
+            String log = Files.readString(Path.of("target", "StandbyIT-lone2.log"));
+            assertTrue(log.contains("another controller serves " + socket + " (pid " + first.process().pid() + ")"),
+                    log);
+            assertTrue(first.process().isAlive());
+            try (java.nio.channels.SocketChannel console = java.nio.channels.SocketChannel.open(
+                    java.net.UnixDomainSocketAddress.of(socket))) {
+                console.write(java.nio.ByteBuffer.wrap("CONSOLE nosuch\n".getBytes(StandardCharsets.US_ASCII)));
+                java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(256);
+                console.read(answer);
+                String said = new String(answer.array(), 0, answer.position(), StandardCharsets.US_ASCII);
+                assertTrue(said.startsWith("ERROR there is no VM nosuch"), "the first one answers: " + said);
+            }
+        } finally {
+            first.process().destroy();
+            first.process().waitFor(30, TimeUnit.SECONDS);
         }
     }
 }
