@@ -10,15 +10,24 @@ import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** SshCommand runs {@code ssh ARGS... IP} with the address the VM's status shows. */
+/**
+ * SshCommand runs {@code ssh [-l USER] [-o OPTION]... -- IP [COMMAND...]}
+ * with the address the VM's status shows: its own options before NAME,
+ * the command to run in the VM after it. The address, which a guest may
+ * have reported, stands after {@code --} and only as dotted IPv4: nothing a
+ * guest says can become an option of ssh.
+ */
 @Command(name = "ssh", mixinStandardHelpOptions = true,
-        header = "ssh into a VM at the address its status shows.",
-        description = {"Run ssh ARGS... IP, where IP is the address the controller found for NAME (the IP",
-                "column of ie-virsh list). Everything after NAME goes to ssh as it is."},
-        footer = {"", "Examples:", "  ie-virsh ssh web", "  ie-virsh ssh web -l debian -i ~/.ssh/course_key",
-                "", "Exit codes: ssh's own; 1 when no address is known (the message says why)."})
+        header = "ssh into a VM at the address its status shows, or run a command there.",
+        description = {"Run ssh -l USER -o OPTION... -- IP COMMAND..., where IP is the address the controller",
+                "found for NAME (the IP column of ie-virsh list). Options come before NAME; what follows",
+                "NAME is the command to run in the VM (none: a login shell)."},
+        footer = {"", "Examples:", "  ie-virsh ssh web", "  ie-virsh ssh -l debian web uptime",
+                "  ie-virsh ssh -o IdentityFile=~/.ssh/course_key -l debian web sudo apt update",
+                "", "Exit codes: ssh's own (the command's); 1 when no address is known (the message says why)."})
 final class SshCommand implements Callable<Integer> {
     private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
             + "(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
@@ -26,11 +35,17 @@ final class SshCommand implements Callable<Integer> {
     @Mixin
     StudentOptions options;
 
+    @Option(names = "-l", paramLabel = "USER", description = "The user to log in as in the VM.")
+    String login;
+
+    @Option(names = "-o", paramLabel = "OPTION", description = "An ssh option (as ssh -o takes it); repeatable.")
+    List<String> sshOptions = new ArrayList<>();
+
     @Parameters(index = "0", paramLabel = "NAME", description = "The VM.")
     String name;
 
-    @Parameters(index = "1..*", paramLabel = "ARGS", description = "Arguments for ssh, before the address.")
-    List<String> args = new ArrayList<>();
+    @Parameters(index = "1..*", paramLabel = "COMMAND", description = "A command (and its arguments) to run in the VM.")
+    List<String> command = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -45,12 +60,22 @@ final class SshCommand implements Callable<Integer> {
         if (s.ip() == null || !IPV4.matcher(s.ip()).matches()) {
             throw new StudentOptions.StudentError(noAddress(s));
         }
-        List<String> command = new ArrayList<>();
-        command.add("ssh");
-        command.addAll(args);
-        command.add(s.ip());
-        Process ssh = new ProcessBuilder(command).inheritIO().start();
+        Process ssh = new ProcessBuilder(sshCommand(login, sshOptions, s.ip(), command)).inheritIO().start();
         return ssh.waitFor();
+    }
+
+    /** {@code ssh [-l USER] [-o OPTION]... -- IP [COMMAND...]}: the address never where an option could be. */
+    static List<String> sshCommand(String login, List<String> options, String ip, List<String> command) {
+        List<String> line = new ArrayList<>(List.of("ssh"));
+        if (login != null) {
+            line.addAll(List.of("-l", login));
+        }
+        for (String option : options) {
+            line.addAll(List.of("-o", option));
+        }
+        line.addAll(List.of("--", ip));
+        line.addAll(command);
+        return line;
     }
 
     /** Why no address is known, in the student's words. */

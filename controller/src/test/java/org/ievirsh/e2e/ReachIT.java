@@ -35,7 +35,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ReachIT is a student reaching their VM (PRODUCT.md §9) the way they
+ * ReachIT is a student reaching their VM (the README's "Reaching your VM") the way they
  * would: a real guest OS (.ci/guest.sh) booted on the second blade, whose
  * dnsmasq leases it an address, and on the host's own libvirtd; the whole
  * controller as the service runs it (HTTP, console socket); the student's
@@ -148,6 +148,10 @@ class ReachIT {
         if (stdin != null) {
             command.append("printf '%s\\n' '").append(stdin.replace("'", "'\\''")).append("' | ");
         }
+        if (args[0].startsWith("PATH=")) {  // an environment for the command
+            command.append(args[0]).append(' ');
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
         command.append("java -jar ").append(System.getProperty("ievirsh.jar")).append(' ').append(args[0])
                 .append(" --config ").append(base.resolve("controller.yaml"));
         for (int i = 1; i < args.length; i++) {
@@ -182,10 +186,16 @@ class ReachIT {
         Commands.Result list = cli(ALICE, null, "list");
         assertTrue(list.output().matches("(?s).*\\nweb\\s+Running\\s+b2\\s+" + Pattern.quote(ip) + "\\s.*"),
                 list.output());
-        // ie-virsh ssh runs ssh ARGS... IP: -G makes ssh print what it would connect to, and stop there.
-        Commands.Result ssh = cli(ALICE, null, "ssh", "web", "-G", "-l", "debian");
+        // ie-virsh ssh [-l USER] [-o OPTION]... NAME [COMMAND...] runs ssh -l USER -o OPTION... -- IP COMMAND...:
+        // an ssh of the test's on the student's PATH prints what it was given.
+        Path fake = Files.createDirectories(base.resolve("fake-ssh"));
+        Files.writeString(fake.resolve("ssh"), "#!/bin/sh\nprintf 'ssh'; for a in \"$@\"; do printf ' [%s]' \"$a\";"
+                + " done; echo\n");
+        Commands.ok("chmod", "-R", "a+rx", fake.toString());
+        Commands.Result ssh = cli(ALICE, null, "PATH=" + fake + ":$PATH", "ssh", "-l", "debian", "-o",
+                "ConnectTimeout=5", "web", "uname", "-a");
         assertEquals(0, ssh.code(), ssh.output());
-        assertTrue(ssh.output().contains("\nhostname " + ip + "\n") && ssh.output().contains("\nuser debian\n"),
+        assertTrue(ssh.output().contains("ssh [-l] [debian] [-o] [ConnectTimeout=5] [--] [" + ip + "] [uname] [-a]"),
                 ssh.output());
     }
 
