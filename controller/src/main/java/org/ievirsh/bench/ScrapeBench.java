@@ -35,7 +35,7 @@ import org.libvirt.Connect;
 import org.libvirt.Domain;
 
 /**
- * ScrapeBench measures PRODUCT.md §13's scrape: the CPU of one
+ * ScrapeBench measures the scrape promise of docs/performance.md: the CPU of one
  * {@code /metrics} with the series of N running VMs (defined and started on
  * libvirt's test driver in this process, held by one blade as the
  * controller holds them, every student's status admitted), beside the same
@@ -216,6 +216,11 @@ final class ScrapeBench {
             @Override
             public boolean draining() {
                 return false;
+            }
+
+            @Override
+            public double unmovable() {
+                return 0;
             }
         };
     }

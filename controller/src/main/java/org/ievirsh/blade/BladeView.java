@@ -205,6 +205,11 @@ public final class BladeView {
         return all;
     }
 
+    /** The names of the domains here that are not the controller's (no metadata of its own). */
+    public List<String> othersNames() {
+        return List.copyOf(others.values());
+    }
+
     /** Users that have domains here. */
     public Set<String> users() {
         return new HashSet<>(byUser.keySet());

@@ -26,7 +26,7 @@ import org.ievirsh.libvirt.HypervisorException;
 import org.ievirsh.libvirt.StopReason;
 
 /**
- * Migrations moves VMs off draining blades (PRODUCT.md §10), on threads of
+ * Migrations moves VMs off draining blades (the README's "The blades as one pool"), on threads of
  * its own: a running VM by live migration over the controller's own
  * connections (its definition with it), a stopped one by its definition.
  * At most {@code migration.parallel} at once; one still running after
@@ -57,8 +57,28 @@ public final class Migrations implements AutoCloseable {
     public record Move(String key, String user, String from, String to, String uuid, boolean live, Instant started) {
     }
 
-    /** Failure is why the last move of a VM failed, and when. */
+    /** Failure is why the last move of a VM failed (libvirt's words, for the log), and when. */
     public record Failure(String message, Instant at) {
+        /**
+         * Why, in the student's words: libvirt's message names UUIDs, flags
+         * and storage the student cannot act on (it is in the admin's log).
+         */
+        public String said() {
+            String m = message == null ? "" : message.toLowerCase(java.util.Locale.ROOT);
+            if (m.contains("unsafe") || m.contains("shared storage")) {
+                return "the blades do not share its disk in a way that allows moving it live (an admin's matter)";
+            }
+            if (m.contains("cancel") || m.contains("abort")) {
+                return "it took longer than the admin allows (migration.timeout) and was stopped; it runs where it was";
+            }
+            if (m.contains("lock")) {
+                return "its disk is held on the other blade";
+            }
+            if (m.contains("connect") || m.contains("unreachable") || m.contains("no route")) {
+                return "the other blade could not be reached";
+            }
+            return "the move failed (the admin's log says why); it runs where it was";
+        }
     }
 
     public Migrations(Fleet fleet, Supplier<ControllerConfig.Migration> config, MeterRegistry registry, Clock clock,

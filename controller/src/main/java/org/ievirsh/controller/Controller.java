@@ -141,7 +141,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
         metrics.registerPass(() -> passes.lastDuration().toNanos() / 1e9);
-        metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet), book, guard::isTripped,
+        metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet, u -> index.get(u).isPresent()), book, guard::isTripped,
                 guard::pendingRemovals, () -> {
                     UserIndex.Counts c = index.counts();
                     return new int[] {c.users(), c.unresolved(), c.conflicting()};
@@ -287,7 +287,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     }
 
     /**
-     * Applies a new config that validated (PRODUCT.md §10: the config is
+     * Applies a new config that validated (the config is
      * live): blades added, reconfigured (schedulable, reserved, capacity,
      * drain) or retired (a blade left out keeps its VMs, untouched: it is
      * only forgotten); quota, templates, lifecycle, addresses, migration,
@@ -326,7 +326,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             } else {
                 Blade added = new Blade(blade, links.apply(blade));
                 fleet.add(added);
-                metrics.registerBlade(new BladeMeters(added, fleet));
+                metrics.registerBlade(new BladeMeters(added, fleet, u -> index.get(u).isPresent()));
                 connect.add(added);
                 LOG.info("config: blade " + blade.name() + " added (" + blade.uri() + ")");
             }

@@ -16,7 +16,7 @@ import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.status.StatusBook;
 
 /**
- * Metrics are the controller's meters (PRODUCT.md §7), on a registry that
+ * Metrics are the controller's meters (the README's metrics), on a registry that
  * is passed in. Every label value is registered at zero at start; every
  * meter has a description. Series per user and per VM come from
  * {@link PerVmCollector} instead, which writes them into the {@link
@@ -271,8 +271,12 @@ public final class Metrics {
                 .baseUnit("bytes").description("Memory of the VMs placed on the blade").tag("blade", name)
                 .strongReference(true).register(registry);
         Gauge.builder("ievirsh.blade.draining", blade, b -> b.draining() ? 1 : 0)
-                .description("1 while VMs are left on a blade the config drains").tag("blade", name)
+                .description("1 while VMs the controller moves are left on a blade the config drains").tag("blade", name)
                 .strongReference(true).register(registry);
+        Gauge.builder("ievirsh.blade.unmovable", blade, BladeGauges::unmovable)
+                .description("Domains on a draining blade that the controller does not move (orphans, domains not its"
+                        + " own): an admin moves or removes them").tag("blade", name).strongReference(true)
+                .register(registry);
         for (Phase phase : Phase.values()) {
             Gauge.builder("ievirsh.vms", phaseCounts, c -> c.get(name, phase))
                     .description("VMs by blade (none: not placed) and phase").tag("blade", name)
@@ -300,8 +304,11 @@ public final class Metrics {
 
         double memoryAllocatedBytes();
 
-        /** True while the config drains the blade and VMs are left on it. */
+        /** True while the config drains the blade and VMs of known students are left on it. */
         boolean draining();
+
+        /** On a draining blade, the domains the controller does not move: orphans and domains not its own. */
+        double unmovable();
     }
 
     /** PhaseCounts counts VMs by blade and phase once per scrape, not once per series. */

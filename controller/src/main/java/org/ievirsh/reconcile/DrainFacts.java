@@ -39,7 +39,7 @@ final class DrainFacts {
             }
             Optional<Migrations.Failure> failed = migrations.recentFailure(vm.key);
             if (failed.isPresent()) {
-                vm.move = waiting("its last move failed (" + failed.get().message() + "); it is tried again within "
+                vm.move = waiting("its last move failed (" + failed.get().said() + "); it is tried again within "
                         + Migrations.RETRY_AFTER.toMinutes() + " minutes");
                 continue;
             }

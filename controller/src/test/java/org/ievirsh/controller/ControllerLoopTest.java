@@ -370,7 +370,7 @@ class ControllerLoopTest {
         world.vm("bob", "three", "Halted");
         VmStatus full = awaitPhase("bob", "three", Phase.Unschedulable);
         assertEquals("no blade has room for 2 vCPUs and 2GiB: b1 has 2 vCPUs and 1GiB free; b2 has 2 vCPUs and 0B"
-                + " free", full.message());
+                + " free (an admin may set a blade's capacity: see the README's configuration)", full.message());
         assertTrue(registry.scrape().contains("ievirsh_blade_memory_allocated_bytes{blade=\"b1\"} 2.147483648E9"));
     }
 
@@ -727,9 +727,16 @@ class ControllerLoopTest {
         assertEquals(List.of(new VmStatus.Address("10.9.0.5", mac, "lease")),
                 world.status("alice", "web").orElseThrow().addresses());
 
-        // Renewed in place with another address (the server appends and keeps the file open).
-        Files.writeString(leases, lease(mac, "10.9.0.6"), java.nio.file.StandardOpenOption.APPEND);
+        // The lease moves to another address (the server writes its file anew).
+        Files.writeString(leases, lease("52:54:00:00:00:99", "10.9.0.9") + lease(mac, "10.9.0.6"));
         until(() -> "10.9.0.6".equals(world.status("alice", "web").map(VmStatus::ip).orElse(null)));
+
+        // A second lease for the same MAC (a guest that took it, with a client-id of its own): neither is
+        // believed while both hold.
+        Files.writeString(leases, lease("52:54:00:00:00:99", "10.9.0.9") + lease(mac, "10.9.0.6")
+                + lease(mac, "10.9.0.66"));
+        until(() -> world.status("alice", "web").map(s -> s.ip() == null).orElse(false));
+        until(() -> registry.scrape().contains("ievirsh_lease_conflicts 1.0"));
 
         world.vm("alice", "web", "Halted");
         VmStatus stopped = awaitPhase("alice", "web", Phase.Stopped);
@@ -868,6 +875,27 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aDrainEndsWithWhatTheControllerMovesAndTellsWhatItDoesNot() throws Exception {
+        // An admin's own domain and an orphan (its student's directory is gone) stay on the blade: the drain used
+        // to say "draining" for ever, and IevirshDrainStuck fired.
+        blades.get("b1").defineForeign("admins-own");
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\", schedulable: false}\n", "");
+        world.vm("alice", "web", "Always");
+        world.vm("bob", "db", "Halted");
+        awaitPhase("alice", "web", Phase.Running);
+        awaitPhase("bob", "db", Phase.Stopped);
+        Files.move(world.dir("bob"), world.dir("bob").resolveSibling("ie-virsh-gone"));
+        controller.discoverNow();
+        until(() -> controller.statuses().ofUser("bob").isEmpty());
+        controller.reconfigure(world.config("  - {name: b1, uri: \"fake:///b1\", drain: true}\n"
+                + "  - {name: b2, uri: \"fake:///b2\"}\n", ""));
+        until(() -> "b2".equals(world.status("alice", "web").map(VmStatus::blade).orElse(null)));
+        until(() -> registry.scrape().contains("ievirsh_blade_draining{blade=\"b1\"} 0.0"));
+        until(() -> registry.scrape().contains("ievirsh_blade_unmovable{blade=\"b1\"} 2.0"));  // bob's, the admin's
+        assertEquals(List.of("admins-own", "bob-db"), blades.get("b1").names().stream().sorted().toList());
+    }
+
+    @Test
     void aVmWithNowhereToGoStaysAndSaysWhyAndAFailedMoveLeavesItRunning() throws Exception {
         start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\", capacity: {memory: 1GiB}}\n",
                 "");
@@ -884,6 +912,9 @@ class ControllerLoopTest {
         controller.reconfigure(world.config("  - {name: b1, uri: \"fake:///b1\", drain: true}\n"
                 + "  - {name: b2, uri: \"fake:///b2\"}\n", ""));
         until(() -> world.status("alice", "web").map(s -> s.message().contains("its last move failed")).orElse(false));
+        String said = world.status("alice", "web").orElseThrow().message();
+        assertTrue(said.contains("its last move failed (the blades do not share its disk in a way that allows moving"
+                + " it live (an admin's matter))") && !said.contains("Unsafe"), "in the student's words: " + said);
         assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "it stays where it was, running");
         assertTrue(registry.scrape().contains("ievirsh_migrations_total{result=\"failed\"} 1.0"));
     }

@@ -306,7 +306,9 @@ public final class FakeHypervisor implements Hypervisor {
             }
         }
         if (failMigrations) {
-            throw new HypervisorException(HypervisorException.Kind.OTHER, "migration job: unexpectedly failed");
+            // libvirt's words on two blades without a cluster file system
+            throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": " + uuid + ": Unsafe migration:"
+                    + " Migration without shared storage is unsafe");
         }
         synchronized (to) {
             Dom copy = new Dom();
