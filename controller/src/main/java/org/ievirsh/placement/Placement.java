@@ -30,7 +30,7 @@ public final class Placement {
                 why.add(b.name() + " is unreachable");
             } else if (b.freeVcpus() < vcpus || b.freeMemoryBytes() < memoryBytes) {
                 why.add(b.name() + " has " + Math.max(0, b.freeVcpus()) + " vCPUs and "
-                        + Quantities.format(Math.max(0, b.freeMemoryBytes())) + " free");
+                        + Quantities.readable(Math.max(0, b.freeMemoryBytes())) + " free");
             } else {
                 fitting.add(b);
             }
@@ -40,6 +40,7 @@ public final class Placement {
                         .thenComparingInt(BladeRoom::vms).thenComparing(BladeRoom::name))
                 .map(b -> new Choice(Optional.of(b.name()), ""))
                 .orElseGet(() -> new Choice(Optional.empty(), "no blade has room for " + vcpus + " vCPUs and "
-                        + Quantities.format(memoryBytes) + ": " + String.join("; ", why)));
+                        + Quantities.readable(memoryBytes) + ": " + String.join("; ", why)
+                        + " (an admin may set a blade's capacity: see the README's configuration)"));
     }
 }

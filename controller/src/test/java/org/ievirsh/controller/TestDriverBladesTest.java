@@ -80,7 +80,8 @@ class TestDriverBladesTest {
         assertEquals(Map.of("t1", 4, "t3", 3), perBlade, "8 GiB take four 2 GiB VMs, 6 GiB three");
         assertTrue(unschedulable != null);
         assertEquals("no blade has room for 2 vCPUs and 2GiB: t1 has 0 vCPUs and 0B free; t2 takes no new VMs;"
-                + " t3 has 2 vCPUs and 0B free; dead is unreachable", unschedulable.message());
+                + " t3 has 2 vCPUs and 0B free; dead is unreachable (an admin may set a blade's capacity: see the README's"
+                + " configuration)", unschedulable.message());
         for (String blade : new String[] {"t1", "t3"}) {
             int defined = 0;
             for (DomainSummary d : controller.fleet().blade(blade).orElseThrow().hypervisor().orElseThrow().listAll()) {

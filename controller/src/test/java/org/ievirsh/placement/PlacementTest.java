@@ -37,6 +37,15 @@ class PlacementTest {
                 new BladeRoom("b3", true, true, 1, 512L << 20, 0)), 2, 2 * GIB);
         assertTrue(choice.blade().isEmpty());
         assertEquals("no blade has room for 2 vCPUs and 2GiB: b1 takes no new VMs; b2 is unreachable;"
-                + " b3 has 1 vCPUs and 512MiB free", choice.reason());
+                + " b3 has 1 vCPUs and 512MiB free (an admin may set a blade's capacity: see the README's configuration)",
+                choice.reason());
+    }
+
+    @Test
+    void amountsAreSaidAsPeopleReadThem() {
+        assertEquals("3.7GiB", org.ievirsh.api.v1.Quantities.readable(3921588L * 1024));
+        assertEquals("2GiB", org.ievirsh.api.v1.Quantities.readable(2L << 30));
+        assertEquals("512MiB", org.ievirsh.api.v1.Quantities.readable(512L << 20));
+        assertEquals("0B", org.ievirsh.api.v1.Quantities.readable(0));
     }
 }

@@ -30,6 +30,22 @@ public final class Quantities {
     }
 
     /** Text of {@code bytes} in the largest unit that divides it: 2GiB, 1536MiB, 12345B. */
+    /**
+     * {@code bytes} as a person reads an amount: GiB with one decimal from
+     * 1 GiB up, else whole MiB, else bytes (never raw KiB: "3.7GiB", not
+     * "3921588KiB"); rounded down, so that what is said to be free is.
+     */
+    public static String readable(long bytes) {
+        if (bytes >= 1L << 30) {
+            long tenths = bytes * 10 / (1L << 30);
+            return tenths % 10 == 0 ? tenths / 10 + "GiB" : tenths / 10 + "." + tenths % 10 + "GiB";
+        }
+        if (bytes >= 1L << 20) {
+            return bytes / (1L << 20) + "MiB";
+        }
+        return bytes + "B";
+    }
+
     public static String format(long bytes) {
         for (int i = 0; i < UNITS.length; i++) {
             if (bytes != 0 && bytes % FACTORS[i] == 0) {
