@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "list", mixinStandardHelpOptions = true,
         header = "List your VMs with their phase, blade, address and what is going on.",
         description = {"List your VMs: a header with your uid, gid and name, then NAME, PHASE, BLADE, IP,",
-                "TEMPLATE and MESSAGE. A file without a status yet shows Pending; a status without a file",
-                "shows Terminating."},
+                "TEMPLATE, EXPIRES and MESSAGE. The message leads with what needs you: a restart the VM waits",
+                "for, its end coming, how long a stop has taken. A file without a status yet shows Pending;",
+                "a status without a file shows Terminating."},
         footer = {"", "Examples:", "  ie-virsh list", "  ie-virsh list --output json | jq '.[].phase'",
                 "", "Exit codes: 0 listed, 1 the directory cannot be read."})
 final class ListCommand implements Callable<Integer> {
@@ -54,11 +55,44 @@ final class ListCommand implements Callable<Integer> {
             VmStatus s = status.get();
             String phase = file ? s.phase().name() : "Terminating";
             rows.add(new String[] {name, phase, or(s.blade()), or(s.ip()), or(s.template()), or(s.expires()),
-                    or(s.message())});
+                    or(message(s, java.time.Instant.now()))});
         });
         badNames.forEach((file, why) -> rows.add(new String[] {file, "Invalid", "-", "-", "-", "-", why}));
         Output.table(rows, System.out);
         return 0;
+    }
+
+    /**
+     * The status' message, led by what the conditions say that needs the
+     * student: a change that waits for the next boot, the VM's end coming,
+     * and for a VM stopping, for how long it has been.
+     */
+    static String message(VmStatus s, java.time.Instant now) {
+        List<String> parts = new ArrayList<>();
+        org.ievirsh.api.v1.Condition restart = s.condition(org.ievirsh.api.v1.Condition.RESTART_REQUIRED);
+        if (restart != null && "True".equals(restart.status())) {
+            parts.add("restart required" + (restart.message() == null || restart.message().isEmpty() ? ""
+                    : " (" + restart.message() + ")"));
+        }
+        org.ievirsh.api.v1.Condition expiring = s.condition(org.ievirsh.api.v1.Condition.EXPIRING);
+        if (expiring != null && "True".equals(expiring.status()) && s.phase() != org.ievirsh.api.v1.Phase.Expired) {
+            parts.add(expiring.message());
+        }
+        String message = s.message() == null ? "" : s.message();
+        org.ievirsh.api.v1.Condition ready = s.condition(org.ievirsh.api.v1.Condition.READY);
+        if (s.phase() == org.ievirsh.api.v1.Phase.Stopping && ready != null && ready.lastTransitionTime() != null) {
+            try {
+                long seconds = java.time.Duration.between(java.time.Instant.parse(ready.lastTransitionTime()), now)
+                        .toSeconds();
+                message = "stopping for " + Math.max(0, seconds) + " s: " + message;
+            } catch (java.time.format.DateTimeParseException e) {
+                // no time to tell
+            }
+        }
+        if (!message.isEmpty()) {
+            parts.add(message);
+        }
+        return String.join("; ", parts);
     }
 
     private static String or(String value) {

@@ -14,10 +14,11 @@ import picocli.CommandLine;
                 DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, SshCommand.class, ConsoleCommand.class,
                 ValidateCommand.class,
                 SchemaCommand.class, TemplatesCommand.class, ControllerCommand.class, DemoCommand.class,
-                ClassArchiveCommand.class, BenchCommand.class},
+                ClassArchiveCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate, templates (your files",
                 "in ~/ie-virsh; nothing here talks to libvirt), ssh and console (reach a running VM),",
                 "import-box (a Vagrant box into your image directory). Admins: controller, bench. Newcomers: demo.",
+                "ie-virsh help COMMAND (or COMMAND --help) tells more of each.",
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
                 "3 --wait timed out."})
 public final class Main {

@@ -13,15 +13,16 @@ import picocli.CommandLine.Option;
 /**
  * StudentOptions are the options every student command shares: which
  * directory ({@code --dir}, {@code IE_VIRSH_DIR}, default {@code ~/ie-virsh})
- * and which admin config to read template names and the image directory from.
+ * and which admin config to read template names and the image directory from
+ * ({@code --config}, {@code IE_VIRSH_CONFIG}, default the installed one).
  */
 final class StudentOptions {
     @Option(names = "--dir", paramLabel = "DIR",
             description = "Your VM directory (default: $IE_VIRSH_DIR, else ~/ie-virsh).")
     Path dir;
 
-    @Option(names = "--config", paramLabel = "FILE", defaultValue = "/etc/ie-virsh/controller.yaml",
-            description = "The admin's config (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "${env:IE_VIRSH_CONFIG:-/etc/ie-virsh/controller.yaml}",
+            description = "The admin's config (default: $IE_VIRSH_CONFIG, else /etc/ie-virsh/controller.yaml).")
     Path config;
 
     /** The VM directory to use. */
