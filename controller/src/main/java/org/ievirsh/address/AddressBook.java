@@ -28,8 +28,8 @@ import org.ievirsh.libvirt.HypervisorException;
 
 /**
  * AddressBook knows the IPv4 addresses of the running VMs, by the MACs the
- * controller gave their NICs, from the sources the admin chose (PRODUCT.md
- * §9): the DHCP server's lease files ({@link LeaseFiles}), the guest agent
+ * controller gave their NICs, from the sources the admin chose (the README:
+ * "Reaching your VM"): the DHCP server's lease files ({@link LeaseFiles}), the guest agent
  * and the blade's ARP table. The reconcilers tell it which VMs run where
  * ({@link #running}) and read their addresses back ({@link #of}); it asks
  * the agents and the ARP tables on threads of its own, never on a worker's or

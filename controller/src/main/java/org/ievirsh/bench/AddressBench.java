@@ -18,7 +18,7 @@ import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
 
 /**
- * AddressBench measures PRODUCT.md §13's third promise on libvirt's test
+ * AddressBench measures the lease promise of docs/performance.md on libvirt's test
  * driver: the time from a DHCP lease appended to the watched lease file (as
  * dnsmasq and dhcpd write it) to the VM's status file showing the address,
  * in pairs with the time from a change of the same student's VM file to its

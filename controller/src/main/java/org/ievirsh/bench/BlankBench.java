@@ -10,7 +10,7 @@ import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.ImageVerdict;
 
 /**
- * BlankBench measures PRODUCT.md §13's blank image (issue 19): a fresh
+ * BlankBench measures the blank-image promise of docs/performance.md (issue 19): a fresh
  * {@code qemu-img create} image is admitted as clean by its header alone,
  * beside the same check of an image with one written cluster, which is
  * still sent to the look inside it (libguestfs' appliance: about 20 s under

@@ -32,7 +32,7 @@ import org.libvirt.Connect;
 import org.libvirt.Domain;
 
 /**
- * BulkBench measures PRODUCT.md §8's second and third promises on libvirt's
+ * BulkBench measures the bulk and idle promises of docs/performance.md on libvirt's
  * test driver in this process: N real accounts with 4 VMs each, made before
  * the controller starts, until all are Running in their status files,
  * against a plain loop of libvirt-java define+start for the same XMLs and
@@ -56,7 +56,7 @@ final class BulkBench {
                         .map(java.lang.management.GarbageCollectorMXBean::getName).toList()),
                 Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getRuntimeMXBean().getInputArguments(), String.join(" ", ColdBench.SERVICE_JVM));
-        // Addresses on (PRODUCT.md §13): a NIC and the guest agent's channel in every VM, a watched lease file.
+        // Addresses on (docs/performance.md): a NIC and the guest agent's channel in every VM, a watched lease file.
         String templateXml = BenchTemplates.testDriverWithNic();
         Template template = Template.parse("bench", templateXml.getBytes());
         int vms = users * vmsPerUser;
@@ -395,7 +395,7 @@ final class BulkBench {
         long pass = passes.get(passes.size() / 2);
         out.printf("idle  full resync pass: median %d ms (goal < 2000 ms; interval %d s)%n", pass,
                 resync.toSeconds());
-        return Promise.all(Promise.report(out, "idle: under 1% of one core, addresses on (PRODUCT.md §13)", cpu < 1),
+        return Promise.all(Promise.report(out, "idle: under 1% of one core, addresses on", cpu < 1),
                 Promise.report(out, "idle: heap under 256 MiB", heap < (256L << 20)),
                 Promise.report(out, "idle: a full resync well under the interval (under half)",
                         pass * 2 < resync.toMillis()));

@@ -18,7 +18,7 @@ import org.libvirt.TypedParameter;
 import org.libvirt.TypedStringParameter;
 
 /**
- * DrainBench measures PRODUCT.md §13's drain promise on two real blades
+ * DrainBench measures the drain promise of docs/performance.md on two real blades
  * that share storage (./dev test's network-namespace blades): {@code vms}
  * running KVM guests are moved from the first blade to the second by a
  * plain loop of sequential libvirt live migrations (the baseline), then

@@ -27,7 +27,7 @@ import org.libvirt.Domain;
 import org.libvirt.event.DomainEventType;
 
 /**
- * LatencyBench measures PRODUCT.md §8's first promise on real KVM: the time
+ * LatencyBench measures the first promise of docs/performance.md on real KVM: the time
  * from a spec file being saved to libvirt's STARTED event for its domain,
  * against defining and starting the identical XML directly through libvirt,
  * in interleaved pairs. The figure is the controller's added time at p50 and

@@ -19,7 +19,7 @@ import org.ievirsh.libvirt.LibvirtBladeLink;
 import org.ievirsh.metrics.Metrics;
 
 /**
- * NoisyBench measures PRODUCT.md §8's fourth promise: the time for one
+ * NoisyBench measures the noisy-neighbour promise of docs/performance.md: the time for one
  * student's new VM to reach Running while another student's directory holds
  * a YAML bomb, a 20 MiB file and 1,000 junk files that keep changing, against
  * the same with a quiet neighbour, on libvirt's test driver.

@@ -2,7 +2,7 @@ package org.ievirsh.bench;
 
 import java.io.PrintStream;
 
-/** Promise turns a benchmark's figures into its exit code: 0 when PRODUCT.md's promise is kept, 1 when not. */
+/** Promise turns a benchmark's figures into its exit code: 0 when its promise (docs/performance.md) is kept, else 1. */
 final class Promise {
     private Promise() {
     }

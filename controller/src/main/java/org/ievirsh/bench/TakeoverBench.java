@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * TakeoverBench measures PRODUCT.md §11's promise: two controller
+ * TakeoverBench measures the takeover promise of docs/performance.md: two controller
  * processes with one {@code ha.lockFile} on libvirt's test driver, the
  * leader killed with {@code kill -9}, and the time until the standby is
  * reconciling (its {@code /readyz} 200: it holds the lock, its blade is

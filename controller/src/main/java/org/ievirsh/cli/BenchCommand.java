@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** BenchCommand runs one of the benchmarks of PRODUCT.md §8, each beside its baseline in the same run. */
+/** BenchCommand runs one of the benchmarks of docs/performance.md, each beside its baseline in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         header = "Measure a promise of the product beside its baseline.",
         description = {"Measure a promise of the product beside its baseline, in one run, and print one line per",

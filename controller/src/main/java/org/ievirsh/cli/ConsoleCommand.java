@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * ConsoleCommand connects the student's terminal to a VM's serial console
- * through the controller's console socket (PRODUCT.md §9): raw mode on a
+ * through the controller's console socket (the README's "Reaching your VM"): raw mode on a
  * terminal, Ctrl-] to leave; with stdin not a terminal, stdin goes to the
  * console and the console to stdout until stdin ends (and the console has
  * been quiet for a moment).

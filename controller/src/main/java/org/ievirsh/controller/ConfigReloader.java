@@ -14,7 +14,7 @@ import org.ievirsh.posix.Inotify;
 import org.ievirsh.posix.PosixException;
 
 /**
- * ConfigReloader keeps the controller's config live (PRODUCT.md §10): the
+ * ConfigReloader keeps the controller's config live (the README's "The blades as one pool"): the
  * file is read again when it changes (inotify on its directory: editors and
  * config management replace it by rename) and on {@code SIGHUP}. A new
  * config must pass what the start would check; one that does not is

@@ -11,7 +11,7 @@ import org.ievirsh.posix.SafeDir;
 
 /**
  * ImageChecker decides whether a student's image may become a VM's disk
- * (PRODUCT.md §6): {@code <images.root>/<user>/<image>}, reached without
+ * (the README's configuration): {@code <images.root>/<user>/<image>}, reached without
  * following any symbolic link below the root, a regular file owned by the
  * user, of the template's format, and for qcow2 with no backing file, no
  * external data file and no encryption.

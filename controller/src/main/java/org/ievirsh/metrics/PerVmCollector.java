@@ -25,8 +25,8 @@ import org.ievirsh.status.StatusBook;
 
 /**
  * PerVmCollector gives the series per user and per VM that admins need
- * (PRODUCT.md §7): VMs and quota per user, CPU time and memory per VM.
- * They are written straight in Prometheus' text format (PRODUCT.md §13:
+ * (the README's metrics): VMs and quota per user, CPU time and memory per VM.
+ * They are written straight in Prometheus' text format (docs/performance.md:
  * 40,000 VMs' series in a scrape of at most 100 ms of CPU): each series'
  * name and labels are escaped once, when its VM or user first appears, and
  * a scrape appends only the values. CPU and memory come from one bulk

@@ -12,7 +12,7 @@ import org.ievirsh.api.v1.ControllerConfig.Limits;
  */
 public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) {
 
-    /** DEFAULT applies where the config says nothing: PRODUCT.md's example. */
+    /** DEFAULT applies where the config says nothing: the README's example. */
     public static final QuotaLimits DEFAULT = new QuotaLimits(4, 4, 8, 8L << 30);
 
     /**

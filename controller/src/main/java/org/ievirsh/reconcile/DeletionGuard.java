@@ -11,7 +11,7 @@ import java.util.logging.Logger;
 import org.ievirsh.api.v1.ControllerConfig;
 
 /**
- * DeletionGuard holds back mass removals (PRODUCT.md §6, made fair in §14).
+ * DeletionGuard holds back mass removals (the README's configuration: deletionGuard).
  * Every VM whose file is gone while its domain exists is a pending removal.
  * A removal goes ahead only when the first full pass since start is done, it
  * has been pending for {@link #SETTLE} (so that a mass deletion is seen whole

@@ -16,7 +16,7 @@ import org.ievirsh.users.Owner;
  * GuestFacts gathers what is known of a VM from outside its file and its
  * domain: the addresses its NICs have now (from the {@link AddressBook}),
  * and when it ends (its file's {@code spec.expires} and the admin's date for
- * its owner, PRODUCT.md §12).
+ * its owner, the README's "The semester").
  */
 final class GuestFacts {
     private final AddressBook addresses;

@@ -14,7 +14,7 @@ import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VmStatus;
 
 /**
- * LifetimePlanner applies a VM's end (PRODUCT.md §12) to the planner's
+ * LifetimePlanner applies a VM's end (the README's "The semester") to the planner's
  * work: an expired VM is planned as if its file said {@code Halted} (ACPI,
  * then forced after the grace period; never started again while the date
  * stands), and shown as {@code Expired}; one within {@code warnBefore} of

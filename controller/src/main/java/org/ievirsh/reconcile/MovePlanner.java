@@ -12,7 +12,7 @@ import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
 
 /**
- * MovePlanner plans a VM's way off a draining blade (PRODUCT.md §10): a
+ * MovePlanner plans a VM's way off a draining blade (the README's "The blades as one pool"): a
  * move under way is shown as {@code Migrating} and nothing else is done to
  * the VM (both blades may show its domain meanwhile); a steady VM (running,
  * or stopped, with nothing else to do) with room elsewhere moves; one that

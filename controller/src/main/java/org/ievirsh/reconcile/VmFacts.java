@@ -169,7 +169,7 @@ public record VmFacts(
     }
 
     /**
-     * Move is a VM's way off a draining blade (PRODUCT.md §10).
+     * Move is a VM's way off a draining blade (the README's "The blades as one pool").
      *
      * @param under     a move under way: the blade it goes to
      * @param to        the blade with room reserved for it, when it may go now
@@ -184,7 +184,7 @@ public record VmFacts(
     }
 
     /**
-     * Lifetime is when a VM ends (PRODUCT.md §12).
+     * Lifetime is when a VM ends (the README's "The semester").
      *
      * @param file        its file's spec.expires, read in the controller's zone, if it gives one
      * @param admin       the admin's date for its owner (user, groups, default), if any

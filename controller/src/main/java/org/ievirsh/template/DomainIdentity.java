@@ -18,7 +18,7 @@ public record DomainIdentity(String domainName, String uuid, List<String> macs) 
 
     /**
      * The libvirt name a new domain of VM {@code vm} of {@code user} gets:
-     * {@code <user>-<vm>} (PRODUCT.md §6), which is unambiguous while the
+     * {@code <user>-<vm>} (the README's configuration), which is unambiguous while the
      * user's name has no '-' (the first '-' then ends it); for a user whose
      * name has one, {@code <user>+<vm>} ('+' is in no user or VM name), so
      * that user {@code rtcol-x} with VM {@code web} and user {@code rtcol}

@@ -9,7 +9,7 @@ import org.w3c.dom.Node;
 
 /**
  * DomainRenderer makes a VM's domain XML from its template. It sets only
- * what PRODUCT.md §6 lets it set: name, UUID, the project's metadata, the
+ * what the README's configuration lets it set: name, UUID, the project's metadata, the
  * disk source (format named, empty backing store), vCPUs and memory, and a
  * MAC per NIC. All of it goes through the DOM: whatever a student wrote ends
  * up as escaped text.
@@ -24,7 +24,7 @@ public final class DomainRenderer {
     /**
      * Input is what one rendering needs; vcpus and memory are already within the template's.
      *
-     * @param runAs the uid and gid QEMU runs with: the owner of the student's files (PRODUCT.md §14)
+     * @param runAs the uid and gid QEMU runs with: the owner of the student's files (the README's "QEMU runs as the student")
      */
     public record Input(Template template, String user, int uid, RunAs runAs, String vm, DomainIdentity identity,
                         int vcpus, long memoryBytes, String imagePath, String specHash, Optional<String> description) {

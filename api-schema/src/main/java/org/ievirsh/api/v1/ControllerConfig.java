@@ -18,7 +18,7 @@ import org.ievirsh.api.yaml.SafeYaml;
 import org.ievirsh.api.yaml.YamlDocument;
 
 /**
- * ControllerConfig is the admin's {@code controller.yaml} (PRODUCT.md §6),
+ * ControllerConfig is the admin's {@code controller.yaml} (the README's configuration),
  * with every default filled in.
  */
 public record ControllerConfig(

@@ -9,7 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 
 /**
- * Expiry is when a VM ends (PRODUCT.md §12): a date, which ends at 00:00 of
+ * Expiry is when a VM ends (the README's "The semester"): a date, which ends at 00:00 of
  * the next day in the controller's time zone, or an exact time (RFC 3339).
  *
  * @param date a date-only expiry, or null

@@ -9,7 +9,7 @@ import java.util.Objects;
 
 /**
  * VmStatus is what the controller tells a student about one VM, written to
- * {@code .status/<name>.yaml} (PRODUCT.md §4, §9, §12), and published as
+ * {@code .status/<name>.yaml} (the README's "For students"), and published as
  * {@code schemas/status-v1.schema.json}. Fields that are not known are left
  * out of the file.
  *

@@ -17,7 +17,7 @@ import org.ievirsh.posix.SafeDir;
 
 /**
  * Sandbox starts libguestfs with the rights of the student whose image it
- * looks at, never root's (PRODUCT.md §14): {@code setpriv} with the owner's
+ * looks at, never root's (the README's "QEMU runs as the student"): {@code setpriv} with the owner's
  * uid and gid, no other groups and no new privileges, a clean environment,
  * and a cache and temporary directory of that student's own. Whatever the
  * image's header names (a backing file, a data file), the appliance's QEMU
