@@ -67,8 +67,11 @@ final class HostileBench {
 
     private int measure(Path guest, int runs, PrintStream out) throws Exception {
         world(guest);
+        // -Dievirsh.controllerJar runs another build's controller against the same attacks (an earlier one's
+        // figures, in the same kind of run).
         controller = new ProcessBuilder(ClassArchive.javaOfThisProgram(), "-XX:+UseSerialGC", "-Xmx512m",
-                "-XX:TieredStopAtLevel=1", "-jar", ClassArchive.jarOfThisProgram(), "controller", "--config",
+                "-XX:TieredStopAtLevel=1", "-jar", System.getProperty("ievirsh.controllerJar",
+                ClassArchive.jarOfThisProgram()), "controller", "--config",
                 root.resolve("controller.yaml").toString()).redirectErrorStream(true)
                 .redirectOutput(root.resolve("controller.log").toFile()).start();
         awaitReady();
@@ -287,11 +290,16 @@ final class HostileBench {
         }
     }
 
-    private long rssMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(controller.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+    /** The controller's resident memory in MiB; -1 once it is gone. */
+    private long rssMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(controller.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
             }
+        } catch (IOException e) {
+            // exited
         }
         return -1;
     }
