@@ -165,7 +165,9 @@ class ControllerIT {
         assertTrue(invalid.message().contains("the VM runs on as it was until the file is fixed"), invalid.message());
         assertEquals("running", Host.state(ALICE + "-web"));
         VmStatus expired = Statuses.awaitPhase(dir(ALICE), "web", Phase.Expired, Duration.ofSeconds(90));
-        assertEquals("shut off", Host.state(ALICE + "-web"), "halted at the admin's date, broken file or not");
+        // Expired from the moment it is asked to shut down; forced off after the grace period (this guest boots no
+        // OS, nothing answers the power button).
+        await().atMost(WAIT).until(() -> Host.state(ALICE + "-web").equals("shut off"));
         assertEquals("False", expired.condition("Valid").status(), "and the file's problem is still told");
         passes(2);
         assertEquals("shut off", Host.state(ALICE + "-web"), "not started again");
