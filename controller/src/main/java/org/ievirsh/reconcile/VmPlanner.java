@@ -140,9 +140,14 @@ public final class VmPlanner {
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
         if (f.placement().blade().isEmpty()) {
             boolean waiting = f.placement().waiting();
-            return status(f, waiting ? Phase.Pending : Phase.Unschedulable, f.placement().reason(), null,
-                    cond(Condition.SCHEDULED, false, waiting ? Reasons.WAITING_FOR_BLADE : Reasons.UNSCHEDULABLE,
-                            f.placement().reason()));
+            Condition scheduled = cond(Condition.SCHEDULED, false, waiting ? Reasons.WAITING_FOR_BLADE
+                    : Reasons.UNSCHEDULABLE, f.placement().reason());
+            // A VM held for the blade it was last on keeps that blade in its status: the status is where the next
+            // pass (and the next leader) learns it, and without it the VM would be made elsewhere.
+            String last = waiting ? f.blades().lastBlade().filter(b -> f.blades().unreachable().contains(b))
+                    .orElse(null) : null;
+            return new VmPlan(List.of(), Optional.of(build(f, waiting ? Phase.Pending : Phase.Unschedulable,
+                    f.placement().reason(), last, null, List.of(scheduled))), Optional.empty(), Optional.empty());
         }
         String blade = f.placement().blade().get();
         List<Action> actions = new ArrayList<>();

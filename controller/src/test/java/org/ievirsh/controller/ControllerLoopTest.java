@@ -226,6 +226,28 @@ class ControllerLoopTest {
         awaitPhase("alice", "web", Phase.Stopped);
     }
 
+    @Test
+    void aNewControllerNeverMakesElsewhereAVmWhoseBladeDoesNotAnswer() throws Exception {
+        // Issue 39: a leader that took over while a blade was frozen held the VM at its first pass ("it is not
+        // recreated elsewhere"), wrote that status without the blade, and at the next pass, knowing no blade for
+        // it any more, defined and started it on the other blade: one VM on two blades once the first thawed.
+        start("  - {name: b1, uri: \"fake:///b1\", schedulable: false}\n  - {name: b2, uri: \"fake:///b2\"}\n", "");
+        world.vm("alice", "web", "Always");
+        assertEquals("b2", awaitPhase("alice", "web", Phase.Running).blade());
+        controller.close();
+        links.get("b2").down();
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n", "");
+        time.advance(Duration.ofSeconds(30));  // past the startup grace: only the VM's own blade holds it now
+        passes(4);
+        assertEquals(List.of(), blades.get("b1").names(), "nothing of it made on b1");
+        VmStatus held = world.status("alice", "web").orElseThrow();
+        assertTrue(held.message().contains("last on blade b2"), held.message());
+        assertEquals("b2", held.blade(), "the status keeps its blade: the next pass holds it too");
+        links.get("b2").up();
+        assertEquals("b2", awaitPhase("alice", "web", Phase.Running).blade());
+        assertEquals(List.of(), blades.get("b1").names());
+    }
+
     /** Waits until the controller tells by stats alone that nothing of {@code user} changed (files 2 s old). */
     private void awaitQuiet(String user) {
         until(() -> controller.quiet(user));

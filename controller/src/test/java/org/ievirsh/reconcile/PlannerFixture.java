@@ -33,6 +33,7 @@ final class PlannerFixture {
     Inspection inspection = null;
     String renderHash = "sha256:render-1";
     VmFacts.Placement placement = VmFacts.Placement.on("blade01");
+    VmFacts.Blades blades = VmFacts.Blades.ALL_UP;
     Observation observation = new Observation.None();
     VmHistory history = VmHistory.NEW;
     boolean readable = true;
@@ -88,7 +89,7 @@ final class PlannerFixture {
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
                 valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
-                valid ? inspection : null, rendered, nameTakenBy, VmFacts.Blades.ALL_UP, placement, readable,
+                valid ? inspection : null, rendered, nameTakenBy, blades, placement, readable,
                 deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, move, GRACE, now);
     }
 

@@ -132,6 +132,11 @@ class VmPlannerTest {
                         .acts(Action.Define.class),
                 row("without a blade a new VM waits", f -> f.placement = VmFacts.Placement.waiting("waiting for b2"))
                         .phase(Phase.Pending),
+                row("a VM held for the blade it was last on keeps that blade in its status", f -> {
+                    f.blades = new VmFacts.Blades(List.of("b2"), List.of(), false, Optional.of("b2"));
+                    f.placement = VmFacts.Placement.waiting("the VM was last on blade b2, which does not answer now");
+                }).acts().phase(Phase.Pending).cond(Condition.SCHEDULED, "False/WaitingForBlade")
+                        .then(p -> assertEquals("b2", status(p).blade(), "the next pass holds it for b2 too")),
                 row("without room a new VM is unschedulable",
                         f -> f.placement = VmFacts.Placement.unschedulable("no blade has room for 2 vCPUs and 2GiB"))
                         .phase(Phase.Unschedulable).cond(Condition.SCHEDULED, "False/Unschedulable"),
