@@ -140,6 +140,7 @@ public final class Daemon {
                 hook.run();
                 return 1;
             }
+            role.hangupWhileStandby();
             Thread taker = new Thread(() -> role.takeOver(systemd), "leadership");
             taker.setDaemon(true);
             taker.start();
@@ -194,6 +195,33 @@ public final class Daemon {
         /** The running controller; null on a standby. */
         Controller leader() {
             return controller;
+        }
+
+        /**
+         * SIGHUP on a standby (systemd's ExecReload sends it to every
+         * controller): the config file is read and checked again, the log says
+         * whether it would be refused, and the process stays a standby (the
+         * JVM's own handling of SIGHUP would end it). It applies when this
+         * controller leads: a takeover reads the file afresh. Once leading,
+         * the config reloader handles SIGHUP.
+         */
+        void hangupWhileStandby() {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+                    if (leader() != null) {
+                        return;  // a leader's reloader took the signal over; a late one is nothing to do
+                    }
+                    if (file.isEmpty()) {
+                        LOG.info("standby: SIGHUP; no config file to read again");
+                        return;
+                    }
+                    Optional<ControllerConfig> again = readAgain(file.get());
+                    LOG.info("standby: SIGHUP: " + file.get() + (again.isPresent() ? " reads and passes its checks;"
+                            : " does not pass its checks (see above);") + " it applies when this controller leads");
+                });
+            } catch (IllegalArgumentException e) {
+                LOG.warning("standby: SIGHUP cannot be caught here (" + e.getMessage() + ")");
+            }
         }
 
         /** Waits for the lock, then leads with the config file as it is now (the start's, if it no longer reads). */

@@ -117,6 +117,15 @@ class StandbyIT {
         try {
             assertEquals(503, standby.get("/readyz").statusCode());
             assertEquals("standby", standby.get("/readyz").body().strip());
+            // systemctl reload sends SIGHUP to every controller: the standby reads its config again and stays one
+            // (it died with exit 129).
+            Path standbyLog = Path.of("target", "StandbyIT-b.log");
+            long hangups = Files.readString(standbyLog).split("standby: SIGHUP: ", -1).length;
+            org.ievirsh.support.Commands.ok("kill", "-HUP", Long.toString(standby.process().pid()));
+            await().atMost(WAIT).until(() -> Files.readString(standbyLog).split("standby: SIGHUP: ", -1).length
+                    > hangups);
+            assertTrue(standby.process().isAlive(), "the standby lives on");
+            assertEquals("standby", standby.get("/readyz").body().strip());
             assertTrue(leader.metrics().contains("ievirsh_leader 1.0"));
             assertTrue(standby.metrics().contains("ievirsh_leader 0.0"), standby.metrics());
             String record = Files.readString(lock);
