@@ -22,6 +22,7 @@ import org.ievirsh.engine.SystemTicker;
 import org.ievirsh.engine.Ticker;
 import org.ievirsh.engine.WorkQueue;
 import org.ievirsh.http.HttpApi;
+import org.ievirsh.image.BaseImages;
 import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.Inspections;
 import org.ievirsh.image.guest.Sandbox;
@@ -66,6 +67,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final StatusBook book;
     private final DeletionGuard guard;
     private final Inspections inspections;
+    private final BaseImages bases;
     private final AddressBook addresses;
     private final Migrations migrations;
     private final PerVmCollector perVm;
@@ -122,7 +124,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         this.fleet = new Fleet(blades);
         this.guard = new DeletionGuard(config.deletionGuard());
         this.perVm = new PerVmCollector(fleet, book);
-        ImageChecker images = new ImageChecker(config.images().root());
+        this.bases = new BaseImages(config.baseImages().root());
+        ImageChecker images = new ImageChecker(config.images().root()).withBases(bases);
         this.inspections = new Inspections(Inspections.Mode.valueOf(config.images().inspection()
                 .toUpperCase(java.util.Locale.ROOT)), images, Inspections.guestfish(new Sandbox(
                 config.images().inspectionCache(), Inspections.backendSettings())),
@@ -136,7 +139,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         this.migrations = new Migrations(fleet, () -> this.config.migration(), metrics.registry(), clock,
                 user -> queue.add(new Key.User(user)));
         this.users = Reconcilers.users(() -> this.config, index, directories, templates, images, inspections, fleet, book, guard,
-                metrics, perVm, addresses, migrations, clock, Clock.systemUTC(), user -> queue.add(new Key.User(user)));
+                metrics, perVm, addresses, migrations, bases, clock, Clock.systemUTC(),
+                user -> queue.add(new Key.User(user)));
         this.bladeReconciler = new BladeReconciler(fleet, guard, index, user -> queue.add(new Key.User(user)),
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
@@ -147,6 +151,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                     return new int[] {c.users(), c.unresolved(), c.conflicting()};
                 }, this::orphanCount);
         metrics.publish(perVm);
+        metrics.registerBases(() -> bases.counts(metrics.changedBases(), b -> {
+            org.ievirsh.image.Inspection known = inspections.knownBase(b.name(), b.version());
+            return known != null && known.state() == org.ievirsh.image.Inspection.State.INSECURE;
+        }));
         io.micrometer.core.instrument.FunctionCounter.builder("ievirsh.lease.file.errors", addresses,
                         AddressBook::leaseFileErrors)
                 .description("Failed reads of the DHCP lease files (missing, unreadable, too large); the log says which")
@@ -194,6 +202,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         running = true;
         startedAt = clock.instant();
         templates.reload();
+        bases.refresh();
         try {
             watcher = new DirectoryWatcher(this::studentDirectoryChanged, user -> queue.add(new Key.User(user)),
                     () -> queue.add(new Key.Discovery()));
@@ -362,6 +371,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 return;
             }
             reportTemplates(templates.reload());
+            bases.refresh();
             // Events keep the views current while a blade is connected; a full listing is a safety net,
             // taken after a reconnect and every FULL_LISTING, not at every resync.
             long now = ticker.nanoTime();

@@ -18,6 +18,8 @@ import org.ievirsh.posix.SafeDir;
  */
 public final class ImageChecker {
     private final Path root;
+    /** The admin's bases: an overlay of a ready one is accepted (its chain ends there). */
+    private volatile BaseImages bases = new BaseImages(Optional.empty());
 
     private record Cached(String version, String format, ImageVerdict verdict) {
     }
@@ -29,6 +31,12 @@ public final class ImageChecker {
 
     public ImageChecker(Path root) {
         this.root = root;
+    }
+
+    /** Accepts from now on overlays of the ready bases of {@code catalog}. */
+    public ImageChecker withBases(BaseImages catalog) {
+        this.bases = catalog;
+        return this;
     }
 
     /** The path an image of {@code user} named {@code image} has. */
@@ -220,7 +228,12 @@ public final class ImageChecker {
         }
     }
 
-    private static ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
+    /** A file's version for the cache: its stat, and the catalog's (an overlay's verdict rests on its base). */
+    private String versionWithBases(FileStat stat) {
+        return stat.version() + "|" + bases.generation();
+    }
+
+    private ImageVerdict checkFile(SafeDir dir, String path, String image, int uid, String format,
                                           boolean running, boolean starting, Map<String, Cached> cache,
                                           Map<String, Optional<FileStat>> stats) throws PosixException {
         // The usual case, a file checked before and unchanged since: one stat, no open. Not before a start:
@@ -229,7 +242,7 @@ public final class ImageChecker {
         stats.put(image, seen);
         Cached known = cache.get(path);
         if (!starting && seen.isPresent() && known != null && seen.get().isRegular()
-                && (seen.get().uid() == uid || running) && known.version().equals(seen.get().version())
+                && (seen.get().uid() == uid || running) && known.version().equals(versionWithBases(seen.get()))
                 && known.format().equals(format)) {
             return known.verdict();
         }
@@ -244,7 +257,7 @@ public final class ImageChecker {
             throw e;
         }
         if (file == null) {
-            return ImageVerdict.reject(path, "ImageNotFound", "there is no " + image + " in your image directory "
+            return ImageVerdict.reject(path, ImageVerdict.NOT_FOUND, "there is no " + image + " in your image directory "
                     + Path.of(path).getParent() + "; upload it there");
         }
         try (file) {
@@ -262,18 +275,19 @@ public final class ImageChecker {
                         + " chmod u+rw " + image);
             }
             Cached cached = cache.get(path);
-            if (!starting && cached != null && cached.version().equals(stat.version())
+            String version = versionWithBases(stat);
+            if (!starting && cached != null && cached.version().equals(version)
                     && cached.format().equals(format)) {
                 return cached.verdict();
             }
-            ImageVerdict verdict = checkContent(file, stat, path, image, format);
-            cache.put(path, new Cached(stat.version(), format, verdict));
+            ImageVerdict verdict = checkContent(file, stat, path, image, format, bases);
+            cache.put(path, new Cached(version, format, verdict));
             return verdict;
         }
     }
 
     private static ImageVerdict checkContent(OpenFile file, FileStat stat, String path, String image,
-                                             String format) throws PosixException {
+                                             String format, BaseImages bases) throws PosixException {
         byte[] head = file.readAt(0, (int) Math.min(stat.size(), Qcow2Header.FIRST_READ));
         int needed = Qcow2Header.bytesNeeded(head);
         if (needed > head.length && stat.size() > head.length) {
@@ -281,7 +295,7 @@ public final class ImageChecker {
         }
         Optional<Qcow2Header.Refusal> refusal;
         if (format.equals("qcow2")) {
-            refusal = Qcow2Header.refusal(head);
+            refusal = Qcow2Header.refusal(head, bases::isReadyBase);
         } else if (Qcow2Header.looksLikeQcow2(head)) {
             refusal = Optional.of(new Qcow2Header.Refusal("WrongFormat", "it is a qcow2 image, but the template"
                     + " expects a raw image; convert it: qemu-img convert -O raw " + image + " NEW.img"));
@@ -292,9 +306,11 @@ public final class ImageChecker {
             return ImageVerdict.reject(path, refusal.get().reason(), image + ": " + refusal.get().message());
         }
         String identity = stat.device() + ":" + stat.inode();
-        return format.equals("qcow2") && blank(file, stat, head)
+        ImageVerdict verdict = format.equals("qcow2") && blank(file, stat, head)
                 ? ImageVerdict.acceptBlank(path, identity, stat.contentVersion())
                 : ImageVerdict.accept(path, identity, stat.contentVersion());
+        return format.equals("qcow2") ? verdict.over(Qcow2Header.backingFile(head), Qcow2Header.virtualSize(head))
+                : verdict;
     }
 
     /**

@@ -183,6 +183,84 @@ public final class Inspections implements AutoCloseable {
                 + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)", null);
     }
 
+    /** NOBODY is the uid a base is looked at with: it needs no more than reading it, which everyone may. */
+    static final int NOBODY = 65534;
+
+    /** What is known of the inside of base {@code name} at {@code version} (as {@link #known}). */
+    public Inspection knownBase(String name, String version) {
+        return known(BASE_OWNER, name, version, "qcow2");
+    }
+
+    /**
+     * Starts a look inside base {@code name} ({@code path}, at {@code version}) with
+     * the rights of nobody, unless one runs; {@code done} is called when it ends.
+     */
+    public Inspection startBase(String name, java.nio.file.Path path, String version, Runnable done) {
+        String key = key(BASE_OWNER, name, version, "qcow2");
+        if (mode != Mode.OFF && running.add(key)) {
+            try {
+                workers.execute(() -> lookAtBase(key, name, path, version, done));
+            } catch (RejectedExecutionException e) {
+                running.remove(key);
+            }
+        }
+        return new Inspection(Inspection.State.INSPECTING, mode == Mode.ENFORCE, "looking inside the base image "
+                + name + " before the first VM made from it starts (this takes about 20 s)", null);
+    }
+
+    /** The owner under which bases' outcomes are kept: no user can be called this (a name has no ':'). */
+    private static final String BASE_OWNER = "base:";
+
+    private void lookAtBase(String key, String name, java.nio.file.Path path, String version, Runnable done) {
+        Instant started = clock.instant();
+        Outcome outcome = null;
+        String result = null;
+        try {
+            if (versionOf(path).equals(version)) {
+                List<Future<?>> kills = new ArrayList<>();
+                List<Runnable> active = sessions.computeIfAbsent(Thread.currentThread(),
+                        t -> new CopyOnWriteArrayList<>());
+                GuestInspector.Report report;
+                try {
+                    report = looker.look(path.toString(), "qcow2", NOBODY, NOBODY, kill -> {
+                        active.add(kill);
+                        kills.add(watchdog.schedule(kill, TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+                    });
+                } finally {
+                    kills.forEach(k -> k.cancel(false));
+                    active.clear();
+                }
+                if (versionOf(path).equals(version)) {
+                    outcome = report.insecure()
+                            ? new Outcome(Inspection.State.INSECURE, "the base image " + name + " is not safe on the"
+                            + " department network: " + String.join("; ", report.findings()) + "; it serves no VM"
+                            + " until the admin replaces it (a new version is a new name)", clock.instant())
+                            : new Outcome(Inspection.State.CLEAN, "", clock.instant());
+                    result = report.insecure() ? "insecure" : "clean";
+                }
+            }
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "inspection of the base image " + name + " failed", e);
+            outcome = new Outcome(Inspection.State.FAILED, "the base image " + name + " could not be looked inside ("
+                    + e.getMessage() + "); tried again in " + RETRY.toMinutes() + " minutes", clock.instant());
+            result = "failed";
+        }
+        if (outcome != null) {
+            synchronized (outcomes) {
+                outcomes.put(key, outcome);
+                generation.incrementAndGet();
+            }
+            metrics.inspected(result, Duration.between(started, clock.instant()));
+            LOG.info("inspected the base image " + name + ": " + result);
+        }
+        running.remove(key);
+        done.run();
+    }
+
+    private static String versionOf(java.nio.file.Path path) throws org.ievirsh.posix.PosixException {
+        return new org.ievirsh.posix.Lstat(path).now().map(org.ievirsh.posix.FileStat::contentVersion).orElse("");
+    }
+
     private static String key(String user, String image, String version, String format) {
         return user + "/" + image + "@" + version + "/" + format;
     }

@@ -7,8 +7,10 @@ import java.util.Optional;
 /**
  * Qcow2Header reads the header of a qcow2 image (and its header extensions)
  * and says why the image must not be used, if it must not: a backing file
- * (which QEMU would open, whatever it names), an external data file,
- * encryption, an unknown incompatible feature, or a corrupt mark.
+ * (which QEMU would open, whatever it names) other than the one the caller
+ * allows, with its format named qcow2 (an overlay of an admin's base), an
+ * external data file, encryption, an unknown incompatible feature, or a
+ * corrupt mark.
  */
 public final class Qcow2Header {
     static final int MAGIC = 0x514649fb;
@@ -91,6 +93,39 @@ public final class Qcow2Header {
      * used, or empty when it is a standalone, unencrypted qcow2 image.
      */
     public static Optional<Refusal> refusal(byte[] head) {
+        return refusal(head, name -> false);
+    }
+
+    /** The virtual size of the disk, in bytes; -1 when {@code head} is not a qcow2 header. */
+    public static long virtualSize(byte[] head) {
+        return head.length < 32 || !looksLikeQcow2(head) ? -1 : ByteBuffer.wrap(head).getLong(24);
+    }
+
+    /**
+     * The backing file the header names, exactly as written, when it names
+     * one that reads as text (printable ASCII or UTF-8, at most 1023 bytes).
+     */
+    public static Optional<String> backingFile(byte[] head) {
+        if (head.length < 72 || !looksLikeQcow2(head)) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
+        long offset = b.getLong(8);
+        int size = b.getInt(16);
+        if (offset <= 0 || size <= 0 || size > 1023 || offset + size > head.length) {
+            return Optional.empty();
+        }
+        String name = new String(head, (int) offset, size, java.nio.charset.StandardCharsets.UTF_8);
+        return name.chars().allMatch(c -> c >= 0x20 && c != 0x7f && c != 0xfffd) ? Optional.of(name) : Optional.empty();
+    }
+
+    /**
+     * The same, where a backing file is allowed when {@code allowed} says so
+     * of its name and the header names its format {@code qcow2}: an overlay
+     * of one of the admin's base images (whose own chain ends there, which
+     * the caller checks of the base).
+     */
+    public static Optional<Refusal> refusal(byte[] head, java.util.function.Predicate<String> allowed) {
         if (head.length < 72) {
             return refuse("WrongFormat", "it is too short to be a qcow2 image (" + head.length + " bytes)");
         }
@@ -104,9 +139,11 @@ public final class Qcow2Header {
         }
         long backingOffset = b.getLong(8);
         int backingSize = b.getInt(16);
-        if (backingOffset != 0) {
+        Optional<String> backing = backingFile(head);
+        boolean overlay = backing.isPresent() && allowed.test(backing.get());
+        if (backingOffset != 0 && !overlay) {
             return refuse("BackingFile", "it names a backing file (" + backingName(head, backingOffset, backingSize)
-                    + "); " + STANDALONE);
+                    + "), which is none of the admin's base images (ie-virsh bases lists them); " + STANDALONE);
         }
         int clusterBits = b.getInt(20);
         if (clusterBits < 9 || clusterBits > 21) {
@@ -140,6 +177,7 @@ public final class Qcow2Header {
         }
         long clusterSize = 1L << clusterBits;
         int position = extensionsAt;
+        boolean backingFormatSeen = false;
         for (int count = 0; ; count++) {
             if (position + 8L > Math.min(head.length, clusterSize) || count > 1024) {
                 return refuse("DamagedImage", "its header extensions do not end within the first cluster");
@@ -147,11 +185,18 @@ public final class Qcow2Header {
             int type = b.getInt(position);
             long length = b.getInt(position + 4) & 0xffffffffL;
             if (type == EXT_END) {
-                return Optional.empty();
+                return overlay && !backingFormatSeen ? refuse("BackingFile", "it names its base without the base's"
+                        + " format, and QEMU would probe it; make the disk again (or: qemu-img rebase -u -F qcow2 -b "
+                        + backing.get() + " IMAGE)") : Optional.empty();
             }
             if (type == EXT_BACKING_FORMAT) {
-                return refuse("BackingFile", "it names a backing file format, as images with a backing file do; "
-                        + STANDALONE);
+                String format = position + 8 + length <= head.length
+                        ? new String(head, position + 8, (int) length, java.nio.charset.StandardCharsets.US_ASCII) : "";
+                if (!overlay || !format.equals("qcow2")) {
+                    return refuse("BackingFile", overlay ? "it names its base's format as " + format + ", not qcow2"
+                            : "it names a backing file format, as images with a backing file do; " + STANDALONE);
+                }
+                backingFormatSeen = true;
             }
             if (type == EXT_DATA_FILE) {
                 return refuse("ExternalDataFile", "it names an external data file; " + STANDALONE);

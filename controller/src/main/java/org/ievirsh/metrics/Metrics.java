@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -40,7 +42,7 @@ public final class Metrics {
     private final Timer reconcileDuration;
     private final Timer vmStart;
     private final Counter statusWriteErrors;
-    private final java.util.Set<String> bladesRegistered = new java.util.HashSet<>();
+    private final Set<String> bladesRegistered = new java.util.HashSet<>();
     private PhaseCounts phaseCounts;
     private final Map<String, Counter> inspections = new ConcurrentHashMap<>();
     private final Timer inspectionDuration;
@@ -49,6 +51,7 @@ public final class Metrics {
     private final Map<String, AtomicInteger> specErrors = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Integer>> imagesRejectedByUser = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> imagesRejected = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> changedBasesByUser = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> conflictsByUser = new ConcurrentHashMap<>();
     private final AtomicInteger conflicts = new AtomicInteger();
 
@@ -171,8 +174,35 @@ public final class Metrics {
         conflicts.addAndGet(count - old.getAndSet(count));
     }
 
+    /** Sets the bases that changed under the VMs of one user (their disks were made from another file). */
+    public void changedBases(String user, Set<String> names) {
+        if (names.isEmpty()) {
+            changedBasesByUser.remove(user);
+        } else {
+            changedBasesByUser.put(user, Set.copyOf(names));
+        }
+    }
+
+    /** The bases that changed under some VM, by name. */
+    public Set<String> changedBases() {
+        Set<String> all = new TreeSet<>();
+        changedBasesByUser.values().forEach(all::addAll);
+        return all;
+    }
+
+    /** Registers {@code ievirsh_base_images{state}}, read from {@code counts} (state to number of bases). */
+    public void registerBases(Supplier<Map<String, Integer>> counts) {
+        for (String state : List.of("ready", "rejected", "insecure", "changed")) {
+            Gauge.builder("ievirsh.base.images", counts, c -> c.get().getOrDefault(state, 0))
+                    .description("Base images of baseImages.root by state: ready; rejected (breaks a rule of the"
+                            + " catalog); insecure (the look inside refused it); changed (not the file VMs were made"
+                            + " from)").tag("state", state).strongReference(true).register(registry);
+        }
+    }
+
     /** Forgets what a user contributed (their directory is gone). */
     public void forgetUser(String user) {
+        changedBases(user, Set.of());
         specErrors(user, Map.of());
         imagesRejected(user, Map.of());
         conflicts(user, 0);

@@ -8,12 +8,20 @@ import org.ievirsh.api.v1.ControllerConfig.Limits;
 
 /**
  * QuotaLimits is what one user may have: admitted VMs, VMs running at once,
- * and the sums of vCPUs and memory of the admitted VMs.
+ * the sums of vCPUs and memory of the admitted VMs, and the sum of the
+ * virtual sizes of the disks made from base images for them
+ * ({@link #UNLIMITED} by default).
  */
-public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) {
+public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes, long diskBytes) {
 
+    /** UNLIMITED is a disk quota that never refuses. */
+    public static final long UNLIMITED = Long.MAX_VALUE;
     /** DEFAULT applies where the config says nothing: the README's example. */
-    public static final QuotaLimits DEFAULT = new QuotaLimits(4, 4, 8, 8L << 30);
+    public static final QuotaLimits DEFAULT = new QuotaLimits(4, 4, 8, 8L << 30, UNLIMITED);
+
+    public QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) {
+        this(vms, runningVms, vcpus, memoryBytes, UNLIMITED);
+    }
 
     /**
      * The limits of {@code user}, member of {@code groups}: the config's
@@ -28,7 +36,8 @@ public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) 
             Limits entry = quota.groups().get(group);
             if (entry != null) {
                 largest = new Limits(max(largest.vms(), entry.vms()), max(largest.runningVms(), entry.runningVms()),
-                        max(largest.vcpus(), entry.vcpus()), max(largest.memoryBytes(), entry.memoryBytes()));
+                        max(largest.vcpus(), entry.vcpus()), max(largest.memoryBytes(), entry.memoryBytes()),
+                        max(largest.diskBytes(), entry.diskBytes()));
             }
         }
         limits = limits.overriddenBy(largest);
@@ -38,7 +47,8 @@ public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes) 
 
     private QuotaLimits overriddenBy(Limits limits) {
         return new QuotaLimits(limits.vms().orElse(vms), limits.runningVms().orElse(runningVms),
-                limits.vcpus().orElse(vcpus), limits.memoryBytes().orElse(memoryBytes));
+                limits.vcpus().orElse(vcpus), limits.memoryBytes().orElse(memoryBytes),
+                limits.diskBytes().orElse(diskBytes));
     }
 
     private static <T extends Comparable<T>> Optional<T> max(Optional<T> a, Optional<T> b) {

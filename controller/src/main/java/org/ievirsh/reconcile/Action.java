@@ -1,8 +1,10 @@
 package org.ievirsh.reconcile;
 
 /**
- * Action is one step the planner asks for: a libvirt call on one blade, or
- * a look inside the VM's image (which runs on its own, off the reconcile).
+ * Action is one step the planner asks for: a libvirt call on one blade, a
+ * look inside the VM's image or its base (which runs on its own, off the
+ * reconcile), or a file of the VM's made as its student (its disk from a
+ * base, its NoCloud seed).
  */
 public sealed interface Action {
 
@@ -11,6 +13,34 @@ public sealed interface Action {
 
     /** Look inside the image (at {@code version}) before its first start, or before a start after it changed. */
     record Inspect(String version) implements Action {
+        @Override
+        public String blade() {
+            return "";
+        }
+    }
+
+    /** Look inside the admin's base image {@code name} at {@code version}, as nobody. */
+    record InspectBase(String name, String path, String version) implements Action {
+        @Override
+        public String blade() {
+            return "";
+        }
+    }
+
+    /**
+     * Make the VM's disk {@code image} (in the student's image directory, as
+     * the student) as an overlay of the base at {@code base}, of
+     * {@code size} bytes.
+     */
+    record MakeOverlay(String image, String base, long size) implements Action {
+        @Override
+        public String blade() {
+            return "";
+        }
+    }
+
+    /** Make the VM's NoCloud seed again (as the student) from what it is made of now ({@code inputs}). */
+    record MakeSeed(String inputs) implements Action {
         @Override
         public String blade() {
             return "";

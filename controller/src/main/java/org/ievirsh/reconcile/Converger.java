@@ -13,6 +13,7 @@ import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.Migrations;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.Inspections;
+import org.ievirsh.image.StudentDisks;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.users.Owner;
 
@@ -39,10 +40,13 @@ final class Converger {
     private final Metrics metrics;
     private final Clock clock;
     private final Consumer<String> wake;
+    private final java.nio.file.Path imagesRoot;
 
     /** {@code wake} asks for a user to be reconciled again (when a look inside an image ends). */
     Converger(Fleet fleet, Inspections inspections, Migrations migrations, DeletionGuard guard, Metrics metrics,
-              Clock clock, Consumer<String> wake, java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown) {
+              Clock clock, Consumer<String> wake, java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown,
+              java.nio.file.Path imagesRoot) {
+        this.imagesRoot = imagesRoot;
         this.fleet = fleet;
         this.bladeDown = bladeDown;
         this.migrations = migrations;
@@ -78,6 +82,31 @@ final class Converger {
                     f = f.inspecting(inspections.start(owner.user(), owner.fileUid(), owner.fileGid(),
                             valid.vm().image(), inspect.version(), f.rendered().diskFormat(),
                             () -> wake.accept(owner.user())));
+                    calls++;
+                } else if (action instanceof Action.InspectBase look) {
+                    inspections.startBase(look.name(), java.nio.file.Path.of(look.path()), look.version(),
+                            () -> wake.accept(owner.user()));
+                    calls++;
+                } else if (action instanceof Action.MakeOverlay overlay) {
+                    // The disk is there (or a refusal is), and every fact about it changed: a new pass, at once.
+                    Optional<VmFacts.Failure> failed = studentFiles(f, owner, () -> StudentDisks.overlay(
+                            owner.fileUid(), owner.fileGid(), imagesRoot.resolve(owner.user()), overlay.image(),
+                            java.nio.file.Path.of(overlay.base()), java.util.OptionalLong.of(overlay.size())),
+                            "made its disk " + overlay.image() + " from " + overlay.base());
+                    if (failed.isPresent()) {
+                        f = f.failed(failed.get());
+                        return new Converged(f, VmPlanner.plan(f), calls + 1, failed, Optional.empty());
+                    }
+                    return new Converged(f, plan, calls + 1, Optional.empty(), Optional.of(Duration.ZERO));
+                } else if (action instanceof Action.MakeSeed seed) {
+                    VmFacts seeding = f;
+                    Optional<VmFacts.Failure> failed = studentFiles(f, owner, () -> makeSeed(seeding, owner, seed),
+                            "made its NoCloud seed");
+                    if (failed.isPresent()) {
+                        f = f.failed(failed.get());
+                        return new Converged(f, VmPlanner.plan(f), calls + 1, failed, Optional.empty());
+                    }
+                    f = f.seeded();
                     calls++;
                 } else if (action instanceof Action.Migrate move) {
                     if (!migrations.start(owner.user() + "/" + f.vm(), owner.user(), move.blade(), move.to(),
@@ -158,6 +187,34 @@ final class Converger {
         VmHistory after = history.observe(seen instanceof Observation.Found found ? found.domain() : null, f.now());
         memory.histories.put(f.vm(), after);
         return f.observed(seen, after);
+    }
+
+    /** Work on a student's files, as them: empty when it went well, else the failure the student is told. */
+    private Optional<VmFacts.Failure> studentFiles(VmFacts f, Owner owner, StudentWork work, String done) {
+        try {
+            work.run();
+            LOG.info(owner.user() + "/" + f.vm() + ": " + done);
+            return Optional.empty();
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.warning(owner.user() + "/" + f.vm() + ": " + e.getMessage());
+            return Optional.of(new VmFacts.Failure(e.getMessage(), Reasons.MAKING_DISK, true));
+        }
+    }
+
+    private interface StudentWork {
+        void run() throws java.io.IOException;
+    }
+
+    /** The seed of {@code f}'s VM: its UUID and name, the student's keys and user-data, read as them. */
+    private void makeSeed(VmFacts f, Owner owner, Action.MakeSeed seed) throws java.io.IOException {
+        DiskFacts.Seed wanted = f.disk().seed().orElseThrow();
+        List<String> keys = owner.home().isEmpty() ? List.of()
+                : StudentDisks.publicKeys(owner.fileUid(), owner.fileGid(), java.nio.file.Path.of(owner.home()));
+        String userData = StudentDisks.userData(owner.fileUid(), owner.fileGid(), java.nio.file.Path.of(
+                wanted.userData())).orElse("#cloud-config\n");
+        String uuid = f.rendered() != null ? f.rendered().uuid() : f.domain().map(ObservedDomain::uuid).orElseThrow();
+        StudentDisks.seed(owner.fileUid(), owner.fileGid(), imagesRoot.resolve(owner.user()), f.vm(),
+                StudentDisks.metaData(uuid, f.vm(), keys), userData, seed.inputs());
     }
 
     private static String describe(Action action) {

@@ -73,13 +73,15 @@ final class Gatherer {
     private final Clock files;
     private final GuestFacts guest;
     private final DrainFacts drain;
+    private final DiskGathering disks;
     private final Instant startupGraceEnds;
 
     /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
     Gatherer(java.util.function.Supplier<ControllerConfig> settings, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
              Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files,
-             GuestFacts guest, DrainFacts drain) {
+             GuestFacts guest, DrainFacts drain, DiskGathering disks) {
         this.settings = settings;
+        this.disks = disks;
         ControllerConfig config = settings.get();
         this.guest = guest;
         this.drain = drain;
@@ -119,6 +121,7 @@ final class Gatherer {
         List<VmStatus.Address> addresses = List.of();
         VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
         VmFacts.Move move = VmFacts.Move.NONE;
+        DiskFacts disk = DiskFacts.STANDALONE;
 
         Draft(String user, String name) {
             this.name = name;
@@ -140,12 +143,17 @@ final class Gatherer {
         return settings.get();
     }
 
+    /** A number that moves when the admin's catalogs change: the templates, the base images. */
+    long catalogs() {
+        return templates.generation() + disks.generation();
+    }
+
     UserFacts gather(UserIndex.Entry entry, UserMemory memory) {
         ControllerConfig config = config();
         Owner owner = entry.owner();
         String user = owner.user();
         Instant now = clock.instant();
-        QuietUser.Builder rests = new QuietUser.Builder(entry, files.millis() * 1_000_000L, templates.generation(),
+        QuietUser.Builder rests = new QuietUser.Builder(entry, files.millis() * 1_000_000L, catalogs(),
                 inspections.generation(), guest.generation(user));
         List<ObservedDomain> domains = fleet.domainsOf(user);
         boolean[] bladesUp = new boolean[domains.size()];
@@ -194,6 +202,7 @@ final class Gatherer {
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
         admit(drafts, quota);
         checkImages(owner, drafts, memory, rests);
+        disks.gather(owner, drafts, dir, quota.diskBytes(), rests);
         render(owner, drafts, dir, memory);
         guest.gather(owner, drafts);
         drain.gather(drafts);
@@ -205,7 +214,7 @@ final class Gatherer {
             vms.put(vm.name, new VmFacts(vm.name, statusOwner, vm.domainName, vm.desired, vm.observation, vm.history,
                     vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.rendered, vm.nameTakenBy, vm.blades,
                     vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(), vm.addresses,
-                    vm.lifetime, vm.move, config.stopGracePeriod(), now));
+                    vm.lifetime, vm.move, vm.disk, config.stopGracePeriod(), now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
                 strandedAt(drafts.values(), now), now);
@@ -339,7 +348,9 @@ final class Gatherer {
             vm.rendered = memory.renders.render(vm.name, new DomainRenderer.Input(template, owner.user(), owner.uid(),
                     new DomainRenderer.RunAs(owner.fileUid(), owner.fileGid()), vm.name,
                     new DomainIdentity(vm.domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),
-                    vm.image.path(), valid.specHash(), valid.vm().description()));
+                    vm.image.path(), valid.specHash(), valid.vm().description(), new DomainRenderer.Disks(
+                    vm.image.backing(), vm.disk.base().flatMap(DiskFacts.Base::stamp),
+                    vm.disk.seed().map(DiskFacts.Seed::path))));
             if (domain != null || vm.observation instanceof Observation.Conflict) {
                 fleet.release(vm.key);
                 continue;

@@ -34,8 +34,7 @@ final class LifetimePlanner {
             return f;
         }
         VirtualMachine vm = valid.vm();
-        VirtualMachine halted = new VirtualMachine(vm.name(), vm.template(), vm.image(), RunStrategy.Halted,
-                vm.vcpus(), vm.memoryBytes(), vm.description(), vm.expires());
+        VirtualMachine halted = vm.withRunStrategy(RunStrategy.Halted);
         return f.desiring(new Desired.Valid(halted, valid.specHash(), valid.template(), valid.vcpus(),
                 valid.memoryBytes()));
     }

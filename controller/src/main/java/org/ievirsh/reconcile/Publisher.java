@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.logging.Logger;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.Reasons;
@@ -120,8 +121,12 @@ final class Publisher {
         Map<String, Integer> specErrors = new HashMap<>();
         Map<String, Integer> imageErrors = new HashMap<>();
         int conflicts = 0;
+        Set<String> changedBases = new TreeSet<>();
         for (Converger.Converged converged : vms) {
             VmFacts vm = converged.facts();
+            if (vm.disk() != null && vm.domain().isPresent()) {
+                vm.disk().base().filter(DiskFacts.Base::changed).ifPresent(b -> changedBases.add(b.name()));
+            }
             if (vm.desired() instanceof Desired.Invalid invalid) {
                 specErrors.merge(invalid.reason(), 1, Integer::sum);
             }
@@ -142,5 +147,6 @@ final class Publisher {
         metrics.specErrors(user, specErrors);
         metrics.imagesRejected(user, imageErrors);
         metrics.conflicts(user, conflicts);
+        metrics.changedBases(user, changedBases);
     }
 }

@@ -31,12 +31,14 @@ public final class Reconcilers {
                                        TemplateLibrary templates, ImageChecker images, Inspections inspections,
                                        Fleet fleet, StatusBook book, DeletionGuard guard, Metrics metrics,
                                        PerVmCollector perVm, AddressBook addresses, Migrations migrations,
-                                       Clock clock, Clock files, Consumer<String> wake) {
+                                       org.ievirsh.image.BaseImages bases, Clock clock, Clock files,
+                                       Consumer<String> wake) {
         GuestFacts guest = new GuestFacts(addresses, () -> config.get().lifecycle(), templates, clock);
         Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
-                clock, files, guest, new DrainFacts(fleet, migrations));
+                clock, files, guest, new DrainFacts(fleet, migrations),
+                new DiskGathering(bases, inspections, config.get().images().root()));
         Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
-                gatherer::bladeDown);
+                gatherer::bladeDown, config.get().images().root());
         StatusWriter writer = statusWriter(clock);
         Publisher publisher = new Publisher(writer, book, metrics, perVm);
         return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,

@@ -64,10 +64,11 @@ final class StatusBuilder {
         // Addresses belong to a running guest: none while it is stopped, even if a lease still holds.
         List<VmStatus.Address> addresses = d != null && d.isActive() && !f.addresses().isEmpty() ? f.addresses() : null;
         String expires = f.lifetime().end().map(StatusBuilder::rfc3339).orElse(null);
+        String firstBoot = f.disk().seed().isPresent() ? "cloud-init" : null;
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
                 d != null ? d.name() : f.domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
                 addresses, vcpus, memory == null || memory == 0 ? null : Quantities.format(memory), template, image,
-                expires, specHash, null);
+                expires, specHash, null, firstBoot);
     }
 
     /** LAST_RFC3339 is the latest time RFC 3339 can write (four-digit years). */

@@ -31,6 +31,7 @@ import org.ievirsh.template.RenderedDomain;
  * @param addresses          the running VM's IPv4 addresses as learnt (most trusted source first); empty if none
  * @param lifetime           when the VM ends: its file's spec.expires and the admin's date for its owner
  * @param move               for a VM on a draining blade: where it goes, or why not yet; a move under way
+ * @param disk               the base its disk comes from, its seed, the disk quota
  */
 public record VmFacts(
         String vm,
@@ -54,6 +55,7 @@ public record VmFacts(
         List<VmStatus.Address> addresses,
         Lifetime lifetime,
         Move move,
+        DiskFacts disk,
         Duration stopGracePeriod,
         Instant now) {
 
@@ -79,7 +81,7 @@ public record VmFacts(
                 && Objects.equals(blades, f.blades) && Objects.equals(placement, f.placement)
                 && Objects.equals(deletionBlocked, f.deletionBlocked) && Objects.equals(deletionRetry, f.deletionRetry)
                 && Objects.equals(failure, f.failure) && Objects.equals(addresses, f.addresses)
-                && Objects.equals(lifetime, f.lifetime) && Objects.equals(move, f.move)
+                && Objects.equals(lifetime, f.lifetime) && Objects.equals(move, f.move) && Objects.equals(disk, f.disk)
                 && Objects.equals(stopGracePeriod, f.stopGracePeriod)
                 && Objects.equals(now, f.now);
     }
@@ -88,49 +90,58 @@ public record VmFacts(
     public int hashCode() {
         return Objects.hash(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, move, stopGracePeriod, now);
+                deletionRetry, failure, addresses, lifetime, move, disk, stopGracePeriod, now);
     }
 
     /** The same facts seen at another moment ({@link Instant#EPOCH}: the facts a clean pass is compared by). */
     public VmFacts at(Instant instant) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, move, stopGracePeriod, instant);
+                deletionRetry, failure, addresses, lifetime, move, disk, stopGracePeriod, instant);
     }
 
     /** The facts after the blades were looked at again (a call was made). */
     public VmFacts observed(Observation seen, VmHistory after) {
         return new VmFacts(vm, owner, domainName, desired, seen, after, admission, image, imageInUseBy, inspection,
                 rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry, failure,
-                addresses, lifetime, move, stopGracePeriod, now);
+                addresses, lifetime, move, disk, stopGracePeriod, now);
     }
 
     /** The facts after a call failed. */
     public VmFacts failed(Failure why) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, Optional.of(why), addresses, lifetime, move, stopGracePeriod, now);
+                deletionRetry, Optional.of(why), addresses, lifetime, move, disk, stopGracePeriod, now);
     }
 
     /** The same facts with another wish (an expired VM is planned as if Halted). */
     public VmFacts desiring(Desired wish) {
         return new VmFacts(vm, owner, domainName, wish, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, move, stopGracePeriod, now);
+                failure, addresses, lifetime, move, disk, stopGracePeriod, now);
     }
 
     /** The facts once a move was started. */
     public VmFacts moving(Move now) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, now, stopGracePeriod, this.now);
+                failure, addresses, lifetime, now, disk, stopGracePeriod, this.now);
     }
 
     /** The facts once a look inside the image was asked for. */
     public VmFacts inspecting(Inspection look) {
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 look, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, move, stopGracePeriod, now);
+                failure, addresses, lifetime, move, disk, stopGracePeriod, now);
+    }
+
+    /** The facts once the VM's seed was made from what it is made of now. */
+    public VmFacts seeded() {
+        DiskFacts made = new DiskFacts(disk.base(), disk.seed().map(s -> new DiskFacts.Seed(s.path(), s.inputs(), true, s.userData())),
+                disk.used(), disk.limit());
+        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
+                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
+                failure, addresses, lifetime, move, made, stopGracePeriod, now);
     }
 
     /** The one domain of this VM, if exactly one of the student's is there. */

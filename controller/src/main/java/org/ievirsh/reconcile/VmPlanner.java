@@ -95,6 +95,10 @@ public final class VmPlanner {
         }
         boolean active = domain.isPresent() && domain.get().isActive();
         boolean wants = wantsToRun(valid.vm().runStrategy(), domain.orElse(null), f.history());
+        Optional<VmPlan> disk = DiskPlanner.holds(f, domain, active, wants);
+        if (disk.isPresent()) {
+            return disk.get();
+        }
         Optional<VmPlan> refused = ImagePlanner.imageRefused(f, domain, active, wants);
         if (refused.isPresent()) {
             return refused.get();
@@ -109,9 +113,9 @@ public final class VmPlanner {
             return looking.get();
         }
         if (domain.isEmpty()) {
-            return planCreation(f, valid);
+            return DiskPlanner.seededFirst(f, planCreation(f, valid));
         }
-        return planExisting(f, valid, domain.get());
+        return DiskPlanner.seededFirst(f, planExisting(f, valid, domain.get()));
     }
 
     /**

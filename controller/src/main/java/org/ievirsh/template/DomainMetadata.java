@@ -14,7 +14,20 @@ import org.w3c.dom.Node;
  * The controller acts only on domains that carry it.
  */
 public record DomainMetadata(int uid, String user, String vm, String specHash, String renderHash,
-                             List<String> macs, int vcpus, long memoryBytes, Optional<String> description) {
+                             List<String> macs, int vcpus, long memoryBytes, Optional<String> description,
+                             Optional<String> base) {
+
+    /**
+     * Metadata of a VM whose disk is no overlay.
+     *
+     * @param base for a VM whose disk is an overlay of an admin's base: {@code <name>@<version>}, the base as it
+     *             was when the domain was defined (a base that changed since is not the one the overlay was
+     *             made on)
+     */
+    public DomainMetadata(int uid, String user, String vm, String specHash, String renderHash, List<String> macs,
+                          int vcpus, long memoryBytes, Optional<String> description) {
+        this(uid, user, vm, specHash, renderHash, macs, vcpus, memoryBytes, description, Optional.empty());
+    }
     /** NAMESPACE is the project's own XML namespace. */
     public static final String NAMESPACE = "urn:ie-virsh:domain:v1";
     /** PREFIX is the prefix the element is written with. */
@@ -32,6 +45,7 @@ public record DomainMetadata(int uid, String user, String vm, String specHash, S
         element.setAttribute("macs", String.join(",", macs));
         element.setAttribute("vcpus", Integer.toString(vcpus));
         element.setAttribute("memory", Long.toString(memoryBytes));
+        base.ifPresent(b -> element.setAttribute("base", b));
         description.ifPresent(text -> {
             Element child = document.createElementNS(NAMESPACE, PREFIX + ":description");
             child.setTextContent(text);
@@ -65,7 +79,8 @@ public record DomainMetadata(int uid, String user, String vm, String specHash, S
             return Optional.of(new DomainMetadata(Integer.parseInt(root.getAttribute("uid")), user, vm,
                     root.getAttribute("specHash"), root.getAttribute("renderHash"),
                     macs.isEmpty() ? List.of() : List.of(macs.split(",")), intOr(root.getAttribute("vcpus")),
-                    longOr(root.getAttribute("memory")), description));
+                    longOr(root.getAttribute("memory")), description, root.getAttribute("base").isEmpty()
+                    ? Optional.empty() : Optional.of(root.getAttribute("base"))));
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }

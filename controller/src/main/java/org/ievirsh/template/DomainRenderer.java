@@ -10,13 +10,15 @@ import org.w3c.dom.Node;
 /**
  * DomainRenderer makes a VM's domain XML from its template. It sets only
  * what the README's configuration lets it set: name, UUID, the project's metadata, the
- * disk source (format named, empty backing store), vCPUs and memory, and a
- * MAC per NIC. All of it goes through the DOM: whatever a student wrote ends
- * up as escaped text.
+ * disk source (format named, and its backing chain named whole: none, or an
+ * admin's base and nothing behind it, so that libvirt never probes a
+ * format), vCPUs and memory, a MAC per NIC, and for a VM with a NoCloud seed,
+ * a read-only CD-ROM with it. All of it goes through the DOM: whatever a
+ * student wrote ends up as escaped text.
  */
 public final class DomainRenderer {
     /** VERSION changes when rendering changes, so that existing domains are redefined. */
-    static final String VERSION = "2";
+    static final String VERSION = "3";
 
     private DomainRenderer() {
     }
@@ -27,7 +29,23 @@ public final class DomainRenderer {
      * @param runAs the uid and gid QEMU runs with: the owner of the student's files (the README's "QEMU runs as the student")
      */
     public record Input(Template template, String user, int uid, RunAs runAs, String vm, DomainIdentity identity,
-                        int vcpus, long memoryBytes, String imagePath, String specHash, Optional<String> description) {
+                        int vcpus, long memoryBytes, String imagePath, String specHash, Optional<String> description,
+                        Disks disks) {
+        /** An input with a standalone image and no seed. */
+        public Input(Template template, String user, int uid, RunAs runAs, String vm, DomainIdentity identity,
+                     int vcpus, long memoryBytes, String imagePath, String specHash, Optional<String> description) {
+            this(template, user, uid, runAs, vm, identity, vcpus, memoryBytes, imagePath, specHash, description,
+                    Disks.STANDALONE);
+        }
+    }
+
+    /**
+     * Disks is what the VM's disks have beyond the image: the base image the
+     * image is an overlay of (its absolute path, and its name and version
+     * recorded in the metadata), and the NoCloud seed's ISO.
+     */
+    public record Disks(Optional<String> base, Optional<String> baseVersion, Optional<String> seed) {
+        public static final Disks STANDALONE = new Disks(Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** RunAs is the POSIX identity a domain's QEMU process gets. */
@@ -38,7 +56,7 @@ public final class DomainRenderer {
     public static RenderedDomain render(Input in) {
         String renderHash = renderHash(in);
         DomainMetadata metadata = new DomainMetadata(in.uid(), in.user(), in.vm(), in.specHash(), renderHash,
-                in.identity().macs(), in.vcpus(), in.memoryBytes(), in.description());
+                in.identity().macs(), in.vcpus(), in.memoryBytes(), in.description(), in.disks().baseVersion());
         return new RenderedDomain(() -> xml(in, metadata), renderHash, metadata, in.identity().domainName(),
                 in.identity().uuid(), in.vcpus(), in.memoryBytes(), in.imagePath(), in.template().diskFormat());
     }
@@ -103,8 +121,9 @@ public final class DomainRenderer {
         for (Element backing : Template.children(disk, "backingStore")) {
             disk.removeChild(backing);
         }
-        // An empty <backingStore/> tells libvirt and QEMU that the image has no backing chain to open.
-        disk.insertBefore(doc.createElement("backingStore"), source.getNextSibling());
+        // The chain named whole, ending in an empty <backingStore/>: libvirt and QEMU open what it says and no more.
+        disk.insertBefore(backingStore(doc, in.disks().base()), source.getNextSibling());
+        in.disks().seed().ifPresent(iso -> devices.appendChild(seed(doc, iso, in.template().cdromBus())));
 
         List<Element> nics = Template.children(devices, "interface");
         for (int i = 0; i < nics.size(); i++) {
@@ -117,6 +136,42 @@ public final class DomainRenderer {
         }
         root.appendChild(seclabel(doc, in.runAs()));
         return SafeXml.write(doc);
+    }
+
+    /** {@code <backingStore/>}, or the base's, with its format, and the empty one behind it. */
+    private static Element backingStore(Document doc, Optional<String> base) {
+        Element store = doc.createElement("backingStore");
+        if (base.isPresent()) {
+            store.setAttribute("type", "file");
+            Element format = doc.createElement("format");
+            format.setAttribute("type", "qcow2");
+            store.appendChild(format);
+            Element source = doc.createElement("source");
+            source.setAttribute("file", base.get());
+            store.appendChild(source);
+            store.appendChild(doc.createElement("backingStore"));
+        }
+        return store;
+    }
+
+    /** The NoCloud seed as a read-only CD-ROM on the bus the machine type has ({@link Template#cdromBus}). */
+    private static Element seed(Document doc, String iso, String bus) {
+        Element disk = doc.createElement("disk");
+        disk.setAttribute("type", "file");
+        disk.setAttribute("device", "cdrom");
+        Element driver = doc.createElement("driver");
+        driver.setAttribute("name", "qemu");
+        driver.setAttribute("type", "raw");
+        disk.appendChild(driver);
+        Element source = doc.createElement("source");
+        source.setAttribute("file", iso);
+        disk.appendChild(source);
+        Element target = doc.createElement("target");
+        target.setAttribute("dev", bus.equals("ide") ? "hdd" : "sdz");
+        target.setAttribute("bus", bus);
+        disk.appendChild(target);
+        disk.appendChild(doc.createElement("readonly"));
+        return disk;
     }
 
     /**
@@ -146,7 +201,8 @@ public final class DomainRenderer {
         String all = String.join("\0", VERSION, in.template().hash(), in.user(), Integer.toString(in.uid()), in.vm(),
                 Integer.toString(in.runAs().uid()), Integer.toString(in.runAs().gid()),
                 in.identity().domainName(), in.identity().uuid(), String.join(",", in.identity().macs()),
-                Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath());
+                Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath(),
+                in.disks().base().orElse(""), in.disks().seed().orElse(""));
         return Template.sha256(all.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -23,12 +23,14 @@ public final class Template {
     private final long memoryBytes;
     private final String diskFormat;
     private final int nics;
+    private final String cdromBus;
     private final String hash;
     private final boolean guestAgent;
 
     private Template(String name, Document document, int vcpus, long memoryBytes, String diskFormat, int nics,
-                     String hash, boolean guestAgent) {
+                     String hash, boolean guestAgent, String cdromBus) {
         this.guestAgent = guestAgent;
+        this.cdromBus = cdromBus;
         this.name = name;
         this.document = document;
         this.vcpus = vcpus;
@@ -92,7 +94,11 @@ public final class Template {
             Element target = first(channel, "target");
             agent |= target != null && AGENT_CHANNEL.equals(target.getAttribute("name"));
         }
-        return new Template(name, document, vcpus, memoryBytes, format, nics, sha256(bytes), agent);
+        Element os = first(root, "os");
+        Element type = os == null ? null : first(os, "type");
+        String machine = type == null ? "" : type.getAttribute("machine");
+        String cdromBus = machine.contains("q35") ? "sata" : "ide";
+        return new Template(name, document, vcpus, memoryBytes, format, nics, sha256(bytes), agent, cdromBus);
     }
 
     public String name() {
@@ -120,6 +126,14 @@ public final class Template {
     /** qcow2 or raw: the format its VMs' images must have. */
     public String diskFormat() {
         return diskFormat;
+    }
+
+    /**
+     * The bus a CD-ROM takes on its machine type: {@code ide} on i440fx
+     * ({@code pc}, and libvirt's default), {@code sata} on q35.
+     */
+    public String cdromBus() {
+        return cdromBus;
     }
 
     /** How many network interfaces its VMs have (each gets a MAC). */

@@ -85,7 +85,7 @@ final class LocalAccounts {
                         names.add(g);
                     }
                 }
-                owners.putIfAbsent(uid, new Owner(f[0], uid, gid, List.copyOf(names), uid, gid));
+                owners.putIfAbsent(uid, new Owner(f[0], uid, gid, List.copyOf(names), uid, gid, f.length > 5 ? f[5] : ""));
             } catch (NumberFormatException e) {
                 // a line NSS would skip too
             }

@@ -88,7 +88,7 @@ public final class NssOwners implements OwnerResolver {
     private static Optional<Owner> lookUp(int uid) {
         return Nss.byUid(uid).filter(account -> Owner.isValidName(account.name()))
                 .map(account -> new Owner(account.name(), uid, account.gid(), Nss.groupsOf(account), uid,
-                        account.gid()));
+                        account.gid(), account.home()));
     }
 
     @Override
@@ -120,7 +120,7 @@ public final class NssOwners implements OwnerResolver {
                 Account account = accounts.get(uid);
                 if (account != null && Owner.isValidName(account.name())) {
                     answers.put(uid, new Answer(Optional.of(new Owner(account.name(), uid, account.gid(),
-                            Nss.groupsOf(account, groupNames), uid, account.gid())), until, 0));
+                            Nss.groupsOf(account, groupNames), uid, account.gid(), account.home())), until, 0));
                 }
             }
         });

@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.libvirt.DomainState;
 import org.ievirsh.libvirt.FakeBladeLink;
@@ -246,6 +247,92 @@ class ControllerLoopTest {
         links.get("b2").up();
         assertEquals("b2", awaitPhase("alice", "web", Phase.Running).blade());
         assertEquals(List.of(), blades.get("b1").names());
+    }
+
+    @Test
+    void aVmOnABaseImageGetsADiskOfItsOwnAndTheBaseIsNeverTouched() throws Exception {
+        Path bases = org.ievirsh.support.Bases.directory();
+        Path base = org.ievirsh.support.Bases.base(bases, "debian-12", "256M", "description: Debian 12\nuser: debian\n");
+        byte[] baseBefore = Files.readAllBytes(base);
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "baseImages: {root: " + bases + "}\n");
+        world.write("alice", "web.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Always\n");
+        VmStatus running = awaitPhase("alice", "web", Phase.Running);
+        Path disk = world.image("alice", "web.qcow2");
+        assertEquals(disk.toString(), running.image(), "the disk is named by the VM, in the student's directory");
+        String info = org.ievirsh.support.Commands.ok("qemu-img", "info", "--output=json", disk.toString());
+        assertTrue(info.contains("\"backing-filename\": \"" + base + "\"") && info.contains("\"backing-filename-format\":"
+                + " \"qcow2\""), info);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(disk)));
+        String xml = blades.get("b1").xmlOf("alice-web");
+        assertTrue(xml.replace("\"", "'").contains("<backingStore type='file'><format type='qcow2'/><source file='"
+                + base + "'/><backingStore/></backingStore>"), xml);
+        assertTrue(xml.contains("base=\"debian-12@"), "the metadata records the base's version: " + xml);
+        assertArrayEquals(baseBefore, Files.readAllBytes(base), "the base is never written");
+
+        // The file at a base VM's disk name is someone's own image, not made from the base: refused, kept.
+        world.vm("alice", "db", "Halted");
+        byte[] own = Files.readAllBytes(world.image("alice", "db.qcow2"));
+        world.write("alice", "db.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Always\n");
+        VmStatus refused = awaitPhase("alice", "db", Phase.ImageRejected);
+        assertEquals(Reasons.NOT_AN_OVERLAY_OF_BASE, refused.condition(Condition.IMAGE_READY).reason());
+        assertArrayEquals(own, Files.readAllBytes(world.image("alice", "db.qcow2")), "never overwritten");
+
+        // No such base, and a disk smaller than the base.
+        world.write("alice", "x.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: nosuch\n");
+        assertEquals(Reasons.BASE_IMAGE_REJECTED, awaitPhase("alice", "x", Phase.ImageRejected)
+                .condition(Condition.IMAGE_READY).reason());
+        assertFalse(Files.exists(world.image("alice", "x.qcow2")));
+    }
+
+    @Test
+    void aCloudInitVmGetsASeedWithItsNameAndTheStudentsKeysOnly() throws Exception {
+        Path bases = org.ievirsh.support.Bases.directory();
+        org.ievirsh.support.Bases.base(bases, "debian-12", "256M", "firstBoot: cloud-init\nuser: debian\n");
+        Path ssh = Files.createDirectories(world.dir("alice").getParent().resolve(".ssh"));
+        String key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTestOnly0000000000000000000 alice@laptop";
+        Files.writeString(ssh.resolve("authorized_keys"), "# my keys\n" + key + "\ncommand=\"rm -rf /\" " + key
+                + "\nnot a key at all\n");
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "baseImages: {root: " + bases + "}\n");
+        world.write("alice", "web.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Always\n");
+        VmStatus running = awaitPhase("alice", "web", Phase.Running);
+        Path iso = world.image("alice", ".seed/web.iso");
+        assertTrue(org.ievirsh.support.Commands.ok("isoinfo", "-d", "-i", iso.toString()).contains("Volume id: cidata"));
+        String meta = org.ievirsh.support.Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x", "/meta-data");
+        assertEquals("instance-id: \"" + running.uuid() + "\"\nlocal-hostname: \"web\"\npublic-keys:\n  - \"" + key
+                + "\"\n", meta, "the key line only: no options line, no comment, no junk");
+        assertEquals("#cloud-config\n", org.ievirsh.support.Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x",
+                "/user-data"));
+        assertTrue(blades.get("b1").xmlOf("alice-web").contains(iso.toString()), "attached as a CD-ROM");
+        assertEquals("cloud-init", running.firstBoot());
+        // The student's own user-data, as it is; the seed is made again (the running VM sees it at its next boot).
+        world.write("alice", "web.user-data", "#cloud-config\npackages: [htop]\n");
+        until(() -> org.ievirsh.support.Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x", "/user-data")
+                .equals("#cloud-config\npackages: [htop]\n"));
+        assertEquals(Phase.Running, world.status("alice", "web").orElseThrow().phase());
+        assertEquals("False", world.status("alice", "web").orElseThrow().condition(Condition.RESTART_REQUIRED).status());
+    }
+
+    @Test
+    void theDiskQuotaCountsTheDisksMadeFromBases() throws Exception {
+        Path bases = org.ievirsh.support.Bases.directory();
+        org.ievirsh.support.Bases.base(bases, "debian-12", "1G", null);
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "baseImages: {root: " + bases + "}\n"
+                + "quota:\n  default: {disk: 3GiB}\n");
+        world.write("alice", "a.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  disk: 2GiB\n  runStrategy: Halted\n");
+        awaitPhase("alice", "a", Phase.Stopped);
+        world.write("alice", "b.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  disk: 2GiB\n  runStrategy: Halted\n");
+        VmStatus over = awaitPhase("alice", "b", Phase.QuotaExceeded);
+        assertTrue(over.message().contains("2GiB") && over.message().contains("3GiB"), over.message());
+        assertFalse(Files.exists(world.image("alice", "b.qcow2")), "not made");
+        world.write("alice", "b.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Halted\n");
+        awaitPhase("alice", "b", Phase.Stopped);  // the base's own 1 GiB fits
     }
 
     /** Waits until the controller tells by stats alone that nothing of {@code user} changed (files 2 s old). */

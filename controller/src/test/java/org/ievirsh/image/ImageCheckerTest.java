@@ -200,4 +200,34 @@ class ImageCheckerTest {
         qemuImg("swap.qcow2", "-b", "/etc/shadow", "-F", "raw", "-u");
         assertEquals("BackingFile", check("swap.qcow2").reason());
     }
+
+    @Test
+    void anOverlayIsAcceptedOnlyOfAReadyBaseWithItsFormatNamed() throws Exception {
+        Path bases = org.ievirsh.support.Bases.directory();
+        Path base = org.ievirsh.support.Bases.base(bases, "debian-12", "128M", null);
+        BaseImages catalog = new BaseImages(java.util.Optional.of(bases));
+        catalog.refresh();
+        checker.withBases(catalog);
+        Commands.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base.toString(),
+                images.resolve("web.qcow2").toString());
+        ImageVerdict overlay = check("web.qcow2");
+        assertTrue(overlay.accepted(), overlay.message());
+        assertEquals(java.util.Optional.of(base.toString()), overlay.backing());
+        assertEquals(128L << 20, overlay.virtualSize());
+        assertTrue(overlay.blank(), "nothing written over the base: no look inside it");
+
+        // An overlay of a file that is no base (another student's image, a root-only file) stays refused.
+        Path other = qemuImg("other.qcow2");
+        Commands.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", other.toString(),
+                images.resolve("sly.qcow2").toString());
+        assertEquals("BackingFile", check("sly.qcow2").reason());
+        // A base named with the wrong format, or none at all, would make QEMU probe: refused.
+        Commands.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base.toString(),
+                images.resolve("raw.qcow2").toString());
+        assertEquals("BackingFile", check("raw.qcow2").reason());
+        // A chain of three: an overlay of the overlay.
+        Commands.ok("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", images.resolve("web.qcow2")
+                .toString(), images.resolve("third.qcow2").toString());
+        assertEquals("BackingFile", check("third.qcow2").reason());
+    }
 }

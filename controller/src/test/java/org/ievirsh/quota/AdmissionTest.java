@@ -115,13 +115,18 @@ class AdmissionTest {
     @Test
     void limitsComeFromDefaultThenTheLargestGroupThenTheUser() {
         ControllerConfig.Quota quota = new ControllerConfig.Quota(
-                new Limits(Optional.of(4), Optional.of(2), Optional.empty(), Optional.empty()),
-                Map.of("staff", new Limits(Optional.of(10), Optional.empty(), Optional.empty(), Optional.empty()),
-                        "tutors", new Limits(Optional.of(6), Optional.of(5), Optional.empty(), Optional.empty())),
-                Map.of("e145701", new Limits(Optional.of(6), Optional.empty(), Optional.empty(), Optional.empty())));
+                new Limits(Optional.of(4), Optional.of(2), Optional.empty(), Optional.empty(), Optional.empty()),
+                Map.of("staff", new Limits(Optional.of(10), Optional.empty(), Optional.empty(), Optional.empty(),
+                                Optional.empty()),
+                        "tutors", new Limits(Optional.of(6), Optional.of(5), Optional.empty(), Optional.empty(),
+                                Optional.of(20L * GIB))),
+                Map.of("e145701", new Limits(Optional.of(6), Optional.empty(), Optional.empty(), Optional.empty(),
+                        Optional.empty())));
         assertEquals(new QuotaLimits(4, 2, 8, 8 * GIB), QuotaLimits.resolve(quota, "anna", List.of("students")));
-        assertEquals(new QuotaLimits(10, 5, 8, 8 * GIB), QuotaLimits.resolve(quota, "bert", List.of("staff", "tutors")));
-        assertEquals(new QuotaLimits(6, 5, 8, 8 * GIB), QuotaLimits.resolve(quota, "e145701", List.of("staff", "tutors")));
+        assertEquals(new QuotaLimits(10, 5, 8, 8 * GIB, 20 * GIB), QuotaLimits.resolve(quota, "bert",
+                List.of("staff", "tutors")), "the disk quota of a group, like the others");
+        assertEquals(new QuotaLimits(6, 5, 8, 8 * GIB, 20 * GIB), QuotaLimits.resolve(quota, "e145701",
+                List.of("staff", "tutors")));
         assertEquals(new QuotaLimits(6, 2, 8, 8 * GIB), QuotaLimits.resolve(quota, "e145701", List.of()));
     }
 

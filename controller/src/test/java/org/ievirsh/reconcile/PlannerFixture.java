@@ -79,10 +79,12 @@ final class PlannerFixture {
     List<VmStatus.Address> addresses = List.of();
     VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
     VmFacts.Move move = VmFacts.Move.NONE;
+    DiskFacts disk = DiskFacts.STANDALONE;
 
     VmFacts facts() {
         Desired d = desired != null ? desired : new Desired.Valid(new VirtualMachine("web", Optional.empty(),
-                "web.qcow2", strategy, OptionalInt.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty()),
+                "web.qcow2", strategy, OptionalInt.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), OptionalLong.empty(), Optional.empty()),
                 "sha256:spec", "standard", 2, 2L << 30);
         boolean valid = d instanceof Desired.Valid;
         RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
@@ -90,7 +92,7 @@ final class PlannerFixture {
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
                 valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
                 valid ? inspection : null, rendered, nameTakenBy, blades, placement, readable,
-                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, move, GRACE, now);
+                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, move, disk, GRACE, now);
     }
 
     VmPlan plan() {

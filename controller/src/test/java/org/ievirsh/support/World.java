@@ -112,7 +112,7 @@ public final class World {
                     return Optional.empty();
                 }
                 return Optional.of(new Owner(user, uids.get(user), uids.get(user), List.of("students"), uid,
-                        Nss.effectiveGid()));
+                        Nss.effectiveGid(), directory.getParent().toString()));
             }
 
             @Override

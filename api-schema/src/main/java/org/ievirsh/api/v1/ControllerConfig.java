@@ -39,7 +39,8 @@ public record ControllerConfig(
         Migration migration,
         BladeDown bladeDown,
         Optional<Ha> ha,
-        Lifecycle lifecycle) {
+        Lifecycle lifecycle,
+        BaseImages baseImages) {
 
     /** DEFAULT_PATH is where admins keep the file. */
     public static final Path DEFAULT_PATH = Path.of("/etc/ie-virsh/controller.yaml");
@@ -63,6 +64,11 @@ public record ControllerConfig(
     public record Images(Path root, long boxEntryLimit, String inspection, Path inspectionCache) {
     }
 
+    /** BaseImages says where the admin's base images are; empty: there are none. */
+    public record BaseImages(Optional<Path> root) {
+        public static final BaseImages NONE = new BaseImages(Optional.empty());
+    }
+
     /** Resources is an amount of vCPUs and memory. */
     public record Resources(int vcpus, long memoryBytes) {
         public static final Resources NONE = new Resources(0, 0);
@@ -73,9 +79,9 @@ public record ControllerConfig(
      * below (default, then groups, then the user).
      */
     public record Limits(Optional<Integer> vms, Optional<Integer> runningVms, Optional<Integer> vcpus,
-                         Optional<Long> memoryBytes) {
+                         Optional<Long> memoryBytes, Optional<Long> diskBytes) {
         public static final Limits EMPTY = new Limits(Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 
     /** Quota gives limits for everyone, per POSIX group and per user. */
@@ -304,7 +310,10 @@ public record ControllerConfig(
                 root.has("ha") ? Optional.of(new Ha(Path.of(root.path("ha").path("lockFile").asText())))
                         : Optional.empty(),
                 new Lifecycle(Durations.parse(root.path("lifecycle").path("warnBefore").asText("7d")), defaultExpiry,
-                        groupExpiries, userExpiries)));
+                        groupExpiries, userExpiries),
+                root.path("baseImages").has("root")
+                        ? new BaseImages(Optional.of(Path.of(root.path("baseImages").path("root").asText())))
+                        : BaseImages.NONE));
     }
 
     /** The schema the file is checked against. */
@@ -361,6 +370,8 @@ public record ControllerConfig(
                 node.has("runningVms") ? Optional.of(node.path("runningVms").asInt()) : Optional.empty(),
                 node.has("vcpus") ? Optional.of(node.path("vcpus").asInt()) : Optional.empty(),
                 node.has("memory") ? Optional.of(Quantities.parseBytes(node.path("memory").asText()))
+                        : Optional.empty(),
+                node.has("disk") ? Optional.of(Quantities.parseBytes(node.path("disk").asText()))
                         : Optional.empty());
     }
 

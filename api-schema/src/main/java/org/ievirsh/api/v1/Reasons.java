@@ -39,6 +39,14 @@ public final class Reasons {
     public static final String IMAGE_LOCKED = "ImageLocked";
     public static final String MIGRATING = "Migrating";
     public static final String MIGRATION_FAILED = "MigrationFailed";
+    /** The base image a VM's disk comes from is missing, or breaks a rule of the catalog: it serves no VM. */
+    public static final String BASE_IMAGE_REJECTED = "BaseImageRejected";
+    /** The base image changed since the VM's disk was made from it: the VM is not started again. */
+    public static final String BASE_IMAGE_CHANGED = "BaseImageChanged";
+    /** The file at the VM's image name is not an overlay of the base the VM file names. */
+    public static final String NOT_AN_OVERLAY_OF_BASE = "NotAnOverlayOfBase";
+    /** The VM's disk is being made from its base. */
+    public static final String MAKING_DISK = "MakingDisk";
 
     private Reasons() {
     }

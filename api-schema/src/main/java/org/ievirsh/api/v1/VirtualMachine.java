@@ -8,7 +8,12 @@ import java.util.OptionalLong;
  * VirtualMachine is what a student asked for in {@code <name>.yaml}, checked
  * against the schema. Optional fields are empty when the file leaves them out;
  * the template gives their values then. {@code expires} is the student's own
- * end date, if any (the admin's may be earlier).
+ * end date, if any (the admin's may be earlier). With {@code baseImage}, the
+ * image is a copy-on-write overlay of the admin's base of that name, made by
+ * the controller when missing ({@code image} then defaults to
+ * {@code <name>.qcow2}; {@code diskBytes} is its virtual size, at least the
+ * base's); {@code firstBoot} ({@code cloud-init} or {@code none}) overrides
+ * the base's choice of a NoCloud seed.
  */
 public record VirtualMachine(
         String name,
@@ -18,7 +23,36 @@ public record VirtualMachine(
         OptionalInt vcpus,
         OptionalLong memoryBytes,
         Optional<String> description,
-        Optional<Expiry> expires) {
+        Optional<Expiry> expires,
+        Optional<String> baseImage,
+        OptionalLong diskBytes,
+        Optional<FirstBoot> firstBoot) {
+
+    /** FirstBoot is how a VM learns its name and its student's keys at its first boot. */
+    public enum FirstBoot {
+        CLOUD_INIT("cloud-init"), NONE("none");
+
+        private final String text;
+
+        FirstBoot(String text) {
+            this.text = text;
+        }
+
+        /** As the files write it. */
+        public String text() {
+            return text;
+        }
+
+        public static FirstBoot of(String text) {
+            return text.equals("cloud-init") ? CLOUD_INIT : NONE;
+        }
+    }
+
+    /** A VM as {@code this} with {@code strategy} instead of its own. */
+    public VirtualMachine withRunStrategy(RunStrategy strategy) {
+        return new VirtualMachine(name, template, image, strategy, vcpus, memoryBytes, description, expires,
+                baseImage, diskBytes, firstBoot);
+    }
 
     /** NAME is the rule of VM, template and blade names. */
     public static final String NAME = "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$";

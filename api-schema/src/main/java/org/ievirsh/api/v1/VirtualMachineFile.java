@@ -32,7 +32,7 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
 
     /** POSITIONS are the fields whose place in the file is kept for later messages. */
     public static final List<String> POSITIONS = List.of("/spec", "/spec/template", "/spec/image", "/spec/vcpus",
-            "/spec/memory", "/spec/expires");
+            "/spec/memory", "/spec/expires", "/spec/baseImage", "/spec/disk");
 
     private static final SchemaCheck SCHEMA = SchemaCheck.load(SchemaCheck.VIRTUAL_MACHINE_V1);
 
@@ -76,6 +76,24 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
                         + " is far too large; write a size like 2GiB"));
             }
         }
+        OptionalLong disk = OptionalLong.empty();
+        if (spec.has("disk")) {
+            try {
+                disk = OptionalLong.of(Quantities.parseBytes(spec.path("disk").asText()));
+            } catch (ArithmeticException | IllegalArgumentException e) {
+                return Parsed.failed(at(document, "/spec/disk", spec.path("disk").asText()
+                        + " is far too large; write a size like 20GiB"));
+            }
+        }
+        Optional<String> baseImage = text(spec, "baseImage");
+        if (!spec.has("image") && baseImage.isEmpty()) {
+            return Parsed.failed(at(document, "/spec", "write spec.image (a disk image of yours) or spec.baseImage"
+                    + " (one of the admin's bases: ie-virsh bases lists them)"));
+        }
+        if (spec.has("disk") && baseImage.isEmpty()) {
+            return Parsed.failed(at(document, "/spec/disk", "spec.disk sizes the disk made from spec.baseImage;"
+                    + " without a base, size your own image (qemu-img resize)"));
+        }
         Optional<Expiry> expires = Optional.empty();
         if (spec.has("expires")) {
             Optional<Expiry> parsed = Expiry.parse(spec.path("expires").asText());
@@ -88,12 +106,15 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
         VirtualMachine vm = new VirtualMachine(
                 name,
                 text(spec, "template"),
-                spec.path("image").asText(),
+                spec.has("image") ? spec.path("image").asText() : name + ".qcow2",
                 text(spec, "runStrategy").map(RunStrategy::valueOf).orElse(RunStrategy.Always),
                 spec.has("vcpus") ? OptionalInt.of(spec.path("vcpus").asInt()) : OptionalInt.empty(),
                 memory,
                 text(spec, "description"),
-                expires);
+                expires,
+                baseImage,
+                disk,
+                text(spec, "firstBoot").map(VirtualMachine.FirstBoot::of));
         Map<String, Location> positions = new HashMap<>();
         Map<Location, Location> kept = new IdentityHashMap<>();
         for (String pointer : POSITIONS) {

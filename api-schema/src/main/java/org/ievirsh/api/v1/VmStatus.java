@@ -16,11 +16,12 @@ import java.util.Objects;
  * @param ip        the first IPv4 address found, by the admin's order of sources
  * @param addresses every address found, with where it was learnt
  * @param expires   when the VM halts for good (its course ends), RFC 3339; absent: never
+ * @param firstBoot {@code cloud-init} when the VM gets a NoCloud seed; absent: none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"name", "owner", "phase", "message", "conditions", "blade", "domain", "uuid", "mac", "ip",
-        "addresses", "vcpus", "memory", "template", "image", "expires", "observedSpecHash", "updatedAt"})
+        "addresses", "vcpus", "memory", "template", "image", "expires", "firstBoot", "observedSpecHash", "updatedAt"})
 public record VmStatus(
         String name,
         Owner owner,
@@ -39,7 +40,17 @@ public record VmStatus(
         String image,
         String expires,
         String observedSpecHash,
-        String updatedAt) {
+        String updatedAt,
+        String firstBoot) {
+
+    /** A status without first-boot news (most VMs, and every test written before it). */
+    public VmStatus(String name, Owner owner, Phase phase, String message, List<Condition> conditions, String blade,
+                    String domain, String uuid, String mac, String ip, List<Address> addresses, Integer vcpus,
+                    String memory, String template, String image, String expires, String observedSpecHash,
+                    String updatedAt) {
+        this(name, owner, phase, message, conditions, blade, domain, uuid, mac, ip, addresses, vcpus, memory, template,
+                image, expires, observedSpecHash, updatedAt, null);
+    }
 
     /** Owner is the student a VM belongs to. */
     public record Owner(String user, int uid) {
@@ -70,7 +81,7 @@ public record VmStatus(
             stamped.add(c.at(same ? before.lastTransitionTime() : now));
         }
         return new VmStatus(name, owner, phase, message, List.copyOf(stamped), blade, domain, uuid, mac, ip, addresses,
-                vcpus, memory, template, image, expires, observedSpecHash, now);
+                vcpus, memory, template, image, expires, observedSpecHash, now, firstBoot);
     }
 
     /** True when this and {@code other} say the same, whatever their times. */
@@ -83,7 +94,7 @@ public record VmStatus(
 
     private VmStatus withoutTimesOrConditions() {
         return new VmStatus(name, owner, phase, message, null, blade, domain, uuid, mac, ip, orEmpty(addresses), vcpus,
-                memory, template, image, expires, observedSpecHash, null);
+                memory, template, image, expires, observedSpecHash, null, firstBoot);
     }
 
     private static boolean sameConditions(List<Condition> a, List<Condition> b) {
@@ -110,6 +121,6 @@ public record VmStatus(
     /** The same status with another phase, message and conditions (the planner's rewrite of a failure). */
     public VmStatus with(Phase newPhase, String newMessage, List<Condition> newConditions) {
         return new VmStatus(name, owner, newPhase, newMessage, newConditions, blade, domain, uuid, mac, ip, addresses,
-                vcpus, memory, template, image, expires, observedSpecHash, null);
+                vcpus, memory, template, image, expires, observedSpecHash, null, firstBoot);
     }
 }

@@ -79,7 +79,7 @@ class VirtualMachineFileTest {
                 Arguments.of("wrong kind", "web.yaml", "apiVersion: ie-virsh/v1\nkind: Pod\nspec:\n  image: a\n",
                         "web.yaml:2:7: kind: must be VirtualMachine"),
                 Arguments.of("missing image", "web.yaml", HEADER + "spec:\n  vcpus: 1\n",
-                        "web.yaml:3:1: spec: the field image is missing"),
+                        "web.yaml:4:3: spec: write spec.image (a disk image of yours) or spec.baseImage"),
                 Arguments.of("name differs", "web.yaml", HEADER + "metadata:\n  name: db\nspec:\n  image: a\n",
                         "web.yaml:4:9: metadata.name: \"db\" differs from the file name"),
                 Arguments.of("xml in name", "web.yaml",

@@ -67,6 +67,7 @@ public class HotPaths {
                 new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2", "v1"), null,
                 null, rendered, Optional.empty(), VmFacts.Blades.ALL_UP, VmFacts.Placement.on("blade01"), true,
                 Optional.empty(), Duration.ZERO, Optional.empty(), List.of(), VmFacts.Lifetime.FOREVER, VmFacts.Move.NONE,
+                org.ievirsh.reconcile.DiskFacts.STANDALONE,
                 Duration.ofSeconds(60), Instant.EPOCH);
     }
 

@@ -1,0 +1,145 @@
+package org.ievirsh.reconcile;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.ievirsh.api.v1.VirtualMachine;
+import org.ievirsh.blade.ObservedDomain;
+import org.ievirsh.image.BaseImages;
+import org.ievirsh.image.Inspections;
+import org.ievirsh.posix.FileStat;
+import org.ievirsh.posix.Lstat;
+import org.ievirsh.posix.PosixException;
+import org.ievirsh.posix.SafeDir;
+import org.ievirsh.template.DomainIdentity;
+import org.ievirsh.users.Owner;
+
+/**
+ * DiskGathering reads what a VM's disk rests on beyond its image file (the
+ * README's "Base images"): the admin's base it is, or is to be, an overlay
+ * of (the catalog's file, what a look inside it found, the version its
+ * domain was defined with), its NoCloud seed (what it would be made from
+ * now, and whether the one there was made from that), and how much of the
+ * student's disk quota their other such disks take. It changes nothing; the
+ * planner decides what follows.
+ */
+final class DiskGathering {
+    private static final int INPUTS_BYTES = 4096;
+
+    private final BaseImages bases;
+    private final Inspections inspections;
+    private final Path imagesRoot;
+
+    DiskGathering(BaseImages bases, Inspections inspections, Path imagesRoot) {
+        this.bases = bases;
+        this.inspections = inspections;
+        this.imagesRoot = imagesRoot;
+    }
+
+    /** A number that moves when the base images' catalog changes. */
+    long generation() {
+        return bases.generation();
+    }
+
+    /**
+     * Fills in each usable VM's disk facts; {@code dir} is the student's VM
+     * directory (where {@code <vm>.user-data} is), {@code rests} learns what
+     * the facts rest on.
+     */
+    void gather(Owner owner, Map<String, Gatherer.Draft> vms, SafeDir dir, long diskLimit, QuietUser.Builder rests) {
+        long used = 0;
+        for (Gatherer.Draft vm : vms.values()) {
+            if (vm.image != null && vm.image.accepted() && vm.image.backing().isPresent()) {
+                used += Math.max(0, vm.image.virtualSize());
+            }
+        }
+        Optional<FileStat> keys = Optional.empty();
+        boolean keysRead = false;
+        for (Gatherer.Draft vm : vms.values()) {
+            if (!(vm.desired instanceof Desired.Valid valid) || vm.admission == null || !vm.admission.admitted()
+                    || vm.image == null) {
+                continue;
+            }
+            VirtualMachine spec = valid.vm();
+            Optional<String> name = spec.baseImage().or(() -> vm.image.backing().flatMap(this::nameOf));
+            Optional<DiskFacts.Base> base = name.map(n -> base(n, spec, vm));
+            VirtualMachine.FirstBoot firstBoot = spec.firstBoot().orElseGet(() -> base.flatMap(DiskFacts.Base::entry)
+                    .map(e -> e.descriptor().firstBoot()).orElse(VirtualMachine.FirstBoot.NONE));
+            Optional<DiskFacts.Seed> seed = Optional.empty();
+            if (firstBoot == VirtualMachine.FirstBoot.CLOUD_INIT) {
+                if (!keysRead) {
+                    keys = keyFile(owner, rests);
+                    keysRead = true;
+                }
+                seed = Optional.of(seed(owner, vm, dir, keys, rests));
+            }
+            long own = vm.image.accepted() && vm.image.backing().isPresent() ? Math.max(0, vm.image.virtualSize()) : 0;
+            vm.disk = new DiskFacts(base, seed, used - own, diskLimit);
+        }
+    }
+
+    /** The name of the ready base whose path an overlay names. */
+    private Optional<String> nameOf(String backing) {
+        return bases.all().values().stream().filter(b -> b.path().toString().equals(backing))
+                .map(BaseImages.Base::name).findFirst();
+    }
+
+    private DiskFacts.Base base(String name, VirtualMachine spec, Gatherer.Draft vm) {
+        Optional<BaseImages.Base> entry = bases.find(name);
+        org.ievirsh.image.Inspection inspection = entry.filter(BaseImages.Base::ready)
+                .map(e -> inspections.knownBase(name, e.version())).orElse(null);
+        ObservedDomain domain = vm.domain();
+        Optional<String> recorded = domain == null ? Optional.empty() : domain.config().base();
+        return new DiskFacts.Base(name, spec.baseImage().isPresent(), entry, inspection, recorded, spec.diskBytes());
+    }
+
+    /** The student's authorized_keys, by its stat alone (it is read, as them, only to make a seed). */
+    private static Optional<FileStat> keyFile(Owner owner, QuietUser.Builder rests) {
+        if (owner.home().isEmpty()) {
+            return Optional.empty();
+        }
+        Path path = Path.of(owner.home(), ".ssh", "authorized_keys");
+        try {
+            Optional<FileStat> stat = new Lstat(path).now();
+            rests.file(path, stat);
+            return stat;
+        } catch (PosixException e) {
+            rests.file(path, null);
+            return Optional.empty();
+        }
+    }
+
+    private DiskFacts.Seed seed(Owner owner, Gatherer.Draft vm, SafeDir dir, Optional<FileStat> keys,
+                                QuietUser.Builder rests) {
+        String uuid = vm.domain() != null ? vm.domain().uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(),
+                vm.name);
+        Optional<FileStat> userData = Optional.empty();
+        String userDataPath = dir == null ? "" : Path.of(dir.description(), vm.name + ".user-data").toString();
+        if (dir != null) {
+            try {
+                userData = dir.stat(vm.name + ".user-data");
+                rests.file(Path.of(dir.description(), vm.name + ".user-data"), userData);
+            } catch (PosixException e) {
+                rests.file(Path.of(dir.description(), vm.name + ".user-data"), null);
+            }
+        }
+        String inputs = org.ievirsh.api.v1.VirtualMachineFile.hash(String.join("\n", "seed-1", uuid, vm.name,
+                owner.home(), keys.map(FileStat::version).orElse("-"), userData.map(FileStat::version).orElse("-"))
+                .getBytes(StandardCharsets.UTF_8));
+        Path seeds = imagesRoot.resolve(owner.user()).resolve(".seed");
+        boolean current = false;
+        try (SafeDir images = SafeDir.openTrusted(imagesRoot); SafeDir mine = images.openDir(owner.user());
+             SafeDir dotSeed = mine.openDir(".seed")) {
+            Optional<SafeDir.Contents> made = dotSeed.read(vm.name + ".inputs", INPUTS_BYTES);
+            Optional<FileStat> iso = dotSeed.stat(vm.name + ".iso");
+            rests.file(seeds.resolve(vm.name + ".inputs"), made.map(SafeDir.Contents::stat));
+            current = made.isPresent() && made.get().bytes() != null && made.get().stat().uid() == owner.fileUid()
+                    && new String(made.get().bytes(), StandardCharsets.UTF_8).strip().equals(inputs)
+                    && iso.isPresent() && iso.get().isRegular() && iso.get().uid() == owner.fileUid();
+        } catch (PosixException e) {
+            rests.file(seeds.resolve(vm.name + ".inputs"), e.isNotFound() ? Optional.empty() : null);
+        }
+        return new DiskFacts.Seed(seeds.resolve(vm.name + ".iso").toString(), inputs, current, userDataPath);
+    }
+}
