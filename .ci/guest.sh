@@ -2,9 +2,12 @@
 # A real guest OS for the end-to-end tests, built from this machine's own packages (nothing is downloaded):
 #   .ci/guest.sh [DIR]     writes DIR/vmlinuz and DIR/initrd.img (default /tmp/ie-virsh-guest)
 # The kernel is the host's (linux-image-amd64). The initramfs holds a static busybox, the virtio, ACPI
-# button and evdev modules of that kernel, and qemu-ga with its libraries. Its /init takes DHCP on every
-# NIC, runs the guest agent on the org.qemu.guest_agent.0 port, powers off on the ACPI power button
-# (so Halted's shutdown is a real one) and keeps a shell on ttyS0 (the serial console).
+# button, evdev, IDE CD-ROM and ISO 9660 modules of that kernel, qemu-ga and dropbear (an SSH server)
+# with their libraries. Its /init takes DHCP on every NIC, runs the guest agent on the
+# org.qemu.guest_agent.0 port, powers off on the ACPI power button (so Halted's shutdown is a real one)
+# and keeps a shell on ttyS0 (the serial console). As a cloud image's cloud-init does with a NoCloud
+# seed (a CD labelled cidata), it sets the host name from meta-data's local-hostname and gives the
+# image's user, debian, meta-data's public-keys; dropbear then serves SSH on port 22 (keys only).
 # Boot it with <kernel>DIR/vmlinuz</kernel><initrd>DIR/initrd.img</initrd><cmdline>console=ttyS0</cmdline>
 # under TCG (<domain type='qemu'>): about 7 s here. The files are world-readable: QEMU runs as the student.
 set -euo pipefail
@@ -12,14 +15,14 @@ OUT=${1:-/tmp/ie-virsh-guest}
 KVER=$(ls /lib/modules | sort -V | tail -1)
 KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || { echo "guest.sh: no $KERNEL (apt install linux-image-amd64)" >&2; exit 1; }
-for tool in busybox qemu-ga cpio; do
-  command -v "$tool" >/dev/null || { echo "guest.sh: $tool is missing (busybox-static, qemu-guest-agent, cpio)" >&2; exit 1; }
+for tool in busybox qemu-ga cpio dropbear; do
+  command -v "$tool" >/dev/null || { echo "guest.sh: $tool is missing (busybox-static, qemu-guest-agent, cpio, dropbear-bin)" >&2; exit 1; }
 done
 busybox --list | grep -qx udhcpc || { echo "guest.sh: busybox has no udhcpc (use busybox-static)" >&2; exit 1; }
 
 # Rebuilt only when an input is newer than the image.
 if [ -s "$OUT/initrd.img" ] && [ "$OUT/initrd.img" -nt "$KERNEL" ] && [ "$OUT/initrd.img" -nt "$0" ] \
-   && [ "$OUT/initrd.img" -nt "$(command -v qemu-ga)" ]; then
+   && [ "$OUT/initrd.img" -nt "$(command -v qemu-ga)" ] && [ "$OUT/initrd.img" -nt "$(command -v dropbear)" ]; then
   exit 0
 fi
 
@@ -41,7 +44,7 @@ add_module() { # name-or-path
   for dep in $(awk -v m="$rel:" '$1 == m { $1 = ""; print }' "$M/modules.dep"); do add_module "$dep"; done
   order+=("$rel")
 }
-for name in virtio_pci virtio_net virtio_console virtio_blk button evdev; do
+for name in virtio_pci virtio_net virtio_console virtio_blk button evdev ata_piix ahci sr_mod isofs; do
   rel=$(awk -F: -v n="/$name.ko" 'index($1, n) && substr($1, length($1) - length(n) + 1) == n { print $1; exit }' "$M/modules.dep")
   rel=${rel:-$(awk -F: -v n="/$name.ko.xz" 'index($1, n) { print $1; exit }' "$M/modules.dep")}
   [ -n "$rel" ] || { echo "guest.sh: no module $name in $M" >&2; exit 1; }
@@ -58,12 +61,18 @@ for rel in "${order[@]}"; do
   echo "$base" >> "$R/modules.order"
 done
 
-# qemu-ga and the libraries it links.
-cp "$(command -v qemu-ga)" "$R/sbin/qemu-ga"
-for lib in $(ldd "$(command -v qemu-ga)" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'); do
-  mkdir -p "$R$(dirname "$lib")"
-  cp -L "$lib" "$R$lib"
+# qemu-ga, dropbear and the libraries they link.
+for tool in qemu-ga dropbear; do
+  cp "$(command -v "$tool")" "$R/sbin/$tool"
+  for lib in $(ldd "$(command -v "$tool")" | awk '/=>/ { print $3 } /^\t\/lib/ { print $1 }'); do
+    mkdir -p "$R$(dirname "$lib")"
+    cp -L "$lib" "$R$lib"
+  done
 done
+# The image's accounts: root, and debian (the user a base image's descriptor names), keys only.
+printf 'root:x:0:0:root:/root:/bin/sh\ndebian:x:1000:1000:debian:/home/debian:/bin/sh\n' > "$R/etc/passwd"
+printf 'root:x:0:\ndebian:x:1000:\n' > "$R/etc/group"
+printf '/bin/sh\n' > "$R/etc/shells"
 
 cat > "$R/udhcpc.sh" <<'EOF'
 #!/bin/sh
@@ -87,6 +96,10 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in $(cat /modules.order); do insmod /lib/modules/$m 2>/dev/null; done
 mdev -s 2>/dev/null
+# mdev makes nodes root's 0660; a user logged in over SSH needs these. The guest has no sudo: the
+# image's user owns its disk, so what a student (or a test) writes over SSH can reach it.
+chmod 666 /dev/null /dev/zero /dev/random /dev/urandom /dev/tty /dev/ptmx 2>/dev/null
+chown 1000:1000 /dev/vda 2>/dev/null
 ip link set lo up
 for n in /sys/class/net/*; do
   i=${n##*/}
@@ -113,6 +126,27 @@ done
     done
     sleep 0.1
   done ) &
+# NoCloud, as cloud-init reads it: the CD-ROM labelled cidata, once its drive is there.
+( for _ in $(seq 100); do
+    for d in /dev/sr0 /dev/sr1; do
+      # The ISO 9660 volume label: 32 bytes at 32808 (the primary volume descriptor's, at 32768, + 40).
+      label=$(dd if="$d" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' ')
+      [ "$label" = cidata ] || [ "$label" = CIDATA ] || continue
+      mkdir -p /seed && mount -t iso9660 -o ro "$d" /seed || continue
+      name=$(sed -n 's/^local-hostname: "\([a-z0-9-]*\)"$/\1/p' /seed/meta-data)
+      [ -n "$name" ] && hostname "$name"
+      mkdir -p /home/debian/.ssh
+      sed -n 's/^  - "\(.*\)"$/\1/p' /seed/meta-data | sed 's/\\"/"/g; s/\\\\/\\/g' > /home/debian/.ssh/authorized_keys
+      chmod 700 /home/debian /home/debian/.ssh; chmod 600 /home/debian/.ssh/authorized_keys
+      chown -R 1000:1000 /home/debian
+      echo "nocloud: $name, $(wc -l < /home/debian/.ssh/authorized_keys) keys" > /dev/kmsg
+      exit 0
+    done
+    sleep 0.2
+  done ) &
+# SSH: keys only (-s), host keys made at the first connection (-R).
+mkdir -p /etc/dropbear /home/debian && chmod 700 /home/debian && chown 1000:1000 /home/debian
+dropbear -R -s -p 22 2>/dev/null
 echo "ie-virsh guest up" > /dev/kmsg
 while true; do
   setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'

@@ -13,7 +13,7 @@ import picocli.CommandLine;
         subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class, ImportBoxCommand.class,
                 DestroyCommand.class, DumpxmlCommand.class, StatusCommand.class, SshCommand.class, ConsoleCommand.class,
                 ValidateCommand.class,
-                SchemaCommand.class, TemplatesCommand.class, ControllerCommand.class, DemoCommand.class,
+                SchemaCommand.class, TemplatesCommand.class, BasesCommand.class, ResetCommand.class, ControllerCommand.class, DemoCommand.class,
                 ClassArchiveCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Students: list, define, undefine, start, destroy, dumpxml, status, validate, templates (your files",
                 "in ~/ie-virsh; nothing here talks to libvirt), ssh and console (reach a running VM),",

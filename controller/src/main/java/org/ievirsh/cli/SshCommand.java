@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * SshCommand runs {@code ssh [-l USER] [-o OPTION]... -- IP [COMMAND...]}
- * with the address the VM's status shows: its own options before NAME,
+ * with the address the VM's status shows (USER: {@code -l}'s, else the
+ * login its base image's descriptor says): its own options before NAME,
  * the command to run in the VM after it. The address, which a guest may
  * have reported, stands after {@code --} and only as dotted IPv4: nothing a
  * guest says can become an option of ssh.
@@ -35,7 +36,8 @@ final class SshCommand implements Callable<Integer> {
     @Mixin
     StudentOptions options;
 
-    @Option(names = "-l", paramLabel = "USER", description = "The user to log in as in the VM.")
+    @Option(names = "-l", paramLabel = "USER", description = "The user to log in as in the VM (default: the one its"
+            + " base image names, if any).")
     String login;
 
     @Option(names = "-o", paramLabel = "OPTION", description = "An ssh option (as ssh -o takes it); repeatable.")
@@ -60,7 +62,9 @@ final class SshCommand implements Callable<Integer> {
         if (s.ip() == null || !IPV4.matcher(s.ip()).matches()) {
             throw new StudentOptions.StudentError(noAddress(s));
         }
-        Process ssh = new ProcessBuilder(sshCommand(login, sshOptions, s.ip(), command)).inheritIO().start();
+        String user = login != null ? login
+                : BasesCommand.userOf(options, StudentOptions.vmFile(dir, name)).orElse(null);
+        Process ssh = new ProcessBuilder(sshCommand(user, sshOptions, s.ip(), command)).inheritIO().start();
         return ssh.waitFor();
     }
 

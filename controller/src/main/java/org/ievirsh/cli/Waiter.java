@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.VmStatus;
 
 /**
@@ -64,6 +66,39 @@ final class Waiter {
             }
             if (System.nanoTime() > deadline) {
                 out.println(vm + ": timed out after " + timeout.toSeconds() + "s; the status says " + now
+                        + (status.isEmpty() ? " (is the controller running?)" : ""));
+                return EXIT_TIMEOUT;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /**
+     * Waits until the status of {@code vm} describes {@code specHash} and says
+     * its domain does not run (condition Ready false: halted, or not defined).
+     * Returns the exit code: 0 at rest, 3 timed out.
+     */
+    static int awaitAtRest(Path dir, String vm, String specHash, Duration timeout, PrintStream out)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (true) {
+            Optional<VmStatus> status = StatusReader.read(dir, vm);
+            if (status.isPresent() && specHash.equals(status.get().observedSpecHash())) {
+                Condition ready = status.get().condition(Condition.READY);
+                if (ready != null && "False".equals(ready.status()) && status.get().phase() != Phase.Unknown
+                        && (Reasons.HALTED.equals(ready.reason()) || Reasons.NOT_DEFINED.equals(ready.reason()))) {
+                    out.println(vm + ": " + status.get().phase() + ", not running");
+                    return 0;
+                }
+            }
+            String now = status.map(s -> s.phase() + (s.message() == null ? "" : ": " + s.message())).orElse("no status yet");
+            if (!now.equals(last)) {
+                out.println(vm + ": " + now);
+                last = now;
+            }
+            if (System.nanoTime() > deadline) {
+                out.println(vm + ": did not stop within " + timeout.toSeconds() + "s; the status says " + now
                         + (status.isEmpty() ? " (is the controller running?)" : ""));
                 return EXIT_TIMEOUT;
             }
