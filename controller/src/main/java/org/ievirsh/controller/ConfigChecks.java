@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.image.BaseImages;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.template.TemplateLibrary;
 
@@ -61,6 +62,7 @@ public final class ConfigChecks {
                     + " host (apt install libguestfs-tools linux-image-amd64); until then every look fails and, with"
                     + " enforce, no new VM starts"));
         }
+        config.baseImages().root().ifPresent(root -> checkBases(file, root, warnings));
         config.http().tokenFile().ifPresent(token -> {
             if (!Files.isRegularFile(token, LinkOption.NOFOLLOW_LINKS)) {
                 errors.add(at(file, "http.tokenFile", token + " is not a regular file"));
@@ -88,6 +90,26 @@ public final class ConfigChecks {
             }
         }
         return new Checked(List.copyOf(errors), List.copyOf(warnings));
+    }
+
+    /** The bases as the controller would judge them: a base it would not serve is a warning that says why. */
+    private static void checkBases(String file, Path root, List<Problem> warnings) {
+        BaseImages catalog = new BaseImages(java.util.Optional.of(root));
+        catalog.refresh();
+        catalog.rootProblem().ifPresent(problem -> warnings.add(at(file, "baseImages.root", problem
+                + "; no VM can start from a base until this is fixed")));
+        catalog.all().values().stream().filter(b -> !b.ready()).forEach(b -> warnings.add(at(file,
+                "baseImages.root", b.name() + ".qcow2 serves no VM: " + b.rejected().get())));
+        if (!onPath("qemu-img")) {
+            warnings.add(at(file, "baseImages.root", "qemu-img is not on this host (apt install qemu-utils): no disk"
+                    + " can be made from a base"));
+        }
+        boolean seeds = catalog.all().values().stream()
+                .anyMatch(b -> b.descriptor().firstBoot() == org.ievirsh.api.v1.VirtualMachine.FirstBoot.CLOUD_INIT);
+        if (seeds && !onPath("genisoimage")) {
+            warnings.add(at(file, "baseImages.root", "bases with firstBoot: cloud-init need genisoimage on this host"
+                    + " (apt install genisoimage) to make their VMs' seeds"));
+        }
     }
 
     private static Problem at(String file, String field, String message) {

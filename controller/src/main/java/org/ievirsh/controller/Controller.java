@@ -323,6 +323,9 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         if (!old.images().equals(fresh.images())) {
             restart.add("images");
         }
+        if (!old.baseImages().equals(fresh.baseImages())) {
+            restart.add("baseImages");
+        }
         if (old.workers() != fresh.workers()) {
             restart.add("workers");
         }

@@ -83,4 +83,25 @@ class ExamplesAndValidateTest {
         String limits = run(1, "validate", "--config", config.toString(), big.toString());
         assertTrue(limits.contains("db.yaml:5:11: spec.memory: 64GiB exceeds the template maximum 2GiB"), limits);
     }
+
+    @Test
+    void validateSaysWhichBasesServeNoVmAndWhy() throws IOException {
+        Path bases = org.ievirsh.support.Bases.directory();
+        org.ievirsh.support.Bases.base(bases, "good", "64M", "firstBoot: cloud-init\n");
+        org.ievirsh.support.Bases.base(bases, "loose", "64M", null);
+        org.ievirsh.support.Commands.ok("chmod", "666", bases.resolve("loose.qcow2").toString());
+        Path config = Files.writeString(tmp.resolve("bases.yaml"), "templates: " + Repo.path("templates")
+                + "\nimages: {root: " + tmp + "}\nbaseImages: {root: " + bases + "}\n"
+                + "blades: [{name: b, uri: \"test:///default\"}]\n");
+        String out = run(0, "validate", config.toString());
+        assertTrue(out.contains("warning: bases.yaml: baseImages.root: loose.qcow2 serves no VM: it must be root's and"
+                + " written by no one else"), out);
+        assertTrue(!out.contains("good.qcow2"), out);
+
+        Path open = Files.writeString(tmp.resolve("open.yaml"), "templates: " + Repo.path("templates")
+                + "\nimages: {root: " + tmp + "}\nbaseImages: {root: /tmp}\nblades: [{name: b, uri: \"test:///default\"}]\n");
+        String tmpRoot = run(0, "validate", open.toString());
+        assertTrue(tmpRoot.contains("baseImages.root: /tmp (uid 0, mode 1777) can be written by someone other than"
+                + " root"), tmpRoot);
+    }
 }
