@@ -288,6 +288,38 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aBaseThatChangesUnderItsVmsHoldsThemUntilTheSameFileIsBack() throws Exception {
+        Path bases = org.ievirsh.support.Bases.directory();
+        Path base = org.ievirsh.support.Bases.base(bases, "debian-12", "256M", null);
+        Path reference = Files.createTempFile(bases.getParent(), "mtime-", "");
+        org.ievirsh.support.Commands.ok("touch", "-r", base.toString(), reference.toString());
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "baseImages: {root: " + bases + "}\n");
+        world.write("alice", "web.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Always\n");
+        awaitPhase("alice", "web", Phase.Running);
+        until(() -> registry.scrape().contains("ievirsh_base_images{state=\"ready\"} 1.0"));
+
+        org.ievirsh.support.Commands.ok("touch", base.toString());  // the admin changed it in place
+        VmStatus held = awaitPhase("alice", "web", Phase.Error);
+        assertEquals(Reasons.BASE_IMAGE_CHANGED, held.condition(Condition.IMAGE_READY).reason());
+        assertTrue(held.message().contains("it runs on meanwhile"), held.message());
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-web"), "a running VM keeps running");
+        until(() -> registry.scrape().contains("ievirsh_base_images{state=\"changed\"} 1.0"));
+        assertTrue(registry.scrape().contains("ievirsh_base_images{state=\"ready\"} 0.0"));
+
+        // Stopped meanwhile, it is not started again, whatever the file says.
+        blades.get("b1").stop(blades.get("b1").uuidOf("alice-web"), StopReason.CRASHED);
+        passes(3);
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-web"), "not started on a base that changed");
+        assertEquals(Phase.Error, world.status("alice", "web").orElseThrow().phase());
+
+        org.ievirsh.support.Commands.ok("touch", "-r", reference.toString(), base.toString());  // the same file back
+        awaitPhase("alice", "web", Phase.Running);
+        until(() -> registry.scrape().contains("ievirsh_base_images{state=\"ready\"} 1.0"));
+        assertTrue(registry.scrape().contains("ievirsh_base_images{state=\"changed\"} 0.0"));
+    }
+
+    @Test
     void aCloudInitVmGetsASeedWithItsNameAndTheStudentsKeysOnly() throws Exception {
         Path bases = org.ievirsh.support.Bases.directory();
         org.ievirsh.support.Bases.base(bases, "debian-12", "256M", "firstBoot: cloud-init\nuser: debian\n");

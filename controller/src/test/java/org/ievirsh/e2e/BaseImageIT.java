@@ -126,6 +126,10 @@ class BaseImageIT {
         }
         Commands.run(List.of("virsh", "-q", "-c", BLADE2, "destroy", ALICE + "-web"));
         Commands.run(List.of("virsh", "-q", "-c", BLADE2, "undefine", ALICE + "-web"));
+        for (String domain : List.of(BOB + "-lab", BOB + "-box")) {
+            Commands.run(List.of("virsh", "-q", "-c", BLADE2, "destroy", domain));
+            Commands.run(List.of("virsh", "-q", "-c", BLADE2, "undefine", domain));
+        }
         HOST.deleteUsers();
         Commands.run(List.of("rm", "-rf", bases.toString()));
     }
@@ -244,6 +248,47 @@ class BaseImageIT {
 
     @Test
     @Order(5)
+    void whatAStudentPutsInTheWayReadsOnlyWhatTheyCouldReadThemselves() throws Exception {
+        Path home = dept.resolve("home").resolve(BOB);
+        // authorized_keys a link to /etc/shadow: read as bob, it reads nothing.
+        Commands.ok("runuser", "-u", BOB, "--", "ln", "-sf", "/etc/shadow", home.resolve(".ssh/authorized_keys")
+                .toString());
+        // A user-data file in bob's directory that is not bob's: not used.
+        Files.writeString(dir(BOB).resolve("lab.user-data"), "#cloud-config\nruncmd: [not-bobs]\n");
+        Host.write(dir(BOB).resolve("lab.yaml"), BOB, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: tiny\n  runStrategy: Halted\n");
+        Statuses.awaitPhase(dir(BOB), "lab", Phase.Stopped, BOOT);
+        Path iso = images(BOB).resolve(".seed").resolve("lab.iso");
+        String meta = Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x", "/meta-data");
+        assertTrue(meta.contains("local-hostname: \"lab\"") && !meta.contains("public-keys") && !meta.contains("root:"),
+                meta);
+        assertEquals("#cloud-config\n", Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x", "/user-data"));
+
+        // A 1 GiB authorized_keys (sparse, bob's): at most 64 KiB of it is read, and the seed is made again.
+        Commands.ok("runuser", "-u", BOB, "--", "rm", home.resolve(".ssh/authorized_keys").toString());
+        Commands.ok("runuser", "-u", BOB, "--", "truncate", "-s", "1G", home.resolve(".ssh/authorized_keys").toString());
+        Commands.ok("sh", "-c", "cat " + home.resolve(".ssh/id_ed25519.pub") + " >> " + home.resolve(".ssh/authorized_keys"));
+        String inputs = Files.readString(images(BOB).resolve(".seed/lab.inputs"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.readString(images(BOB).resolve(".seed/lab.inputs"))
+                .equals(inputs));
+        String big = Commands.ok("isoinfo", "-R", "-i", iso.toString(), "-x", "/meta-data");
+        assertTrue(!big.contains("public-keys"), "the key after the first 64 KiB is not read: " + big);
+
+        // A file at the disk's name that bob made himself, an overlay of a file only root reads: refused as it is.
+        Path secret = Files.writeString(tmp.resolve("root-only"), "secret");
+        Commands.ok("chmod", "600", secret.toString());
+        Commands.ok("runuser", "-u", BOB, "--", "qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F", "raw", "-b",
+                secret.toString(), images(BOB).resolve("box.qcow2").toString(), "64M");
+        Host.write(dir(BOB).resolve("box.yaml"), BOB, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: tiny\n");
+        VmStatus refused = Statuses.awaitPhase(dir(BOB), "box", Phase.ImageRejected, BOOT);
+        assertTrue(refused.message().contains(secret.toString()), refused.message());
+        assertEquals("secret", Files.readString(secret));
+        assertEquals(Phase.Running, Statuses.read(dir(ALICE), "web").orElseThrow().phase(), "alice's VM ran on");
+    }
+
+    @Test
+    @Order(6)
     void theBaseIsUnchangedAfterEverything() {
         assertEquals(baseHash, sha256(bases.resolve("tiny.qcow2")));
     }

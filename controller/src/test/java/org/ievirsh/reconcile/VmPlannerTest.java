@@ -373,6 +373,117 @@ class VmPlannerTest {
                         .andThen(ends(Duration.ofDays(3)))).acts().phase(Phase.Invalid));
     }
 
+    /** The rows of a VM whose file says spec.baseImage: debian-12 (DiskPlanner). */
+    static Stream<Row> baseRows() {
+        return Stream.of(
+                row("a missing disk is made from the base, as the student", onBase(BASE, Optional.empty())
+                        .andThen(missingDisk())).acts(Action.MakeOverlay.class).phase(Phase.Pending)
+                        .cond(Condition.IMAGE_READY, "Unknown/MakingDisk")
+                        .then(p -> assertEquals(new Action.MakeOverlay("web.qcow2", "/srv/base/debian-12.qcow2", 1L << 30),
+                                p.actions().get(0))),
+                row("a disk over the disk quota is not made", onBase(BASE, Optional.empty()).andThen(missingDisk())
+                        .andThen(f -> f.disk = new DiskFacts(f.disk.base(), Optional.empty(), 2L << 30, 2L << 30)))
+                        .acts().phase(Phase.QuotaExceeded).cond(Condition.ADMITTED, "False/QuotaExceeded")
+                        .says("would exceed your disk quota of 2GiB: 2GiB are taken"),
+                row("a disk smaller than the base is refused", onBase(BASE, Optional.empty()).andThen(missingDisk())
+                        .andThen(f -> f.disk = new DiskFacts(Optional.of(base(BASE, Optional.empty(), 1L << 20)),
+                                Optional.empty(), 0, Long.MAX_VALUE)))
+                        .acts().phase(Phase.Invalid).says("smaller than the base image debian-12"),
+                row("there is no such base", onBase(null, Optional.empty()).andThen(missingDisk())).acts()
+                        .phase(Phase.ImageRejected).cond(Condition.IMAGE_READY, "False/BaseImageRejected")
+                        .says("there is no base image debian-12 (ie-virsh bases lists them)"),
+                row("a base that breaks a rule serves no VM", onBase(new org.ievirsh.image.BaseImages.Base("debian-12",
+                        java.nio.file.Path.of("/srv/base/debian-12.qcow2"), "v1", 1L << 30,
+                        org.ievirsh.image.BaseImages.Descriptor.NONE, Optional.of("it must be root's")), Optional.empty())
+                        .andThen(missingDisk())).acts().phase(Phase.ImageRejected)
+                        .cond(Condition.IMAGE_READY, "False/BaseImageRejected").says("it must be root's"),
+                row("a file at the disk's name not made from the base is refused, and kept",
+                        onBase(BASE, Optional.empty())).acts().phase(Phase.ImageRejected)
+                        .cond(Condition.IMAGE_READY, "False/NotAnOverlayOfBase").says("ie-virsh reset web"),
+                row("a disk made from the base goes on as any image", onBase(BASE, Optional.empty())
+                        .andThen(overlay("/srv/base/debian-12.qcow2"))).acts(Action.Define.class, Action.Start.class),
+                row("a base not looked inside yet is looked at before the first VM starts",
+                        onBase(BASE, Optional.empty()).andThen(overlay("/srv/base/debian-12.qcow2"))
+                                .andThen(looked(Inspection.State.NONE)))
+                        .acts(Action.InspectBase.class).phase(Phase.Pending).cond(Condition.IMAGE_READY, "Unknown/Inspecting"),
+                row("an insecure base serves no VM", onBase(BASE, Optional.empty())
+                        .andThen(overlay("/srv/base/debian-12.qcow2")).andThen(looked(Inspection.State.INSECURE)))
+                        .acts().phase(Phase.ImageRejected).cond(Condition.IMAGE_READY, "False/InsecureImage"),
+                row("a base that changed under a running VM holds it; it runs on", running()
+                        .andThen(onBase(BASE, Optional.of("debian-12@v0"))).andThen(overlay("/srv/base/debian-12.qcow2")))
+                        .acts().phase(Phase.Error).cond(Condition.IMAGE_READY, "False/BaseImageChanged")
+                        .says("it runs on meanwhile"),
+                row("a base that changed: a VM to halt is still stopped", running()
+                        .andThen(f -> f.strategy(RunStrategy.Halted)).andThen(onBase(BASE, Optional.of("debian-12@v0")))
+                        .andThen(overlay("/srv/base/debian-12.qcow2"))).acts(Action.Shutdown.class)
+                        .cond(Condition.IMAGE_READY, "False/BaseImageChanged"),
+                row("a base that is gone under a stopped VM holds it", off(StopReason.SHUTDOWN)
+                        .andThen(onBase(null, Optional.of("debian-12@v1"))).andThen(overlay("/srv/base/debian-12.qcow2")))
+                        .acts().phase(Phase.Error).cond(Condition.IMAGE_READY, "False/BaseImageChanged").says("is gone"),
+                row("the same base back: the VM goes on", off(StopReason.SHUTDOWN)
+                        .andThen(onBase(BASE, Optional.of("debian-12@v1"))).andThen(overlay("/srv/base/debian-12.qcow2")))
+                        .acts(Action.Start.class),
+                row("a domain made from another base, before the file changed its base, is no overlay of this one",
+                        off(StopReason.SHUTDOWN).andThen(onBase(BASE, Optional.of("debian-11@v9")))
+                                .andThen(overlay("/srv/base/debian-11.qcow2"))).acts().phase(Phase.ImageRejected)
+                        .cond(Condition.IMAGE_READY, "False/NotAnOverlayOfBase"),
+                row("a seed made from other inputs is made again before the VM is defined",
+                        onBase(BASE, Optional.empty()).andThen(overlay("/srv/base/debian-12.qcow2")).andThen(seed(false)))
+                        .acts(Action.MakeSeed.class, Action.Define.class, Action.Start.class),
+                row("a current seed is not made again", onBase(BASE, Optional.empty())
+                        .andThen(overlay("/srv/base/debian-12.qcow2")).andThen(seed(true)))
+                        .acts(Action.Define.class, Action.Start.class),
+                row("a new seed for a running VM waits for its next boot: no restart required", running()
+                        .andThen(onBase(BASE, Optional.of("debian-12@v1"))).andThen(overlay("/srv/base/debian-12.qcow2"))
+                        .andThen(seed(false))).acts(Action.MakeSeed.class).phase(Phase.Running)
+                        .then(p -> assertEquals("False", status(p).condition(Condition.RESTART_REQUIRED).status())));
+    }
+
+    private static final org.ievirsh.image.BaseImages.Base BASE = new org.ievirsh.image.BaseImages.Base("debian-12",
+            java.nio.file.Path.of("/srv/base/debian-12.qcow2"), "v1", 1L << 30,
+            org.ievirsh.image.BaseImages.Descriptor.NONE, Optional.empty());
+
+    private static DiskFacts.Base base(org.ievirsh.image.BaseImages.Base entry, Optional<String> recorded, long size) {
+        return new DiskFacts.Base("debian-12", true, Optional.ofNullable(entry), entry == null ? null
+                : new Inspection(Inspection.State.CLEAN, true, "", null), recorded,
+                size < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(size));
+    }
+
+    /** The file asks for base debian-12 ({@code entry}: the catalog's file, null: none); the domain recorded {@code recorded}. */
+    private static Consumer<PlannerFixture> onBase(org.ievirsh.image.BaseImages.Base entry, Optional<String> recorded) {
+        return f -> f.disk = new DiskFacts(Optional.of(base(entry, recorded, -1)), Optional.empty(), 0, Long.MAX_VALUE);
+    }
+
+    private static Consumer<PlannerFixture> missingDisk() {
+        return f -> f.image = ImageVerdict.reject("/srv/images/alice/web.qcow2", ImageVerdict.NOT_FOUND, "not there");
+    }
+
+    private static Consumer<PlannerFixture> overlay(String of) {
+        return f -> f.image = ImageVerdict.accept("/srv/images/alice/web.qcow2", "1:2", "1:2:3:4")
+                .over(Optional.of(of), 1L << 30);
+    }
+
+    private static Consumer<PlannerFixture> looked(Inspection.State state) {
+        return f -> {
+            DiskFacts.Base b = f.disk.base().orElseThrow();
+            f.disk = new DiskFacts(Optional.of(new DiskFacts.Base(b.name(), b.asked(), b.entry(),
+                    new Inspection(state, true, "the base image debian-12 is not safe", null), b.recorded(), b.size())),
+                    f.disk.seed(), f.disk.used(), f.disk.limit());
+        };
+    }
+
+    private static Consumer<PlannerFixture> seed(boolean current) {
+        return f -> f.disk = new DiskFacts(f.disk.base(), Optional.of(new DiskFacts.Seed(
+                "/srv/images/alice/.seed/web.iso", "sha256:inputs", current, "/home/alice/ie-virsh/web.user-data")),
+                f.disk.used(), f.disk.limit());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("baseRows")
+    void baseImages(Row row) {
+        planner(row);
+    }
+
     /** The VM ends {@code fromNow} after the fixture's now (the admin's date; the file gives none). */
     private static Consumer<PlannerFixture> ends(Duration fromNow) {
         return f -> f.lifetime = new VmFacts.Lifetime(Optional.empty(), Optional.of(NOW.plus(fromNow)), "",

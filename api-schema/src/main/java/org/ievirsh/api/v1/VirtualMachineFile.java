@@ -91,7 +91,7 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
                     + " (one of the admin's bases: ie-virsh bases lists them)"));
         }
         if (spec.has("disk") && baseImage.isEmpty()) {
-            return Parsed.failed(at(document, "/spec/disk", "spec.disk sizes the disk made from spec.baseImage;"
+            return Parsed.failed(at(document, "/spec/disk", "it sizes the disk made from spec.baseImage;"
                     + " without a base, size your own image (qemu-img resize)"));
         }
         Optional<Expiry> expires = Optional.empty();

@@ -97,6 +97,13 @@ class VirtualMachineFileTest {
                         "Web.yaml: the file name makes the VM name \"Web\", which is not valid"),
                 Arguments.of("dots in file name", "..yaml", HEADER + "spec:\n  image: a\n",
                         "..yaml: the file name makes the VM name \".\", which is not valid"),
+                Arguments.of("base image outside the catalog", "web.yaml", HEADER + "spec:\n  baseImage: ../etc/shadow\n",
+                        "web.yaml:4:14: spec.baseImage: \"../etc/shadow\" is not valid"),
+                Arguments.of("overlay in another's directory", "web.yaml", HEADER
+                        + "spec:\n  baseImage: debian-12\n  image: ../bob/web.qcow2\n",
+                        "web.yaml:5:10: spec.image: \"../bob/web.qcow2\" is not valid"),
+                Arguments.of("disk without a base", "web.yaml", HEADER + "spec:\n  image: a.qcow2\n  disk: 20GiB\n",
+                        "web.yaml:5:9: spec.disk: it sizes the disk made from spec.baseImage"),
                 Arguments.of("not a mapping", "web.yaml", "- a\n- b\n",
                         "web.yaml:1:1: must be a mapping"));
     }
