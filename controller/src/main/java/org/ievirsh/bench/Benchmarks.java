@@ -17,6 +17,10 @@ public final class Benchmarks {
         return LatencyBench.run(uri, runs, out);
     }
 
+    public static int base(String uri, int runs, PrintStream out) throws Exception {
+        return BaseBench.run(uri, runs, out);
+    }
+
     public static int addresses(int runs, PrintStream out) throws Exception {
         return AddressBench.run(runs, out);
     }

@@ -131,7 +131,7 @@ final class LatencyBench {
         }
     }
 
-    private static long awaitStarted(Map<String, Long> started, BlockingQueue<String> names, String name)
+    static long awaitStarted(Map<String, Long> started, BlockingQueue<String> names, String name)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
@@ -144,7 +144,7 @@ final class LatencyBench {
         throw new IllegalStateException(name + " did not start within 120 s");
     }
 
-    private static void awaitNoDomains(Connect connect, String prefix) throws Exception {
+    static void awaitNoDomains(Connect connect, String prefix) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (System.nanoTime() < deadline) {
             boolean any = false;

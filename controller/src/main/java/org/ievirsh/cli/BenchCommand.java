@@ -12,6 +12,8 @@ import picocli.CommandLine.Parameters;
         description = {"Measure a promise of the product beside its baseline, in one run, and print one line per",
                 "figure. Scenarios (run as root, on a machine where ./dev test works):",
                 "  latency  real KVM: a file saved to its domain STARTED, against libvirt define+start alone",
+                "  base     real libvirtd: a VM's first start on a base image (overlay and seed made as the",
+                "           student), against the same VM on an image the student has",
                 "  bulk     test driver: N real accounts x 4 VMs to Running, against a raw libvirt loop and",
                 "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)",
                 "  noisy    test driver: a new VM to Running beside a hostile neighbour, against a quiet one",
@@ -20,6 +22,7 @@ import picocli.CommandLine.Parameters;
                 "           attacks (console paste, flood, FORCE storm, idle connections, HTTP), against quiet",
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
+                "  sudo java -jar ie-virsh.jar bench base --runs 20",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
                 "  sudo java -jar ie-virsh.jar bench cold --runs 5",
                 "  java -jar ie-virsh.jar bench scrape --users 10000",
@@ -28,7 +31,7 @@ import picocli.CommandLine.Parameters;
                 "  sudo java -jar ie-virsh.jar bench hostile --runs 5",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, base, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -76,6 +79,8 @@ final class BenchCommand implements Callable<Integer> {
         switch (scenario) {
             case "latency":
                 return org.ievirsh.bench.Benchmarks.latency(uri, runs, System.out);
+            case "base":
+                return org.ievirsh.bench.Benchmarks.base(uri, runs, System.out);
             case "addresses":
                 return org.ievirsh.bench.Benchmarks.addresses(runs, System.out);
             case "noisy":

@@ -25,9 +25,10 @@ import java.util.regex.Pattern;
  *       by {@code genisoimage} and renamed over the last one, with the hash
  *       of its inputs beside it ({@code .seed/<vm>.inputs}) so that it is
  *       made again only when they change;</li>
- *   <li>the student's public keys: their {@code ~/.ssh/authorized_keys} read
- *       as them (a link to a file they cannot read reads nothing), at most
- *       {@link #KEYS_BYTES}, and only the lines that are keys kept.</li>
+ *   <li>what a seed is made from: the student's public keys (their
+ *       {@code ~/.ssh/authorized_keys} read as them, a link to a file they
+ *       cannot read reads nothing, at most {@link #KEYS_BYTES}, only the
+ *       lines that are keys kept) and their {@code <vm>.user-data}.</li>
  * </ul>
  */
 public final class StudentDisks {
@@ -61,55 +62,61 @@ public final class StudentDisks {
         }
     }
 
-    /**
-     * The key lines of the student's {@code ~/.ssh/authorized_keys}, read as
-     * them from {@code home}: only lines that are public keys (type, data,
-     * comment), no options, nothing else.
-     */
-    public static List<String> publicKeys(int uid, int gid, Path home) throws IOException {
-        AsStudent.Result result = AsStudent.run(uid, gid, Path.of("/"),
-                "head -c " + (KEYS_BYTES + 1) + " -- \"$1/.ssh/authorized_keys\" 2>/dev/null; exit 0",
-                List.of(home.toString()), Map.of(), KEYS_BYTES + 1, TIMEOUT);
-        byte[] bytes = result.output();
-        String text = new String(bytes, 0, Math.min(bytes.length, KEYS_BYTES), StandardCharsets.UTF_8);
-        List<String> keys = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            String key = line.strip();
-            if (KEY.matcher(key).matches() && keys.size() < 256) {
-                keys.add(key);
-            }
-        }
-        return keys;
-    }
-
     /** USER_DATA_BYTES bounds a student's user-data file. */
     public static final int USER_DATA_BYTES = 64 * 1024;
 
     /**
-     * The student's {@code <vm>.user-data} at {@code path}, read as them when
-     * it is a regular file of theirs (not a link, not another's); empty when
-     * there is none. Over {@link #USER_DATA_BYTES} it is refused with a message.
+     * What a seed is made from, as the student gave it: the key lines of
+     * their {@code ~/.ssh/authorized_keys} and their {@code <vm>.user-data}.
      */
-    public static java.util.Optional<String> userData(int uid, int gid, Path path) throws IOException {
-        AsStudent.Result result = AsStudent.run(uid, gid, Path.of("/"),
-                "[ -f \"$1\" ] && [ ! -L \"$1\" ] && [ -O \"$1\" ] || exit 3\nhead -c " + (USER_DATA_BYTES + 1)
-                        + " -- \"$1\"", List.of(path.toString()), Map.of(), USER_DATA_BYTES + 1, TIMEOUT);
-        if (result.code() == 3) {
+    public record SeedInputs(List<String> keys, java.util.Optional<String> userData) {
+    }
+
+    /**
+     * Reads, as the student, the key lines of {@code <home>/.ssh/authorized_keys}
+     * (a link to a file they cannot read reads nothing; at most
+     * {@link #KEYS_BYTES}; only lines that are public keys: type, data,
+     * comment, no options) and {@code userData} when it is a regular file of
+     * theirs (not a link, not another's); over {@link #USER_DATA_BYTES} that
+     * is refused with a message.
+     */
+    public static SeedInputs seedInputs(int uid, int gid, java.util.Optional<Path> home, Path userData)
+            throws IOException {
+        List<String> keys = new ArrayList<>();
+        if (home.isPresent()) {
+            byte[] bytes = AsStudent.exec(uid, gid, Path.of("/"), List.of("head", "-c", Integer.toString(KEYS_BYTES),
+                    "--", home.get().resolve(".ssh/authorized_keys").toString()), Map.of(), KEYS_BYTES, TIMEOUT).output();
+            for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+                String key = line.strip();
+                if (KEY.matcher(key).matches() && keys.size() < 256) {
+                    keys.add(key);
+                }
+            }
+        }
+        return new SeedInputs(keys, ownUserData(uid, gid, userData));
+    }
+
+    /** The student's user-data file, when it is theirs; read as them. */
+    private static java.util.Optional<String> ownUserData(int uid, int gid, Path path) throws IOException {
+        java.util.Optional<org.ievirsh.posix.FileStat> stat;
+        try {
+            stat = new org.ievirsh.posix.Lstat(path).now();  // lstat: a link is seen as a link
+        } catch (org.ievirsh.posix.PosixException e) {
+            throw new IOException(path.getFileName() + " cannot be read: " + e.getMessage());
+        }
+        if (stat.isEmpty() || !stat.get().isRegular() || stat.get().uid() != uid) {
             return java.util.Optional.empty();
         }
+        AsStudent.Result result = AsStudent.exec(uid, gid, Path.of("/"), List.of("head", "-c",
+                Integer.toString(USER_DATA_BYTES + 1), "--", path.toString()), Map.of(), USER_DATA_BYTES + 1, TIMEOUT);
         if (!result.ok()) {
-            throw new IOException(path.getFileName() + " cannot be read: " + result.text());
+            throw new IOException(path.getFileName() + " cannot be read by you: " + result.text());
         }
         if (result.output().length > USER_DATA_BYTES) {
             throw new IOException(path.getFileName() + " is larger than " + (USER_DATA_BYTES >> 10) + " KiB; keep it"
                     + " under that (it is given to cloud-init as it is)");
         }
         return java.util.Optional.of(new String(result.output(), StandardCharsets.UTF_8));
-    }
-
-    /** True for a line {@link #publicKeys} keeps. */
-    static boolean isKeyLine(String line) {
-        return KEY.matcher(line).matches();
     }
 
     /**
@@ -119,13 +126,14 @@ public final class StudentDisks {
      */
     public static void seed(int uid, int gid, Path dir, String vm, String metaData, String userData, String inputs)
             throws IOException {
-        String script = "mkdir -p .seed && cd .seed || exit 1\n"
-                + "d=$(mktemp -d \".$1.XXXXXX\") || exit 1\n"
-                + "printf '%s' \"$IEV_META\" > \"$d/meta-data\" && printf '%s' \"$IEV_USER\" > \"$d/user-data\" &&"
-                + " genisoimage -quiet -input-charset utf-8 -output \"$d/seed.iso\" -volid cidata -joliet -rock"
-                + " \"$d/user-data\" \"$d/meta-data\" && chmod 600 \"$d/seed.iso\" && mv -f -- \"$d/seed.iso\" \"$1.iso\""
-                + " && printf '%s\\n' \"$2\" > \"$d/inputs\" && mv -f -- \"$d/inputs\" \"$1.inputs\"\n"
-                + "rc=$?\nrm -rf -- \"$d\"\nexit $rc\n";
+        // Few processes (a VM's first start waits for them): no directory of temporary files, genisoimage
+        // names the files in the volume itself (-graft-points), umask 077 makes everything 0600.
+        String script = "{ [ -d .seed ] || mkdir .seed; } && cd .seed || exit 1\n"
+                + "m=\".$1.meta-data.$$\" u=\".$1.user-data.$$\" i=\".$1.iso.$$\"\n"
+                + "printf '%s' \"$IEV_META\" > \"$m\" && printf '%s' \"$IEV_USER\" > \"$u\" &&"
+                + " genisoimage -quiet -input-charset utf-8 -output \"$i\" -volid cidata -joliet -rock -graft-points"
+                + " \"user-data=$u\" \"meta-data=$m\" && mv -f -- \"$i\" \"$1.iso\" && printf '%s\\n' \"$2\" > \"$1.inputs\"\n"
+                + "rc=$?\nrm -f -- \"$m\" \"$u\" \"$i\"\nexit $rc\n";
         AsStudent.Result result = AsStudent.run(uid, gid, dir, script, List.of(vm, inputs),
                 Map.of("IEV_META", metaData, "IEV_USER", userData), 4096, TIMEOUT);
         if (!result.ok()) {

@@ -6,6 +6,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import org.ievirsh.api.v1.Reasons;
@@ -66,6 +69,13 @@ final class Converger {
                      Optional<Duration> again) {
     }
 
+    /** BESIDE makes a VM's seed while its disk is made: a few daemon threads, shared, the rest waits in line. */
+    private static final ExecutorService BESIDE = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "seed-beside-disk");
+        t.setDaemon(true);
+        return t;
+    });
+
     /** Plans, runs the calls, looks again, up to {@link #MAX_ROUNDS} times; the last plan gives the status. */
     Converged converge(VmFacts gathered, Owner owner, UserMemory memory) {
         VmFacts f = gathered;
@@ -88,11 +98,20 @@ final class Converger {
                             () -> wake.accept(owner.user()));
                     calls++;
                 } else if (action instanceof Action.MakeOverlay overlay) {
-                    // The disk is there (or a refusal is), and every fact about it changed: a new pass, at once.
+                    // The seed, if one is to be made, is made meanwhile (it needs nothing of the disk).
+                    VmFacts seeding = f;
+                    CompletableFuture<Optional<VmFacts.Failure>> seeded = plan.actions().stream()
+                            .filter(Action.MakeSeed.class::isInstance).map(Action.MakeSeed.class::cast).findFirst()
+                            .map(seed -> CompletableFuture.supplyAsync(() -> studentFiles(seeding, owner,
+                                    () -> makeSeed(seeding, owner, seed), "made its NoCloud seed"), BESIDE))
+                            .orElse(CompletableFuture.completedFuture(Optional.empty()));
                     Optional<VmFacts.Failure> failed = studentFiles(f, owner, () -> StudentDisks.overlay(
                             owner.fileUid(), owner.fileGid(), imagesRoot.resolve(owner.user()), overlay.image(),
                             java.nio.file.Path.of(overlay.base()), java.util.OptionalLong.of(overlay.size())),
                             "made its disk " + overlay.image() + " from " + overlay.base());
+                    // A seed that failed is made again at the next pass (its inputs were not written); the log says why.
+                    seeded.join();
+                    // The disk is there (or a refusal is), and every fact about it changed: a new pass, at once.
                     if (failed.isPresent()) {
                         f = f.failed(failed.get());
                         return new Converged(f, VmPlanner.plan(f), calls + 1, failed, Optional.empty());
@@ -208,13 +227,13 @@ final class Converger {
     /** The seed of {@code f}'s VM: its UUID and name, the student's keys and user-data, read as them. */
     private void makeSeed(VmFacts f, Owner owner, Action.MakeSeed seed) throws java.io.IOException {
         DiskFacts.Seed wanted = f.disk().seed().orElseThrow();
-        List<String> keys = owner.home().isEmpty() ? List.of()
-                : StudentDisks.publicKeys(owner.fileUid(), owner.fileGid(), java.nio.file.Path.of(owner.home()));
-        String userData = StudentDisks.userData(owner.fileUid(), owner.fileGid(), java.nio.file.Path.of(
-                wanted.userData())).orElse("#cloud-config\n");
-        String uuid = f.rendered() != null ? f.rendered().uuid() : f.domain().map(ObservedDomain::uuid).orElseThrow();
+        StudentDisks.SeedInputs given = StudentDisks.seedInputs(owner.fileUid(), owner.fileGid(),
+                owner.home().isEmpty() ? Optional.empty() : Optional.of(java.nio.file.Path.of(owner.home())),
+                java.nio.file.Path.of(wanted.userData()));
+        String uuid = wanted.uuid();
         StudentDisks.seed(owner.fileUid(), owner.fileGid(), imagesRoot.resolve(owner.user()), f.vm(),
-                StudentDisks.metaData(uuid, f.vm(), keys), userData, seed.inputs());
+                StudentDisks.metaData(uuid, f.vm(), given.keys()), given.userData().orElse("#cloud-config\n"),
+                seed.inputs());
     }
 
     private static String describe(Action action) {

@@ -53,7 +53,8 @@ public record DiskFacts(Optional<Base> base, Optional<Seed> seed, long used, lon
      * @param inputs  what it is to be made from now (a stamp of the key file, the user-data file and the VM)
      * @param current  the seed there was made from these inputs
      * @param userData the student's {@code <dir>/<vm>.user-data}, by path (read, as them, to make the seed)
+     * @param uuid     the VM's UUID, its instance-id
      */
-    public record Seed(String path, String inputs, boolean current, String userData) {
+    public record Seed(String path, String inputs, boolean current, String userData, String uuid) {
     }
 }

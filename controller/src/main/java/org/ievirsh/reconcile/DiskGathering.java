@@ -140,6 +140,6 @@ final class DiskGathering {
         } catch (PosixException e) {
             rests.file(seeds.resolve(vm.name + ".inputs"), e.isNotFound() ? Optional.empty() : null);
         }
-        return new DiskFacts.Seed(seeds.resolve(vm.name + ".iso").toString(), inputs, current, userDataPath);
+        return new DiskFacts.Seed(seeds.resolve(vm.name + ".iso").toString(), inputs, current, userDataPath, uuid);
     }
 }

@@ -113,8 +113,12 @@ final class DiskPlanner {
         String making = "making your disk " + image + " from the base image " + base.name();
         VmPlan plan = status(f, Phase.Pending, making, null,
                 Condition.unknown(Condition.IMAGE_READY, Reasons.MAKING_DISK, making));
-        return new VmPlan(List.of(new Action.MakeOverlay(image, entry.path().toString(), size)), plan.status(),
-                Optional.empty(), Optional.empty());
+        List<Action> actions = new ArrayList<>(List.of(new Action.MakeOverlay(image, entry.path().toString(), size)));
+        Optional<DiskFacts.Seed> seed = f.disk().seed();
+        if (seed.isPresent() && !seed.get().current()) {
+            actions.add(new Action.MakeSeed(seed.get().inputs()));  // made beside the disk: the first start waits less
+        }
+        return new VmPlan(actions, plan.status(), Optional.empty(), Optional.empty());
     }
 
     /** A refusal; a running VM that is to stop is stopped whatever its disk. */

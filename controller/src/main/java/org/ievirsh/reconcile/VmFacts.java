@@ -137,7 +137,7 @@ public record VmFacts(
 
     /** The facts once the VM's seed was made from what it is made of now. */
     public VmFacts seeded() {
-        DiskFacts made = new DiskFacts(disk.base(), disk.seed().map(s -> new DiskFacts.Seed(s.path(), s.inputs(), true, s.userData())),
+        DiskFacts made = new DiskFacts(disk.base(), disk.seed().map(s -> new DiskFacts.Seed(s.path(), s.inputs(), true, s.userData(), s.uuid())),
                 disk.used(), disk.limit());
         return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
                 inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,

@@ -381,6 +381,9 @@ class VmPlannerTest {
                         .cond(Condition.IMAGE_READY, "Unknown/MakingDisk")
                         .then(p -> assertEquals(new Action.MakeOverlay("web.qcow2", "/srv/base/debian-12.qcow2", 1L << 30),
                                 p.actions().get(0))),
+                row("a cloud-init VM's seed is made beside its disk", onBase(BASE, Optional.empty())
+                        .andThen(missingDisk()).andThen(seed(false)))
+                        .acts(Action.MakeOverlay.class, Action.MakeSeed.class).phase(Phase.Pending),
                 row("a disk over the disk quota is not made", onBase(BASE, Optional.empty()).andThen(missingDisk())
                         .andThen(f -> f.disk = new DiskFacts(f.disk.base(), Optional.empty(), 2L << 30, 2L << 30)))
                         .acts().phase(Phase.QuotaExceeded).cond(Condition.ADMITTED, "False/QuotaExceeded")
@@ -474,7 +477,8 @@ class VmPlannerTest {
 
     private static Consumer<PlannerFixture> seed(boolean current) {
         return f -> f.disk = new DiskFacts(f.disk.base(), Optional.of(new DiskFacts.Seed(
-                "/srv/images/alice/.seed/web.iso", "sha256:inputs", current, "/home/alice/ie-virsh/web.user-data")),
+                "/srv/images/alice/.seed/web.iso", "sha256:inputs", current, "/home/alice/ie-virsh/web.user-data",
+                PlannerFixture.UUID)),
                 f.disk.used(), f.disk.limit());
     }
 
