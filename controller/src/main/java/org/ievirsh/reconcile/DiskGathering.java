@@ -26,6 +26,8 @@ import org.ievirsh.users.Owner;
  */
 final class DiskGathering {
     private static final int INPUTS_BYTES = 4096;
+    /** MAX_SIZED bounds the headers remembered (a few per student). */
+    private static final int MAX_SIZED = 200_000;
 
     private final BaseImages bases;
     private final Inspections inspections;
@@ -48,12 +50,7 @@ final class DiskGathering {
      * the facts rest on.
      */
     void gather(Owner owner, Map<String, Gatherer.Draft> vms, SafeDir dir, long diskLimit, QuietUser.Builder rests) {
-        long used = 0;
-        for (Gatherer.Draft vm : vms.values()) {
-            if (vm.image != null && vm.image.accepted() && vm.image.backing().isPresent()) {
-                used += Math.max(0, vm.image.virtualSize());
-            }
-        }
+        long used = diskLimit == org.ievirsh.quota.QuotaLimits.UNLIMITED ? 0 : madeFromBases(owner, rests);
         Optional<FileStat> keys = Optional.empty();
         boolean keysRead = false;
         for (Gatherer.Draft vm : vms.values()) {
@@ -74,12 +71,70 @@ final class DiskGathering {
                 }
                 seed = Optional.of(seed(owner, vm, dir, keys, rests));
             }
-            long own = vm.image.accepted() && vm.image.backing().isPresent() ? Math.max(0, vm.image.virtualSize()) : 0;
-            vm.disk = new DiskFacts(base, seed, used - own, diskLimit);
+            long own = vm.image.accepted() && vm.image.backing().flatMap(this::nameOf).isPresent()
+                    ? Math.max(0, vm.image.virtualSize()) : 0;
+            vm.disk = new DiskFacts(base, seed, Math.max(0, used - own), diskLimit);
         }
     }
 
-    /** The name of the ready base whose path an overlay names. */
+    /**
+     * The virtual sizes of the student's disks made from bases: every
+     * overlay of a base of the catalog in their image directory, whether a
+     * VM file names it or not (a disk outlives its file, and a disk moved
+     * aside by {@code ie-virsh reset} is there until they delete it). Each
+     * file's header is read once per version.
+     */
+    private long madeFromBases(Owner owner, QuietUser.Builder rests) {
+        Path path = imagesRoot.resolve(owner.user());
+        long sum = 0;
+        try (SafeDir images = SafeDir.openTrusted(imagesRoot); SafeDir mine = images.openDir(owner.user())) {
+            rests.file(path, Optional.of(mine.stat()));  // a disk made, moved or deleted changes the directory
+            for (SafeDir.Entry entry : mine.list()) {
+                if (entry.type() == FileStat.Type.REGULAR && !entry.name().startsWith(".")) {
+                    sum += overlaySize(mine, path.resolve(entry.name()), entry.name());
+                }
+            }
+        } catch (PosixException e) {
+            rests.file(path, null);
+        }
+        return sum;
+    }
+
+    /** The virtual size of {@code name} when it is an overlay of a base of the catalog, else 0. */
+    private long overlaySize(SafeDir dir, Path path, String name) throws PosixException {
+        Optional<FileStat> stat = dir.stat(name);
+        if (stat.isEmpty() || !stat.get().isRegular()) {
+            return 0;
+        }
+        String version = stat.get().contentVersion();
+        Sized known = sized.get(path);
+        if (known == null || !known.version().equals(version)) {
+            long size = 0;
+            try (org.ievirsh.posix.OpenFile file = dir.open(name)) {
+                if (file != null) {
+                    byte[] head = file.readAt(0, org.ievirsh.image.Qcow2Header.FIRST_READ);
+                    if (org.ievirsh.image.Qcow2Header.looksLikeQcow2(head)
+                            && org.ievirsh.image.Qcow2Header.backingFile(head).flatMap(this::nameOf).isPresent()) {
+                        size = Math.max(0, org.ievirsh.image.Qcow2Header.virtualSize(head));
+                    }
+                }
+            }
+            known = new Sized(version, size);
+            if (sized.size() > MAX_SIZED) {
+                sized.clear();  // files gone since are forgotten: read again, once
+            }
+            sized.put(path, known);
+        }
+        return known.bytes();
+    }
+
+    /** Sized is what a file's header said of it at one version. */
+    private record Sized(String version, long bytes) {
+    }
+
+    private final Map<Path, Sized> sized = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The name of the base of the catalog whose path an overlay names. */
     private Optional<String> nameOf(String backing) {
         return bases.all().values().stream().filter(b -> b.path().toString().equals(backing))
                 .map(BaseImages.Base::name).findFirst();

@@ -365,6 +365,15 @@ class ControllerLoopTest {
         world.write("alice", "b.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
                 + "  runStrategy: Halted\n");
         awaitPhase("alice", "b", Phase.Stopped);  // the base's own 1 GiB fits
+
+        // A disk outlives its file: removing a.yaml leaves a.qcow2, which still counts.
+        Files.delete(world.dir("alice").resolve("a.yaml"));
+        world.write("alice", "c.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  baseImage: debian-12\n"
+                + "  runStrategy: Halted\n");
+        VmStatus still = awaitPhase("alice", "c", Phase.QuotaExceeded);
+        assertTrue(still.message().contains("3GiB are taken"), still.message());
+        Files.delete(world.image("alice", "a.qcow2"));  // the student deletes it: room again
+        awaitPhase("alice", "c", Phase.Stopped);
     }
 
     /** Waits until the controller tells by stats alone that nothing of {@code user} changed (files 2 s old). */
