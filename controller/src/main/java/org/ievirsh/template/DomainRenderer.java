@@ -17,8 +17,12 @@ import org.w3c.dom.Node;
  * student wrote ends up as escaped text.
  */
 public final class DomainRenderer {
-    /** VERSION changes when rendering changes, so that existing domains are redefined. */
-    static final String VERSION = "3";
+    /**
+     * VERSION changes when rendering changes, so that existing domains are
+     * redefined (and running ones say RestartRequired). Base images did not
+     * change it: a VM without a base or a seed renders, and hashes, as before.
+     */
+    static final String VERSION = "2";
 
     private DomainRenderer() {
     }
@@ -201,8 +205,10 @@ public final class DomainRenderer {
         String all = String.join("\0", VERSION, in.template().hash(), in.user(), Integer.toString(in.uid()), in.vm(),
                 Integer.toString(in.runAs().uid()), Integer.toString(in.runAs().gid()),
                 in.identity().domainName(), in.identity().uuid(), String.join(",", in.identity().macs()),
-                Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath(),
-                in.disks().base().orElse(""), in.disks().seed().orElse(""));
+                Integer.toString(in.vcpus()), Long.toString(in.memoryBytes()), in.imagePath());
+        if (!in.disks().equals(Disks.STANDALONE)) {
+            all += "\0" + in.disks().base().orElse("") + "\0" + in.disks().seed().orElse("");
+        }
         return Template.sha256(all.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -134,6 +134,25 @@ class DomainRendererTest {
     }
 
     @Test
+    void aVmWithoutABaseHashesAsBeforeBaseImagesSoAnUpgradeRestartsNothing() throws Exception {
+        // The hash as it was computed before base images: a new one would redefine every domain, and every
+        // running VM would say RestartRequired after the upgrade.
+        Template template = standard();
+        RenderedDomain now = render(template, 2, 2L << 30, Optional.empty());
+        DomainIdentity identity = new DomainIdentity("alice-web", DomainIdentity.uuidFor("alice", 1001, "web"),
+                DomainIdentity.macsFor("alice", 1001, "web", template.nics(), mac -> false));
+        String before = Template.sha256(String.join("\0", "2", template.hash(), "alice", "1001", "web", "1001", "1001",
+                "alice-web", identity.uuid(), String.join(",", identity.macs()), "2", Long.toString(2L << 30),
+                "/srv/ie-virsh/images/alice/web.qcow2").getBytes(StandardCharsets.UTF_8));
+        assertEquals(before, now.renderHash());
+        RenderedDomain onBase = DomainRenderer.render(new DomainRenderer.Input(template, "alice", 1001,
+                new DomainRenderer.RunAs(1001, 1001), "web", identity, 2, 2L << 30,
+                "/srv/ie-virsh/images/alice/web.qcow2", "sha256:abc", Optional.empty(), new DomainRenderer.Disks(
+                Optional.of("/srv/base/debian-12.qcow2"), Optional.of("debian-12@1:2:3:4"), Optional.empty())));
+        assertNotEquals(before, onBase.renderHash(), "a disk on a base is another disk");
+    }
+
+    @Test
     void hostileOrBrokenTemplatesAreRefused() {
         String xxe = "<?xml version='1.0'?><!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/shadow'>]>"
                 + "<domain type='kvm'><vcpu>1</vcpu><memory>1048576</memory><devices>&x;</devices></domain>";
