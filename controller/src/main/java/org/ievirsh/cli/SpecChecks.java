@@ -11,25 +11,29 @@ import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Expiry;
 import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.posix.Nss;
+import org.ievirsh.image.BaseImages;
+import org.ievirsh.spec.BaseFit;
 import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.template.TemplateLibrary;
 
 /**
  * SpecChecks are the checks of a VM file beyond the schema that the CLI can
- * make offline, as the controller makes them: its template and limits, and
- * its {@code spec.expires} against the admin's date for the caller (their
- * groups from NSS). What it could not check (no readable config, no
+ * make offline, as the controller makes them: its template and limits, its
+ * base image and disk size, and its {@code spec.expires} against the
+ * admin's date for the caller (their groups from NSS). What it could not check (no readable config, no
  * templates) it says, in {@link #unchecked}.
  */
 final class SpecChecks {
     private final TemplateFit fit;
     private final Optional<Expiry> adminEnd;
+    private final Optional<BaseImages> bases;
     private final List<String> unchecked;
 
-    private SpecChecks(TemplateFit fit, Optional<Expiry> adminEnd, List<String> unchecked) {
+    private SpecChecks(TemplateFit fit, Optional<Expiry> adminEnd, Optional<BaseImages> bases, List<String> unchecked) {
         this.fit = fit;
         this.adminEnd = adminEnd;
+        this.bases = bases;
         this.unchecked = List.copyOf(unchecked);
     }
 
@@ -38,9 +42,9 @@ final class SpecChecks {
         Parsed<ControllerConfig> config = ConfigFiles.read(path);
         if (!config.isOk()) {
             String why = config.problems().isEmpty() ? "it cannot be read" : config.problems().get(0).toString();
-            return new SpecChecks(null, Optional.empty(), List.of("the admin's config " + path + " cannot be used ("
-                    + why + "): only the schema was checked, not the template limits nor the semester's dates"
-                    + " (--config names another)"));
+            return new SpecChecks(null, Optional.empty(), Optional.empty(), List.of("the admin's config " + path
+                    + " cannot be used (" + why + "): only the schema was checked, not the template limits, the base"
+                    + " images nor the semester's dates (--config names another)"));
         }
         List<String> unchecked = new ArrayList<>();
         TemplateLibrary templates = new TemplateLibrary(config.orThrow().templates());
@@ -61,7 +65,13 @@ final class SpecChecks {
             adminEnd = config.orThrow().lifecycle().expiryOf(self.get().name(), Nss.groupsOf(self.get()),
                     ZoneId.systemDefault());
         }
-        return new SpecChecks(fit, adminEnd, unchecked);
+        Optional<BaseImages> bases = Optional.empty();
+        if (config.orThrow().baseImages().root().isPresent()) {
+            BaseImages catalog = new BaseImages(config.orThrow().baseImages().root());
+            catalog.refresh();
+            bases = Optional.of(catalog);
+        }
+        return new SpecChecks(fit, adminEnd, bases, unchecked);
     }
 
     List<Problem> check(VirtualMachineFile file) {
@@ -70,6 +80,11 @@ final class SpecChecks {
             problems.addAll(fit.fit(file).problems());
         }
         ExpiryFit.check(file, adminEnd, ZoneId.systemDefault()).ifPresent(problems::add);
+        if (file.vm().baseImage().isPresent()) {
+            problems.addAll(bases.map(catalog -> BaseFit.check(file, catalog).stream().toList()).orElse(List.of(
+                    file.at("/spec/baseImage", "the admin keeps no base images here (the config sets no"
+                            + " baseImages.root)"))));
+        }
         return problems;
     }
 

@@ -13,6 +13,7 @@ import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.BaseImages;
 import org.ievirsh.image.Inspection;
+import org.ievirsh.spec.BaseFit;
 
 /**
  * DiskPlanner is the part of {@link VmPlanner} that decides what a VM's
@@ -44,9 +45,8 @@ final class DiskPlanner {
                     : status(f, Phase.Error, message, domain.get(), changed));
         }
         if (base.entry().isEmpty() || !base.entry().get().ready()) {
-            String message = base.entry().isEmpty() ? "there is no base image " + base.name() + " (ie-virsh bases"
-                    + " lists them)" : "the base image " + base.name() + " serves no VM now: "
-                    + base.entry().get().rejected().get();
+            String message = base.entry().isEmpty() ? BaseFit.noSuchBase(base.name())
+                    : BaseFit.refusedBase(base.name(), base.entry().get().rejected().get());
             return Optional.of(refused(f, domain, active, wants, Reasons.BASE_IMAGE_REJECTED, message));
         }
         BaseImages.Base entry = base.entry().get();
@@ -99,8 +99,7 @@ final class DiskPlanner {
         String image = ((Desired.Valid) f.desired()).vm().image();
         long size = base.size().orElse(entry.virtualSize());
         if (size < entry.virtualSize()) {
-            String message = "spec.disk " + Quantities.readable(size) + " is smaller than the base image " + base.name()
-                    + " (" + Quantities.readable(entry.virtualSize()) + "): write at least that, or leave spec.disk out";
+            String message = BaseFit.diskTooSmall(base.name(), size, entry.virtualSize());
             return status(f, Phase.Invalid, message, null, cond(Condition.VALID, false, Reasons.INVALID_SPEC, message));
         }
         if (f.disk().limit() - f.disk().used() < size) {

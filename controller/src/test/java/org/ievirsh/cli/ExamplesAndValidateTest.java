@@ -98,6 +98,23 @@ class ExamplesAndValidateTest {
                 + " written by no one else"), out);
         assertTrue(!out.contains("good.qcow2"), out);
 
+        // A VM file is checked against the catalog as the controller checks it.
+        Path web = Files.writeString(tmp.resolve("web.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: nosuch\n");
+        assertTrue(run(1, "validate", "--config", config.toString(), web.toString())
+                .contains("web.yaml:4:14: spec.baseImage: there is no base image nosuch (ie-virsh bases lists them)"));
+        Path loose = Files.writeString(tmp.resolve("db.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: loose\n");
+        assertTrue(run(1, "validate", "--config", config.toString(), loose.toString())
+                .contains("db.yaml:4:14: spec.baseImage: the base image loose serves no VM now: it must be root's"));
+        Path small = Files.writeString(tmp.resolve("lab.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: good\n  disk: 32MiB\n");
+        assertTrue(run(1, "validate", "--config", config.toString(), small.toString())
+                .contains("lab.yaml:5:9: spec.disk: spec.disk 32MiB is smaller than the base image good (64MiB)"));
+        Path fits = Files.writeString(tmp.resolve("ok.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: good\n  disk: 20GiB\n");
+        assertTrue(run(0, "validate", "--config", config.toString(), fits.toString()).contains("ok.yaml: valid"));
+
         Path open = Files.writeString(tmp.resolve("open.yaml"), "templates: " + Repo.path("templates")
                 + "\nimages: {root: " + tmp + "}\nbaseImages: {root: /tmp}\nblades: [{name: b, uri: \"test:///default\"}]\n");
         String tmpRoot = run(0, "validate", open.toString());
