@@ -31,8 +31,10 @@ import picocli.CommandLine.Parameters;
         description = {"Connect your terminal to the serial console of NAME, through the controller (you never",
                 "need libvirt access). Ctrl-] leaves. One session per VM: --force takes over one open elsewhere.",
                 "With stdin not a terminal, it is sent to the console and the console's output is printed",
-                "until stdin ends."},
+                "until stdin ends. An instructor opens a student's course VM as STUDENT/VM (the student",
+                "sees it in the VM's status)."},
         footer = {"", "Examples:", "  ie-virsh console web", "  echo 'ip addr' | ie-virsh console web",
+                "  ie-virsh console alice/os2026-lab   (an instructor of the course)",
                 "", "Exit codes: 0 the session ended, 1 refused (the message says why)."})
 final class ConsoleCommand implements Callable<Integer> {
     private static final int CTRL_RIGHT_BRACKET = 0x1d;
@@ -43,7 +45,7 @@ final class ConsoleCommand implements Callable<Integer> {
     @Mixin
     StudentOptions options;
 
-    @Parameters(paramLabel = "NAME", description = "The VM.")
+    @Parameters(paramLabel = "NAME", description = "The VM (STUDENT/VM: a student's course VM, for instructors).")
     String name;
 
     @Option(names = "--force", description = "End a session open elsewhere and take the console.")

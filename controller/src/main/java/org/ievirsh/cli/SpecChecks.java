@@ -13,6 +13,7 @@ import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.image.BaseImages;
 import org.ievirsh.spec.BaseFit;
+import org.ievirsh.spec.CourseFit;
 import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.template.TemplateLibrary;
@@ -20,8 +21,9 @@ import org.ievirsh.template.TemplateLibrary;
 /**
  * SpecChecks are the checks of a VM file beyond the schema that the CLI can
  * make offline, as the controller makes them: its template and limits, its
- * base image and disk size, and its {@code spec.expires} against the
- * admin's date for the caller (their groups from NSS). What it could not check (no readable config, no
+ * base image and disk size, its {@code spec.course} (a course of the
+ * caller's) and its {@code spec.expires} against the admin's date for the
+ * caller (their groups from NSS; the course's for a course VM). What it could not check (no readable config, no
  * templates) it says, in {@link #unchecked}.
  */
 final class SpecChecks {
@@ -29,8 +31,14 @@ final class SpecChecks {
     private final Optional<Expiry> adminEnd;
     private final Optional<BaseImages> bases;
     private final List<String> unchecked;
+    private final java.util.Map<String, ControllerConfig.Course> courses;
+    /** The caller's groups (null: unknown, spec.course is not checked). */
+    private final List<String> groups;
 
-    private SpecChecks(TemplateFit fit, Optional<Expiry> adminEnd, Optional<BaseImages> bases, List<String> unchecked) {
+    private SpecChecks(TemplateFit fit, Optional<Expiry> adminEnd, Optional<BaseImages> bases, List<String> unchecked,
+                       java.util.Map<String, ControllerConfig.Course> courses, List<String> groups) {
+        this.courses = courses;
+        this.groups = groups;
         this.fit = fit;
         this.adminEnd = adminEnd;
         this.bases = bases;
@@ -44,7 +52,8 @@ final class SpecChecks {
             String why = config.problems().isEmpty() ? "it cannot be read" : config.problems().get(0).toString();
             return new SpecChecks(null, Optional.empty(), Optional.empty(), List.of("the admin's config " + path
                     + " cannot be used (" + why + "): only the schema was checked, not the template limits, the base"
-                    + " images nor the semester's dates (--config names another)"));
+                    + " images, the courses nor the semester's dates (--config names another)"), java.util.Map.of(),
+                    null);
         }
         List<String> unchecked = new ArrayList<>();
         TemplateLibrary templates = new TemplateLibrary(config.orThrow().templates());
@@ -57,13 +66,13 @@ final class SpecChecks {
             fit = new TemplateFit(templates, config.orThrow().defaultTemplate());
         }
         Optional<Expiry> adminEnd = Optional.empty();
+        List<String> groups = null;
         var self = Nss.self();
         if (self.isEmpty()) {
-            unchecked.add("your account cannot be resolved now: spec.expires was not checked against the admin's"
-                    + " date");
+            unchecked.add("your account cannot be resolved now: spec.expires and spec.course were not checked");
         } else {
-            adminEnd = config.orThrow().lifecycle().expiryOf(self.get().name(), Nss.groupsOf(self.get()),
-                    ZoneId.systemDefault());
+            groups = Nss.groupsOf(self.get());
+            adminEnd = config.orThrow().lifecycle().expiryOf(self.get().name(), groups, ZoneId.systemDefault());
         }
         Optional<BaseImages> bases = Optional.empty();
         if (config.orThrow().baseImages().root().isPresent()) {
@@ -71,7 +80,7 @@ final class SpecChecks {
             catalog.refresh();
             bases = Optional.of(catalog);
         }
-        return new SpecChecks(fit, adminEnd, bases, unchecked);
+        return new SpecChecks(fit, adminEnd, bases, unchecked, config.orThrow().courses(), groups);
     }
 
     List<Problem> check(VirtualMachineFile file) {
@@ -79,7 +88,14 @@ final class SpecChecks {
         if (fit != null) {
             problems.addAll(fit.fit(file).problems());
         }
-        ExpiryFit.check(file, adminEnd, ZoneId.systemDefault()).ifPresent(problems::add);
+        Optional<Expiry> end = adminEnd;
+        if (groups != null) {
+            // A new VM's view: a VM that exists already keeps a course its student left (the controller knows).
+            CourseFit.check(file, courses, groups, false).ifPresent(problems::add);
+            end = CourseFit.countsIn(file.vm(), courses, groups)
+                    .map(c -> Expiry.earliest(c.expires(), adminEnd, ZoneId.systemDefault())).orElse(adminEnd);
+        }
+        ExpiryFit.check(file, end, ZoneId.systemDefault()).ifPresent(problems::add);
         if (file.vm().baseImage().isPresent()) {
             problems.addAll(bases.map(catalog -> BaseFit.check(file, catalog).stream().toList()).orElse(List.of(
                     file.at("/spec/baseImage", "the admin keeps no base images here (the config sets no"

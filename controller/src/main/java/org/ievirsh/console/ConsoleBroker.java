@@ -40,8 +40,11 @@ import org.ievirsh.posix.LockFile;
  * "Reaching your VM") through a UNIX socket every local user may open. Who is asking comes
  * from the kernel ({@code SO_PEERCRED}), never from the request; the request
  * is one line, {@code CONSOLE <vm>[ FORCE]}, naming one of the caller's own
- * VMs (root may name {@code <user>/<vm>}); the answer is {@code OK} and then
- * the console's bytes both ways, or {@code ERROR <message>} and the end. The
+ * VMs (root, and an instructor of the VM's course, may name
+ * {@code <user>/<vm>}); the answer is {@code OK} and then the console's bytes
+ * both ways, or {@code ERROR <message>} and the end. {@code LIST <course>}
+ * answers an instructor {@code OK}, a line per VM of the course and a blank
+ * line (the README's "Courses"). The
  * stream is opened over a libvirt connection of its own to the VM's blade,
  * made for the session and closed with it: whatever one session does (a
  * paste the guest never reads, a flood nobody reads), the controller's own
@@ -78,6 +81,9 @@ public final class ConsoleBroker implements AutoCloseable {
     private static final int MAX_REQUEST = 256;
     private static final Pattern REQUEST = Pattern.compile(
             "CONSOLE (?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})/)?([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)( FORCE)?");
+    private static final Pattern LIST = Pattern.compile("LIST ([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)");
+    /** LIST_LINES bounds the lines of one LIST answer (a course of that many VMs is answered whole). */
+    static final int LIST_LINES = 100_000;
 
     /** Target is a VM as the controller knows it: where its domain runs, if it runs. */
     public record Target(String blade, String uuid, boolean running) {
@@ -97,6 +103,35 @@ public final class ConsoleBroker implements AutoCloseable {
 
         /** False on a standby controller: only the leader serves consoles. */
         boolean leading();
+
+        /**
+         * The course through which {@code caller} may open {@code student}'s
+         * {@code vm}: a course VM of the student's, of a course the caller
+         * teaches now (NSS asked now). Empty: none.
+         */
+        default Optional<String> teaching(String caller, String student, String vm) {
+            return Optional.empty();
+        }
+
+        /** The lines answering {@code LIST course} for {@code caller}, or why not. */
+        default Listing list(String caller, String course) {
+            return Listing.refused("there is no course " + course);
+        }
+
+        /** An instructor's session on {@code student}'s {@code vm} opened ({@code open}) or ended. */
+        default void watching(String student, String vm, String who, boolean open) {
+        }
+    }
+
+    /** Listing is the answer to a {@code LIST}: its lines, or the refusal's message. */
+    public record Listing(java.util.List<String> lines, String refusal) {
+        public static Listing of(java.util.List<String> lines) {
+            return new Listing(lines, null);
+        }
+
+        public static Listing refused(String why) {
+            return new Listing(java.util.List.of(), why);
+        }
     }
 
     private final Path socket;
@@ -107,6 +142,8 @@ public final class ConsoleBroker implements AutoCloseable {
     private final ExecutorService threads;
     private final ScheduledExecutorService deadlines;
     private final Map<String, ConsoleSession> byVm = new HashMap<>();
+    /** The sessions an instructor holds on a student's VM: the student is shown who. */
+    private final Map<ConsoleSession, String> watched = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Integer> perUser = new HashMap<>();
     /** Connections open now per caller name, sessions and pending requests alike. */
     private final Map<String, Integer> connectionsOf = new HashMap<>();
@@ -324,17 +361,18 @@ public final class ConsoleBroker implements AutoCloseable {
     private void request(SocketChannel client, Caller caller) {
         String line = requestLine(client);
         if (line == null) {
-            refused(client, caller, "send one line: CONSOLE <vm> or CONSOLE <vm> FORCE, within "
+            refused(client, caller, "send one line: CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>, within "
                     + REQUEST_WITHIN.toSeconds() + " s");
+            return;
+        }
+        Matcher list = LIST.matcher(line);
+        if (list.matches()) {
+            list(client, caller, list.group(1));
             return;
         }
         Matcher m = REQUEST.matcher(line);
         if (!m.matches()) {
-            refused(client, caller, "the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
-            return;
-        }
-        if (m.group(1) != null && !caller.root()) {
-            refused(client, caller, "only your own VMs: name one without a user (CONSOLE " + m.group(2) + ")");
+            refused(client, caller, "the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
             return;
         }
         String user = m.group(1) != null ? m.group(1) : caller.name();
@@ -343,6 +381,16 @@ public final class ConsoleBroker implements AutoCloseable {
         if (!vms.leading()) {
             refused(client, caller, "this controller is a standby; the leader serves consoles");
             return;
+        }
+        Optional<String> course = Optional.empty();
+        if (!user.equals(caller.name()) && !caller.root()) {
+            // An instructor, asked of NSS now: one removed from the group has lost access already.
+            course = vms.teaching(caller.name(), user, vm);
+            if (course.isEmpty()) {
+                refused(client, caller, "only your own VMs, or a course VM of a student of a course you teach:"
+                        + " no such VM of " + user + " for you (CONSOLE " + vm + " opens yours)");
+                return;
+            }
         }
         Optional<Account> owner = user.equals(caller.name()) ? Optional.of(new Account(caller.name(), caller.uid(), 0,
                 "")) : accounts.apply(user);
@@ -355,7 +403,33 @@ public final class ConsoleBroker implements AutoCloseable {
             refused(client, caller, vm + " is not running; a console needs a running VM (ie-virsh start " + vm + ")");
             return;
         }
-        session(client, caller, user + "/" + vm, vm, target.get(), force);
+        session(client, caller, user + "/" + vm, vm, target.get(), force, course);
+    }
+
+    /** Answers {@code LIST course}: {@code OK}, a line per VM, a blank line; or {@code ERROR}. */
+    private void list(SocketChannel client, Caller caller, String course) {
+        if (!vms.leading()) {
+            refused(client, caller, "this controller is a standby; the leader answers");
+            return;
+        }
+        Listing listing = vms.list(caller.name(), course);
+        if (listing.refusal() != null) {
+            refused(client, caller, listing.refusal());
+            return;
+        }
+        StringBuilder answer = new StringBuilder("OK\n");
+        listing.lines().stream().limit(LIST_LINES).forEach(l -> answer.append(l.replace('\n', ' ')).append('\n'));
+        answer.append('\n');
+        try {
+            ByteBuffer bytes = ByteBuffer.wrap(answer.toString().getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                client.write(bytes);
+            }
+            client.shutdownOutput();
+        } catch (IOException e) {
+            return;  // the caller went
+        }
+        LOG.fine(() -> "console: uid " + caller.uid() + " listed course " + course);
     }
 
     /** The request line, or null when it does not come whole within the deadline. */
@@ -387,7 +461,8 @@ public final class ConsoleBroker implements AutoCloseable {
         }
     }
 
-    private void session(SocketChannel client, Caller caller, String key, String vm, Target target, boolean force) {
+    private void session(SocketChannel client, Caller caller, String key, String vm, Target target, boolean force,
+                         Optional<String> course) {
         ConsoleSession previous;
         String refusal = null;
         synchronized (this) {
@@ -446,7 +521,16 @@ public final class ConsoleBroker implements AutoCloseable {
         }
         open.incrementAndGet();
         requests.get("opened").increment();
-        LOG.info("console: uid " + caller.uid() + " opened the console of " + key);
+        if (course.isPresent()) {
+            String student = key.substring(0, key.indexOf('/'));
+            String who = "instructor " + caller.name() + " (uid " + caller.uid() + ")";
+            LOG.info("console: " + who + " opened the console of " + key + " (uid " + accounts.apply(student)
+                    .map(a -> String.valueOf(a.uid())).orElse("?") + "), course " + course.get());
+            watched.put(session, who);
+            vms.watching(student, vm, who, true);
+        } else {
+            LOG.info("console: uid " + caller.uid() + " opened the console of " + key);
+        }
         session.run(threads);
     }
 
@@ -477,6 +561,12 @@ public final class ConsoleBroker implements AutoCloseable {
             perUser.computeIfPresent(session.owner, (u, n) -> n > 1 ? n - 1 : null);
         }
         open.decrementAndGet();
+        String who = watched.remove(session);
+        if (who != null) {
+            int slash = session.key.indexOf('/');
+            vms.watching(session.key.substring(0, slash), session.key.substring(slash + 1), who, false);
+            LOG.info("console: " + who + " closed the console of " + session.key);
+        }
         long dropped = session.dropped();
         LOG.fine(() -> "console: " + session.key + " closed" + (dropped > 0 ? " (" + dropped
                 + " bytes of output dropped: the caller did not read them)" : ""));

@@ -15,6 +15,11 @@ import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.Migrations;
+import org.ievirsh.course.Classroom;
+import org.ievirsh.course.ConsoleWatch;
+import org.ievirsh.course.CourseMembers;
+import org.ievirsh.course.CourseMeters;
+import org.ievirsh.course.CourseProvisioner;
 import org.ievirsh.engine.Engine;
 import org.ievirsh.engine.Key;
 import org.ievirsh.engine.Result;
@@ -80,6 +85,19 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final UserDirectories directories;
     private final Engine<Key> engine;
     private DiscoveryReconciler discovery;
+    private volatile CourseProvisioner courses;
+    private volatile Classroom classroom;
+    private volatile CourseMeters courseMeters;
+    private final ConsoleWatch watch = new ConsoleWatch();
+    /** One course round at a time, on a thread of its own: NSS and the students' scripts may take their time. */
+    private final java.util.concurrent.ExecutorService courseRounds = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "courses");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean courseRoundQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private DirectoryWatcher watcher;
     private volatile long lastFullListing;
     private volatile boolean running;
@@ -139,11 +157,13 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         this.migrations = new Migrations(fleet, () -> this.config.migration(), metrics.registry(), clock,
                 user -> queue.add(new Key.User(user)));
         this.users = Reconcilers.users(() -> this.config, index, directories, templates, images, inspections, fleet, book, guard,
-                metrics, perVm, addresses, migrations, bases, clock, Clock.systemUTC(),
+                metrics, perVm, addresses, migrations, bases, watch, clock, Clock.systemUTC(),
                 user -> queue.add(new Key.User(user)));
         this.bladeReconciler = new BladeReconciler(fleet, guard, index, user -> queue.add(new Key.User(user)),
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
+        courseMembers(CourseMembers.nss());
+        watch.onChange(user -> queue.add(new Key.User(user)));
         metrics.registerPass(() -> passes.lastDuration().toNanos() / 1e9);
         metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet, u -> index.get(u).isPresent()), book, guard::isTripped,
                 guard::pendingRemovals, () -> {
@@ -283,7 +303,74 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 startupDeadline.cancel();
             }
             queue.add(new Key.Discovery());
+            provisionCourses();
         }
+    }
+
+    /**
+     * Queues one round of the course provisioner (a round already queued
+     * covers this call too): every student of every course gets the
+     * course's VM files not written for them yet.
+     */
+    private void provisionCourses() {
+        if (config.courses().isEmpty() || !courseRoundQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            courseRounds.execute(() -> {
+                courseRoundQueued.set(false);
+                try {
+                    if (running) {
+                        courses.provision(config);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "course round failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            courseRoundQueued.set(false);  // closing
+        }
+    }
+
+    /**
+     * Asks {@code members} who is in the courses' groups (NSS unless a test
+     * plays the groups); before {@link #start} only.
+     */
+    public synchronized void courseMembers(CourseMembers members) {
+        if (running) {
+            throw new IllegalStateException("the controller runs already");
+        }
+        if (courseMeters != null) {
+            courseMeters.courses(java.util.Set.of());
+        }
+        // A student who just got course files is looked up afresh: their groups make the files valid.
+        courses = new CourseProvisioner(directories, members, uids -> {
+            uids.forEach(owners::refresh);
+            queue.add(new Key.Discovery());
+        });
+        classroom = new Classroom(() -> this.config, book, members, courses);
+        courseMeters = new CourseMeters(metrics.registry(), book, courses);
+        courseMeters.courses(config.courses().keySet());
+    }
+
+    /** The config in force now. */
+    public ControllerConfig config() {
+        return config;
+    }
+
+    /** The course provisioner (what each course's students have, for {@code course list}). */
+    public CourseProvisioner courses() {
+        return courses;
+    }
+
+    /** What instructors may see and reach. */
+    public Classroom classroom() {
+        return classroom;
+    }
+
+    /** Which consoles instructors have open (shown in the students' statuses). */
+    public ConsoleWatch consoleWatch() {
+        return watch;
     }
 
     private void scheduleResync() {
@@ -362,6 +449,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             connect.forEach(blade -> blade.link().start(new Listener(blade)));
         }
         index.users().forEach(user -> queue.add(new Key.User(user)));
+        courseMeters.courses(fresh.courses().keySet());
+        if (discoveryStarted) {
+            provisionCourses();
+        }
         return restart;
     }
 
@@ -387,6 +478,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             }
             if (discoveryStarted) {
                 queue.addRoutine(new Key.Discovery());
+                provisionCourses();
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "resync failed", e);
@@ -516,6 +608,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             watcher.close();
         }
         engine.close();
+        courseRounds.shutdownNow();
         metrics.unpublish(perVm);
         perVm.close();
         inspections.close();

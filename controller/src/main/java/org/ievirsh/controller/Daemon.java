@@ -82,6 +82,25 @@ public final class Daemon {
             public boolean leading() {
                 return controller.leading();
             }
+
+            @Override
+            public Optional<String> teaching(String caller, String student, String vm) {
+                return controller.classroom().teaching(caller, student, vm);
+            }
+
+            @Override
+            public ConsoleBroker.Listing list(String caller, String course) {
+                return controller.classroom().list(caller, course);
+            }
+
+            @Override
+            public void watching(String student, String vm, String who, boolean open) {
+                if (open) {
+                    controller.consoleWatch().opened(student, vm, who);
+                } else {
+                    controller.consoleWatch().closed(student, vm, who);
+                }
+            }
         };
     }
 

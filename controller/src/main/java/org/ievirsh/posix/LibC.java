@@ -150,6 +150,8 @@ final class LibC {
 
     static native int getgrgid_r(int gid, Pointer grp, Pointer buffer, long size, PointerByReference result);
 
+    static native int getgrnam_r(String name, Pointer grp, Pointer buffer, long size, PointerByReference result);
+
     static native int getgrouplist(String user, int group, int[] groups, IntByReference count);
 
     static native void setpwent();

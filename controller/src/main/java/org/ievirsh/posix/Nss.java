@@ -1,6 +1,7 @@
 package org.ievirsh.posix;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
@@ -132,6 +133,41 @@ public final class Nss {
                 return Optional.empty();
             }
             return Optional.of(grp.getPointer(0).getString(0, "UTF-8"));
+        }
+        return Optional.empty();
+    }
+
+    /** Group is a POSIX group as NSS gives it: its gid and its listed members (not those of primary gid). */
+    public record Group(String name, int gid, List<String> members) {
+    }
+
+    /**
+     * The group named {@code name}, if NSS knows it now (a course's group of
+     * ten thousand members included: the buffer grows to 16 MiB).
+     */
+    public static Optional<Group> group(String name) {
+        for (long size = BUFFER; size <= 16 * MAX_BUFFER; size *= 4) {
+            Memory grp = new Memory(32);
+            Memory buffer = new Memory(size);
+            PointerByReference result = new PointerByReference();
+            int rc = LibC.getgrnam_r(name, grp, buffer, size, result);
+            if (rc == LibC.ERANGE) {
+                continue;
+            }
+            if (rc != 0 || result.getValue() == null) {
+                return Optional.empty();
+            }
+            // struct group: gr_name, gr_passwd, gr_gid (int, padded), gr_mem (NULL-ended array of names)
+            List<String> members = new ArrayList<>();
+            Pointer mem = grp.getPointer(24);
+            for (int i = 0; mem != null; i++) {
+                Pointer member = mem.getPointer((long) i * Native.POINTER_SIZE);
+                if (member == null) {
+                    break;
+                }
+                members.add(member.getString(0, "UTF-8"));
+            }
+            return Optional.of(new Group(grp.getPointer(0).getString(0, "UTF-8"), grp.getInt(16), List.copyOf(members)));
         }
         return Optional.empty();
     }

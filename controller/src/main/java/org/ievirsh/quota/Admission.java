@@ -38,8 +38,20 @@ public final class Admission {
                             boolean running) {
     }
 
-    /** Verdict of one VM: admitted or not, may run or not, and the message when not. */
-    public record Verdict(boolean admitted, boolean mayRun, String message) {
+    /**
+     * Verdict of one VM: admitted or not, may run or not, and the message
+     * when not; {@code course}: the course whose quota it counts against
+     * (empty: the student's own).
+     */
+    public record Verdict(boolean admitted, boolean mayRun, String message, java.util.Optional<String> course) {
+        public Verdict(boolean admitted, boolean mayRun, String message) {
+            this(admitted, mayRun, message, java.util.Optional.empty());
+        }
+
+        /** The same verdict, counted against {@code course}'s quota. */
+        public Verdict in(java.util.Optional<String> course) {
+            return new Verdict(admitted, mayRun, message, course);
+        }
     }
 
     public static Map<String, Verdict> decide(List<Candidate> candidates, QuotaLimits limits) {

@@ -45,6 +45,14 @@ public record QuotaLimits(int vms, int runningVms, int vcpus, long memoryBytes, 
         return own == null ? limits : limits.overriddenBy(own);
     }
 
+    /**
+     * The limits of one student's VMs of a course: the config's default,
+     * then the course's {@code quota} for each field it sets.
+     */
+    public static QuotaLimits ofCourse(ControllerConfig.Quota quota, Limits course) {
+        return DEFAULT.overriddenBy(quota.defaults()).overriddenBy(course);
+    }
+
     private QuotaLimits overriddenBy(Limits limits) {
         return new QuotaLimits(limits.vms().orElse(vms), limits.runningVms().orElse(runningVms),
                 limits.vcpus().orElse(vcpus), limits.memoryBytes().orElse(memoryBytes),

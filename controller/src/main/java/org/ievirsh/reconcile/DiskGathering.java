@@ -2,8 +2,11 @@ package org.ievirsh.reconcile;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.image.BaseImages;
@@ -12,6 +15,7 @@ import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.Lstat;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
+import org.ievirsh.quota.QuotaLimits;
 import org.ievirsh.template.DomainIdentity;
 import org.ievirsh.users.Owner;
 
@@ -49,8 +53,25 @@ final class DiskGathering {
      * directory (where {@code <vm>.user-data} is), {@code rests} learns what
      * the facts rest on.
      */
-    void gather(Owner owner, Map<String, Gatherer.Draft> vms, SafeDir dir, long diskLimit, QuietUser.Builder rests) {
-        long used = diskLimit == org.ievirsh.quota.QuotaLimits.UNLIMITED ? 0 : madeFromBases(owner, rests);
+    void gather(Owner owner, Map<String, Gatherer.Draft> vms, SafeDir dir,
+                Function<Gatherer.Draft, Optional<ControllerConfig.Course>> courseOf,
+                Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf, QuietUser.Builder rests) {
+        Map<String, Optional<ControllerConfig.Course>> imageCourse = new HashMap<>();
+        boolean limited = false;
+        for (Gatherer.Draft vm : vms.values()) {
+            if (vm.desired instanceof Desired.Valid valid) {
+                Optional<ControllerConfig.Course> course = courseOf.apply(vm);
+                imageCourse.put(valid.vm().image(), course);
+                limited |= limitsOf.apply(course).diskBytes() != QuotaLimits.UNLIMITED;
+            }
+        }
+        // Each disk counts where the VM that names it counts (a course's, or the student's own); a disk no file
+        // names counts against the student's own quota.
+        Map<Optional<ControllerConfig.Course>, Long> usedBy = new HashMap<>();
+        if (limited) {
+            madeFromBases(owner, rests).forEach((image, size) -> usedBy.merge(imageCourse.getOrDefault(image,
+                    Optional.empty()), size, Long::sum));
+        }
         Optional<FileStat> keys = Optional.empty();
         boolean keysRead = false;
         for (Gatherer.Draft vm : vms.values()) {
@@ -73,7 +94,9 @@ final class DiskGathering {
             }
             long own = vm.image.accepted() && vm.image.backing().flatMap(this::nameOf).isPresent()
                     ? Math.max(0, vm.image.virtualSize()) : 0;
-            vm.disk = new DiskFacts(base, seed, Math.max(0, used - own), diskLimit);
+            Optional<ControllerConfig.Course> course = courseOf.apply(vm);
+            long used = usedBy.getOrDefault(course, 0L);
+            vm.disk = new DiskFacts(base, seed, Math.max(0, used - own), limitsOf.apply(course).diskBytes());
         }
     }
 
@@ -82,22 +105,26 @@ final class DiskGathering {
      * overlay of a base of the catalog in their image directory, whether a
      * VM file names it or not (a disk outlives its file, and a disk moved
      * aside by {@code ie-virsh reset} is there until they delete it). Each
-     * file's header is read once per version.
+     * file's header is read once per version. By file name; files that
+     * are no overlay of a base are left out.
      */
-    private long madeFromBases(Owner owner, QuietUser.Builder rests) {
+    private Map<String, Long> madeFromBases(Owner owner, QuietUser.Builder rests) {
         Path path = imagesRoot.resolve(owner.user());
-        long sum = 0;
+        Map<String, Long> sizes = new HashMap<>();
         try (SafeDir images = SafeDir.openTrusted(imagesRoot); SafeDir mine = images.openDir(owner.user())) {
             rests.file(path, Optional.of(mine.stat()));  // a disk made, moved or deleted changes the directory
             for (SafeDir.Entry entry : mine.list()) {
                 if (entry.type() == FileStat.Type.REGULAR && !entry.name().startsWith(".")) {
-                    sum += overlaySize(mine, path.resolve(entry.name()), entry.name());
+                    long size = overlaySize(mine, path.resolve(entry.name()), entry.name());
+                    if (size > 0) {
+                        sizes.put(entry.name(), size);
+                    }
                 }
             }
         } catch (PosixException e) {
             rests.file(path, null);
         }
-        return sum;
+        return sizes;
     }
 
     /** The virtual size of {@code name} when it is an overlay of a base of the catalog, else 0. */

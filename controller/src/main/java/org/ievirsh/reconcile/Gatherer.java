@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
@@ -31,6 +32,7 @@ import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
 import org.ievirsh.quota.Admission;
 import org.ievirsh.quota.QuotaLimits;
+import org.ievirsh.spec.CourseFit;
 import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.spec.SpecReader;
@@ -143,6 +145,11 @@ final class Gatherer {
         return settings.get();
     }
 
+    /** A number that moves when {@code user}'s addresses change or an instructor opens or closes their console. */
+    long guestGeneration(String user) {
+        return guest.generation(user);
+    }
+
     /** A number that moves when the admin's catalogs change: the templates, the base images. */
     long catalogs() {
         return templates.generation() + disks.generation();
@@ -195,16 +202,20 @@ final class Gatherer {
             memory.histories.put(name, vm.history);
             vm.spec = read.vms().get(name);
             vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name))
-                    : desiredOf(vm.spec, adminEnd);
+                    : desiredOf(vm.spec, adminEnd, owner, vm.domain() != null);
             vm.observation = VmPlanner.strandedIfItShouldRun(vm.observation, vm.desired, vm.history);
         }
         memory.keepOnly(drafts.keySet());
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
-        admit(drafts, quota);
+        Function<Draft, Optional<ControllerConfig.Course>> courseOf = vm -> vm.desired instanceof Desired.Valid valid
+                ? CourseFit.countsIn(valid.vm(), config.courses(), owner.groups()) : Optional.empty();
+        Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf = course -> course
+                .map(c -> QuotaLimits.ofCourse(config.quota(), c.quota())).orElse(quota);
+        admit(drafts, courseOf, limitsOf);
         checkImages(owner, drafts, memory, rests);
-        disks.gather(owner, drafts, dir, quota.diskBytes(), rests);
+        disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
         render(owner, drafts, dir, memory);
-        guest.gather(owner, drafts);
+        guest.gather(owner, drafts, courseOf);
         drain.gather(drafts);
         guardRemovals(drafts, readable, domains.size(), now);
 
@@ -256,8 +267,13 @@ final class Gatherer {
                 "the directory cannot be read now; the VM is left as it is")), Optional.empty(), "template");
     }
 
-    /** Desired state of a file: valid only if its template exists and it stays within the template. */
-    private Desired desiredOf(SpecEntry spec, Optional<Expiry> adminEnd) {
+    /**
+     * Desired state of a file: valid only if its template exists and it
+     * stays within the template, its course is one of the student's (or it
+     * exists already: {@code hasDomain}) and it ends no later than the
+     * admin's date (the course's, for a course VM).
+     */
+    private Desired desiredOf(SpecEntry spec, Optional<Expiry> adminEnd, Owner owner, boolean hasDomain) {
         if (!spec.isValid()) {
             return new Desired.Invalid(spec.problems(), spec.specHash(),
                     spec.errorReason().isEmpty() ? "template" : spec.errorReason());
@@ -266,7 +282,14 @@ final class Gatherer {
         if (!fitted.isOk()) {
             return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
         }
-        Optional<Problem> late = ExpiryFit.check(spec.file().get(), adminEnd, clock.getZone());
+        Map<String, ControllerConfig.Course> courses = config().courses();
+        Optional<Problem> course = CourseFit.check(spec.file().get(), courses, owner.groups(), hasDomain);
+        if (course.isPresent()) {
+            return new Desired.Invalid(List.of(course.get()), Optional.of(spec.file().get().specHash()), "course");
+        }
+        Optional<Expiry> end = CourseFit.countsIn(spec.file().get().vm(), courses, owner.groups())
+                .map(c -> Expiry.earliest(c.expires(), adminEnd, clock.getZone())).orElse(adminEnd);
+        Optional<Problem> late = ExpiryFit.check(spec.file().get(), end, clock.getZone());
         if (late.isPresent()) {
             return new Desired.Invalid(List.of(late.get()), Optional.of(spec.file().get().specHash()), "schema");
         }
@@ -275,17 +298,25 @@ final class Gatherer {
                 f.memoryBytes());
     }
 
-    private void admit(Map<String, Draft> vms, QuotaLimits limits) {
-        List<Admission.Candidate> candidates = new ArrayList<>();
+    /**
+     * Admits each VM against its quota: a course VM against its course's
+     * (while its student is in the course's group), the others against the
+     * student's own.
+     */
+    private void admit(Map<String, Draft> vms, Function<Draft, Optional<ControllerConfig.Course>> courseOf,
+                       Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf) {
+        Map<Optional<ControllerConfig.Course>, List<Admission.Candidate>> buckets = new HashMap<>();
         for (Draft vm : vms.values()) {
             if (vm.desired instanceof Desired.Valid valid) {
-                candidates.add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
+                buckets.computeIfAbsent(courseOf.apply(vm), c -> new ArrayList<>()).add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
                         vm.domain() != null || vm.observation instanceof Observation.Conflict,
                         VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
                         vm.domain() != null && vm.domain().isActive()));
             }
         }
-        Admission.decide(candidates, limits).forEach((name, verdict) -> vms.get(name).admission = verdict);
+        buckets.forEach((course, candidates) -> Admission.decide(candidates, limitsOf.apply(course))
+                .forEach((name, verdict) -> vms.get(name).admission = verdict.in(course
+                        .map(ControllerConfig.Course::name))));
     }
 
     /**

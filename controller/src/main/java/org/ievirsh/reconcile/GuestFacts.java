@@ -20,21 +20,24 @@ import org.ievirsh.users.Owner;
  */
 final class GuestFacts {
     private final AddressBook addresses;
+    private final org.ievirsh.course.ConsoleWatch watch;
     private final java.util.function.Supplier<ControllerConfig.Lifecycle> lifecycles;
     private final TemplateLibrary templates;
     private final Clock clock;
 
-    GuestFacts(AddressBook addresses, java.util.function.Supplier<ControllerConfig.Lifecycle> lifecycles,
-               TemplateLibrary templates, Clock clock) {
+    GuestFacts(AddressBook addresses, org.ievirsh.course.ConsoleWatch watch,
+               java.util.function.Supplier<ControllerConfig.Lifecycle> lifecycles, TemplateLibrary templates,
+               Clock clock) {
         this.addresses = addresses;
+        this.watch = watch;
         this.lifecycles = lifecycles;
         this.templates = templates;
         this.clock = clock;
     }
 
-    /** A count that moves when {@code user}'s addresses change. */
+    /** A count that moves when {@code user}'s addresses change, or an instructor opens or closes a console of theirs. */
     long generation(String user) {
-        return addresses.generation(user);
+        return addresses.generation(user) + watch.generation(user);
     }
 
     /** The admin's end of {@code owner}'s VMs (their entry, else their groups', else the default). */
@@ -42,8 +45,12 @@ final class GuestFacts {
         return lifecycles.get().expiryOf(owner.user(), owner.groups(), clock.getZone());
     }
 
-    /** Fills in each VM's addresses (while its domain runs) and its lifetime. */
-    void gather(Owner owner, Map<String, Gatherer.Draft> vms) {
+    /**
+     * Fills in each VM's addresses (while its domain runs) and its lifetime:
+     * a course VM ({@code courseOf}) ends with its course too.
+     */
+    void gather(Owner owner, Map<String, Gatherer.Draft> vms,
+                java.util.function.Function<Gatherer.Draft, Optional<ControllerConfig.Course>> courseOf) {
         ControllerConfig.Lifecycle lifecycle = lifecycles.get();
         Optional<Expiry> admin = lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
         for (Gatherer.Draft vm : vms.values()) {
@@ -57,8 +64,10 @@ final class GuestFacts {
                 vm.addresses = List.of();
             }
             Optional<Expiry> file = vm.desired instanceof Desired.Valid valid ? valid.vm().expires() : Optional.empty();
+            Optional<Expiry> end = courseOf.apply(vm).map(c -> Expiry.earliest(c.expires(), admin, clock.getZone()))
+                    .orElse(admin);
             vm.lifetime = new VmFacts.Lifetime(file.map(e -> e.at(clock.getZone())),
-                    admin.map(e -> e.at(clock.getZone())), admin.map(Expiry::toString).orElse(""),
+                    end.map(e -> e.at(clock.getZone())), end.map(Expiry::toString).orElse(""),
                     lifecycle.warnBefore(), clock.getZone());
         }
     }

@@ -7,10 +7,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.logging.Logger;
+import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VmStatus;
+import org.ievirsh.course.ConsoleWatch;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.metrics.PerVmCollector;
@@ -32,8 +34,10 @@ final class Publisher {
     private final StatusBook book;
     private final Metrics metrics;
     private final PerVmCollector perVm;
+    private final ConsoleWatch watch;
 
-    Publisher(StatusWriter writer, StatusBook book, Metrics metrics, PerVmCollector perVm) {
+    Publisher(StatusWriter writer, StatusBook book, Metrics metrics, PerVmCollector perVm, ConsoleWatch watch) {
+        this.watch = watch;
         this.writer = writer;
         this.book = book;
         this.metrics = metrics;
@@ -47,7 +51,7 @@ final class Publisher {
         for (Converger.Converged vm : vms) {
             VmPlan plan = vm.plan();
             if (plan.status().isPresent()) {
-                statuses.put(vm.facts().vm(), plan.status().get());
+                statuses.put(vm.facts().vm(), watched(user.user(), plan.status().get()));
                 definedXml.put(vm.facts().vm(), plan.definedXml());
             }
         }
@@ -62,6 +66,12 @@ final class Publisher {
         perVm.quotaOf(user.user(), user.quota());
         report(user.user(), vms);
         return user.readable() && user.dir() != null && written != statuses;
+    }
+
+    /** The status with condition ConsoleOpen while an instructor has the VM's console open. */
+    private VmStatus watched(String user, VmStatus status) {
+        return watch.watcher(user, status.name()).map(who -> status.withCondition(new Condition(Condition.CONSOLE_OPEN,
+                "True", Reasons.INSTRUCTOR_CONSOLE, who + " has your console open", null))).orElse(status);
     }
 
     private Map<String, VmStatus> write(UserFacts user, Map<String, VmStatus> statuses,

@@ -98,6 +98,11 @@ final class QuietUser {
             this.inspections = inspections;
         }
 
+        /** The count of the student's addresses and watched consoles the pass began with. */
+        long guestGeneration() {
+            return addresses;
+        }
+
         /** The pass rested on {@code path} being as {@code stat} says (empty: nothing there); null: unknown. */
         Builder file(Path path, Optional<FileStat> stat) {
             if (stat == null || stat.isPresent() && !stat.get().settled(passStartedEpochNanos, SETTLE_NANOS)) {

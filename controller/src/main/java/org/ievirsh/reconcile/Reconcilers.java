@@ -31,16 +31,16 @@ public final class Reconcilers {
                                        TemplateLibrary templates, ImageChecker images, Inspections inspections,
                                        Fleet fleet, StatusBook book, DeletionGuard guard, Metrics metrics,
                                        PerVmCollector perVm, AddressBook addresses, Migrations migrations,
-                                       org.ievirsh.image.BaseImages bases, Clock clock, Clock files,
-                                       Consumer<String> wake) {
-        GuestFacts guest = new GuestFacts(addresses, () -> config.get().lifecycle(), templates, clock);
+                                       org.ievirsh.image.BaseImages bases, org.ievirsh.course.ConsoleWatch watch,
+                                       Clock clock, Clock files, Consumer<String> wake) {
+        GuestFacts guest = new GuestFacts(addresses, watch, () -> config.get().lifecycle(), templates, clock);
         Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
                 clock, files, guest, new DrainFacts(fleet, migrations),
                 new DiskGathering(bases, inspections, config.get().images().root()));
         Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
                 gatherer::bladeDown, config.get().images().root());
         StatusWriter writer = statusWriter(clock);
-        Publisher publisher = new Publisher(writer, book, metrics, perVm);
+        Publisher publisher = new Publisher(writer, book, metrics, perVm, watch);
         return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,
                 perVm, guard, addresses, clock);
     }

@@ -68,7 +68,8 @@ final class StatusBuilder {
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
                 d != null ? d.name() : f.domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
                 addresses, vcpus, memory == null || memory == 0 ? null : Quantities.format(memory), template, image,
-                expires, specHash, null, firstBoot);
+                expires, specHash, null, firstBoot,
+                f.admission() == null ? null : f.admission().course().orElse(null));
     }
 
     /** LAST_RFC3339 is the latest time RFC 3339 can write (four-digit years). */

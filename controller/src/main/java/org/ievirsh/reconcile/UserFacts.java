@@ -63,6 +63,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         }
         parts.add(statusDir);
         parts.add(templates);
+        parts.add(rests.guestGeneration());  // an instructor's console opened or closed changes the status alone
         return parts;
     }
 

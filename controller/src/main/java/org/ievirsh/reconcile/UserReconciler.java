@@ -68,7 +68,7 @@ public final class UserReconciler {
         }
         UserMemory memory = memories.computeIfAbsent(user, u -> new UserMemory());
         if (memory.unchanged.byStats(entry.get(), fleet, gatherer.catalogs(), inspections.generation(),
-                addresses.generation(user), clock.instant())) {
+                gatherer.guestGeneration(user), clock.instant())) {
             // The usual resync of the usual student: a dozen stats tell nothing changed.
             return wakeAt(memory.unchanged.until(), Result.done());
         }

@@ -86,6 +86,7 @@ public final class StatusFiles {
         text(y, "", "image", status.image());
         text(y, "", "expires", status.expires());
         text(y, "", "firstBoot", status.firstBoot());
+        text(y, "", "course", status.course());
         text(y, "", "observedSpecHash", status.observedSpecHash());
         text(y, "", "updatedAt", status.updatedAt());
         return y.toString().getBytes(StandardCharsets.UTF_8);

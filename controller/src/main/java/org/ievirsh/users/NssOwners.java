@@ -136,6 +136,15 @@ public final class NssOwners implements OwnerResolver {
     }
 
     @Override
+    public void refresh(int uid) {
+        Answer answer = answers.get(uid);
+        if (answer != null && answer.owner().isPresent()) {
+            // Asked again at the next resolve; meanwhile, and should NSS not answer then, the account is as it was.
+            answers.put(uid, new Answer(answer.owner(), System.nanoTime(), answer.missingSince()));
+        }
+    }
+
+    @Override
     public Optional<Owner> resolve(Path directory, int uid) {
         long now = System.nanoTime();
         Answer answer = answers.get(uid);

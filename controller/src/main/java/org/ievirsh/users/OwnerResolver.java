@@ -26,6 +26,14 @@ public interface OwnerResolver {
     default void onLateAnswer(Runnable callback) {
     }
 
+    /**
+     * Forgets what is known of {@code uid}: the next resolve asks afresh (a
+     * course just gave the student VMs, and their groups must be the ones
+     * NSS gives now, not those of minutes ago).
+     */
+    default void refresh(int uid) {
+    }
+
     /** Prepares to resolve the owners of {@code uids} at once (a discovery); resolving one by one still works. */
     default void prepare(java.util.Set<Integer> uids) {
     }

@@ -43,6 +43,7 @@ class ConsoleBrokerTest {
     /** Who the connecting account is, for the broker. */
     volatile Account caller = new Account("alice", 1001, 1001, "/home/alice");
     volatile boolean leading = true;
+    final List<String> watched = new java.util.concurrent.CopyOnWriteArrayList<>();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     ConsoleBroker broker;
 
@@ -74,6 +75,25 @@ class ConsoleBrokerTest {
             @Override
             public boolean leading() {
                 return leading;
+            }
+
+            @Override
+            public Optional<String> teaching(String who, String student, String vm) {
+                // carol teaches os2026, whose VM bob/web is; nothing else.
+                return who.equals("carol") && student.equals("bob") && vm.equals("web") ? Optional.of("os2026")
+                        : Optional.empty();
+            }
+
+            @Override
+            public ConsoleBroker.Listing list(String who, String course) {
+                return who.equals("carol") && course.equals("os2026")
+                        ? ConsoleBroker.Listing.of(List.of("bob\tweb\tRunning\tb1\t\t", "a\nb"))
+                        : ConsoleBroker.Listing.refused("you are no instructor of a course " + course);
+            }
+
+            @Override
+            public void watching(String student, String vm, String who, boolean open) {
+                watched.add((open ? "opened " : "closed ") + student + "/" + vm + " by " + who);
             }
         };
         // The kernel names the account running the test; the broker is told it is the "caller" of the moment.
@@ -210,12 +230,13 @@ class ConsoleBrokerTest {
     void onlyTheCallersOwnRunningVmsAndEveryRefusalSaysWhy() throws Exception {
         Map<String, String> refusals = new java.util.LinkedHashMap<>();
         refusals.put("CONSOLE nosuch\n", "ERROR there is no VM nosuch of yours");
-        refusals.put("CONSOLE bob/web\n", "ERROR only your own VMs: name one without a user (CONSOLE web)");
-        refusals.put("CONSOLE ../../etc/passwd\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
-        refusals.put("CONSOLE web EXTRA\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
-        refusals.put("console web\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        refusals.put("CONSOLE bob/web\n", "ERROR only your own VMs, or a course VM of a student of a course you"
+                + " teach: no such VM of bob for you (CONSOLE web opens yours)");
+        refusals.put("CONSOLE ../../etc/passwd\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
+        refusals.put("CONSOLE web EXTRA\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
+        refusals.put("console web\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
         refusals.put("CONSOLE " + "x".repeat(300) + "\n", "ERROR send one line: CONSOLE <vm>");
-        refusals.put("\u0000\u0001\u00ff\n", "ERROR the request must be CONSOLE <vm> or CONSOLE <vm> FORCE");
+        refusals.put("\u0000\u0001\u00ff\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
         for (Map.Entry<String, String> e : refusals.entrySet()) {
             try (Client c = new Client(e.getKey())) {
                 assertTrue(c.until("\n").startsWith(e.getValue()), e.getKey() + " -> " + c.received);
@@ -239,6 +260,38 @@ class ConsoleBrokerTest {
         try (Client c = new Client("CONSOLE alice/web\n")) {
             assertTrue(c.until("\n").startsWith("ERROR this controller is a standby"), c.received.toString());
         }
+    }
+
+    @Test
+    void anInstructorListsTheirCourseAndOpensItsVmsAndTheStudentIsTold() throws Exception {
+        caller = new Account("carol", 1003, 1003, "/home/carol");
+        try (Client c = new Client("LIST os2026\n")) {
+            assertEquals("OK\nbob\tweb\tRunning\tb1\t\t\na b\n\n", c.until("\n\n"), "one line each, a blank line");
+            assertTrue(c.closedByBroker());
+        }
+        try (Client c = new Client("LIST other\n")) {
+            assertTrue(c.until("\n").startsWith("ERROR you are no instructor of a course other"), c.received.toString());
+        }
+        try (Client c = new Client("CONSOLE alice/web\n")) {
+            assertTrue(c.until("\n").startsWith("ERROR only your own VMs, or a course VM"), "not a VM of her course: "
+                    + c.received);
+        }
+        try (Client c = new Client("CONSOLE bob/web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK"), c.received.toString());
+            await().atMost(Duration.ofSeconds(5)).until(() -> watched.contains(
+                    "opened bob/web by instructor carol (uid 1003)"));
+            c.send("hello\n");
+            assertTrue(c.until("echo: hello").contains("echo: hello"));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> watched.contains(
+                "closed bob/web by instructor carol (uid 1003)"));
+        // The student's own session is no instructor's: nothing to tell.
+        caller = new Account("bob", 1002, 1002, "/home/bob");
+        watched.clear();
+        try (Client c = new Client("CONSOLE web\n")) {
+            assertTrue(c.until("OK\n").startsWith("OK"), c.received.toString());
+        }
+        assertEquals(List.of(), watched);
     }
 
     @Test

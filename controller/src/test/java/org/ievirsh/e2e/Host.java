@@ -19,6 +19,7 @@ final class Host {
     static final Path INSPECTION_CACHE = Path.of("/tmp/ie-virsh-test-inspection");
 
     private final List<String> users = new ArrayList<>();
+    private final List<String> groups = new ArrayList<>();
 
     /** Makes (again) a user with a home under {@code homes}; its uid is {@code uid}. */
     String user(String name, int uid, Path homes) throws IOException {
@@ -146,9 +147,22 @@ final class Host {
         }
     }
 
+    /** Makes (again) a POSIX group {@code name} with gid {@code gid} and {@code members}. */
+    String group(String name, int gid, String... members) {
+        Commands.run(List.of("groupdel", name));
+        Commands.ok("groupadd", "-g", Integer.toString(gid), name);
+        groups.add(name);
+        for (String member : members) {
+            Commands.ok("gpasswd", "-a", member, name);
+        }
+        return name;
+    }
+
     void deleteUsers() {
         users.forEach(Host::deleteUser);
         users.clear();
+        groups.forEach(g -> Commands.run(List.of("groupdel", g)));
+        groups.clear();
     }
 
     private static void deleteUser(String name) {

@@ -84,7 +84,7 @@ final class PlannerFixture {
     VmFacts facts() {
         Desired d = desired != null ? desired : new Desired.Valid(new VirtualMachine("web", Optional.empty(),
                 "web.qcow2", strategy, OptionalInt.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), OptionalLong.empty(), Optional.empty()),
+                Optional.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty()),
                 "sha256:spec", "standard", 2, 2L << 30);
         boolean valid = d instanceof Desired.Valid;
         RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),

@@ -30,6 +30,8 @@ public final class World {
     private final Map<String, Integer> uids = new ConcurrentHashMap<>();
     private final Map<String, Boolean> resolvable = new ConcurrentHashMap<>();
     private String inspection = "off";
+    /** The groups of each student as NSS would give them (default: students). */
+    private volatile java.util.function.Function<String, List<String>> groups = user -> List.of("students");
     private int maxFiles = 64;
 
     public World(Path root) throws IOException {
@@ -111,7 +113,7 @@ public final class World {
                 if (!resolvable.getOrDefault(user, false) || uid != Nss.effectiveUid()) {
                     return Optional.empty();
                 }
-                return Optional.of(new Owner(user, uids.get(user), uids.get(user), List.of("students"), uid,
+                return Optional.of(new Owner(user, uids.get(user), uids.get(user), groups.apply(user), uid,
                         Nss.effectiveGid(), directory.getParent().toString()));
             }
 
@@ -131,6 +133,12 @@ public final class World {
         return Files.writeString(file, "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>" + cpus
                 + "</cores><threads>1</threads><active>" + cpus + "</active><mhz>2000</mhz><model>t</model></cpu>"
                 + "<memory>" + (gib << 20) + "</memory></node>");
+    }
+
+    /** Gives each student the groups {@code groupsOf} says (asked at every discovery). */
+    public World groups(java.util.function.Function<String, List<String>> groupsOf) {
+        this.groups = groupsOf;
+        return this;
     }
 
     /** Sets users.maxFiles (64 unless a test floods a directory). */

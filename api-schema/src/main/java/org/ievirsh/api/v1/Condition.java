@@ -24,6 +24,8 @@ public record Condition(String type, String status, String reason, String messag
     public static final String RESTART_REQUIRED = "RestartRequired";
     /** EXPIRING: only for a VM with an end date; True within the admin's warnBefore of it. */
     public static final String EXPIRING = "Expiring";
+    /** CONSOLE_OPEN: only while an instructor of the VM's course has its console open (naming who). */
+    public static final String CONSOLE_OPEN = "ConsoleOpen";
 
     public static Condition of(String type, boolean status, String reason, String message) {
         return new Condition(type, status ? "True" : "False", reason, message, null);

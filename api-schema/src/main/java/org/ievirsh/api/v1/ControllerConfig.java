@@ -40,7 +40,8 @@ public record ControllerConfig(
         BladeDown bladeDown,
         Optional<Ha> ha,
         Lifecycle lifecycle,
-        BaseImages baseImages) {
+        BaseImages baseImages,
+        Map<String, Course> courses) {
 
     /** DEFAULT_PATH is where admins keep the file. */
     public static final Path DEFAULT_PATH = Path.of("/etc/ie-virsh/controller.yaml");
@@ -67,6 +68,34 @@ public record ControllerConfig(
     /** BaseImages says where the admin's base images are; empty: there are none. */
     public record BaseImages(Optional<Path> root) {
         public static final BaseImages NONE = new BaseImages(Optional.empty());
+    }
+
+    /**
+     * Course is a class: every member of the POSIX group {@code students}
+     * gets the VMs of {@code vms} (the file {@code <course>-<vm>.yaml},
+     * written once into their directory); they count against {@code quota}
+     * (fields left out: {@code quota.default}'s) and end at {@code expires}
+     * (empty: never). Members of {@code instructors} (empty: none) list them
+     * and open their consoles.
+     */
+    public record Course(String name, String students, Optional<String> instructors, Optional<Expiry> expires,
+                         Limits quota, Map<String, CourseVm> vms) {
+
+        /** The VM name {@code vm} of this course takes in a student's directory. */
+        public String vmName(String vm) {
+            return name + "-" + vm;
+        }
+    }
+
+    /**
+     * CourseVm is one VM of a course: the fields of its spec as the admin
+     * wrote them (texts, in the order of {@link #FIELDS}), copied into each
+     * student's file.
+     */
+    public record CourseVm(String name, Map<String, String> spec) {
+        /** FIELDS are the spec fields a course may set, in the order they are written. */
+        public static final List<String> FIELDS = List.of("description", "baseImage", "disk", "image", "template",
+                "vcpus", "memory", "runStrategy", "firstBoot");
     }
 
     /** Resources is an amount of vCPUs and memory. */
@@ -267,6 +296,7 @@ public record ControllerConfig(
                 "/lifecycle/users/", problems);
         Optional<Expiry> defaultExpiry = expiry(document, root.path("lifecycle").path("default"),
                 "/lifecycle/default", problems);
+        Map<String, Course> courses = courses(document, root.path("courses"), problems);
         if (!problems.isEmpty()) {
             return Parsed.failed(problems);
         }
@@ -313,7 +343,45 @@ public record ControllerConfig(
                         groupExpiries, userExpiries),
                 root.path("baseImages").has("root")
                         ? new BaseImages(Optional.of(Path.of(root.path("baseImages").path("root").asText())))
-                        : BaseImages.NONE));
+                        : BaseImages.NONE,
+                courses));
+    }
+
+    private static Map<String, Course> courses(YamlDocument document, JsonNode node, List<Problem> problems) {
+        Map<String, Course> byName = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> {
+            String name = e.getKey();
+            JsonNode course = e.getValue();
+            String pointer = "/courses/" + name;
+            Map<String, CourseVm> vms = new LinkedHashMap<>();
+            course.path("vms").fields().forEachRemaining(v -> {
+                String vmName = name + "-" + v.getKey();
+                if (!VirtualMachine.isValidName(vmName)) {
+                    problems.add(at(document, pointer + "/vms/" + v.getKey(), "the VM name " + vmName + " (course-vm)"
+                            + " is longer than 32 characters; give the course or the VM a shorter name"));
+                }
+                if (!v.getValue().has("baseImage") && !v.getValue().has("image")) {
+                    problems.add(at(document, pointer + "/vms/" + v.getKey(), "write baseImage (one of the admin's"
+                            + " bases) or image (an image each student has)"));
+                }
+                if (v.getValue().has("disk") && !v.getValue().has("baseImage")) {
+                    problems.add(at(document, pointer + "/vms/" + v.getKey() + "/disk", "disk sizes the disk made"
+                            + " from baseImage; write baseImage or leave disk out"));
+                }
+                Map<String, String> spec = new LinkedHashMap<>();
+                for (String field : CourseVm.FIELDS) {
+                    if (v.getValue().has(field)) {
+                        spec.put(field, v.getValue().path(field).asText());
+                    }
+                }
+                vms.put(v.getKey(), new CourseVm(v.getKey(), java.util.Collections.unmodifiableMap(spec)));
+            });
+            byName.put(name, new Course(name, course.path("students").asText(),
+                    course.has("instructors") ? Optional.of(course.path("instructors").asText()) : Optional.empty(),
+                    expiry(document, course, pointer, problems), limits(course.path("quota")),
+                    java.util.Collections.unmodifiableMap(vms)));
+        });
+        return java.util.Collections.unmodifiableMap(byName);
     }
 
     /** The schema the file is checked against. */

@@ -38,6 +38,17 @@ public record Expiry(LocalDate date, Instant time) {
         return time != null ? time : date.plusDays(1).atStartOfDay(zone).toInstant();
     }
 
+    /** The earlier of two ends (an empty one is never), dates read in {@code zone}. */
+    public static Optional<Expiry> earliest(Optional<Expiry> a, Optional<Expiry> b, ZoneId zone) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        if (b.isEmpty()) {
+            return a;
+        }
+        return b.get().at(zone).isBefore(a.get().at(zone)) ? b : a;
+    }
+
     /** As written: the date, or the time in UTC. */
     @Override
     public String toString() {

@@ -47,6 +47,8 @@ public final class Reasons {
     public static final String NOT_AN_OVERLAY_OF_BASE = "NotAnOverlayOfBase";
     /** The VM's disk is being made from its base. */
     public static final String MAKING_DISK = "MakingDisk";
+    /** An instructor of the VM's course has its console open. */
+    public static final String INSTRUCTOR_CONSOLE = "InstructorConsole";
 
     private Reasons() {
     }

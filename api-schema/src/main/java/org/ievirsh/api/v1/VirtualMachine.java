@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  * the controller when missing ({@code image} then defaults to
  * {@code <name>.qcow2}; {@code diskBytes} is its virtual size, at least the
  * base's); {@code firstBoot} ({@code cloud-init} or {@code none}) overrides
- * the base's choice of a NoCloud seed.
+ * the base's choice of a NoCloud seed. {@code course} names the course the
+ * VM belongs to (the admin's {@code courses}).
  */
 public record VirtualMachine(
         String name,
@@ -26,7 +27,8 @@ public record VirtualMachine(
         Optional<Expiry> expires,
         Optional<String> baseImage,
         OptionalLong diskBytes,
-        Optional<FirstBoot> firstBoot) {
+        Optional<FirstBoot> firstBoot,
+        Optional<String> course) {
 
     /** FirstBoot is how a VM learns its name and its student's keys at its first boot. */
     public enum FirstBoot {
@@ -51,7 +53,7 @@ public record VirtualMachine(
     /** A VM as {@code this} with {@code strategy} instead of its own. */
     public VirtualMachine withRunStrategy(RunStrategy strategy) {
         return new VirtualMachine(name, template, image, strategy, vcpus, memoryBytes, description, expires,
-                baseImage, diskBytes, firstBoot);
+                baseImage, diskBytes, firstBoot, course);
     }
 
     /** NAME is the rule of VM, template and blade names. */

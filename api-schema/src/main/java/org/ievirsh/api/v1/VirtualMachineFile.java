@@ -32,7 +32,7 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
 
     /** POSITIONS are the fields whose place in the file is kept for later messages. */
     public static final List<String> POSITIONS = List.of("/spec", "/spec/template", "/spec/image", "/spec/vcpus",
-            "/spec/memory", "/spec/expires", "/spec/baseImage", "/spec/disk");
+            "/spec/memory", "/spec/expires", "/spec/baseImage", "/spec/disk", "/spec/course");
 
     private static final SchemaCheck SCHEMA = SchemaCheck.load(SchemaCheck.VIRTUAL_MACHINE_V1);
 
@@ -114,7 +114,8 @@ public record VirtualMachineFile(String fileName, String specHash, VirtualMachin
                 expires,
                 baseImage,
                 disk,
-                text(spec, "firstBoot").map(VirtualMachine.FirstBoot::of));
+                text(spec, "firstBoot").map(VirtualMachine.FirstBoot::of),
+                text(spec, "course"));
         Map<String, Location> positions = new HashMap<>();
         Map<Location, Location> kept = new IdentityHashMap<>();
         for (String pointer : POSITIONS) {

@@ -17,11 +17,12 @@ import java.util.Objects;
  * @param addresses every address found, with where it was learnt
  * @param expires   when the VM halts for good (its course ends), RFC 3339; absent: never
  * @param firstBoot {@code cloud-init} when the VM gets a NoCloud seed; absent: none
+ * @param course    the course the VM counts against (its student is in the course's group); absent: none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"name", "owner", "phase", "message", "conditions", "blade", "domain", "uuid", "mac", "ip",
-        "addresses", "vcpus", "memory", "template", "image", "expires", "firstBoot", "observedSpecHash", "updatedAt"})
+        "addresses", "vcpus", "memory", "template", "image", "expires", "firstBoot", "course", "observedSpecHash", "updatedAt"})
 public record VmStatus(
         String name,
         Owner owner,
@@ -41,7 +42,8 @@ public record VmStatus(
         String expires,
         String observedSpecHash,
         String updatedAt,
-        String firstBoot) {
+        String firstBoot,
+        String course) {
 
     /** A status without first-boot news (most VMs, and every test written before it). */
     public VmStatus(String name, Owner owner, Phase phase, String message, List<Condition> conditions, String blade,
@@ -49,7 +51,16 @@ public record VmStatus(
                     String memory, String template, String image, String expires, String observedSpecHash,
                     String updatedAt) {
         this(name, owner, phase, message, conditions, blade, domain, uuid, mac, ip, addresses, vcpus, memory, template,
-                image, expires, observedSpecHash, updatedAt, null);
+                image, expires, observedSpecHash, updatedAt, null, null);
+    }
+
+    /** A status without a course (a VM of the student's own). */
+    public VmStatus(String name, Owner owner, Phase phase, String message, List<Condition> conditions, String blade,
+                    String domain, String uuid, String mac, String ip, List<Address> addresses, Integer vcpus,
+                    String memory, String template, String image, String expires, String observedSpecHash,
+                    String updatedAt, String firstBoot) {
+        this(name, owner, phase, message, conditions, blade, domain, uuid, mac, ip, addresses, vcpus, memory, template,
+                image, expires, observedSpecHash, updatedAt, firstBoot, null);
     }
 
     /** Owner is the student a VM belongs to. */
@@ -81,7 +92,7 @@ public record VmStatus(
             stamped.add(c.at(same ? before.lastTransitionTime() : now));
         }
         return new VmStatus(name, owner, phase, message, List.copyOf(stamped), blade, domain, uuid, mac, ip, addresses,
-                vcpus, memory, template, image, expires, observedSpecHash, now, firstBoot);
+                vcpus, memory, template, image, expires, observedSpecHash, now, firstBoot, course);
     }
 
     /** True when this and {@code other} say the same, whatever their times. */
@@ -94,7 +105,7 @@ public record VmStatus(
 
     private VmStatus withoutTimesOrConditions() {
         return new VmStatus(name, owner, phase, message, null, blade, domain, uuid, mac, ip, orEmpty(addresses), vcpus,
-                memory, template, image, expires, observedSpecHash, null, firstBoot);
+                memory, template, image, expires, observedSpecHash, null, firstBoot, course);
     }
 
     private static boolean sameConditions(List<Condition> a, List<Condition> b) {
@@ -118,9 +129,21 @@ public record VmStatus(
         return list == null ? List.of() : list;
     }
 
+    /** The same status with {@code condition} added at the end (a condition shown only while it holds). */
+    public VmStatus withCondition(Condition condition) {
+        List<Condition> more = new ArrayList<>(conditions == null ? List.of() : conditions);
+        more.add(condition);
+        return with(phase, message, List.copyOf(more)).at(updatedAt);
+    }
+
+    private VmStatus at(String time) {
+        return new VmStatus(name, owner, phase, message, conditions, blade, domain, uuid, mac, ip, addresses, vcpus,
+                memory, template, image, expires, observedSpecHash, time, firstBoot, course);
+    }
+
     /** The same status with another phase, message and conditions (the planner's rewrite of a failure). */
     public VmStatus with(Phase newPhase, String newMessage, List<Condition> newConditions) {
         return new VmStatus(name, owner, newPhase, newMessage, newConditions, blade, domain, uuid, mac, ip, addresses,
-                vcpus, memory, template, image, expires, observedSpecHash, null, firstBoot);
+                vcpus, memory, template, image, expires, observedSpecHash, null, firstBoot, course);
     }
 }
