@@ -37,10 +37,11 @@ public final class ConfigChecks {
         List<Problem> errors = new ArrayList<>();
         List<Problem> warnings = new ArrayList<>();
         Path templates = config.templates();
+        TemplateLibrary library = null;
         if (!Files.isDirectory(templates)) {
             errors.add(at(file, "templates", templates + " is not a directory; put the admin's templates there"));
         } else {
-            TemplateLibrary library = new TemplateLibrary(templates);
+            library = new TemplateLibrary(templates);
             Map<String, String> broken = library.reload();
             broken.forEach((name, why) -> warnings.add(at(file, "templates", why)));
             if (library.get(config.defaultTemplate()).isEmpty()) {
@@ -84,12 +85,62 @@ public final class ConfigChecks {
                 }
             }
         }
+        checkCourses(file, config, library, errors, warnings);
         for (String user : config.quota().users().keySet()) {
             if (Nss.byName(user).isEmpty()) {
                 warnings.add(at(file, "quota.users." + user, "no account " + user + " is known (NSS) now"));
             }
         }
         return new Checked(List.copyOf(errors), List.copyOf(warnings));
+    }
+
+    /**
+     * The courses: a VM every student of a course would get invalid is an
+     * error (a template or a base that cannot be); a group NSS does not know
+     * now, or a base not ready yet, a warning.
+     */
+    private static void checkCourses(String file, ControllerConfig config, TemplateLibrary library,
+                                     List<Problem> errors, List<Problem> warnings) {
+        if (!config.courses().isEmpty() && !config.users().directories().contains("*")) {
+            warnings.add(at(file, "users.directories", "has no *: the courses cannot tell a student's directory"
+                    + " from their home, and write no files"));
+        }
+        BaseImages catalog = null;
+        for (ControllerConfig.Course course : config.courses().values()) {
+            String where = "courses." + course.name();
+            if (Nss.group(course.students()).isEmpty()) {
+                warnings.add(at(file, where + ".students", "no group " + course.students() + " is known (NSS) now;"
+                        + " its students get their VMs once it is"));
+            }
+            course.instructors().filter(g -> Nss.group(g).isEmpty()).ifPresent(g -> warnings.add(at(file,
+                    where + ".instructors", "no group " + g + " is known (NSS) now")));
+            for (ControllerConfig.CourseVm vm : course.vms().values()) {
+                String field = where + ".vms." + vm.name();
+                String template = vm.spec().getOrDefault("template", config.defaultTemplate());
+                if (library != null && library.get(template).isEmpty()) {
+                    errors.add(at(file, field + ".template", "there is no usable template " + template + " in "
+                            + config.templates() + ": every student's VM would be invalid"));
+                }
+                String base = vm.spec().get("baseImage");
+                if (base == null) {
+                    continue;
+                }
+                if (config.baseImages().root().isEmpty()) {
+                    errors.add(at(file, field + ".baseImage", "baseImages.root is not set: there is no base " + base));
+                    continue;
+                }
+                if (catalog == null) {
+                    catalog = new BaseImages(config.baseImages().root());
+                    catalog.refresh();
+                }
+                BaseImages.Base found = catalog.all().get(base);
+                if (found == null || !found.ready()) {
+                    warnings.add(at(file, field + ".baseImage", base + " serves no VM now" + (found == null
+                            ? " (there is no " + base + ".qcow2)" : ": " + found.rejected().orElse("not ready"))
+                            + "; the course's VMs wait for it"));
+                }
+            }
+        }
     }
 
     /** The bases as the controller would judge them: a base it would not serve is a warning that says why. */

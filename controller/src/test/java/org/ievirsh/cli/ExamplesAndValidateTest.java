@@ -121,4 +121,31 @@ class ExamplesAndValidateTest {
         assertTrue(tmpRoot.contains("baseImages.root: /tmp (uid 0, mode 1777) can be written by someone other than"
                 + " root"), tmpRoot);
     }
+
+    @Test
+    void validateChecksCoursesAsTheControllerWould() throws IOException {
+        Path config = Files.writeString(tmp.resolve("courses.yaml"), "templates: " + Repo.path("templates")
+                + "\nimages: {root: " + tmp + "}\nblades: [{name: b, uri: \"test:///default\"}]\n"
+                + "courses:\n  os:\n    students: ievirsh-no-such-group\n    vms:\n"
+                + "      lab: {image: lab.qcow2, template: huge}\n      net: {baseImage: debian-12}\n");
+        String out = run(1, "validate", config.toString());
+        assertTrue(out.contains("courses.yaml: courses.os.vms.lab.template: there is no usable template huge"), out);
+        assertTrue(out.contains("courses.yaml: courses.os.vms.net.baseImage: baseImages.root is not set"), out);
+        assertTrue(out.contains("warning: courses.yaml: courses.os.students: no group ievirsh-no-such-group is known"),
+                out);
+
+        // A VM file naming a course the caller does not take is invalid, at its line, as the controller says.
+        Path fine = Files.writeString(tmp.resolve("fine.yaml"), "templates: " + Repo.path("templates")
+                + "\nimages: {root: " + tmp + "}\nblades: [{name: b, uri: \"test:///default\"}]\n"
+                + "courses:\n  os:\n    students: ievirsh-no-such-group\n    vms:\n      lab: {image: lab.qcow2}\n");
+        Path lab = Files.writeString(tmp.resolve("os-lab.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: lab.qcow2\n  course: os\n");
+        String vm = run(1, "validate", "--config", fine.toString(), lab.toString());
+        assertTrue(vm.contains("os-lab.yaml:5:11: spec.course: you are not a student of os (group"
+                + " ievirsh-no-such-group)"), vm);
+        Path other = Files.writeString(tmp.resolve("x.yaml"), "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  image: lab.qcow2\n  course: nosuch\n");
+        assertTrue(run(1, "validate", "--config", fine.toString(), other.toString())
+                .contains("x.yaml:5:11: spec.course: there is no course nosuch"));
+    }
 }
