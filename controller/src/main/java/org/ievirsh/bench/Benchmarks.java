@@ -21,6 +21,10 @@ public final class Benchmarks {
         return BaseBench.run(uri, runs, out);
     }
 
+    public static int course(String uri, int students, PrintStream out) throws Exception {
+        return CourseBench.run(uri, students, out);
+    }
+
     public static int addresses(int runs, PrintStream out) throws Exception {
         return AddressBench.run(runs, out);
     }

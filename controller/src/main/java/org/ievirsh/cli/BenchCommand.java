@@ -14,6 +14,8 @@ import picocli.CommandLine.Parameters;
                 "  latency  real KVM: a file saved to its domain STARTED, against libvirt define+start alone",
                 "  base     real libvirtd: a VM's first start on a base image (overlay and seed made as the",
                 "           student), against the same VM on an image the student has",
+                "  course   a course of --class-size real accounts provisioned (file and disk as each student,",
+                "           VM started) from the reload that adds it, against a plain loop doing the same",
                 "  bulk     test driver: N real accounts x 4 VMs to Running, against a raw libvirt loop and",
                 "           virsh per command; then the idle cost (CPU, heap, RSS, full resync pass)",
                 "  noisy    test driver: a new VM to Running beside a hostile neighbour, against a quiet one",
@@ -23,6 +25,7 @@ import picocli.CommandLine.Parameters;
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench base --runs 20",
+                "  sudo java -jar ie-virsh.jar bench course --uri test:///default --class-size 250",
                 "  sudo java -jar ie-virsh.jar bench bulk --users 10000",
                 "  sudo java -jar ie-virsh.jar bench cold --runs 5",
                 "  java -jar ie-virsh.jar bench scrape --users 10000",
@@ -31,7 +34,7 @@ import picocli.CommandLine.Parameters;
                 "  sudo java -jar ie-virsh.jar bench hostile --runs 5",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, base, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, base, course, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -69,8 +72,8 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "20")
     int idlePeriods;
 
-    @Option(names = "--class-size", description = "cold: students with 4 VM files each when the controller starts"
-            + " (default: ${DEFAULT-VALUE}).", defaultValue = "250")
+    @Option(names = "--class-size", description = "cold: students with 4 VM files each when the controller starts;"
+            + " course: students of the course (default: ${DEFAULT-VALUE}).", defaultValue = "250")
     int classSize;
 
     @Override
@@ -81,6 +84,8 @@ final class BenchCommand implements Callable<Integer> {
                 return org.ievirsh.bench.Benchmarks.latency(uri, runs, System.out);
             case "base":
                 return org.ievirsh.bench.Benchmarks.base(uri, runs, System.out);
+            case "course":
+                return org.ievirsh.bench.Benchmarks.course(uri, classSize, System.out);
             case "addresses":
                 return org.ievirsh.bench.Benchmarks.addresses(runs, System.out);
             case "noisy":

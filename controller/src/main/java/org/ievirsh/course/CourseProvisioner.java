@@ -45,6 +45,8 @@ public final class CourseProvisioner {
     public static final String RECORD = "courses";
     private static final int MAX_RECORD = 64 * 1024;
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(30);
+    /** Students provisioned at once. */
+    private static final int PARALLEL = 4;
 
     /**
      * Made one directory component at a time as the student: a link there is
@@ -94,6 +96,14 @@ public final class CourseProvisioner {
     private final java.util.function.Consumer<Set<Integer>> written;
     /** The last round's outcome, by course and student (for {@code course list}). */
     private final Map<String, Map<String, State>> states = new ConcurrentHashMap<>();
+    /** The students' scripts, a few at once; no thread kept once a round is over. */
+    private final java.util.concurrent.ThreadPoolExecutor scripts = new java.util.concurrent.ThreadPoolExecutor(
+            PARALLEL, PARALLEL, 5, java.util.concurrent.TimeUnit.SECONDS,
+            new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "course-student");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** {@code written} is told the uids of the students a round wrote files for. */
     public CourseProvisioner(UserDirectories directories, CourseMembers members,
@@ -101,12 +111,13 @@ public final class CourseProvisioner {
         this.directories = directories;
         this.members = members;
         this.written = written;
+        scripts.allowCoreThreadTimeOut(true);
     }
 
     /** One round over every course of {@code config}; returns how many files it wrote. */
     public int provision(ControllerConfig config) {
-        int files = 0;
-        Set<Integer> wroteFor = new TreeSet<>();
+        java.util.concurrent.atomic.AtomicInteger files = new java.util.concurrent.atomic.AtomicInteger();
+        Set<Integer> wroteFor = new java.util.concurrent.ConcurrentSkipListSet<>();
         states.keySet().retainAll(config.courses().keySet());
         for (Course course : config.courses().values()) {
             Optional<List<Account>> students = members.of(course.students(), config.users().minUid());
@@ -115,26 +126,41 @@ public final class CourseProvisioner {
                         + " now; its students get their VMs once it does");
                 continue;
             }
+            Map<String, State> before = states.getOrDefault(course.name(), Map.of());
             Map<String, State> byStudent = new ConcurrentHashMap<>();
+            // A few students at once: each is a short process of theirs, which mostly waits for fork and exec.
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
             for (Account student : students.get()) {
-                State before = states.getOrDefault(course.name(), Map.of()).get(student.name());
-                Outcome outcome = provision(config, course, student);
-                files += outcome.wrote();
-                if (outcome.wrote() > 0) {
-                    wroteFor.add(student.uid());
-                }
-                byStudent.put(student.name(), outcome.state());
-                if (!outcome.state().provisioned() && (before == null || !before.equals(outcome.state()))) {
-                    LOG.warning("course " + course.name() + ": no VM files for " + student.name() + ": "
-                            + outcome.state().reason());
+                done.add(scripts.submit(() -> {
+                    Outcome outcome = provision(config, course, student);
+                    files.addAndGet(outcome.wrote());
+                    if (outcome.wrote() > 0) {
+                        wroteFor.add(student.uid());
+                    }
+                    byStudent.put(student.name(), outcome.state());
+                    if (!outcome.state().provisioned() && !outcome.state().equals(before.get(student.name()))) {
+                        LOG.warning("course " + course.name() + ": no VM files for " + student.name() + ": "
+                                + outcome.state().reason());
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    LOG.log(java.util.logging.Level.WARNING, "course " + course.name() + ": a student's round failed",
+                            e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return files.get();
                 }
             }
             states.put(course.name(), byStudent);
         }
         if (!wroteFor.isEmpty()) {
-            written.accept(wroteFor);
+            written.accept(Set.copyOf(wroteFor));
         }
-        return files;
+        return files.get();
     }
 
     /** The last round's state of each student of {@code course} (empty before the first round). */
