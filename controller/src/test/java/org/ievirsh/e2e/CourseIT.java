@@ -258,4 +258,25 @@ class CourseIT {
         assertFalse(Files.exists(dir(S1).resolve("os-lab.yaml")), "removed for good");
         assertTrue(Files.exists(dept.resolve("images").resolve(S1).resolve("os-lab.qcow2")), "the disk is kept");
     }
+
+    @Test
+    @Order(5)
+    void aGroupOfTenThousandMembersIsReadWholeAndOnlyItsAccountsCount() throws Exception {
+        HOST.group("ievcbig", 41492, S1);
+        // Ten thousand names in the group's line (as a directory server may list), of which one is an account.
+        List<String> lines = Files.readAllLines(Path.of("/etc/group"));
+        StringBuilder names = new StringBuilder(S1);
+        for (int i = 0; i < 9_999; i++) {
+            names.append(",ievcgone").append(i);
+        }
+        List<String> edited = lines.stream().map(l -> l.startsWith("ievcbig:") ? "ievcbig:x:41492:" + names : l).toList();
+        Files.write(Path.of("/etc/group"), edited);
+        long t0 = System.nanoTime();
+        Optional<org.ievirsh.posix.Nss.Group> group = org.ievirsh.posix.Nss.group("ievcbig");
+        assertEquals(10_000, group.orElseThrow().members().size());
+        List<org.ievirsh.posix.Account> members = org.ievirsh.course.CourseMembers.nss().of("ievcbig", 1000)
+                .orElseThrow();
+        System.out.printf("a group of 10,000 names read and resolved in %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+        assertEquals(List.of(S1), members.stream().map(org.ievirsh.posix.Account::name).toList());
+    }
 }

@@ -71,7 +71,7 @@ class LdapIT {
         Commands.ok("chown", "-R", UID + ":" + UID, homes.resolve(STUDENT).toString());
         Files.createDirectories(base.resolve("images"));
         Host.templates(base.resolve("templates"));
-        for (String vm : new String[] {"web", "db"}) {
+        for (String vm : new String[] {"web", "db", "box"}) {
             Host.image(base.resolve("images").resolve(STUDENT), STUDENT, vm + ".qcow2");
         }
         Host.image(base.resolve("images").resolve(LATE), LATE, "web.qcow2");
@@ -84,6 +84,8 @@ class LdapIT {
                 + "blades:\n  - {name: b1, uri: \"" + Host.SYSTEM + "\", capacity: {vcpus: 32, memory: 4GiB}}\n"
                 + "quota:\n  groups: {ievldapquota: {vms: 1}}\n"
                 + "lifecycle:\n  groups: {ievldapcourse: {expires: 2099-01-31}}\n"
+                + "courses:\n  ldapc:\n    students: ievldapcourse\n    quota: {vms: 1}\n"
+                + "    vms:\n      box: {image: box.qcow2, template: small, memory: 64MiB, runStrategy: Halted}\n"
                 + "console: {socket: " + base.resolve("console.sock") + "}\n"
                 + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 10s\nstopGracePeriod: 5s\n");
         controller = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller", "--config",
@@ -142,6 +144,12 @@ class LdapIT {
         save(STUDENT, "db");
         VmStatus db = Statuses.awaitPhase(dir(STUDENT), "db", Phase.QuotaExceeded, WAIT);
         assertTrue(db.message().contains("1"), "the LDAP group's quota of 1 VM: " + db.message());
+        // The course of their LDAP group gave them its VM, written as them, counted against the course's quota
+        // (their own quota of 1 VM is full).
+        VmStatus box = Statuses.awaitPhase(dir(STUDENT), "ldapc-box", Phase.Stopped, WAIT);
+        assertEquals("ldapc", box.course());
+        assertEquals(UID, (Integer) Files.getAttribute(dir(STUDENT).resolve("ldapc-box.yaml"), "unix:uid",
+                java.nio.file.LinkOption.NOFOLLOW_LINKS));
         // The student's own command, through NSS and LDAP.
         String list = Commands.ok("runuser", "-u", STUDENT, "--", "java", "-jar", System.getProperty("ievirsh.jar"),
                 "list", "--dir", dir(STUDENT).toString());

@@ -60,7 +60,7 @@ class PrometheusIT {
         HOST.user(USER, 41201, homes);
         Path dir = homes.resolve(USER).resolve("ie-virsh");
         Path images = tmp.resolve("images").resolve(USER);
-        for (String vm : List.of("web", "lab")) {
+        for (String vm : List.of("web", "lab", "box")) {
             Host.image(images, USER, vm + ".qcow2");
         }
         Host.image(images, USER, "evil.qcow2", "-b", "/etc/shadow", "-F", "raw", "-u");
@@ -77,7 +77,10 @@ class PrometheusIT {
                 + "images:\n  inspection: off\n  root: " + tmp.resolve("images") + "\ntemplates: " + tmp.resolve("templates") + "\n"
                 + "blades:\n  - {name: local, uri: \"qemu:///system\", capacity: {vcpus: 64, memory: 256GiB}}\n"
                 + "http: {listen: \"127.0.0.1:" + controllerPort + "\", tokenFile: \"" + tokenFile(tmp) + "\"}\n"
-                + "resync: 5s\nstopGracePeriod: 2s\nconsole: {socket: " + tmp.resolve("console.sock") + "}\n");
+                + "resync: 5s\nstopGracePeriod: 2s\nconsole: {socket: " + tmp.resolve("console.sock") + "}\n"
+                // A course of the student's own group: its VM for the course panels.
+                + "courses:\n  pc:\n    students: " + USER + "\n    vms:\n"
+                + "      box: {image: box.qcow2, template: small, memory: 128MiB, runStrategy: Halted}\n");
         controller = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller", "--config",
                 config.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile())
                 .start();

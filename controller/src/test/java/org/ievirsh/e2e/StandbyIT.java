@@ -83,6 +83,11 @@ class StandbyIT {
 
     /** A controller process; {@code ha}: with the shared lock file (a standby while another leads). */
     static Node start(String name, boolean ha) throws Exception {
+        return start(name, ha, "");
+    }
+
+    /** The same, with {@code extra} lines in its config. */
+    static Node start(String name, boolean ha, String extra) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -93,7 +98,7 @@ class StandbyIT {
                 + "templates: " + base.resolve("templates") + "\n"
                 + "blades:\n  - {name: b1, uri: \"" + Host.SYSTEM + "\", capacity: {vcpus: 32, memory: 4GiB}}\n"
                 + (ha ? "ha: {lockFile: " + lock + "}\n" : "") + "console: {socket: " + socket + "}\n"
-                + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 5s\n");
+                + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 5s\n" + extra);
         Process process = new ProcessBuilder("java", "-jar", System.getProperty("ievirsh.jar"), "controller",
                 "--config", config.toString()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "StandbyIT-" + name + ".log")
@@ -197,6 +202,67 @@ class StandbyIT {
         } finally {
             first.process().destroy();
             first.process().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aStandbyFinishesACourseTheLeaderWasProvisioningAndWritesNothingTwice() throws Exception {
+        int students = 60;
+        java.util.List<String> names = new java.util.ArrayList<>();
+        Path homes = base.resolve("home");
+        for (int i = 0; i < students; i++) {
+            names.add(HOST.user(String.format("ievhac%02d", i), 41500 + i, homes));
+        }
+        HOST.group("ievhac", 41590, names.toArray(String[]::new));
+        String course = "courses:\n  hac:\n    students: ievhac\n    vms:\n"
+                + "      lab: {image: lab.qcow2, template: small, memory: 64MiB, runStrategy: Halted}\n";
+        java.util.function.Function<String, Path> file = user -> homes.resolve(user).resolve("ie-virsh")
+                .resolve("hac-lab.yaml");
+        // The leader starts without the course; the standby is up; then the course is added to the leader's config
+        // (a reload), and the leader is killed (-9) as soon as its round has written the first file.
+        Node leader = start("ca", true, "");
+        Node standby = null;
+        try {
+            Node first = leader;
+            await().atMost(WAIT).until(() -> first.get("/readyz").statusCode() == 200);
+            standby = start("cb", true, course);
+            Files.writeString(base.resolve("ca.yaml"), course, java.nio.file.StandardOpenOption.APPEND);
+            org.ievirsh.support.Commands.ok("kill", "-HUP", Long.toString(leader.process().pid()));
+            await().atMost(WAIT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .until(() -> names.stream().anyMatch(u -> Files.exists(file.apply(u))));
+            leader.process().destroyForcibly();
+            long atKill = names.stream().filter(u -> Files.exists(file.apply(u))).count();
+            leader.process().waitFor(30, TimeUnit.SECONDS);
+            Node next = standby;
+            await().atMost(WAIT).ignoreExceptions().until(() -> next.get("/readyz").statusCode() == 200);
+            await().atMost(WAIT).until(() -> names.stream().allMatch(u -> Files.exists(file.apply(u))));
+            System.out.printf("course failover: %d of %d files were there when the leader was killed; the standby"
+                    + " wrote the others%n", atKill, students);
+            String text = Files.readString(file.apply(names.get(0)));
+            for (String user : names) {
+                Path dir = homes.resolve(user).resolve("ie-virsh");
+                assertEquals(text, Files.readString(file.apply(user)), user + ": one whole file");
+                assertEquals(41500 + names.indexOf(user), (Integer) Files.getAttribute(file.apply(user), "unix:uid",
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS));
+                try (var list = Files.list(dir)) {
+                    assertEquals(java.util.List.of(), list.map(p -> p.getFileName().toString())
+                            .filter(n -> n.endsWith(".tmp")).toList(), user + ": nothing left half-made");
+                }
+                Path record = dir.resolve(".status/courses");
+                await().atMost(WAIT).until(() -> Files.exists(record)
+                        && Files.readAllLines(record).contains("hac-lab"));
+            }
+            // A student who removes theirs has removed it: the new leader does not write it again.
+            Files.delete(file.apply(names.get(0)));
+            Thread.sleep(12_000);  // two resyncs (5 s), each a course round
+            assertFalse(Files.exists(file.apply(names.get(0))), "removed for good");
+        } finally {
+            leader.process().destroyForcibly();
+            if (standby != null) {
+                standby.process().destroy();
+                standby.process().waitFor(30, TimeUnit.SECONDS);
+            }
+            Host.removeDomains("ievhac");
         }
     }
 }
