@@ -191,6 +191,20 @@ class CourseLoopTest {
     }
 
     @Test
+    void aStudentWhoseHomeIsMissingGetsNothingAndIsShownNoDirectory() throws Exception {
+        groups.get("os2026").add("dave");  // in the group, but NSS's home does not exist
+        start(COURSE);
+        awaitPhase("alice", "os2026-lab", Phase.Stopped);
+        until(() -> controller.courses().states("os2026").size() == 4);
+        CourseProvisioner.State dave = controller.courses().states("os2026").get("dave");
+        assertFalse(dave.provisioned());
+        assertTrue(dave.reason().contains("cannot be entered"), dave.reason());
+        assertFalse(Files.exists(tmp.resolve("home").resolve("dave")), "nothing made in its place");
+        assertTrue(controller.classroom().list("teacher", "os2026").lines().contains(
+                "dave\tos2026-lab\tNoDirectory\t\t\t"));
+    }
+
+    @Test
     void anInstructorListsTheCourseAndTheStudentSeesTheirConsoleWatched() throws Exception {
         world.vm("alice", "own", "Halted");
         start(COURSE);
