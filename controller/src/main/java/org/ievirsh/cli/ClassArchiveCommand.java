@@ -13,11 +13,11 @@ import picocli.CommandLine.Parameters;
                 "FILE, which the controller's JVM then maps at start instead of reading the jar",
                 "(-XX:SharedArchiveFile): the service reaches its first pass sooner. ie-virsh-controller",
                 "--class-archive calls it when the archive is missing or older than the jar or the JDK."},
-        footer = {"", "Example:", "  java -jar /usr/share/ie-virsh/ie-virsh.jar class-archive /usr/share/ie-virsh/controller.jsa",
+        footer = {"", "Example:", "  java -jar /usr/share/ie-virsh/ie-virsh.jar class-archive /var/cache/ie-virsh/controller.jsa",
                 "", "Exit codes: 0 written, 1 the training run failed (its output says why)."})
 final class ClassArchiveCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "Where to write the archive (default: ${DEFAULT-VALUE}).",
-            defaultValue = "/usr/share/ie-virsh/controller.jsa")
+            defaultValue = "/var/cache/ie-virsh/controller.jsa")
     Path archive;
 
     @Override

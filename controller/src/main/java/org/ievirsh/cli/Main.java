@@ -7,7 +7,7 @@ import picocli.CommandLine;
  * Main is the one jar's entry: {@code ie-virsh SUBCOMMAND}. Students use the
  * file commands; admins run {@code controller}; newcomers run {@code demo}.
  */
-@Command(name = "ie-virsh", mixinStandardHelpOptions = true, version = "ie-virsh 1.0",
+@Command(name = "ie-virsh", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Virtual machines for students, declared in files: one YAML file per VM in ~/ie-virsh.",
                 "A controller makes them real on the department's blades and writes their status back."},
         subcommands = {ListCommand.class, DefineCommand.class, UndefineCommand.class, StartCommand.class, ImportBoxCommand.class,
@@ -25,6 +25,15 @@ import picocli.CommandLine;
                 "", "Exit codes: 0 success, 1 failure (the message says why), 2 wrong usage,",
                 "3 --wait timed out."})
 public final class Main {
+
+    /** Version is the jar's: the version the build stamped in its manifest (the package's upstream version). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"ie-virsh " + (version == null ? "(a development build, not from the jar)" : version)};
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));

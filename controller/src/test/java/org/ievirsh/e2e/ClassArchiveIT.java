@@ -35,7 +35,7 @@ class ClassArchiveIT {
         List<String> command = new ArrayList<>(List.of("sh", Repo.path("examples/bin/ie-virsh-controller").toString()));
         command.addAll(List.of(args));
         // Which file each class came from, on standard output (the wrapper passes the environment on).
-        return Commands.run(command, Map.of("IE_VIRSH_HOME", home.toString(),
+        return Commands.run(command, Map.of("IE_VIRSH_HOME", home.toString(), "IE_VIRSH_CACHE", home.toString(),
                 "JAVA_TOOL_OPTIONS", "-XX:+UseSerialGC -Xlog:class+load=info:stdout"));
     }
 
