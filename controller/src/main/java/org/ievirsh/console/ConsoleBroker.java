@@ -82,6 +82,9 @@ public final class ConsoleBroker implements AutoCloseable {
     private static final Pattern REQUEST = Pattern.compile(
             "CONSOLE (?:([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})/)?([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)( FORCE)?");
     private static final Pattern LIST = Pattern.compile("LIST ([a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?)");
+    private static final String NAME = "[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?";
+    private static final Pattern SNAPSHOT = Pattern.compile("(SNAPSHOT|REVERT|DELETE-SNAPSHOT) (" + NAME + ") ("
+            + NAME + ")|SNAPSHOTS (" + NAME + ")");
     /** LIST_LINES bounds the lines of one LIST answer (a course of that many VMs is answered whole). */
     static final int LIST_LINES = 100_000;
 
@@ -116,6 +119,14 @@ public final class ConsoleBroker implements AutoCloseable {
         /** The lines answering {@code LIST course} for {@code caller}, or why not. */
         default Listing list(String caller, String course) {
             return Listing.refused("there is no course " + course);
+        }
+
+        /**
+         * Answers a snapshot request ({@code op}: SNAPSHOT, SNAPSHOTS,
+         * REVERT or DELETE-SNAPSHOT) on the caller's own {@code vm}.
+         */
+        default Listing snapshot(String op, String user, int uid, String vm, String label) {
+            return Listing.refused("snapshots are not served here");
         }
 
         /** An instructor's session on {@code student}'s {@code vm} opened ({@code open}) or ended. */
@@ -361,8 +372,8 @@ public final class ConsoleBroker implements AutoCloseable {
     private void request(SocketChannel client, Caller caller) {
         String line = requestLine(client);
         if (line == null) {
-            refused(client, caller, "send one line: CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>, within "
-                    + REQUEST_WITHIN.toSeconds() + " s");
+            refused(client, caller, "send one line: CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course> or a snapshot"
+                    + " request, within " + REQUEST_WITHIN.toSeconds() + " s");
             return;
         }
         Matcher list = LIST.matcher(line);
@@ -370,9 +381,21 @@ public final class ConsoleBroker implements AutoCloseable {
             list(client, caller, list.group(1));
             return;
         }
+        Matcher snapshot = SNAPSHOT.matcher(line);
+        if (snapshot.matches()) {
+            if (!vms.leading()) {
+                refused(client, caller, "this controller is a standby; the leader answers");
+                return;
+            }
+            boolean all = snapshot.group(4) != null;
+            answer(client, caller, vms.snapshot(all ? "SNAPSHOTS" : snapshot.group(1), caller.name(), caller.uid(),
+                    all ? snapshot.group(4) : snapshot.group(2), all ? null : snapshot.group(3)), line);
+            return;
+        }
         Matcher m = REQUEST.matcher(line);
         if (!m.matches()) {
-            refused(client, caller, "the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
+            refused(client, caller, "the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>,"
+                    + " SNAPSHOT <vm> <label>, SNAPSHOTS <vm>, REVERT <vm> <label> or DELETE-SNAPSHOT <vm> <label>");
             return;
         }
         String user = m.group(1) != null ? m.group(1) : caller.name();
@@ -412,7 +435,11 @@ public final class ConsoleBroker implements AutoCloseable {
             refused(client, caller, "this controller is a standby; the leader answers");
             return;
         }
-        Listing listing = vms.list(caller.name(), course);
+        answer(client, caller, vms.list(caller.name(), course), "LIST " + course);
+    }
+
+    /** Writes {@code listing}: {@code OK}, its lines, a blank line; or {@code ERROR} and its refusal. */
+    private void answer(SocketChannel client, Caller caller, Listing listing, String request) {
         if (listing.refusal() != null) {
             refused(client, caller, listing.refusal());
             return;
@@ -429,7 +456,7 @@ public final class ConsoleBroker implements AutoCloseable {
         } catch (IOException e) {
             return;  // the caller went
         }
-        LOG.fine(() -> "console: uid " + caller.uid() + " listed course " + course);
+        LOG.fine(() -> "console: uid " + caller.uid() + " asked " + request);
     }
 
     /** The request line, or null when it does not come whole within the deadline. */

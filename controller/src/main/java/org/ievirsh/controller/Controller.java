@@ -41,6 +41,7 @@ import org.ievirsh.reconcile.DiscoveryReconciler;
 import org.ievirsh.reconcile.Passes;
 import org.ievirsh.reconcile.Reconcilers;
 import org.ievirsh.reconcile.UserReconciler;
+import org.ievirsh.snapshot.SnapshotDesk;
 import org.ievirsh.status.StatusBook;
 import org.ievirsh.template.TemplateLibrary;
 import org.ievirsh.users.OwnerResolver;
@@ -89,6 +90,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private volatile Classroom classroom;
     private volatile CourseMeters courseMeters;
     private final ConsoleWatch watch = new ConsoleWatch();
+    private final SnapshotDesk snapshots;
     /** One course round at a time, on a thread of its own: NSS and the students' scripts may take their time. */
     private final java.util.concurrent.ExecutorService courseRounds = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
@@ -163,6 +165,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
         courseMembers(CourseMembers.nss());
+        this.snapshots = new SnapshotDesk(() -> this.config, fleet, book, metrics.registry());
         watch.onChange(user -> queue.add(new Key.User(user)));
         metrics.registerPass(() -> passes.lastDuration().toNanos() / 1e9);
         metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet, u -> index.get(u).isPresent()), book, guard::isTripped,
@@ -361,6 +364,11 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     /** The course provisioner (what each course's students have, for {@code course list}). */
     public CourseProvisioner courses() {
         return courses;
+    }
+
+    /** Where students' snapshot requests are answered. */
+    public SnapshotDesk snapshots() {
+        return snapshots;
     }
 
     /** What instructors may see and reach. */

@@ -27,6 +27,7 @@ import org.ievirsh.metrics.Exposition;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.posix.Systemd;
+import org.ievirsh.snapshot.SnapshotPlanner;
 import org.ievirsh.status.StatusBook;
 import org.ievirsh.users.OwnerResolver;
 
@@ -91,6 +92,17 @@ public final class Daemon {
             @Override
             public ConsoleBroker.Listing list(String caller, String course) {
                 return controller.classroom().list(caller, course);
+            }
+
+            @Override
+            public ConsoleBroker.Listing snapshot(String op, String user, int uid, String vm, String label) {
+                SnapshotPlanner.Op which = switch (op) {
+                    case "SNAPSHOT" -> SnapshotPlanner.Op.CREATE;
+                    case "REVERT" -> SnapshotPlanner.Op.REVERT;
+                    case "DELETE-SNAPSHOT" -> SnapshotPlanner.Op.DELETE;
+                    default -> SnapshotPlanner.Op.LIST;
+                };
+                return controller.snapshots().handle(which, user, uid, vm, label);
             }
 
             @Override

@@ -105,6 +105,35 @@ public interface Hypervisor {
     }
 
     /**
+     * Takes internal snapshot {@code name} of running domain {@code uuid}
+     * (its disks and its memory, by QEMU itself), kept in libvirt's
+     * metadata so that it can be reverted running.
+     */
+    default void snapshotCreate(String uuid, String name) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no snapshots here");
+    }
+
+    /** Reverts domain {@code uuid} to snapshot {@code name} of libvirt's metadata (running, if taken running). */
+    default void snapshotRevert(String uuid, String name) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no snapshots here");
+    }
+
+    /** Deletes snapshot {@code name} of running domain {@code uuid}: from its image (by QEMU) and the metadata. */
+    default void snapshotDelete(String uuid, String name) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no snapshots here");
+    }
+
+    /** Forgets libvirt's record of snapshot {@code name} of {@code uuid}; the image is not touched. */
+    default void snapshotForget(String uuid, String name) throws HypervisorException {
+        throw new HypervisorException(HypervisorException.Kind.OTHER, blade() + ": no snapshots here");
+    }
+
+    /** The snapshots libvirt keeps a record of for {@code uuid}. */
+    default List<String> snapshotNames(String uuid) throws HypervisorException {
+        return List.of();
+    }
+
+    /**
      * Opens the serial console of a running domain over this connection; with
      * {@code force}, a session someone else has open ends.
      */

@@ -26,6 +26,10 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int AFFECT_CONFIG = 2;
     private static final int XML_INACTIVE = 2;
     private static final int UNDEFINE_NVRAM = 4;
+    /** VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA: a domain with snapshots is undefined too (its image keeps them). */
+    private static final int UNDEFINE_SNAPSHOTS_METADATA = 2;
+    /** VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY: libvirt forgets a snapshot, the image keeps it. */
+    private static final int SNAPSHOT_DELETE_METADATA_ONLY = 2;
     private static final int VIR_ERR_NO_DOMAIN = 42;
     private static final int VIR_ERR_OPERATION_INVALID = 55;
 
@@ -250,6 +254,11 @@ final class LibvirtHypervisor implements Hypervisor {
                 Domain.DomainMigrateParameters.VIR_MIGRATE_PARAM_URI, u)));
         options.bandwidthMiBs().ifPresent(b -> params.add(new org.libvirt.TypedUlongParameter(
                 Domain.DomainMigrateParameters.VIR_MIGRATE_PARAM_BANDWIDTH, b)));
+        // libvirt moves no domain with snapshot records: it forgets them (the image keeps the snapshots, and a
+        // revert of the moved VM goes through its image).
+        for (String name : snapshotNames(uuid)) {
+            snapshotForget(uuid, name);
+        }
         int flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE
                 | Domain.MigrateFlags.ABORT_ON_ERROR | (options.unsafe() ? Domain.MigrateFlags.UNSAFE : 0);
         to.guarded(() -> withDomain(uuid, d -> {
@@ -278,18 +287,82 @@ final class LibvirtHypervisor implements Hypervisor {
     public void undefine(String uuid) throws HypervisorException {
         withDomain(uuid, d -> {
             try {
-                d.undefine(UNDEFINE_NVRAM);
+                d.undefine(UNDEFINE_NVRAM | UNDEFINE_SNAPSHOTS_METADATA);
             } catch (LibvirtException e) {
                 // Drivers without NVRAM support (the test driver) refuse the flag.
-                if (e.getError().getCode() != ErrorNumber.VIR_ERR_INVALID_ARG
-                        && e.getError().getCode() != ErrorNumber.VIR_ERR_NO_SUPPORT
-                        && e.getError().getCode() != ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED) {
+                if (!unsupportedFlag(e)) {
                     throw e;
                 }
-                d.undefine();
+                try {
+                    d.undefine(UNDEFINE_SNAPSHOTS_METADATA);
+                } catch (LibvirtException again) {
+                    if (!unsupportedFlag(again)) {
+                        throw again;
+                    }
+                    d.undefine();
+                }
             }
             return null;
         });
+    }
+
+    private static boolean unsupportedFlag(LibvirtException e) {
+        return e.getError().getCode() == ErrorNumber.VIR_ERR_INVALID_ARG
+                || e.getError().getCode() == ErrorNumber.VIR_ERR_NO_SUPPORT
+                || e.getError().getCode() == ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED;
+    }
+
+    @Override
+    public void snapshotCreate(String uuid, String name) throws HypervisorException {
+        withDomain(uuid, d -> {
+            d.snapshotCreateXML("<domainsnapshot><name>" + name + "</name><description>ie-virsh</description>"
+                    + "</domainsnapshot>").free();
+            return null;
+        });
+    }
+
+    @Override
+    public void snapshotRevert(String uuid, String name) throws HypervisorException {
+        withDomain(uuid, d -> {
+            org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
+            try {
+                d.revertToSnapshot(snapshot);
+            } finally {
+                snapshot.free();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void snapshotDelete(String uuid, String name) throws HypervisorException {
+        withDomain(uuid, d -> {
+            org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
+            try {
+                snapshot.delete(0);
+            } finally {
+                snapshot.free();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void snapshotForget(String uuid, String name) throws HypervisorException {
+        withDomain(uuid, d -> {
+            org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
+            try {
+                snapshot.delete(SNAPSHOT_DELETE_METADATA_ONLY);
+            } finally {
+                snapshot.free();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<String> snapshotNames(String uuid) throws HypervisorException {
+        return withDomain(uuid, d -> List.of(d.snapshotListNames()));
     }
 
     @Override

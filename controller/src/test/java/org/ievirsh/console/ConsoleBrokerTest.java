@@ -232,11 +232,18 @@ class ConsoleBrokerTest {
         refusals.put("CONSOLE nosuch\n", "ERROR there is no VM nosuch of yours");
         refusals.put("CONSOLE bob/web\n", "ERROR only your own VMs, or a course VM of a student of a course you"
                 + " teach: no such VM of bob for you (CONSOLE web opens yours)");
-        refusals.put("CONSOLE ../../etc/passwd\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
-        refusals.put("CONSOLE web EXTRA\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
-        refusals.put("console web\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
+        refusals.put("CONSOLE ../../etc/passwd\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>");
+        refusals.put("CONSOLE web EXTRA\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>");
+        refusals.put("console web\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>");
         refusals.put("CONSOLE " + "x".repeat(300) + "\n", "ERROR send one line: CONSOLE <vm>");
-        refusals.put("\u0000\u0001\u00ff\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE or LIST <course>");
+        refusals.put("\u0000\u0001\u00ff\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>");
+        // Snapshot requests take two names as VM names are: no path, no option, nothing more.
+        for (String bad : List.of("SNAPSHOT web ../x", "SNAPSHOT web", "REVERT web a b", "DELETE-SNAPSHOT web -x",
+                "SNAPSHOTS ../web", "SNAPSHOT other/web a")) {
+            refusals.put(bad + "\n", "ERROR the request must be CONSOLE <vm>, CONSOLE <vm> FORCE, LIST <course>,"
+                    + " SNAPSHOT <vm> <label>");
+        }
+        refusals.put("SNAPSHOT web before-lab3\n", "ERROR snapshots are not served here");  // parsed, and handed on
         for (Map.Entry<String, String> e : refusals.entrySet()) {
             try (Client c = new Client(e.getKey())) {
                 assertTrue(c.until("\n").startsWith(e.getValue()), e.getKey() + " -> " + c.received);

@@ -49,8 +49,8 @@ final class OpenFiles implements AutoCloseable {
                             continue;  // closed meanwhile
                         }
                         if (watched.contains(target)) {
-                            caught.add("pid " + proc.getFileName() + " (" + commandLine(proc) + ") had " + target
-                                    + " open");
+                            caught.add("pid " + proc.getFileName() + " uid " + owner(proc) + " (" + commandLine(proc)
+                                    + ") had " + target + " open " + access(proc, fd.getFileName().toString()));
                         }
                     }
                 } catch (IOException e) {
@@ -59,6 +59,30 @@ final class OpenFiles implements AutoCloseable {
             }
         } catch (IOException e) {
             // /proc is always there; a failed listing is tried again
+        }
+    }
+
+    /** How descriptor {@code fd} was opened: "read-only" or "for writing" (its fdinfo's flags), or "?" once closed. */
+    private static String access(Path proc, String fd) {
+        try {
+            for (String line : Files.readAllLines(proc.resolve("fdinfo").resolve(fd))) {
+                if (line.startsWith("flags:")) {
+                    int flags = Integer.parseInt(line.substring(6).strip(), 8);
+                    return (flags & 3) == 0 ? "read-only" : "for writing";  // O_ACCMODE: O_RDONLY is 0
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // closed meanwhile
+        }
+        return "?";
+    }
+
+    /** The process's effective uid (its /proc directory's owner), or -1 once it ended. */
+    private static int owner(Path proc) {
+        try {
+            return (Integer) Files.getAttribute(proc, "unix:uid");
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
         }
     }
 

@@ -41,7 +41,8 @@ public record ControllerConfig(
         Optional<Ha> ha,
         Lifecycle lifecycle,
         BaseImages baseImages,
-        Map<String, Course> courses) {
+        Map<String, Course> courses,
+        Snapshots snapshots) {
 
     /** DEFAULT_PATH is where admins keep the file. */
     public static final Path DEFAULT_PATH = Path.of("/etc/ie-virsh/controller.yaml");
@@ -96,6 +97,11 @@ public record ControllerConfig(
         /** FIELDS are the spec fields a course may set, in the order they are written. */
         public static final List<String> FIELDS = List.of("description", "baseImage", "disk", "image", "template",
                 "vcpus", "memory", "runStrategy", "firstBoot");
+    }
+
+    /** Snapshots bounds the students' snapshots: at most {@code maxPerVm} of each VM. */
+    public record Snapshots(int maxPerVm) {
+        public static final Snapshots DEFAULT = new Snapshots(5);
     }
 
     /** Resources is an amount of vCPUs and memory. */
@@ -344,7 +350,8 @@ public record ControllerConfig(
                 root.path("baseImages").has("root")
                         ? new BaseImages(Optional.of(Path.of(root.path("baseImages").path("root").asText())))
                         : BaseImages.NONE,
-                courses));
+                courses,
+                new Snapshots(root.path("snapshots").path("maxPerVm").asInt(Snapshots.DEFAULT.maxPerVm()))));
     }
 
     private static Map<String, Course> courses(YamlDocument document, JsonNode node, List<Problem> problems) {
