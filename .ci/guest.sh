@@ -18,7 +18,8 @@ KERNEL=/boot/vmlinuz-$KVER
 for tool in busybox qemu-ga cpio dropbear; do
   command -v "$tool" >/dev/null || { echo "guest.sh: $tool is missing (busybox-static, qemu-guest-agent, cpio, dropbear-bin)" >&2; exit 1; }
 done
-busybox --list | grep -qx udhcpc || { echo "guest.sh: busybox has no udhcpc (use busybox-static)" >&2; exit 1; }
+# grep reads the whole list: with pipefail, a grep -q that stops early may leave busybox a SIGPIPE (exit 141).
+busybox --list | grep -x udhcpc >/dev/null || { echo "guest.sh: busybox has no udhcpc (use busybox-static)" >&2; exit 1; }
 
 # Rebuilt only when an input is newer than the image.
 if [ -s "$OUT/initrd.img" ] && [ "$OUT/initrd.img" -nt "$KERNEL" ] && [ "$OUT/initrd.img" -nt "$0" ] \

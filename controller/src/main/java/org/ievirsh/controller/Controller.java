@@ -165,7 +165,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 this::startDiscoveryIfBladesAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
         courseMembers(CourseMembers.nss());
-        this.snapshots = new SnapshotDesk(() -> this.config, fleet, book, metrics.registry());
+        this.snapshots = new SnapshotDesk(() -> this.config, fleet, book, metrics.registry(),
+                user -> queue.add(new Key.User(user)));
         watch.onChange(user -> queue.add(new Key.User(user)));
         metrics.registerPass(() -> passes.lastDuration().toNanos() / 1e9);
         metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet, u -> index.get(u).isPresent()), book, guard::isTripped,

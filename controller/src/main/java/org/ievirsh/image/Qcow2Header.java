@@ -73,6 +73,54 @@ public final class Qcow2Header {
         return snapshots != 0 || offset < 0 ? Optional.empty() : Optional.of(new long[] {offset, entries});
     }
 
+    /** The most snapshot table entries read: {@code snapshots.maxPerVm} allows at most 100. */
+    public static final int SNAPSHOTS_READ = 1000;
+
+    /**
+     * Where the internal snapshots' table is ({@code [offset, entries]}),
+     * when the image has any.
+     */
+    public static Optional<long[]> snapshotTable(byte[] head) {
+        if (head.length < 72 || !looksLikeQcow2(head)) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN);
+        long entries = Integer.toUnsignedLong(b.getInt(60));
+        long offset = b.getLong(64);
+        return entries == 0 || offset <= 0 ? Optional.empty() : Optional.of(new long[] {offset, entries});
+    }
+
+    /**
+     * The bytes of memory state the first {@code entries} snapshots of
+     * {@code table} saved (a snapshot of a running VM holds its memory; one
+     * of a stopped VM none). Entries cut off by the table's end are not
+     * counted. Each entry: 40 bytes (the memory state's size at 32, the
+     * extra data's size at 36), the extra data (its first 8 bytes the
+     * memory state's size when it exceeds 32 bits), the id, the name,
+     * padding to 8 bytes.
+     */
+    public static long memoryStates(byte[] table, long entries) {
+        ByteBuffer b = ByteBuffer.wrap(table).order(ByteOrder.BIG_ENDIAN);
+        long total = 0;
+        int at = 0;
+        for (long i = 0; i < Math.min(entries, SNAPSHOTS_READ) && at + 40 <= table.length; i++) {
+            int idSize = Short.toUnsignedInt(b.getShort(at + 12));
+            int nameSize = Short.toUnsignedInt(b.getShort(at + 14));
+            long state = Integer.toUnsignedLong(b.getInt(at + 32));
+            long extra = Integer.toUnsignedLong(b.getInt(at + 36));
+            if (extra >= 8 && at + 48 <= table.length) {
+                state = Math.max(state, b.getLong(at + 40));
+            }
+            long end = at + 40 + extra + idSize + nameSize;
+            if (end > table.length || state < 0) {
+                break;
+            }
+            total += state;
+            at = (int) Math.min((end + 7) & ~7L, Integer.MAX_VALUE);  // the last entry's padding may be past the file's end
+        }
+        return total;
+    }
+
     /** True when every byte of {@code table} is zero: no L1 entry points to an L2 table. */
     public static boolean allZero(byte[] table) {
         for (byte x : table) {

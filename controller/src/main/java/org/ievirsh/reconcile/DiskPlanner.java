@@ -105,7 +105,7 @@ final class DiskPlanner {
         if (f.disk().limit() - f.disk().used() < size) {
             String message = "making " + image + " (" + Quantities.readable(size) + ") would exceed your disk quota of "
                     + Quantities.readable(f.disk().limit()) + ": " + Quantities.readable(f.disk().used())
-                    + " are taken by your other disks made from bases";
+                    + " are taken by your other disks made from bases and their snapshots";
             return status(f, Phase.QuotaExceeded, message, null,
                     cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, message));
         }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import org.ievirsh.api.v1.ControllerConfig;
@@ -49,13 +50,17 @@ public final class SnapshotDesk {
     private final Fleet fleet;
     private final StatusBook book;
     private final MeterRegistry registry;
+    private final Consumer<String> changed;
     private final Map<String, Object> busy = new ConcurrentHashMap<>();
 
-    public SnapshotDesk(Supplier<ControllerConfig> config, Fleet fleet, StatusBook book, MeterRegistry registry) {
+    /** {@code changed} learns of a user whose image a request changed (their disk quota's use moved). */
+    public SnapshotDesk(Supplier<ControllerConfig> config, Fleet fleet, StatusBook book, MeterRegistry registry,
+                        Consumer<String> changed) {
         this.config = config;
         this.fleet = fleet;
         this.book = book;
         this.registry = registry;
+        this.changed = changed;
     }
 
     /** Answers {@code op} on {@code user}'s (uid {@code uid}) {@code vm}: the lines of the answer, or a refusal. */
@@ -121,6 +126,7 @@ public final class SnapshotDesk {
                 }
             }
             LOG.info("snapshot: uid " + uid + " " + op.metric() + " " + user + "/" + vm + " " + label);
+            changed.accept(user);
             return count(op, "ok", ConsoleBroker.Listing.of(List.of(op.metric() + " " + label + ": done")));
         } catch (HypervisorException e) {
             return count(op, "failed", ConsoleBroker.Listing.refused("libvirt could not " + op.metric() + " " + vm

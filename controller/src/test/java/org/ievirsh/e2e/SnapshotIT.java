@@ -97,7 +97,7 @@ class SnapshotIT {
                 + "blades:\n  - {name: b2, uri: \"" + BLADE2 + "\", capacity: {vcpus: 8, memory: 400MiB}}\n"
                 + "console: {socket: " + dept.resolve("console.sock") + "}\n"
                 + "addresses:\n  sources: [leases]\n  leases: [/tmp/ie-virsh-blades/" + NETNS + "/dnsmasq.leases]\n"
-                + "snapshots: {maxPerVm: 3}\n"
+                + "snapshots: {maxPerVm: 3}\nquota: {default: {disk: 128MiB}}\n"
                 + "http: {listen: \"127.0.0.1:" + port + "\"}\nresync: 5s\nstopGracePeriod: 20s\n";
         Files.writeString(dept.resolve("controller.yaml"), config);
         Commands.ok("chmod", "a+r", dept.resolve("controller.yaml").toString());
@@ -120,8 +120,10 @@ class SnapshotIT {
             stop.countDown();
             daemon.join(30_000);
         }
-        Commands.run(List.of("virsh", "-q", "-c", BLADE2, "destroy", ALICE + "-web"));
-        Commands.run(List.of("virsh", "-q", "-c", BLADE2, "undefine", "--snapshots-metadata", ALICE + "-web"));
+        for (String domain : List.of(ALICE + "-web", ALICE + "-web2")) {
+            Commands.run(List.of("virsh", "-q", "-c", BLADE2, "destroy", domain));
+            Commands.run(List.of("virsh", "-q", "-c", BLADE2, "undefine", "--snapshots-metadata", domain));
+        }
         HOST.deleteUsers();
         Commands.run(List.of("rm", "-rf", bases.toString()));
     }
@@ -290,6 +292,20 @@ class SnapshotIT {
                 metrics);
         assertTrue(metrics.matches("(?s).*ievirsh_snapshot_requests_total\\{op=\"revert\",result=\"ok\"\\} [1-9].*"),
                 metrics);
+    }
+
+    @Test
+    @Order(5)
+    void aRunningSnapshotsMemoryCountsTowardTheDiskQuota() throws Exception {
+        // quota.disk 128 MiB: web's 64 MiB disk, and the memory its snapshot lab3 saved; a second 64 MiB disk
+        // would fit beside web's alone.
+        Host.write(dir(ALICE).resolve("web2.yaml"), ALICE, "apiVersion: ie-virsh/v1\nkind: VirtualMachine\n"
+                + "spec:\n  baseImage: tiny\n  runStrategy: Halted\n");
+        String message = Statuses.awaitPhase(dir(ALICE), "web2", Phase.QuotaExceeded, BOOT).message();
+        assertTrue(message.contains("would exceed your disk quota of 128MiB") && message.contains("and their snapshots"),
+                message);
+        ok(ALICE, "snapshot", "web", "lab3", "--delete");
+        Statuses.awaitPhase(dir(ALICE), "web2", Phase.Stopped, BOOT);
     }
 
     /**
