@@ -54,19 +54,26 @@ final class CourseCommand implements Callable<Integer> {
             if (!org.ievirsh.api.v1.VirtualMachine.isValidName(course)) {
                 throw new StudentOptions.StudentError(Output.printable(course) + " is not a course name");
             }
-            List<String> lines = ask(options, "LIST " + course);
-            List<String[]> rows = new ArrayList<>();
-            rows.add(org.ievirsh.course.Classroom.COLUMNS.toArray(new String[0]));
-            for (String line : lines) {
-                String[] cells = line.split("\t", -1);
-                for (int i = 0; i < cells.length; i++) {
-                    cells[i] = cells[i].isEmpty() ? "-" : Output.printable(cells[i]);
-                }
-                rows.add(cells);
-            }
-            Output.table(rows, System.out);
+            printTable(org.ievirsh.course.Classroom.COLUMNS, ask(options, "LIST " + course));
             return 0;
         }
+    }
+
+    /**
+     * Prints an answer's lines (cells split at tabs) as a table under
+     * {@code columns}: every cell made printable, an empty one shown as "-".
+     */
+    static void printTable(List<String> columns, List<String> lines) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(columns.toArray(new String[0]));
+        for (String line : lines) {
+            String[] cells = line.split("\t", -1);
+            for (int i = 0; i < cells.length; i++) {
+                cells[i] = cells[i].isEmpty() ? "-" : Output.printable(cells[i]);
+            }
+            rows.add(cells);
+        }
+        Output.table(rows, System.out);
     }
 
     /**

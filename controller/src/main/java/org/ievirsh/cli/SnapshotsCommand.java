@@ -1,6 +1,5 @@
 package org.ievirsh.cli;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,16 +25,7 @@ final class SnapshotsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws StudentOptions.StudentError {
         SnapshotCommand.checkNames(name, null);
-        List<String[]> rows = new ArrayList<>();
-        rows.add(COLUMNS.toArray(new String[0]));
-        for (String line : CourseCommand.ask(options, "SNAPSHOTS " + name)) {
-            String[] cells = line.split("\t", -1);
-            for (int i = 0; i < cells.length; i++) {
-                cells[i] = Output.printable(cells[i]);
-            }
-            rows.add(cells);
-        }
-        Output.table(rows, System.out);
+        CourseCommand.printTable(COLUMNS, CourseCommand.ask(options, "SNAPSHOTS " + name));
         return 0;
     }
 }

@@ -323,36 +323,29 @@ final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void snapshotRevert(String uuid, String name) throws HypervisorException {
-        withDomain(uuid, d -> {
-            org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
-            try {
-                d.revertToSnapshot(snapshot);
-            } finally {
-                snapshot.free();
-            }
-            return null;
-        });
+        withSnapshot(uuid, name, (d, snapshot) -> d.revertToSnapshot(snapshot));
     }
 
     @Override
     public void snapshotDelete(String uuid, String name) throws HypervisorException {
-        withDomain(uuid, d -> {
-            org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
-            try {
-                snapshot.delete(0);
-            } finally {
-                snapshot.free();
-            }
-            return null;
-        });
+        withSnapshot(uuid, name, (d, snapshot) -> snapshot.delete(0));
     }
 
     @Override
     public void snapshotForget(String uuid, String name) throws HypervisorException {
+        withSnapshot(uuid, name, (d, snapshot) -> snapshot.delete(SNAPSHOT_DELETE_METADATA_ONLY));
+    }
+
+    private interface SnapshotCall {
+        void apply(Domain domain, org.libvirt.DomainSnapshot snapshot) throws LibvirtException;
+    }
+
+    /** Looks up snapshot {@code name} of domain {@code uuid}, calls {@code call} on it, and frees it. */
+    private void withSnapshot(String uuid, String name, SnapshotCall call) throws HypervisorException {
         withDomain(uuid, d -> {
             org.libvirt.DomainSnapshot snapshot = d.snapshotLookupByName(name);
             try {
-                snapshot.delete(SNAPSHOT_DELETE_METADATA_ONLY);
+                call.apply(d, snapshot);
             } finally {
                 snapshot.free();
             }
