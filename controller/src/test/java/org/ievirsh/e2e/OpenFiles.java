@@ -42,6 +42,9 @@ final class OpenFiles implements AutoCloseable {
             for (Path proc : procs) {
                 try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
                     for (Path fd : fds) {
+                        // How it was opened is read first: a descriptor that closes right after it was seen would
+                        // otherwise leave its access unknown. Its inode ties that reading to the file seen.
+                        List<String> info = fdinfo(proc, fd.getFileName().toString());
                         Path target;
                         try {
                             target = Files.readSymbolicLink(fd);
@@ -50,7 +53,7 @@ final class OpenFiles implements AutoCloseable {
                         }
                         if (watched.contains(target)) {
                             caught.add("pid " + proc.getFileName() + " uid " + owner(proc) + " (" + commandLine(proc)
-                                    + ") had " + target + " open " + access(proc, fd.getFileName().toString()));
+                                    + ") had " + target + " open " + access(info, target));
                         }
                     }
                 } catch (IOException e) {
@@ -62,19 +65,39 @@ final class OpenFiles implements AutoCloseable {
         }
     }
 
-    /** How descriptor {@code fd} was opened: "read-only" or "for writing" (its fdinfo's flags), or "?" once closed. */
-    private static String access(Path proc, String fd) {
+    /** The lines of descriptor {@code fd}'s fdinfo, or none once it closed. */
+    private static List<String> fdinfo(Path proc, String fd) {
         try {
-            for (String line : Files.readAllLines(proc.resolve("fdinfo").resolve(fd))) {
-                if (line.startsWith("flags:")) {
-                    int flags = Integer.parseInt(line.substring(6).strip(), 8);
-                    return (flags & 3) == 0 ? "read-only" : "for writing";  // O_ACCMODE: O_RDONLY is 0
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // closed meanwhile
+            return Files.readAllLines(proc.resolve("fdinfo").resolve(fd));
+        } catch (IOException e) {
+            return List.of();
         }
-        return "?";
+    }
+
+    /**
+     * How a descriptor whose fdinfo read {@code info} was opened: "read-only"
+     * or "for writing" (its flags), when that reading was of {@code target}
+     * (its inode); "?" otherwise.
+     */
+    private static String access(List<String> info, Path target) {
+        String flags = null;
+        String inode = null;
+        for (String line : info) {
+            if (line.startsWith("flags:")) {
+                flags = line.substring(6).strip();
+            } else if (line.startsWith("ino:")) {
+                inode = line.substring(4).strip();
+            }
+        }
+        try {
+            if (flags == null || inode == null
+                    || !inode.equals(String.valueOf(Files.getAttribute(target, "unix:ino")))) {
+                return "?";
+            }
+            return (Integer.parseInt(flags, 8) & 3) == 0 ? "read-only" : "for writing";  // O_ACCMODE: O_RDONLY is 0
+        } catch (IOException | NumberFormatException e) {
+            return "?";
+        }
     }
 
     /** The process's effective uid (its /proc directory's owner), or -1 once it ended. */
