@@ -124,6 +124,16 @@ final class Ldap implements AutoCloseable {
         Commands.ok("nslcd");
     }
 
+    /**
+     * nslcd started again, as an admin does after adding a local account: {@code ALLLOCAL} is the list of
+     * {@code /etc/passwd}'s accounts nslcd makes when it starts (nslcd.conf(5)), so an account added later
+     * has its groups asked of LDAP until then.
+     */
+    void restartNslcd() {
+        kill(Path.of("/run/nslcd/nslcd.pid"));
+        Commands.ok("nslcd");
+    }
+
     /** slapd stops answering, its port still open (a hung server): nslcd waits its time limits. */
     void hang() {
         signal("STOP");
