@@ -28,7 +28,7 @@ install -m 644 "$here/controller.yaml" "$pkg/etc/ie-virsh/controller.yaml"
 install -m 644 "$here/copyright" "$pkg/usr/share/doc/ie-virsh/copyright"
 # The README's examples: the fuller config, Prometheus's scrape, and what each blade needs.
 install -d "$pkg/usr/share/doc/ie-virsh/examples"
-install -m 644 "$repo/examples/controller.yaml" "$repo/examples/prometheus.yml" "$repo"/examples/libvirt/* \
+install -m 644 "$repo/examples/controller.yaml" "$repo/examples/prometheus.yml" "$repo"/examples/libvirt/* "$repo"/examples/nss/* \
   "$pkg/usr/share/doc/ie-virsh/examples/"
 gzip -9n < "$repo/README.md" > "$pkg/usr/share/doc/ie-virsh/README.md.gz"
 date=$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || date +%s)}")
