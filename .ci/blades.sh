@@ -4,6 +4,10 @@
 #   .ci/blades.sh kill b3               every process of the blade dies at once (a power cut: libvirtd,
 #                                       virtlockd, its QEMUs); its definitions stay on its disk
 #   .ci/blades.sh start b3 3            the daemons of a killed blade start again
+#   .ci/blades.sh freeze b3 | thaw b3   every process of the blade stopped (SIGSTOP) or let go on (SIGCONT):
+#                                       a hung machine, its connections open, nothing answered
+#   .ci/blades.sh restart-libvirtd b3   its libvirtd killed (kill -9) and started again; virtlockd and QEMUs
+#                                       run on, as when an admin's upgrade or a crash restarts the daemon
 # Blade NAME/IDX is a network namespace NAME (10.203.0.IDX on the bridge ievbr0; the host is 10.203.0.1)
 # with its own mount and UTS namespaces, where /run/libvirt, /var/lib/libvirt, /etc/libvirt,
 # /var/log/libvirt and /var/cache/libvirt are its own, and libvirtd listens on TCP (no auth) at
@@ -81,6 +85,28 @@ blade_kill() {
   echo "$name killed"
 }
 
+blade_signal() {
+  local name=$1 sig=$2 pid
+  for pid in $(ip netns pids "$name"); do
+    [ "$(ps -o comm= -p "$pid")" = dnsmasq ] || kill "-$sig" "$pid" 2>/dev/null
+  done
+  echo "$name $sig"
+}
+
+libvirtd_restart() {
+  local name=$1 dir=$R/$1 pid lock
+  pid=$(cat "$dir/libvirtd.pid" 2>/dev/null) || { echo "$name: no libvirtd" >&2; return 1; }
+  lock=$(cat "$dir/virtlockd.pid")
+  kill -9 "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$dir/libvirtd.pid" "$dir/run/libvirt-sock"
+  # Into the blade's namespaces, as virtlockd holds them (its mounts of /run/libvirt and the rest).
+  nsenter -t "$lock" -n -m -u libvirtd --listen -d -f "$dir/libvirtd.conf" -p "$dir/libvirtd.pid"
+  local ip; ip=$(ip -n "$name" -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+  for _ in $(seq 300); do virsh -q -c "qemu+tcp://$ip/system" version >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "$name: libvirtd restarted"
+}
+
 blade_down() {
   local name=$1 dir=$R/$1 uri="qemu+unix:///system?socket=$R/$1/run/libvirt-sock" d pid
   for d in $(virsh -q -c "$uri" list --all --name 2>/dev/null); do
@@ -107,6 +133,9 @@ case "$cmd" in
   up)   hub_up; while [ $# -ge 2 ]; do blade_up "$1" "$2" || exit 1; shift 2; done ;;
   kill) for n in "$@"; do blade_kill "$n"; done ;;
   start) daemons_up "$1" "$2" ;;
+  freeze) for n in "$@"; do blade_signal "$n" STOP; done ;;
+  thaw) for n in "$@"; do blade_signal "$n" CONT; done ;;
+  restart-libvirtd) for n in "$@"; do libvirtd_restart "$n" || exit 1; done ;;
   down) for n in "$@"; do blade_down "$n"; done; hub_down ;;
-  *)    sed -n '2,8p' "$0"; exit 2 ;;
+  *)    sed -n '2,12p' "$0"; exit 2 ;;
 esac

@@ -41,6 +41,20 @@ public final class Benchmarks {
         return TakeoverBench.run(runs, out);
     }
 
+    /** {@code blades}: NAME=URI each. */
+    public static int chaos(int minutes, long seed, int students, java.util.List<String> blades,
+                            java.nio.file.Path bladesScript, PrintStream out) throws Exception {
+        java.util.List<ChaosWorld.Blade> named = new java.util.ArrayList<>();
+        for (String b : blades) {
+            int eq = b.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("--blades wants NAME=URI, not " + b);
+            }
+            named.add(new ChaosWorld.Blade(b.substring(0, eq), b.substring(eq + 1)));
+        }
+        return ChaosBench.run(minutes, seed, students, named, bladesScript, out);
+    }
+
     public static int noisy(int runs, PrintStream out) throws Exception {
         return NoisyBench.run(runs, out);
     }

@@ -22,6 +22,9 @@ import picocli.CommandLine.Parameters;
                 "  addresses test driver: a DHCP lease written to its status, against a VM file saved to it",
                 "  hostile  a real blade over TCP: a victim's VM started during each of another student's",
                 "           attacks (console paste, flood, FORCE storm, idle connections, HTTP), against quiet",
+                "  chaos    ./dev test's two blades: faults for --minutes (leader kill -9, libvirtd restarts,",
+                "           frozen blades, drains, reloads, unreadable directories) while --students real",
+                "           accounts edit; invariants checked throughout, then convergence after the last fault",
                 "  micro    JMH: parse and check a VM file, render a domain XML, plan a VM"},
         footer = {"", "Examples:", "  sudo java -jar ie-virsh.jar bench latency --runs 10",
                 "  sudo java -jar ie-virsh.jar bench base --runs 20",
@@ -32,9 +35,10 @@ import picocli.CommandLine.Parameters;
                 "  java -jar ie-virsh.jar bench noisy --runs 20",
                 "  java -jar ie-virsh.jar bench addresses --runs 20",
                 "  sudo java -jar ie-virsh.jar bench hostile --runs 5",
+                "  sudo java -jar ie-virsh.jar bench chaos --minutes 30",
                 "  java -jar ie-virsh.jar bench micro"})
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "SCENARIO", description = "latency, base, course, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile or micro")
+    @Parameters(paramLabel = "SCENARIO", description = "latency, base, course, bulk, cold, scrape, blank, noisy, addresses, takeover, drain, hostile, chaos or micro")
     String scenario;
 
     @Option(names = "--runs", description = "Measured repetitions (default: ${DEFAULT-VALUE}).", defaultValue = "10")
@@ -76,6 +80,23 @@ final class BenchCommand implements Callable<Integer> {
             + " course: students of the course (default: ${DEFAULT-VALUE}).", defaultValue = "250")
     int classSize;
 
+    @Option(names = "--minutes", description = "chaos: minutes of faults (default: ${DEFAULT-VALUE}).", defaultValue = "30")
+    int minutes;
+
+    @Option(names = "--seed", description = "chaos: the seed of the random choices (default: a new one, printed).")
+    Long seed;
+
+    @Option(names = "--students", description = "chaos: real accounts editing (default: ${DEFAULT-VALUE}).", defaultValue = "12")
+    int students;
+
+    @Option(names = "--blades", split = ",", description = "chaos: NAME=URI of each blade, NAME as .ci/blades.sh knows it"
+            + " (default: ${DEFAULT-VALUE}).", defaultValue = "ievb2=qemu+tcp://10.203.0.2/system,ievb3=qemu+tcp://10.203.0.3/system")
+    java.util.List<String> blades;
+
+    @Option(names = "--blades-script", description = "chaos: the script that freezes, thaws and restarts blades"
+            + " (default: ${DEFAULT-VALUE}).", defaultValue = ".ci/blades.sh")
+    String bladesScript;
+
     @Override
     public Integer call() throws Exception {
         Logs.setUp(Level.WARNING);
@@ -100,6 +121,9 @@ final class BenchCommand implements Callable<Integer> {
                         ? "qemu+tcp://10.203.0.2/system" : uri, java.nio.file.Path.of(guest), runs, System.out);
             case "takeover":
                 return org.ievirsh.bench.Benchmarks.takeover(runs, System.out);
+            case "chaos":
+                return org.ievirsh.bench.Benchmarks.chaos(minutes, seed != null ? seed : new java.util.Random().nextLong() >>> 1,
+                        students, blades, java.nio.file.Path.of(bladesScript), System.out);
             case "micro":
                 return org.ievirsh.bench.Benchmarks.micro(System.out);
             case "cold":

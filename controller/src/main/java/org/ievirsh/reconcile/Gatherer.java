@@ -312,11 +312,21 @@ final class Gatherer {
                         vm.domain() != null || vm.observation instanceof Observation.Conflict,
                         VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
                         vm.domain() != null && vm.domain().isActive()));
+            } else if (vm.domain() != null) {
+                // A domain whose file is gone (its removal may wait) or broken (it is left as it is) still holds
+                // its place, and runs while it runs: without it, breaking or removing a file would make room for
+                // one VM more than the quota allows.
+                buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(
+                        vm.name, vm.domain().config().vcpus(), vm.domain().config().memoryBytes(), Long.MIN_VALUE,
+                        true, false, vm.domain().isActive()));
             }
         }
         buckets.forEach((course, candidates) -> Admission.decide(candidates, limitsOf.apply(course))
-                .forEach((name, verdict) -> vms.get(name).admission = verdict.in(course
-                        .map(ControllerConfig.Course::name))));
+                .forEach((name, verdict) -> {
+                    if (vms.get(name).desired instanceof Desired.Valid) {  // the others are not judged, only counted
+                        vms.get(name).admission = verdict.in(course.map(ControllerConfig.Course::name));
+                    }
+                }));
     }
 
     /**

@@ -718,6 +718,25 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aRunningVmWhoseFileIsBrokenOrRemovedStillCountsAgainstTheQuota() throws Exception {
+        // Found by bench chaos: a student ran a third VM with runningVms 2 while a removed file's domain ran on.
+        start("  - {name: b1, uri: \"fake:///b1\"}\n",
+                "quota: {default: {vms: 4, runningVms: 1, vcpus: 8, memory: 8GiB}}\nstopGracePeriod: 5s\n");
+        world.vm("alice", "a", "Always");
+        awaitPhase("alice", "a", Phase.Running);
+        world.write("alice", "a.yaml", "apiVersion: ie-virsh/v1\nkind: VirtualMachine\nspec:\n  memory: lots\n");
+        until(() -> world.status("alice", "a").map(s -> s.message().contains("memory")).orElse(false));
+        assertEquals(DomainState.RUNNING, blades.get("b1").state("alice-a"), "a broken file's VM is left running");
+        world.vm("alice", "b", "Always");
+        VmStatus waits = awaitPhase("alice", "b", Phase.Stopped);
+        assertTrue(waits.message().contains("1 of 1 running VMs in use: a"), waits.message());
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-b"));
+        Files.delete(world.dir("alice").resolve("a.yaml"));
+        awaitPhase("alice", "b", Phase.Running);
+        assertFalse(blades.get("b1").names().contains("alice-a"), "a was removed before b started");
+    }
+
+    @Test
     void aStudentsFirstDirectoryAndANewImageAreSeenWithoutAResync() throws Exception {
         world.homeOnly("carol");
         start("  - {name: b1, uri: \"fake:///b1\"}\n", "resync: 300s\n");
