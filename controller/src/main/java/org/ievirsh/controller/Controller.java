@@ -236,7 +236,8 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         owners.onLateAnswer(() -> queue.add(new Key.Discovery()));
         discovery = new DiscoveryReconciler(directories, config.images().root(), index, owners, users, watcher,
                 passes, user -> queue.addRoutine(new Key.User(user))).tellingUnresolved(fleet, Reconcilers.statusWriter(clock),
-                        () -> this.config.users().maxFiles());
+                        () -> this.config.users().maxFiles())
+                .skippingRetries(user -> queue.retrying(new Key.User(user)));
         addresses.start();
         for (Blade blade : fleet.blades()) {
             blade.link().start(new Listener(blade));

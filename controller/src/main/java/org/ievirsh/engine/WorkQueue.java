@@ -180,6 +180,16 @@ public final class WorkQueue<K> implements AutoCloseable {
         }
     }
 
+    /** True while the key waits for its retry after a failure (a resync does not bring it forward). */
+    public boolean retrying(K key) {
+        lock.lock();
+        try {
+            return backingOff.contains(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** How many times the key failed since it last succeeded. */
     public int failures(K key) {
         lock.lock();

@@ -40,6 +40,7 @@ public final class DiscoveryReconciler {
     private final Watches watches;
     private final Passes passes;
     private final Consumer<String> routine;
+    private java.util.function.Predicate<String> retrying;
     private final Path images;
     private Set<Path> levels = Set.of();
     private UnresolvedStatuses unresolved;
@@ -55,6 +56,12 @@ public final class DiscoveryReconciler {
         this.watches = watches;
         this.passes = passes;
         this.routine = routine;
+    }
+
+    /** Leaves out of each pass the students waiting for a retry after failures ({@code retrying}). */
+    public DiscoveryReconciler skippingRetries(java.util.function.Predicate<String> retrying) {
+        this.retrying = retrying;
+        return this;
     }
 
     /** Writes the statuses of directories whose owner NSS cannot resolve, at every discovery. */
@@ -87,7 +94,10 @@ public final class DiscoveryReconciler {
             }
             watches.watch(structure, students, imageDirs);
         }
-        passes.begin(index.users());
+        // A student waiting for a retry after failures is not in the pass: their back-off (up to 5 minutes) is
+        // no lack of progress, and one student whose VM keeps failing must not make the leader look hung.
+        passes.begin(retrying == null ? index.users()
+                : index.users().stream().filter(u -> !retrying.test(u)).toList());
         index.users().forEach(routine);
         return Result.done();
     }

@@ -1168,6 +1168,31 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aStudentWhoseVmKeepsFailingDoesNotMakeTheLeaderLookHung() throws Exception {
+        // Found by bench chaos: a student whose start kept failing backed off past three resync intervals, the
+        // pass that waited for them never ended, and the watchdog ended a working leader (again and again).
+        start();
+        Duration resync = world.config("  - {name: b1, uri: \"fake:///b1\"}\n", "").resync();
+        java.util.concurrent.atomic.AtomicInteger exits = new java.util.concurrent.atomic.AtomicInteger();
+        ProgressWatchdog watchdog = new ProgressWatchdog(() -> controller, resync,
+                org.ievirsh.posix.Systemd.fromEnvironment(), exits::incrementAndGet);
+        world.vm("bob", "db", "Halted");
+        awaitPhase("bob", "db", Phase.Stopped);
+        blades.get("b1").failDefines = true;
+        world.vm("alice", "web", "Always");
+        until(() -> blades.get("b1").calls.get() > 2);
+        int passesBefore = controller.passesCompleted();
+        for (int i = 0; i < 120; i++) {  // ten minutes of the controller's time: the back-off reaches 5 minutes
+            time.advance(Duration.ofSeconds(5));
+            Thread.sleep(20);  // the workers' turn
+            watchdog.check();
+        }
+        assertEquals(0, exits.get(), "passes over the others end: the leader lives");
+        assertTrue(controller.passesCompleted() > passesBefore + 5, "passes ended: " + controller.passesCompleted());
+        assertEquals(Phase.Error, world.status("alice", "web").orElseThrow().phase());
+    }
+
+    @Test
     void withRestartElsewhereAStoppedVmWaitsForItsDeadBladeWithoutSpinning() throws Exception {
         start(TWO_BLADES, "lockManager: lockd\nbladeDown: {action: restartElsewhere, after: 30s}\n");
         world.vm("alice", "db", "Halted");
