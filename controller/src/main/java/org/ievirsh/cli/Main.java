@@ -38,6 +38,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (java.util.Arrays.asList(args).contains("controller")) {
+            org.ievirsh.controller.EarlyHangup.install();  // before anything slow: a reload must not end a start
+        }
         System.exit(run(args));
     }
 

@@ -59,6 +59,9 @@ final class ConfigReloader implements AutoCloseable {
         }
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> soon.ask("SIGHUP"));
+            if (EarlyHangup.takeSeen()) {
+                soon.ask("SIGHUP while the controller started");
+            }
         } catch (IllegalArgumentException e) {
             LOG.warning("config: SIGHUP cannot be caught here (" + e.getMessage() + ")");
         }

@@ -1243,6 +1243,24 @@ class ControllerLoopTest {
         }
     }
 
+    @Test
+    void aHangupWhileTheControllerStartsEndsNothingAndTheConfigIsReadAgain() throws Exception {
+        // Found by bench chaos: systemd's reload signalled a controller still starting, and it died (exit 129).
+        start("  - {name: b1, uri: \"fake:///b1\"}\n", "");
+        Path file = tmp.resolve("controller.yaml");
+        Files.writeString(file, configText("  - {name: b1, uri: \"fake:///b1\"}\n", "quota:\n  default: {vms: 1}\n"));
+        EarlyHangup.install();  // as main does first
+        org.ievirsh.support.Commands.ok("kill", "-HUP", Long.toString(ProcessHandle.current().pid()));
+        await().atMost(WAIT).until(EarlyHangup::pending);  // this JVM lives on
+        try (ConfigReloader reloader = new ConfigReloader(file, controller, registry)) {
+            reloader.start();  // the file changed before it watched: the kept SIGHUP reads it
+            world.vm("alice", "web", "Always");
+            awaitPhase("alice", "web", Phase.Running);
+            world.vm("alice", "db", "Always");
+            awaitPhase("alice", "db", Phase.QuotaExceeded);
+        }
+    }
+
     /** The text of a config for this world (as World.config makes it). */
     private String configText(String bladeLines, String extra) {
         ControllerConfig config = world.config(bladeLines, "");
