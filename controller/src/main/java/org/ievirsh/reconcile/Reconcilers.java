@@ -41,8 +41,10 @@ public final class Reconcilers {
                 gatherer::bladeDown, config.get().images().root());
         StatusWriter writer = statusWriter(clock);
         Publisher publisher = new Publisher(writer, book, metrics, perVm, watch);
-        return new UserReconciler(index, fleet, templates, inspections, gatherer, converger, publisher, book, metrics,
-                perVm, guard, addresses, clock);
+        // What is remembered of a student elsewhere, dropped when their directory goes (their VMs stay).
+        java.util.List<Consumer<String>> forgetting = java.util.List.of(book::removeUser, metrics::forgetUser,
+                perVm::forget, guard::forgetUser, addresses::forgetUser);
+        return new UserReconciler(index, fleet, inspections, gatherer, converger, publisher, forgetting, clock);
     }
 
     /** The writer of students' status files, stamping them on {@code clock} to the second. */

@@ -6,14 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.ievirsh.address.AddressBook;
+import java.util.function.Consumer;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.engine.Result;
 import org.ievirsh.image.Inspections;
-import org.ievirsh.metrics.Metrics;
-import org.ievirsh.metrics.PerVmCollector;
-import org.ievirsh.status.StatusBook;
-import org.ievirsh.template.TemplateLibrary;
 import org.ievirsh.users.UserIndex;
 
 /**
@@ -28,36 +24,26 @@ import org.ievirsh.users.UserIndex;
 public final class UserReconciler {
     private final UserIndex index;
     private final Fleet fleet;
-    private final TemplateLibrary templates;
     private final Inspections inspections;
     private final Gatherer gatherer;
     private final Converger converger;
     private final Publisher publisher;
-    private final StatusBook book;
-    private final Metrics metrics;
-    private final PerVmCollector perVm;
-    private final DeletionGuard guard;
-    private final AddressBook addresses;
+    private final List<Consumer<String>> forgetting;
     private final java.time.Clock clock;
     private final Map<String, UserMemory> memories = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.LongAdder readAfresh = new java.util.concurrent.atomic.LongAdder();
 
-    UserReconciler(UserIndex index, Fleet fleet, TemplateLibrary templates, Inspections inspections, Gatherer gatherer,
-                   Converger converger, Publisher publisher, StatusBook book, Metrics metrics, PerVmCollector perVm,
-                   DeletionGuard guard, AddressBook addresses, java.time.Clock clock) {
-        this.addresses = addresses;
-        this.clock = clock;
-        this.book = book;
-        this.metrics = metrics;
-        this.perVm = perVm;
-        this.guard = guard;
+    /** {@code forgetting}: what else remembers a student, told when they go (see {@link #forget}). */
+    UserReconciler(UserIndex index, Fleet fleet, Inspections inspections, Gatherer gatherer, Converger converger,
+                   Publisher publisher, List<Consumer<String>> forgetting, java.time.Clock clock) {
         this.index = index;
         this.fleet = fleet;
-        this.templates = templates;
         this.inspections = inspections;
         this.gatherer = gatherer;
         this.converger = converger;
         this.publisher = publisher;
+        this.forgetting = List.copyOf(forgetting);
+        this.clock = clock;
     }
 
     public Result reconcile(String user) {
@@ -138,10 +124,6 @@ public final class UserReconciler {
     /** Forgets everything remembered of a student who has no directory any more (their VMs stay as they are). */
     public void forget(String user) {
         memories.remove(user);
-        book.removeUser(user);
-        metrics.forgetUser(user);
-        perVm.forget(user);
-        guard.forgetUser(user);
-        addresses.forgetUser(user);
+        forgetting.forEach(f -> f.accept(user));
     }
 }
