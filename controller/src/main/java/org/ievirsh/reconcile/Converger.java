@@ -88,9 +88,9 @@ final class Converger {
             List<Action> calling = new ArrayList<>();
             for (Action action : plan.actions()) {
                 if (action instanceof Action.Inspect inspect) {
-                    Desired.Valid valid = (Desired.Valid) f.desired();
+                    Desired.Valid valid = (Desired.Valid) f.asked().desired();
                     f = f.inspecting(inspections.start(owner.user(), owner.fileUid(), owner.fileGid(),
-                            valid.vm().image(), inspect.version(), f.rendered().diskFormat(),
+                            valid.vm().image(), inspect.version(), f.target().rendered().diskFormat(),
                             () -> wake.accept(owner.user())));
                     calls++;
                 } else if (action instanceof Action.InspectBase look) {
@@ -139,9 +139,9 @@ final class Converger {
                 }
             }
             if (!calling.isEmpty()) {
-                Executor.Outcome outcome = executor.run(calling, f.rendered(), f.domain());
+                Executor.Outcome outcome = executor.run(calling, f.target().rendered(), f.domain());
                 calls += calling.size();
-                VmHistory history = f.history();
+                VmHistory history = f.seen().history();
                 for (Action done : outcome.done()) {
                     LOG.info(owner.user() + "/" + f.vm() + ": " + describe(done));
                     history = afterAction(f.vm(), history, done, memory, owner.user());
@@ -226,7 +226,7 @@ final class Converger {
 
     /** The seed of {@code f}'s VM: its UUID and name, the student's keys and user-data, read as them. */
     private void makeSeed(VmFacts f, Owner owner, Action.MakeSeed seed) throws java.io.IOException {
-        DiskFacts.Seed wanted = f.disk().seed().orElseThrow();
+        DiskFacts.Seed wanted = f.allowed().disk().seed().orElseThrow();
         StudentDisks.SeedInputs given = StudentDisks.seedInputs(owner.fileUid(), owner.fileGid(),
                 owner.home().isEmpty() ? Optional.empty() : Optional.of(java.nio.file.Path.of(owner.home())),
                 java.nio.file.Path.of(wanted.userData()));

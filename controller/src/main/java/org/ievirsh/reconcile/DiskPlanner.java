@@ -31,7 +31,7 @@ final class DiskPlanner {
 
     /** What the base allows: nothing to say, or the plan (a refusal, a wait, the disk or a look to make). */
     static Optional<VmPlan> holds(VmFacts f, Optional<ObservedDomain> domain, boolean active, boolean wants) {
-        Optional<DiskFacts.Base> found = f.disk().base();
+        Optional<DiskFacts.Base> found = f.allowed().disk().base();
         if (found.isEmpty()) {
             return Optional.empty();
         }
@@ -54,13 +54,13 @@ final class DiskPlanner {
         if (look.isPresent()) {
             return look;
         }
-        if (base.asked() && f.image().missing()) {
+        if (base.asked() && f.allowed().image().missing()) {
             return Optional.of(make(f, base, entry));
         }
-        if (base.asked() && f.image().accepted() && !f.image().backing().equals(Optional.of(entry.path().toString()))) {
-            String image = ((Desired.Valid) f.desired()).vm().image();
+        if (base.asked() && f.allowed().image().accepted() && !f.allowed().image().backing().equals(Optional.of(entry.path().toString()))) {
+            String image = ((Desired.Valid) f.asked().desired()).vm().image();
             String message = image + " is there already and is not a disk made from the base image " + base.name()
-                    + " (it is " + f.image().backing().map(b -> "an overlay of " + b).orElse("a standalone image")
+                    + " (it is " + f.allowed().image().backing().map(b -> "an overlay of " + b).orElse("a standalone image")
                     + "): name another spec.image, or move it aside (ie-virsh reset " + f.vm() + ")";
             return Optional.of(refused(f, domain, active, wants, Reasons.NOT_AN_OVERLAY_OF_BASE, message));
         }
@@ -96,15 +96,15 @@ final class DiskPlanner {
 
     /** The disk to make from the base, if it fits its size and the student's disk quota. */
     private static VmPlan make(VmFacts f, DiskFacts.Base base, BaseImages.Base entry) {
-        String image = ((Desired.Valid) f.desired()).vm().image();
+        String image = ((Desired.Valid) f.asked().desired()).vm().image();
         long size = base.size().orElse(entry.virtualSize());
         if (size < entry.virtualSize()) {
             String message = BaseFit.diskTooSmall(base.name(), size, entry.virtualSize());
             return status(f, Phase.Invalid, message, null, cond(Condition.VALID, false, Reasons.INVALID_SPEC, message));
         }
-        if (f.disk().limit() - f.disk().used() < size) {
+        if (f.allowed().disk().limit() - f.allowed().disk().used() < size) {
             String message = "making " + image + " (" + Quantities.readable(size) + ") would exceed your disk quota of "
-                    + Quantities.readable(f.disk().limit()) + ": " + Quantities.readable(f.disk().used())
+                    + Quantities.readable(f.allowed().disk().limit()) + ": " + Quantities.readable(f.allowed().disk().used())
                     + " are taken by your other disks made from bases and their snapshots";
             return status(f, Phase.QuotaExceeded, message, null,
                     cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, message));
@@ -113,7 +113,7 @@ final class DiskPlanner {
         VmPlan plan = status(f, Phase.Pending, making, null,
                 Condition.unknown(Condition.IMAGE_READY, Reasons.MAKING_DISK, making));
         List<Action> actions = new ArrayList<>(List.of(new Action.MakeOverlay(image, entry.path().toString(), size)));
-        Optional<DiskFacts.Seed> seed = f.disk().seed();
+        Optional<DiskFacts.Seed> seed = f.allowed().disk().seed();
         if (seed.isPresent() && !seed.get().current()) {
             actions.add(new Action.MakeSeed(seed.get().inputs()));  // made beside the disk: the first start waits less
         }
@@ -137,8 +137,8 @@ final class DiskPlanner {
      * goes on with the VM (a running VM sees it at its next boot).
      */
     static VmPlan seededFirst(VmFacts f, VmPlan plan) {
-        Optional<DiskFacts.Seed> seed = f.disk().seed();
-        if (seed.isEmpty() || seed.get().current() || f.rendered() == null || plan.status().isPresent()
+        Optional<DiskFacts.Seed> seed = f.allowed().disk().seed();
+        if (seed.isEmpty() || seed.get().current() || f.target().rendered() == null || plan.status().isPresent()
                 && (plan.status().get().phase() == Phase.ImageRejected || plan.status().get().phase() == Phase.Invalid)) {
             return plan;
         }

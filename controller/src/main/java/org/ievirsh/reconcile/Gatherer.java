@@ -222,10 +222,13 @@ final class Gatherer {
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
         SortedMap<String, VmFacts> vms = new TreeMap<>();
         for (Draft vm : drafts.values()) {
-            vms.put(vm.name, new VmFacts(vm.name, statusOwner, vm.domainName, vm.desired, vm.observation, vm.history,
-                    vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.rendered, vm.nameTakenBy, vm.blades,
-                    vm.placement, readable, vm.deletionBlocked, vm.deletionRetry, Optional.empty(), vm.addresses,
-                    vm.lifetime, vm.move, vm.disk, config.stopGracePeriod(), now));
+            vms.put(vm.name, new VmFacts(vm.name, statusOwner,
+                    new VmFacts.Asked(vm.desired, vm.lifetime, config.stopGracePeriod()),
+                    new VmFacts.Seen(vm.observation, vm.history, vm.addresses, readable, Optional.empty()),
+                    new VmFacts.Allowed(vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.disk,
+                            vm.deletionBlocked, vm.deletionRetry),
+                    new VmFacts.Target(vm.domainName, vm.rendered, vm.nameTakenBy, vm.blades, vm.placement, vm.move),
+                    now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
                 strandedAt(drafts.values(), now), now);

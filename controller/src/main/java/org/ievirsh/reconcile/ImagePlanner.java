@@ -31,12 +31,12 @@ final class ImagePlanner {
                                                  boolean wants) {
         String reason = null;
         String message = null;
-        if (!f.image().accepted()) {
-            reason = f.image().reason();
-            message = f.image().message();
-        } else if (f.imageInUseBy() != null) {
+        if (!f.allowed().image().accepted()) {
+            reason = f.allowed().image().reason();
+            message = f.allowed().image().message();
+        } else if (f.allowed().imageInUseBy() != null) {
             reason = Reasons.IMAGE_IN_USE;
-            message = ((Desired.Valid) f.desired()).vm().image() + " is already the disk of VM " + f.imageInUseBy()
+            message = ((Desired.Valid) f.asked().desired()).vm().image() + " is already the disk of VM " + f.allowed().imageInUseBy()
                     + "; each VM needs an image of its own";
         }
         if (reason == null) {
@@ -53,21 +53,21 @@ final class ImagePlanner {
      */
     static Optional<VmPlan> inspectionHolds(VmFacts f, Optional<ObservedDomain> domain, boolean active,
                                                     boolean wants) {
-        Inspection inspection = f.inspection();
-        if (inspection == null || inspection.state() == Inspection.State.CLEAN || f.image().blank()) {
+        Inspection inspection = f.allowed().inspection();
+        if (inspection == null || inspection.state() == Inspection.State.CLEAN || f.allowed().image().blank()) {
             return Optional.empty();  // nothing found; or a blank image, which holds nothing to find
         }
         ObservedDomain d = domain.orElse(null);
-        boolean starting = VmPlanner.aboutToStart(((Desired.Valid) f.desired()).vm().runStrategy(), d, f.history());
+        boolean starting = VmPlanner.aboutToStart(((Desired.Valid) f.asked().desired()).vm().runStrategy(), d, f.seen().history());
         if (inspection.state() == Inspection.State.NONE) {
             if (!starting) {
                 return Optional.empty();  // a running or halted VM's image is looked at before its next start
             }
-            String looking = "looking inside " + ((Desired.Valid) f.desired()).vm().image()
+            String looking = "looking inside " + ((Desired.Valid) f.asked().desired()).vm().image()
                     + " for Vagrant's insecure SSH key and password before it starts (this takes about 20 s)";
             VmPlan inspect = status(f, Phase.Pending, looking, d,
                     Condition.unknown(Condition.IMAGE_READY, Reasons.INSPECTING, looking));
-            return Optional.of(new VmPlan(List.of(new Action.Inspect(f.image().version())), inspect.status(),
+            return Optional.of(new VmPlan(List.of(new Action.Inspect(f.allowed().image().version())), inspect.status(),
                     Optional.empty(), Optional.empty()));
         }
         if (!inspection.blocksStart()) {

@@ -28,8 +28,8 @@ final class LifetimePlanner {
 
     /** The facts to plan by: for an expired VM, its file as if it said Halted. */
     static VmFacts asPlanned(VmFacts f) {
-        if (f.lifetime().stage(f.now()) != VmFacts.Lifetime.Stage.EXPIRED
-                || !(f.desired() instanceof Desired.Valid valid)
+        if (f.asked().lifetime().stage(f.now()) != VmFacts.Lifetime.Stage.EXPIRED
+                || !(f.asked().desired() instanceof Desired.Valid valid)
                 || valid.vm().runStrategy() == RunStrategy.Halted) {
             return f;
         }
@@ -41,7 +41,7 @@ final class LifetimePlanner {
 
     /** The plan with the VM's stage in its status, and a look again when the stage changes. */
     static VmPlan applied(VmFacts f, VmPlan plan) {
-        VmFacts.Lifetime lifetime = f.lifetime();
+        VmFacts.Lifetime lifetime = f.asked().lifetime();
         VmFacts.Lifetime.Stage stage = lifetime.stage(f.now());
         if (stage == VmFacts.Lifetime.Stage.FOREVER || plan.status().isEmpty()) {
             return plan;

@@ -27,18 +27,18 @@ final class MovePlanner {
 
     /** The plan of a VM whose move is under way; empty when none is. */
     static Optional<VmPlan> underWay(VmFacts f) {
-        if (f.move().under().isEmpty()) {
+        if (f.target().move().under().isEmpty()) {
             return Optional.empty();
         }
         ObservedDomain from = f.domain().orElse(null);
-        String message = "moving from " + (from != null ? from.blade() : "its blade") + " to " + f.move().under().get();
+        String message = "moving from " + (from != null ? from.blade() : "its blade") + " to " + f.target().move().under().get();
         return Optional.of(StatusBuilder.status(f, Phase.Migrating, message, from,
                 cond(Condition.READY, from != null && from.isActive(), Reasons.MIGRATING, message)));
     }
 
     /** The plan once the VM's usual plan is known: a move instead, when it is steady and may go. */
     static VmPlan applied(VmFacts f, VmPlan plan) {
-        VmFacts.Move move = f.move();
+        VmFacts.Move move = f.target().move();
         Optional<ObservedDomain> domain = f.domain();
         if (!move.draining() || move.under().isPresent() || domain.isEmpty() || plan.status().isEmpty()
                 || !plan.actions().isEmpty()) {

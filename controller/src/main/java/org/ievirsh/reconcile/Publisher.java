@@ -57,8 +57,8 @@ final class Publisher {
         }
         Map<String, VmStatus> written = write(user, statuses, definedXml, memory);
         for (Converger.Converged vm : vms) {
-            if (vm.facts().rendered() != null) {
-                vm.facts().rendered().forgetText();
+            if (vm.facts().target().rendered() != null) {
+                vm.facts().target().rendered().forgetText();
             }
         }
         book.putUser(user.user(), written);
@@ -134,23 +134,23 @@ final class Publisher {
         Set<String> changedBases = new TreeSet<>();
         for (Converger.Converged converged : vms) {
             VmFacts vm = converged.facts();
-            if (vm.disk() != null && vm.domain().isPresent()) {
-                vm.disk().base().filter(DiskFacts.Base::changed).ifPresent(b -> changedBases.add(b.name()));
+            if (vm.allowed().disk() != null && vm.domain().isPresent()) {
+                vm.allowed().disk().base().filter(DiskFacts.Base::changed).ifPresent(b -> changedBases.add(b.name()));
             }
-            if (vm.desired() instanceof Desired.Invalid invalid) {
+            if (vm.asked().desired() instanceof Desired.Invalid invalid) {
                 specErrors.merge(invalid.reason(), 1, Integer::sum);
             }
-            if (vm.image() != null && !vm.image().accepted()) {
-                imageErrors.merge(vm.image().reason(), 1, Integer::sum);
-            } else if (vm.imageInUseBy() != null) {
+            if (vm.allowed().image() != null && !vm.allowed().image().accepted()) {
+                imageErrors.merge(vm.allowed().image().reason(), 1, Integer::sum);
+            } else if (vm.allowed().imageInUseBy() != null) {
                 imageErrors.merge(Reasons.IMAGE_IN_USE, 1, Integer::sum);
-            } else if (vm.inspection() != null && vm.inspection().state() == Inspection.State.INSECURE) {
+            } else if (vm.allowed().inspection() != null && vm.allowed().inspection().state() == Inspection.State.INSECURE) {
                 imageErrors.merge(Reasons.INSECURE_IMAGE, 1, Integer::sum);
-            } else if (vm.inspection() != null && vm.inspection().state() == Inspection.State.FAILED) {
+            } else if (vm.allowed().inspection() != null && vm.allowed().inspection().state() == Inspection.State.FAILED) {
                 imageErrors.merge(Reasons.INSPECTION_FAILED, 1, Integer::sum);
             }
-            if (vm.observation() instanceof Observation.Conflict
-                    || vm.domain().isEmpty() && vm.nameTakenBy().isPresent()) {
+            if (vm.seen().observation() instanceof Observation.Conflict
+                    || vm.domain().isEmpty() && vm.target().nameTakenBy().isPresent()) {
                 conflicts++;
             }
         }

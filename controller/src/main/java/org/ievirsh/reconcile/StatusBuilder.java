@@ -29,13 +29,13 @@ final class StatusBuilder {
     static VmStatus build(VmFacts f, Phase phase, String message, String blade, ObservedDomain d,
                           List<Condition> decided) {
         List<Condition> conditions = new ArrayList<>();
-        boolean valid = f.desired() instanceof Desired.Valid;
+        boolean valid = f.asked().desired() instanceof Desired.Valid;
         conditions.add(pick(decided, Condition.VALID, valid ? cond(Condition.VALID, true, Reasons.SPEC_VALID, "")
                 : Condition.unknown(Condition.VALID, Reasons.NOT_EVALUATED, "")));
-        conditions.add(pick(decided, Condition.ADMITTED, f.admission() == null
+        conditions.add(pick(decided, Condition.ADMITTED, f.allowed().admission() == null
                 ? Condition.unknown(Condition.ADMITTED, Reasons.NOT_EVALUATED, "")
-                : f.admission().admitted() ? cond(Condition.ADMITTED, true, Reasons.WITHIN_QUOTA, f.admission().message())
-                : cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message())));
+                : f.allowed().admission().admitted() ? cond(Condition.ADMITTED, true, Reasons.WITHIN_QUOTA, f.allowed().admission().message())
+                : cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.allowed().admission().message())));
         conditions.add(pick(decided, Condition.IMAGE_READY, imageReady(f)));
         conditions.add(pick(decided, Condition.SCHEDULED, blade != null
                 ? cond(Condition.SCHEDULED, true, Reasons.PLACED, "on " + blade)
@@ -49,27 +49,27 @@ final class StatusBuilder {
         conditions.add(pick(decided, Condition.RESTART_REQUIRED,
                 cond(Condition.RESTART_REQUIRED, false, Reasons.UP_TO_DATE, "")));
 
-        String specHash = f.desired() instanceof Desired.Valid v ? v.specHash()
-                : f.desired() instanceof Desired.Invalid i ? i.specHash().orElse(null) : null;
-        String uuid = d != null ? d.uuid() : f.rendered() != null ? f.rendered().uuid() : null;
+        String specHash = f.asked().desired() instanceof Desired.Valid v ? v.specHash()
+                : f.asked().desired() instanceof Desired.Invalid i ? i.specHash().orElse(null) : null;
+        String uuid = d != null ? d.uuid() : f.target().rendered() != null ? f.target().rendered().uuid() : null;
         String mac = d != null && !d.config().macs().isEmpty() ? d.config().macs().get(0)
-                : f.rendered() != null && !f.rendered().metadata().macs().isEmpty()
-                ? f.rendered().metadata().macs().get(0) : null;
-        Integer vcpus = f.rendered() != null ? Integer.valueOf(f.rendered().vcpus())
+                : f.target().rendered() != null && !f.target().rendered().metadata().macs().isEmpty()
+                ? f.target().rendered().metadata().macs().get(0) : null;
+        Integer vcpus = f.target().rendered() != null ? Integer.valueOf(f.target().rendered().vcpus())
                 : d != null ? Integer.valueOf(d.config().vcpus()) : null;
-        Long memory = f.rendered() != null ? Long.valueOf(f.rendered().memoryBytes())
+        Long memory = f.target().rendered() != null ? Long.valueOf(f.target().rendered().memoryBytes())
                 : d != null ? Long.valueOf(d.config().memoryBytes()) : null;
-        String template = f.desired() instanceof Desired.Valid v ? v.template() : null;
-        String image = f.image() != null ? f.image().path() : null;
+        String template = f.asked().desired() instanceof Desired.Valid v ? v.template() : null;
+        String image = f.allowed().image() != null ? f.allowed().image().path() : null;
         // Addresses belong to a running guest: none while it is stopped, even if a lease still holds.
-        List<VmStatus.Address> addresses = d != null && d.isActive() && !f.addresses().isEmpty() ? f.addresses() : null;
-        String expires = f.lifetime().end().map(StatusBuilder::rfc3339).orElse(null);
-        String firstBoot = f.disk().seed().isPresent() ? "cloud-init" : null;
+        List<VmStatus.Address> addresses = d != null && d.isActive() && !f.seen().addresses().isEmpty() ? f.seen().addresses() : null;
+        String expires = f.asked().lifetime().end().map(StatusBuilder::rfc3339).orElse(null);
+        String firstBoot = f.allowed().disk().seed().isPresent() ? "cloud-init" : null;
         return new VmStatus(f.vm(), f.owner(), phase, message, List.copyOf(conditions), blade,
-                d != null ? d.name() : f.domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
+                d != null ? d.name() : f.target().domainName(), uuid, mac, addresses == null ? null : addresses.get(0).ip(),
                 addresses, vcpus, memory == null || memory == 0 ? null : Quantities.format(memory), template, image,
                 expires, specHash, null, firstBoot,
-                f.admission() == null ? null : f.admission().course().orElse(null));
+                f.allowed().admission() == null ? null : f.allowed().admission().course().orElse(null));
     }
 
     /** LAST_RFC3339 is the latest time RFC 3339 can write (four-digit years). */
@@ -85,15 +85,15 @@ final class StatusBuilder {
     }
 
     private static Condition imageReady(VmFacts f) {
-        if (f.image() == null) {
+        if (f.allowed().image() == null) {
             return Condition.unknown(Condition.IMAGE_READY, Reasons.NOT_EVALUATED, "");
         }
-        Inspection inspection = f.inspection();
-        if (f.image().accepted() && inspection != null && inspection.state() != Inspection.State.CLEAN
+        Inspection inspection = f.allowed().inspection();
+        if (f.allowed().image().accepted() && inspection != null && inspection.state() != Inspection.State.CLEAN
                 && inspection.state() != Inspection.State.NONE) {
             return cond(Condition.IMAGE_READY, true, reason(inspection.state()), inspection.message());
         }
-        return cond(Condition.IMAGE_READY, f.image().accepted(), f.image().reason(), f.image().message());
+        return cond(Condition.IMAGE_READY, f.allowed().image().accepted(), f.allowed().image().reason(), f.allowed().image().message());
     }
 
     /** A plan for a VM that has its domain: the actions, its status with the conditions decided, when to look again. */
@@ -104,7 +104,7 @@ final class StatusBuilder {
                 cond(Condition.DEFINED, true, Reasons.DOMAIN_DEFINED, redefining ? "being redefined" : ""),
                 ready, other);
         return new VmPlan(List.copyOf(actions), Optional.of(build(f, phase, message, d.blade(), d, extra)),
-                Optional.ofNullable(f.rendered()),
+                Optional.ofNullable(f.target().rendered()),
                 redefining && requeue.isEmpty() ? Optional.of(VmPlanner.RECHECK) : requeue);
     }
 

@@ -51,7 +51,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         List<Object> parts = new ArrayList<>();
         for (VmFacts vm : vms.values()) {
             parts.add(vm.at(Instant.EPOCH));
-            parts.add(vm.lifetime().stage(vm.now()));
+            parts.add(vm.asked().lifetime().stage(vm.now()));
         }
         String statusDir = "none";
         if (dir != null) {
@@ -75,7 +75,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
     Optional<Instant> nextChange() {
         Optional<Instant> until = strandedAt;
         for (VmFacts vm : vms.values()) {
-            Optional<Instant> next = vm.lifetime().nextChange(now);
+            Optional<Instant> next = vm.asked().lifetime().nextChange(now);
             if (next.isPresent() && (until.isEmpty() || next.get().isBefore(until.get()))) {
                 until = next;
             }
@@ -93,7 +93,7 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
             return Optional.empty();
         }
         for (VmFacts vm : vms.values()) {
-            if (vm.domain().isEmpty() && vm.rendered() != null) {
+            if (vm.domain().isEmpty() && vm.target().rendered() != null) {
                 return Optional.empty();
             }
         }

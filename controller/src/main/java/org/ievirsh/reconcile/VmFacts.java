@@ -13,140 +13,175 @@ import org.ievirsh.template.RenderedDomain;
 
 /**
  * VmFacts is everything the planner knows about one VM at one moment, as
- * gathered: what the file asks, what the blades show, and what the quota,
- * the image, the templates and the blades allow. Fields that were not
- * evaluated (no valid file: no admission, image or rendering) are null.
- * Nothing here is a decision: the planner makes them all.
+ * gathered, in groups: what the file asks ({@link Asked}), what the blades
+ * and the guest show ({@link Seen}), what the quota, the image and the
+ * deletion guard allow ({@link Allowed}), and the domain it would have and
+ * where it would go ({@link Target}). Fields that were not evaluated (no
+ * valid file: no admission, image or rendering) are null. Nothing here is a
+ * decision: the planner makes them all. A new fact goes into its group:
+ * its record, its equals and hashCode, and the gatherer that fills it.
  *
- * @param observation        what the blades show, as {@link VmPlanner#observe} sorted it
- * @param imageInUseBy       another VM of the student whose disk this image already is, or null
- * @param inspection         what is known of the inside of the image; null when inspection is off
- * @param nameTakenBy        who else has the domain name a new domain would get, if anyone
- * @param blades             what the blades' state says of placing a new VM (see {@link VmPlanner#hold})
- * @param placement          for a VM with no domain yet: the chosen blade, or why none
- * @param deletionBlocked    why removals are held back now (the deletion guard), if they are
- * @param deletionRetry      when to ask the deletion guard again
- * @param directoryReadable  the student's directory could be read: without it nothing is removed
- * @param failure            a libvirt call of this pass failed, and why
- * @param addresses          the running VM's IPv4 addresses as learnt (most trusted source first); empty if none
- * @param lifetime           when the VM ends: its file's spec.expires and the admin's date for its owner
- * @param move               for a VM on a draining blade: where it goes, or why not yet; a move under way
- * @param disk               the base its disk comes from, its seed, the disk quota
+ * <p>Every group writes its equals and hashCode out: a resync compares every
+ * VM's facts with the last clean pass, and the generated record methods
+ * (method handles per component) were a quarter of an idle pass.
+ * VmFactsEqualityTest checks that every component of every group counts.
  */
-public record VmFacts(
-        String vm,
-        VmStatus.Owner owner,
-        String domainName,
-        Desired desired,
-        Observation observation,
-        VmHistory history,
-        Admission.Verdict admission,
-        ImageVerdict image,
-        String imageInUseBy,
-        Inspection inspection,
-        RenderedDomain rendered,
-        Optional<String> nameTakenBy,
-        Blades blades,
-        Placement placement,
-        boolean directoryReadable,
-        Optional<String> deletionBlocked,
-        Duration deletionRetry,
-        Optional<Failure> failure,
-        List<VmStatus.Address> addresses,
-        Lifetime lifetime,
-        Move move,
-        DiskFacts disk,
-        Duration stopGracePeriod,
-        Instant now) {
+public record VmFacts(String vm, VmStatus.Owner owner, Asked asked, Seen seen, Allowed allowed, Target target,
+                      Instant now) {
 
-    /*
-     * equals and hashCode are written out: a resync compares every VM's facts with the last clean
-     * pass, and the generated record methods (method handles per component) were a quarter of an
-     * idle pass. VmFactsEqualityTest checks that every component counts.
+    /**
+     * What the file asks.
+     *
+     * @param lifetime        when the VM ends: its file's spec.expires and the admin's date for its owner
+     * @param stopGracePeriod how long a guest has to shut down before it is forced off
      */
+    public record Asked(Desired desired, Lifetime lifetime, Duration stopGracePeriod) {
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Asked a && Objects.equals(desired, a.desired)
+                    && Objects.equals(lifetime, a.lifetime) && Objects.equals(stopGracePeriod, a.stopGracePeriod);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(desired, lifetime, stopGracePeriod);
+        }
+    }
+
+    /**
+     * What the blades, the guest and the directory show.
+     *
+     * @param observation        what the blades show, as {@link VmPlanner#observe} sorted it
+     * @param addresses          the running VM's IPv4 addresses as learnt (most trusted source first); empty if none
+     * @param directoryReadable  the student's directory could be read: without it nothing is removed
+     * @param failure            a libvirt call of this pass failed, and why
+     */
+    public record Seen(Observation observation, VmHistory history, List<VmStatus.Address> addresses,
+                       boolean directoryReadable, Optional<Failure> failure) {
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Seen n && directoryReadable == n.directoryReadable
+                    && Objects.equals(observation, n.observation) && Objects.equals(history, n.history)
+                    && Objects.equals(addresses, n.addresses) && Objects.equals(failure, n.failure);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(observation, history, addresses, directoryReadable, failure);
+        }
+    }
+
+    /**
+     * What the quota, the image, the disk and the deletion guard allow.
+     *
+     * @param imageInUseBy    another VM of the student whose disk this image already is, or null
+     * @param inspection      what is known of the inside of the image; null when inspection is off
+     * @param disk            the base its disk comes from, its seed, the disk quota
+     * @param deletionBlocked why removals are held back now (the deletion guard), if they are
+     * @param deletionRetry   when to ask the deletion guard again
+     */
+    public record Allowed(Admission.Verdict admission, ImageVerdict image, String imageInUseBy, Inspection inspection,
+                          DiskFacts disk, Optional<String> deletionBlocked, Duration deletionRetry) {
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Allowed a && Objects.equals(admission, a.admission)
+                    && Objects.equals(image, a.image) && Objects.equals(imageInUseBy, a.imageInUseBy)
+                    && Objects.equals(inspection, a.inspection) && Objects.equals(disk, a.disk)
+                    && Objects.equals(deletionBlocked, a.deletionBlocked)
+                    && Objects.equals(deletionRetry, a.deletionRetry);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(admission, image, imageInUseBy, inspection, disk, deletionBlocked, deletionRetry);
+        }
+    }
+
+    /**
+     * The domain this VM has or would get, and where it goes.
+     *
+     * @param nameTakenBy who else has the domain name a new domain would get, if anyone
+     * @param blades      what the blades' state says of placing a new VM (see {@link VmPlanner#hold})
+     * @param placement   for a VM with no domain yet: the chosen blade, or why none
+     * @param move        for a VM on a draining blade: where it goes, or why not yet; a move under way
+     */
+    public record Target(String domainName, RenderedDomain rendered, Optional<String> nameTakenBy, Blades blades,
+                         Placement placement, Move move) {
+        @Override
+        public boolean equals(Object o) {
+            return this == o || o instanceof Target t && Objects.equals(domainName, t.domainName)
+                    && Objects.equals(rendered, t.rendered) && Objects.equals(nameTakenBy, t.nameTakenBy)
+                    && Objects.equals(blades, t.blades) && Objects.equals(placement, t.placement)
+                    && Objects.equals(move, t.move);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(domainName, rendered, nameTakenBy, blades, placement, move);
+        }
+    }
+
     @Override
     public boolean equals(Object o) {
-        if (this == o) {
-            return true;
-        }
-        if (!(o instanceof VmFacts f)) {
-            return false;
-        }
-        return directoryReadable == f.directoryReadable && Objects.equals(vm, f.vm) && Objects.equals(owner, f.owner)
-                && Objects.equals(domainName, f.domainName) && Objects.equals(desired, f.desired)
-                && Objects.equals(observation, f.observation) && Objects.equals(history, f.history)
-                && Objects.equals(admission, f.admission) && Objects.equals(image, f.image)
-                && Objects.equals(imageInUseBy, f.imageInUseBy) && Objects.equals(inspection, f.inspection)
-                && Objects.equals(rendered, f.rendered) && Objects.equals(nameTakenBy, f.nameTakenBy)
-                && Objects.equals(blades, f.blades) && Objects.equals(placement, f.placement)
-                && Objects.equals(deletionBlocked, f.deletionBlocked) && Objects.equals(deletionRetry, f.deletionRetry)
-                && Objects.equals(failure, f.failure) && Objects.equals(addresses, f.addresses)
-                && Objects.equals(lifetime, f.lifetime) && Objects.equals(move, f.move) && Objects.equals(disk, f.disk)
-                && Objects.equals(stopGracePeriod, f.stopGracePeriod)
-                && Objects.equals(now, f.now);
+        return this == o || o instanceof VmFacts f && Objects.equals(vm, f.vm) && Objects.equals(owner, f.owner)
+                && Objects.equals(asked, f.asked) && Objects.equals(seen, f.seen) && Objects.equals(allowed, f.allowed)
+                && Objects.equals(target, f.target) && Objects.equals(now, f.now);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, move, disk, stopGracePeriod, now);
+        return Objects.hash(vm, owner, asked, seen, allowed, target, now);
     }
 
     /** The same facts seen at another moment ({@link Instant#EPOCH}: the facts a clean pass is compared by). */
     public VmFacts at(Instant instant) {
-        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, failure, addresses, lifetime, move, disk, stopGracePeriod, instant);
+        return new VmFacts(vm, owner, asked, seen, allowed, target, instant);
     }
 
     /** The facts after the blades were looked at again (a call was made). */
-    public VmFacts observed(Observation seen, VmHistory after) {
-        return new VmFacts(vm, owner, domainName, desired, seen, after, admission, image, imageInUseBy, inspection,
-                rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry, failure,
-                addresses, lifetime, move, disk, stopGracePeriod, now);
+    public VmFacts observed(Observation observation, VmHistory after) {
+        return new VmFacts(vm, owner, asked, new Seen(observation, after, seen.addresses(), seen.directoryReadable(),
+                seen.failure()), allowed, target, now);
     }
 
     /** The facts after a call failed. */
     public VmFacts failed(Failure why) {
-        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked,
-                deletionRetry, Optional.of(why), addresses, lifetime, move, disk, stopGracePeriod, now);
+        return new VmFacts(vm, owner, asked, new Seen(seen.observation(), seen.history(), seen.addresses(),
+                seen.directoryReadable(), Optional.of(why)), allowed, target, now);
     }
 
     /** The same facts with another wish (an expired VM is planned as if Halted). */
     public VmFacts desiring(Desired wish) {
-        return new VmFacts(vm, owner, domainName, wish, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, move, disk, stopGracePeriod, now);
+        return new VmFacts(vm, owner, new Asked(wish, asked.lifetime(), asked.stopGracePeriod()), seen, allowed,
+                target, now);
     }
 
     /** The facts once a move was started. */
-    public VmFacts moving(Move now) {
-        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, now, disk, stopGracePeriod, this.now);
+    public VmFacts moving(Move move) {
+        return new VmFacts(vm, owner, asked, seen, allowed, new Target(target.domainName(), target.rendered(),
+                target.nameTakenBy(), target.blades(), target.placement(), move), now);
     }
 
     /** The facts once a look inside the image was asked for. */
     public VmFacts inspecting(Inspection look) {
-        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                look, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, move, disk, stopGracePeriod, now);
+        return new VmFacts(vm, owner, asked, seen, new Allowed(allowed.admission(), allowed.image(),
+                allowed.imageInUseBy(), look, allowed.disk(), allowed.deletionBlocked(), allowed.deletionRetry()),
+                target, now);
     }
 
     /** The facts once the VM's seed was made from what it is made of now. */
     public VmFacts seeded() {
-        DiskFacts made = new DiskFacts(disk.base(), disk.seed().map(s -> new DiskFacts.Seed(s.path(), s.inputs(), true, s.userData(), s.uuid())),
-                disk.used(), disk.limit());
-        return new VmFacts(vm, owner, domainName, desired, observation, history, admission, image, imageInUseBy,
-                inspection, rendered, nameTakenBy, blades, placement, directoryReadable, deletionBlocked, deletionRetry,
-                failure, addresses, lifetime, move, made, stopGracePeriod, now);
+        DiskFacts disk = allowed.disk();
+        DiskFacts made = new DiskFacts(disk.base(), disk.seed().map(s -> new DiskFacts.Seed(s.path(), s.inputs(), true,
+                s.userData(), s.uuid())), disk.used(), disk.limit());
+        return new VmFacts(vm, owner, asked, seen, new Allowed(allowed.admission(), allowed.image(),
+                allowed.imageInUseBy(), allowed.inspection(), made, allowed.deletionBlocked(),
+                allowed.deletionRetry()), target, now);
     }
 
     /** The one domain of this VM, if exactly one of the student's is there. */
     public Optional<org.ievirsh.blade.ObservedDomain> domain() {
-        return observation instanceof Observation.Found found ? Optional.of(found.domain()) : Optional.empty();
+        return seen.observation() instanceof Observation.Found found ? Optional.of(found.domain()) : Optional.empty();
     }
 
     /** Placement of a new VM: a blade, or why there is none yet ({@code waiting}: it may come). */

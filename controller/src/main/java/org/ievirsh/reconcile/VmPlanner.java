@@ -48,25 +48,25 @@ public final class VmPlanner {
         VmFacts f = LifetimePlanner.asPlanned(given);
         VmPlan plan = LifetimePlanner.applied(f, MovePlanner.underWay(f).orElseGet(
                 () -> MovePlanner.applied(f, planFor(f))));
-        if (f.failure().isEmpty() || plan.status().isEmpty()) {
+        if (f.seen().failure().isEmpty() || plan.status().isEmpty()) {
             return plan;
         }
-        return new VmPlan(List.of(), plan.status().map(s -> StatusBuilder.asFailure(s, f.failure().get())),
+        return new VmPlan(List.of(), plan.status().map(s -> StatusBuilder.asFailure(s, f.seen().failure().get())),
                 plan.definedXml(), Optional.empty());
     }
 
     private static VmPlan planFor(VmFacts f) {
-        if (f.observation() instanceof Observation.Stale stale) {
+        if (f.seen().observation() instanceof Observation.Stale stale) {
             return removingStale(f, stale);
         }
-        if (f.observation() instanceof Observation.Conflict conflict) {
+        if (f.seen().observation() instanceof Observation.Conflict conflict) {
             return status(f, Phase.Error, conflict.message(), null,
                     cond(Condition.DEFINED, false, Reasons.CONFLICT, conflict.message()));
         }
         Optional<ObservedDomain> domain = f.domain();
-        boolean bladeUp = f.observation() instanceof Observation.Found found && found.bladeUp();
+        boolean bladeUp = f.seen().observation() instanceof Observation.Found found && found.bladeUp();
 
-        if (f.desired() instanceof Desired.Absent) {
+        if (f.asked().desired() instanceof Desired.Absent) {
             return planRemoval(f, domain, bladeUp);
         }
         if (domain.isPresent() && !bladeUp) {
@@ -75,10 +75,10 @@ public final class VmPlanner {
             return status(f, Phase.Unknown, message, null,
                     Condition.unknown(Condition.READY, Reasons.BLADE_UNREACHABLE, message));
         }
-        if (f.desired() instanceof Desired.Invalid invalid) {
+        if (f.asked().desired() instanceof Desired.Invalid invalid) {
             String problems = invalid.problems().stream().map(Problem::toString).collect(Collectors.joining("; "));
             Condition notValid = cond(Condition.VALID, false, Reasons.INVALID_SPEC, problems);
-            if (domain.isPresent() && f.lifetime().stage(f.now()) == VmFacts.Lifetime.Stage.EXPIRED) {
+            if (domain.isPresent() && f.asked().lifetime().stage(f.now()) == VmFacts.Lifetime.Stage.EXPIRED) {
                 // The semester holds whatever the file says: a broken file does not keep a VM past its end.
                 return domain.get().isActive() ? stopOnly(f, domain.get(), notValid)
                         : status(f, Phase.Stopped, problems, domain.get(), notValid);
@@ -88,13 +88,13 @@ public final class VmPlanner {
                     : " (the VM is left as it was until the file is fixed)");
             return status(f, Phase.Invalid, message, null, notValid);
         }
-        Desired.Valid valid = (Desired.Valid) f.desired();
-        if (!f.admission().admitted()) {
-            return status(f, Phase.QuotaExceeded, f.admission().message(), null,
-                    cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.admission().message()));
+        Desired.Valid valid = (Desired.Valid) f.asked().desired();
+        if (!f.allowed().admission().admitted()) {
+            return status(f, Phase.QuotaExceeded, f.allowed().admission().message(), null,
+                    cond(Condition.ADMITTED, false, Reasons.QUOTA_EXCEEDED, f.allowed().admission().message()));
         }
         boolean active = domain.isPresent() && domain.get().isActive();
-        boolean wants = wantsToRun(valid.vm().runStrategy(), domain.orElse(null), f.history());
+        boolean wants = wantsToRun(valid.vm().runStrategy(), domain.orElse(null), f.seen().history());
         Optional<VmPlan> disk = DiskPlanner.holds(f, domain, active, wants);
         if (disk.isPresent()) {
             return disk.get();
@@ -103,8 +103,8 @@ public final class VmPlanner {
         if (refused.isPresent()) {
             return refused.get();
         }
-        if (domain.isEmpty() && f.nameTakenBy().isPresent()) {
-            String message = "the domain name " + f.domainName() + " is already used by " + f.nameTakenBy().get()
+        if (domain.isEmpty() && f.target().nameTakenBy().isPresent()) {
+            String message = "the domain name " + f.target().domainName() + " is already used by " + f.target().nameTakenBy().get()
                     + "; an admin must rename or remove that domain";
             return status(f, Phase.Error, message, null, cond(Condition.DEFINED, false, Reasons.CONFLICT, message));
         }
@@ -142,51 +142,51 @@ public final class VmPlanner {
     }
 
     private static VmPlan planCreation(VmFacts f, Desired.Valid valid) {
-        if (f.placement().blade().isEmpty()) {
-            boolean waiting = f.placement().waiting();
+        if (f.target().placement().blade().isEmpty()) {
+            boolean waiting = f.target().placement().waiting();
             Condition scheduled = cond(Condition.SCHEDULED, false, waiting ? Reasons.WAITING_FOR_BLADE
-                    : Reasons.UNSCHEDULABLE, f.placement().reason());
+                    : Reasons.UNSCHEDULABLE, f.target().placement().reason());
             // A VM held for the blade it was last on keeps that blade in its status: the status is where the next
             // pass (and the next leader) learns it, and without it the VM would be made elsewhere.
-            String last = waiting ? f.blades().lastBlade().filter(b -> f.blades().unreachable().contains(b))
+            String last = waiting ? f.target().blades().lastBlade().filter(b -> f.target().blades().unreachable().contains(b))
                     .orElse(null) : null;
             return new VmPlan(List.of(), Optional.of(build(f, waiting ? Phase.Pending : Phase.Unschedulable,
-                    f.placement().reason(), last, null, List.of(scheduled))), Optional.empty(), Optional.empty());
+                    f.target().placement().reason(), last, null, List.of(scheduled))), Optional.empty(), Optional.empty());
         }
-        String blade = f.placement().blade().get();
+        String blade = f.target().placement().blade().get();
         List<Action> actions = new ArrayList<>();
-        actions.add(new Action.Define(blade, f.rendered().uuid(), f.rendered().xml()));
-        boolean run = wantsToRun(valid.vm().runStrategy(), null, f.history()) && f.admission().mayRun();
+        actions.add(new Action.Define(blade, f.target().rendered().uuid(), f.target().rendered().xml()));
+        boolean run = wantsToRun(valid.vm().runStrategy(), null, f.seen().history()) && f.allowed().admission().mayRun();
         if (run) {
-            actions.add(new Action.Start(blade, f.rendered().uuid(), false));
+            actions.add(new Action.Start(blade, f.target().rendered().uuid(), false));
         }
         String message = run ? "defining and starting on " + blade : "defining on " + blade;
-        if (f.observation() instanceof Observation.Stranded stranded) {
+        if (f.seen().observation() instanceof Observation.Stranded stranded) {
             message = "blade " + stranded.domain().blade() + " has been unreachable for " + seconds(stranded.downFor())
                     + "; " + message + " (bladeDown: restartElsewhere; the lock manager refuses if its old QEMU"
                     + " still runs)";
         }
         return new VmPlan(actions, Optional.of(build(f, run ? Phase.Starting : Phase.Pending, message, blade, null,
                 List.of(cond(Condition.DEFINED, false, Reasons.NOT_DEFINED, "being defined on " + blade)))),
-                Optional.of(f.rendered()), Optional.of(RECHECK));
+                Optional.of(f.target().rendered()), Optional.of(RECHECK));
     }
 
     private static VmPlan planExisting(VmFacts f, Desired.Valid valid, ObservedDomain d) {
         List<Action> actions = new ArrayList<>();
         DomainMetadata config = d.config();
-        boolean redefine = d.drifted() || !config.renderHash().equals(f.rendered().renderHash())
-                || !config.description().equals(f.rendered().metadata().description());
+        boolean redefine = d.drifted() || !config.renderHash().equals(f.target().rendered().renderHash())
+                || !config.description().equals(f.target().rendered().metadata().description());
         if (redefine) {
-            actions.add(new Action.Define(d.blade(), d.uuid(), f.rendered().xml()));
+            actions.add(new Action.Define(d.blade(), d.uuid(), f.target().rendered().xml()));
         }
         boolean restartRequired = d.isActive() && d.liveRenderHash().isPresent()
-                && !d.liveRenderHash().get().equals(f.rendered().renderHash());
+                && !d.liveRenderHash().get().equals(f.target().rendered().renderHash());
         Condition restart = restartRequired
                 ? cond(Condition.RESTART_REQUIRED, true, Reasons.DEFINITION_CHANGED,
                         "the definition changed while the VM runs; it applies at the next boot"
                                 + " (ie-virsh destroy, then start)")
                 : cond(Condition.RESTART_REQUIRED, false, Reasons.UP_TO_DATE, "");
-        boolean wants = wantsToRun(valid.vm().runStrategy(), d, f.history());
+        boolean wants = wantsToRun(valid.vm().runStrategy(), d, f.seen().history());
 
         if (d.isActive()) {
             if (d.state() == DomainState.SHUTDOWN) {
@@ -210,24 +210,24 @@ public final class VmPlanner {
                     cond(Condition.READY, false, poweredOff ? Reasons.GUEST_POWERED_OFF : Reasons.HALTED, message),
                     Optional.empty());
         }
-        if (!f.admission().mayRun()) {
-            return withDomain(f, actions, Phase.Stopped, f.admission().message(), d, restart,
-                    cond(Condition.READY, false, Reasons.RUNNING_QUOTA_EXCEEDED, f.admission().message()),
+        if (!f.allowed().admission().mayRun()) {
+            return withDomain(f, actions, Phase.Stopped, f.allowed().admission().message(), d, restart,
+                    cond(Condition.READY, false, Reasons.RUNNING_QUOTA_EXCEEDED, f.allowed().admission().message()),
                     Optional.empty());
         }
-        VmHistory.LastStop stop = f.history().effectiveStop(d);
+        VmHistory.LastStop stop = f.seen().history().effectiveStop(d);
         boolean afterFailure = !stop.ours() && stop.reason() != StopReason.UNKNOWN;
-        if (afterFailure && f.history().restarts() > 0 && f.history().lastRestartAt() != null) {
-            Instant next = f.history().lastRestartAt().plus(VmHistory.restartDelay(f.history().restarts()));
+        if (afterFailure && f.seen().history().restarts() > 0 && f.seen().history().lastRestartAt() != null) {
+            Instant next = f.seen().history().lastRestartAt().plus(VmHistory.restartDelay(f.seen().history().restarts()));
             if (f.now().isBefore(next)) {
                 Duration wait = Duration.between(f.now(), next);
-                String message = "it stopped by itself " + (f.history().restarts() + 1) + " times in a row ("
+                String message = "it stopped by itself " + (f.seen().history().restarts() + 1) + " times in a row ("
                         + describe(stop.reason()) + "); next start in " + seconds(wait);
                 return withDomain(f, actions, Phase.CrashLoopBackOff, message, d, restart,
                         cond(Condition.READY, false, Reasons.CRASH_LOOP_BACK_OFF, message), Optional.of(wait));
             }
         }
-        Optional<Instant> allowed = f.history().nextStartAllowed(f.now(), STARTS_PER_MINUTE);
+        Optional<Instant> allowed = f.seen().history().nextStartAllowed(f.now(), STARTS_PER_MINUTE);
         if (allowed.isPresent()) {
             Duration wait = Duration.between(f.now(), allowed.get());
             String message = "started " + STARTS_PER_MINUTE + " times within a minute; the next start in "
@@ -245,17 +245,17 @@ public final class VmPlanner {
 
     /** A running VM that is no longer wanted: ACPI first, forced off after the grace period. */
     static VmPlan stop(VmFacts f, List<Action> actions, ObservedDomain d, Condition other) {
-        if (f.history().stopRequestedAt() == null) {
+        if (f.seen().history().stopRequestedAt() == null) {
             actions.add(new Action.Shutdown(d.blade(), d.uuid()));
             return withDomain(f, actions, Phase.Stopping, "asked the guest to shut down; forced off after "
-                    + seconds(f.stopGracePeriod()), d, other,
+                    + seconds(f.asked().stopGracePeriod()), d, other,
                     cond(Condition.READY, false, Reasons.STOPPING, "shutting down"), Optional.of(RECHECK));
         }
-        Instant deadline = f.history().stopRequestedAt().plus(f.stopGracePeriod());
+        Instant deadline = f.seen().history().stopRequestedAt().plus(f.asked().stopGracePeriod());
         if (!f.now().isBefore(deadline)) {
             actions.add(new Action.Destroy(d.blade(), d.uuid()));
             return withDomain(f, actions, Phase.Stopping, "the guest did not shut down within "
-                    + seconds(f.stopGracePeriod()) + "; forcing it off", d, other,
+                    + seconds(f.asked().stopGracePeriod()) + "; forcing it off", d, other,
                     cond(Condition.READY, false, Reasons.STOPPING, "forced off"), Optional.of(RECHECK));
         }
         Duration left = Duration.between(f.now(), deadline);
@@ -271,7 +271,7 @@ public final class VmPlanner {
     }
 
     private static VmPlan planRemoval(VmFacts f, Optional<ObservedDomain> domain, boolean bladeUp) {
-        if (domain.isEmpty() || !f.directoryReadable()) {
+        if (domain.isEmpty() || !f.seen().directoryReadable()) {
             // Without the directory we cannot tell a removed file from an unmounted home: keep everything.
             return new VmPlan(List.of(), Optional.empty(), Optional.empty(), Optional.empty());
         }
@@ -281,10 +281,10 @@ public final class VmPlanner {
             return status(f, Phase.Terminating, "the file was removed; blade " + d.blade()
                     + " is unreachable, the VM is removed when it answers", d, removed);
         }
-        if (f.deletionBlocked().isPresent()) {
+        if (f.allowed().deletionBlocked().isPresent()) {
             VmPlan held = status(f, Phase.Terminating, "the file was removed, but removals are on hold: "
-                    + f.deletionBlocked().get(), d, removed);
-            return new VmPlan(List.of(), held.status(), Optional.empty(), Optional.of(f.deletionRetry()));
+                    + f.allowed().deletionBlocked().get(), d, removed);
+            return new VmPlan(List.of(), held.status(), Optional.empty(), Optional.of(f.allowed().deletionRetry()));
         }
         List<Action> actions = new ArrayList<>();
         String message;
@@ -292,11 +292,11 @@ public final class VmPlanner {
         if (!d.isActive()) {
             actions.add(new Action.Undefine(d.blade(), d.uuid()));
             message = "the file was removed; removing the VM (the image stays)";
-        } else if (f.history().stopRequestedAt() == null) {
+        } else if (f.seen().history().stopRequestedAt() == null) {
             actions.add(new Action.Shutdown(d.blade(), d.uuid()));
             message = "the file was removed; shutting the VM down, then removing it (the image stays)";
         } else {
-            Instant deadline = f.history().stopRequestedAt().plus(f.stopGracePeriod());
+            Instant deadline = f.seen().history().stopRequestedAt().plus(f.asked().stopGracePeriod());
             if (!f.now().isBefore(deadline)) {
                 actions.add(new Action.Destroy(d.blade(), d.uuid()));
                 message = "the file was removed; forcing the VM off, then removing it (the image stays)";

@@ -1254,6 +1254,7 @@ class ControllerLoopTest {
         await().atMost(WAIT).until(EarlyHangup::pending);  // this JVM lives on
         try (ConfigReloader reloader = new ConfigReloader(file, controller, registry)) {
             reloader.start();  // the file changed before it watched: the kept SIGHUP reads it
+            await().atMost(WAIT).until(() -> controller.config().quota().defaults().vms().equals(java.util.Optional.of(1)));
             world.vm("alice", "web", "Always");
             awaitPhase("alice", "web", Phase.Running);
             world.vm("alice", "db", "Always");

@@ -89,10 +89,11 @@ final class PlannerFixture {
         boolean valid = d instanceof Desired.Valid;
         RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
-        return new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web", d, observation, history,
-                valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
-                valid ? inspection : null, rendered, nameTakenBy, blades, placement, readable,
-                deletionBlocked, Duration.ofSeconds(30), failure, addresses, lifetime, move, disk, GRACE, now);
+        return new VmFacts("web", new VmStatus.Owner("alice", 1001), new VmFacts.Asked(d, lifetime, GRACE),
+                new VmFacts.Seen(observation, history, addresses, readable, failure),
+                new VmFacts.Allowed(valid ? admission : null, valid ? image : null, valid ? imageInUseBy : null,
+                        valid ? inspection : null, disk, deletionBlocked, Duration.ofSeconds(30)),
+                new VmFacts.Target("alice-web", rendered, nameTakenBy, blades, placement, move), now);
     }
 
     VmPlan plan() {

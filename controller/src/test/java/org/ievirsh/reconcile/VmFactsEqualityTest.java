@@ -36,9 +36,13 @@ class VmFactsEqualityTest {
         f.imageInUseBy = "db";
         VmFacts facts = f.facts();
         everyComponentCounts(facts);
-        everyComponentCounts(facts.history());
-        everyComponentCounts((Desired.Valid) facts.desired());
-        everyComponentCounts(((Observation.Found) facts.observation()).domain());
+        everyComponentCounts(facts.asked());
+        everyComponentCounts(facts.seen());
+        everyComponentCounts(facts.allowed());
+        everyComponentCounts(facts.target());
+        everyComponentCounts(facts.seen().history());
+        everyComponentCounts((Desired.Valid) facts.asked().desired());
+        everyComponentCounts(((Observation.Found) facts.seen().observation()).domain());
     }
 
     @Test

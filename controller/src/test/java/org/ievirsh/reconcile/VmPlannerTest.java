@@ -564,7 +564,7 @@ class VmPlannerTest {
         assertTrue(running instanceof Observation.Stranded, running.toString());
         assertTrue(stopped instanceof Observation.Stranded, stopped.toString());
         for (RunStrategy strategy : RunStrategy.values()) {
-            Desired want = new PlannerFixture().strategy(strategy).facts().desired();
+            Desired want = new PlannerFixture().strategy(strategy).facts().asked().desired();
             VmHistory history = VmHistory.NEW.observe(on, NOW);
             assertTrue(VmPlanner.strandedIfItShouldRun(running, want, history) instanceof Observation.Stranded
                     == (strategy != RunStrategy.Halted), strategy + ", last seen running");

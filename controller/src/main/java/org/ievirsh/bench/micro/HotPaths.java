@@ -49,6 +49,7 @@ public class HotPaths {
     private Template template;
     private DomainRenderer.Input input;
     private VmFacts facts;
+    private VmFacts clean;
 
     @Setup
     public void setUp() throws Exception {
@@ -61,14 +62,22 @@ public class HotPaths {
         VirtualMachineFile parsed = VirtualMachineFile.parse("web.yaml", file).orThrow();
         ObservedDomain domain = new ObservedDomain("blade01", rendered.uuid(), "alice-web", DomainState.RUNNING,
                 StopReason.UNKNOWN, rendered.metadata(), Optional.of(rendered.renderHash()), false);
-        facts = new VmFacts("web", new VmStatus.Owner("alice", 1001), "alice-web",
-                new Desired.Valid(parsed.vm(), parsed.specHash(), "standard", 2, 2L << 30),
-                new Observation.Found(domain, true), VmHistory.NEW.observe(domain, Instant.EPOCH),
-                new Admission.Verdict(true, true, ""), ImageVerdict.accept(rendered.imagePath(), "1:2", "v1"), null,
-                null, rendered, Optional.empty(), VmFacts.Blades.ALL_UP, VmFacts.Placement.on("blade01"), true,
-                Optional.empty(), Duration.ZERO, Optional.empty(), List.of(), VmFacts.Lifetime.FOREVER, VmFacts.Move.NONE,
-                org.ievirsh.reconcile.DiskFacts.STANDALONE,
-                Duration.ofSeconds(60), Instant.EPOCH);
+        facts = facts(parsed, rendered, domain);
+        clean = facts(parsed, rendered, domain);  // equal, each part its own object, as a new pass makes them
+    }
+
+    /** One converged, running VM's facts, made afresh. */
+    private static VmFacts facts(VirtualMachineFile parsed, RenderedDomain rendered, ObservedDomain domain) {
+        return new VmFacts("web", new VmStatus.Owner("alice", 1001),
+                new VmFacts.Asked(new Desired.Valid(parsed.vm(), parsed.specHash(), "standard", 2, 2L << 30),
+                        VmFacts.Lifetime.FOREVER, Duration.ofSeconds(60)),
+                new VmFacts.Seen(new Observation.Found(domain, true), VmHistory.NEW.observe(domain, Instant.EPOCH),
+                        List.of(), true, Optional.empty()),
+                new VmFacts.Allowed(new Admission.Verdict(true, true, ""),
+                        ImageVerdict.accept(rendered.imagePath(), "1:2", "v1"), null, null,
+                        org.ievirsh.reconcile.DiskFacts.STANDALONE, Optional.empty(), Duration.ZERO),
+                new VmFacts.Target("alice-web", rendered, Optional.empty(), VmFacts.Blades.ALL_UP,
+                        VmFacts.Placement.on("blade01"), VmFacts.Move.NONE), Instant.EPOCH);
     }
 
     /** Reading and checking one VM file: YAML with positions, then the JSON Schema. */
@@ -93,5 +102,11 @@ public class HotPaths {
     @Benchmark
     public VmPlan planVm() {
         return VmPlanner.plan(facts);
+    }
+
+    /** What a resync does for each quiet VM: its facts, seen at the epoch, compared with the last clean pass's. */
+    @Benchmark
+    public boolean compareFacts() {
+        return facts.at(Instant.EPOCH).equals(clean);
     }
 }
