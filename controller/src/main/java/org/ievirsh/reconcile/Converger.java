@@ -31,8 +31,6 @@ final class Converger {
     private static final Logger LOG = Logger.getLogger(Converger.class.getName());
     /** MAX_ROUNDS is how many plan-and-call rounds one pass makes for one VM. */
     static final int MAX_ROUNDS = 3;
-    /** BUSY_AGAIN is how soon a VM whose blade was too busy for its call is tried again. */
-    static final Duration BUSY_AGAIN = Duration.ofMillis(200);
 
     private final Fleet fleet;
     private final Executor executor;
@@ -130,7 +128,7 @@ final class Converger {
                 } else if (action instanceof Action.Migrate move) {
                     if (!migrations.start(owner.user() + "/" + f.vm(), owner.user(), move.blade(), move.to(),
                             move.uuid(), move.live())) {
-                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(BUSY_AGAIN));
+                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(CallOutcomes.AGAIN));
                     }
                     f = f.moving(new VmFacts.Move(Optional.of(move.to()), Optional.empty(), ""));
                     calls++;
@@ -148,14 +146,11 @@ final class Converger {
                 }
                 f = observeAgain(f, owner, history, memory);
                 if (!outcome.ok()) {
-                    if (outcome.kind() == Executor.Kind.BUSY) {
-                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(BUSY_AGAIN));
+                    CallOutcomes.Meaning meaning = CallOutcomes.of(outcome.kind(), outcome.failure().orElse(""));
+                    if (meaning instanceof CallOutcomes.Meaning.Again again) {
+                        return new Converged(f, plan, calls, Optional.empty(), Optional.of(again.after()));
                     }
-                    boolean locked = outcome.kind() == Executor.Kind.LOCKED;
-                    VmFacts.Failure failure = new VmFacts.Failure(locked ? "the image is in use by another QEMU"
-                            + " (the lock manager refused the start; it stays stopped): " + outcome.failure().get()
-                            : outcome.failure().get(), locked ? Reasons.IMAGE_LOCKED : Reasons.LIBVIRT_ERROR,
-                            outcome.kind() != Executor.Kind.REFUSED);
+                    VmFacts.Failure failure = ((CallOutcomes.Meaning.Failed) meaning).failure();
                     LOG.fine(() -> owner.user() + "/" + gathered.vm() + ": " + failure.message());
                     f = f.failed(failure);
                     return new Converged(f, VmPlanner.plan(f), calls, Optional.of(failure), Optional.empty());
@@ -166,7 +161,7 @@ final class Converger {
         if (!plan.actions().isEmpty()) {
             // Still something to do after the last round: the next pass comes at once.
             return new Converged(f, new VmPlan(List.of(), plan.status(), plan.definedXml(), plan.requeueAfter()), calls,
-                    Optional.empty(), Optional.of(Duration.ofMillis(100)));
+                    Optional.empty(), Optional.of(CallOutcomes.SOON));
         }
         return new Converged(f, plan, calls, Optional.empty(), plan.requeueAfter());
     }
