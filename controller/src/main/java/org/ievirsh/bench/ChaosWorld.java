@@ -21,7 +21,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.ievirsh.cli.ClassArchive;
+import org.ievirsh.controller.ClassArchive;
 import org.ievirsh.demo.EmptyQcow2;
 
 /**

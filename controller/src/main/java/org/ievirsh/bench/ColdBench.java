@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.cli.ClassArchive;
+import org.ievirsh.controller.ClassArchive;
 import org.ievirsh.status.StatusFiles;
 import org.ievirsh.template.Template;
 import org.libvirt.Connect;

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.ievirsh.api.v1.Phase;
-import org.ievirsh.cli.ClassArchive;
+import org.ievirsh.controller.ClassArchive;
 import org.ievirsh.demo.EmptyQcow2;
 
 /**

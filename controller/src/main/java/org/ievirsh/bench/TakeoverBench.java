@@ -113,8 +113,8 @@ final class TakeoverBench {
         Path config = world.root().resolve("controller-" + port + ".yaml");
         Files.writeString(config, world.configText("test:///default", 0, extra)
                 .replace("127.0.0.1:0", "127.0.0.1:" + port));
-        Path jar = Path.of(org.ievirsh.cli.ClassArchive.jarOfThisProgram());
-        Process process = new ProcessBuilder(org.ievirsh.cli.ClassArchive.javaOfThisProgram(), "-jar",
+        Path jar = Path.of(org.ievirsh.controller.ClassArchive.jarOfThisProgram());
+        Process process = new ProcessBuilder(org.ievirsh.controller.ClassArchive.javaOfThisProgram(), "-jar",
                 jar.toString(), "controller", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(world.root().resolve("controller-" + port + ".log").toFile())
                 .start();

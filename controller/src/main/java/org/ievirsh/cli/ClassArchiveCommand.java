@@ -3,6 +3,7 @@ package org.ievirsh.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.ievirsh.controller.ClassArchive;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

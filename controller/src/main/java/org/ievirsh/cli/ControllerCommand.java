@@ -9,6 +9,7 @@ import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.controller.ConfigChecks;
+import org.ievirsh.controller.ConfigFiles;
 import org.ievirsh.controller.Daemon;
 import org.ievirsh.users.NssOwners;
 import org.ievirsh.users.OwnerResolver;

@@ -10,6 +10,7 @@ import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Expiry;
 import org.ievirsh.api.v1.VirtualMachineFile;
+import org.ievirsh.controller.ConfigFiles;
 import org.ievirsh.posix.Nss;
 import org.ievirsh.image.BaseImages;
 import org.ievirsh.spec.BaseFit;

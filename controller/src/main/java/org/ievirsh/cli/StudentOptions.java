@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
+import org.ievirsh.controller.ConfigFiles;
 import picocli.CommandLine.Option;
 
 /**

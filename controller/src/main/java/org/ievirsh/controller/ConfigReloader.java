@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Logger;
 import org.ievirsh.api.Parsed;
 import org.ievirsh.api.v1.ControllerConfig;
-import org.ievirsh.cli.ConfigFiles;
 import org.ievirsh.posix.Inotify;
 import org.ievirsh.posix.PosixException;
 

@@ -339,7 +339,7 @@ public final class Daemon {
     /** The config file read and checked again (a takeover's); empty, with a log line, when it does not pass. */
     static Optional<ControllerConfig> readAgain(java.nio.file.Path file) {
         try {
-            org.ievirsh.api.Parsed<ControllerConfig> parsed = org.ievirsh.cli.ConfigFiles.read(file);
+            org.ievirsh.api.Parsed<ControllerConfig> parsed = ConfigFiles.read(file);
             if (parsed.isOk() && ConfigChecks.check(file.toString(), parsed.orThrow()).ok()) {
                 return Optional.of(parsed.orThrow());
             }

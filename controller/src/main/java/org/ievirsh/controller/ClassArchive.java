@@ -1,4 +1,4 @@
-package org.ievirsh.cli;
+package org.ievirsh.controller;
 
 import java.io.IOException;
 import java.nio.file.Files;
