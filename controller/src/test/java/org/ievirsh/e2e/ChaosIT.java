@@ -32,7 +32,16 @@ class ChaosIT {
                 "--minutes", "1", "--students", "6", "--blades", blades, "--blades-script",
                 Repo.path(".ci/blades.sh").toString()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        assertTrue(bench.waitFor(10, TimeUnit.MINUTES), "bench chaos ended");
+        try {
+            assertTrue(bench.waitFor(10, TimeUnit.MINUTES), "bench chaos ended");
+        } finally {
+            if (bench.isAlive()) {
+                bench.destroyForcibly().waitFor(1, TimeUnit.MINUTES);
+            }
+            // Whatever happened, no blade stays frozen for the tests after this one.
+            org.ievirsh.support.Commands.run(java.util.List.of(Repo.path(".ci/blades.sh").toString(), "thaw",
+                    "ievb2", "ievb3"));
+        }
         String report = Files.readString(log);
         System.out.println(report);
         assertTrue(report.contains("\nviolations 0\n"), report);
