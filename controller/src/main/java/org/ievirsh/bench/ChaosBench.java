@@ -50,6 +50,7 @@ final class ChaosBench {
 
     private int measure(int minutes, long seed, int count, List<ChaosWorld.Blade> blades, Path script)
             throws Exception {
+        ready(blades, script);
         Random random = new Random(seed);
         Path logs = Files.createDirectories(Path.of("/tmp", "ie-virsh-chaos-" + seed));
         out.printf("chaos      seed %d (again: --seed %d), %d min, %d students, blades %s; logs in %s%n", seed, seed,
@@ -98,6 +99,26 @@ final class ChaosBench {
                 faults.endAll(Instant.now());
                 Files.write(logs.resolve("history.txt"), history);
             }
+        }
+    }
+
+    /** The blades answer, the script is there, and students' QEMUs may open /dev/kvm; else what to do. */
+    private static void ready(List<ChaosWorld.Blade> blades, Path script) throws java.io.IOException {
+        if (!Files.isExecutable(script)) {
+            throw new IllegalStateException(script + " is not there: run bench chaos from the repository's root"
+                    + " (or give --blades-script)");
+        }
+        for (ChaosWorld.Blade blade : blades) {
+            if (ChaosWorld.output(List.of("virsh", "-q", "-c", blade.uri(), "version")).isEmpty()) {
+                throw new IllegalStateException("blade " + blade.name() + " (" + blade.uri() + ") does not answer:"
+                        + " bring ./dev test's blades up first: sudo .ci/blades.sh up ievb2 2 ievb3 3");
+            }
+        }
+        Path kvm = Path.of("/dev/kvm");
+        if (Files.exists(kvm) && !java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(kvm)).endsWith("rw-")) {
+            throw new IllegalStateException("students' QEMUs cannot open /dev/kvm: sudo chmod 666 /dev/kvm (as"
+                    + " examples/libvirt/65-kvm.rules does on a blade, and ./dev test while it runs)");
         }
     }
 
