@@ -80,6 +80,7 @@ final class ChaosBench {
             Instant end = Instant.now().plus(Duration.ofMinutes(minutes));
             try {
                 while (Instant.now().isBefore(end)) {
+                    world.supervise(this::log);
                     faults.tick(Instant.now(), FAULT_CHANCE);
                     if (random.nextBoolean()) {
                         students.edit();
@@ -87,6 +88,7 @@ final class ChaosBench {
                     sleep(TICK);
                 }
                 faults.endAll(Instant.now());
+                world.supervise(this::log);
                 log("the last fault is undone");
                 Optional<Duration> converged = converge(world, CONVERGE_GOAL.multipliedBy(2));
                 running.set(false);
@@ -134,6 +136,9 @@ final class ChaosBench {
         faults.injected().forEach((kind, n) -> out.printf("           %3d  %s%n", n, kind.text));
         out.printf("students   %d edits (runStrategy, files added, removed and renamed, images replaced)%n",
                 students.edits());
+        out.printf("exits      controllers that ended by themselves (started again, as Restart=always does): %s%n",
+                world.exits.isEmpty() ? "none" : world.exits.entrySet().stream().map(e -> e.getValue() + " with code "
+                        + e.getKey() + (e.getKey() == 70 ? " (the watchdog: no pass for 3 resyncs)" : "")).toList());
         int made = checks.made().values().stream().mapToInt(Integer::intValue).sum();
         out.printf("checks     %d invariant checks:%n", made);
         checks.made().forEach((what, n) -> out.printf("           %6d  %s%n", n, what));
@@ -158,9 +163,10 @@ final class ChaosBench {
     }
 
     /** Waits until every file's status is what it asks; the time it took, or empty after {@code most}. */
-    private static Optional<Duration> converge(ChaosWorld world, Duration most) {
+    private Optional<Duration> converge(ChaosWorld world, Duration most) throws java.io.IOException {
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < most.toNanos()) {
+            world.supervise(this::log);
             if (unconverged(world).isEmpty()) {
                 return Optional.of(Duration.ofNanos(System.nanoTime() - t0));
             }

@@ -187,9 +187,10 @@ final class ChaosFaults {
         if (leader.isEmpty()) {
             return Optional.empty();  // a takeover under way: the next draw may kill the new leader
         }
+        world.killed.add(leader.get().process().pid());
         leader.get().process().destroyForcibly();
         leader.get().process().waitFor();
-        world.startController();
+        world.supervise(log);  // started again at once, as systemd's Restart=always does: the new standby
         return Optional.of(new Active(Kind.LEADER_KILL, "pid " + leader.get().process().pid(), now, () -> { }));
     }
 }

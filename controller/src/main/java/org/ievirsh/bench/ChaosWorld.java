@@ -60,6 +60,11 @@ final class ChaosWorld implements AutoCloseable {
 
     /** One controller process; {@code config} is its own file. */
     record Node(Process process, int port, Path config) {
+        /** True once it serves HTTP: systemd calls a unit active from then on, and only then sends it a reload. */
+        boolean serving() {
+            return !readyz().equals("down");
+        }
+
         /** "200" for the leader, "503 standby" for a standby, "down" when it does not answer. */
         String readyz() {
             try {
@@ -214,11 +219,14 @@ final class ChaosWorld implements AutoCloseable {
                 + "deletionGuard: 100%\n";
     }
 
-    /** Writes every controller's config anew and tells each to read it (SIGHUP, as systemd's reload does). */
+    /**
+     * Writes every controller's config anew and tells each to read it: SIGHUP, as systemd's reload does, to
+     * those that serve (systemd folds a reload asked while a unit starts into its start).
+     */
     void reload() throws IOException {
         for (Node node : controllers) {
             Files.writeString(node.config(), configText(node.port()));
-            if (node.process().isAlive()) {
+            if (node.process().isAlive() && node.serving()) {
                 new ProcessBuilder("kill", "-HUP", Long.toString(node.process().pid())).start();
             }
         }
@@ -241,6 +249,29 @@ final class ChaosWorld implements AutoCloseable {
         Node node = new Node(process, port, config);
         controllers.add(node);
         return node;
+    }
+
+    /** Exit codes of controllers that ended by themselves (not killed by the bench), by code. */
+    final Map<Integer, Integer> exits = new TreeMap<>();
+    /** Processes the bench killed itself. */
+    final java.util.Set<Long> killed = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Starts a controller again for each that exited, as systemd's {@code Restart=always} does; one that
+     * ended by itself (the watchdog's exit, a crash) is counted by its exit code and said in the log.
+     */
+    void supervise(java.util.function.Consumer<String> log) throws IOException {
+        for (Node node : List.copyOf(controllers)) {
+            if (node.process().isAlive() || !controllers.remove(node)) {
+                continue;
+            }
+            if (!killed.contains(node.process().pid())) {
+                int code = node.process().exitValue();
+                exits.merge(code, 1, Integer::sum);
+                log.accept("controller pid " + node.process().pid() + " exited by itself, code " + code);
+            }
+            startController();
+        }
     }
 
     /** The controller that leads now, if one answers as leader. */

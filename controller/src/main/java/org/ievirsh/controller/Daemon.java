@@ -135,6 +135,10 @@ public final class Daemon {
         Gauge.builder("ievirsh.leader", role, r -> r.leader() == null ? 0 : 1)
                 .description("1 on the controller that leads (holds ha.lockFile, or runs without ha), 0 on a standby")
                 .strongReference(true).register(registry);
+        if (config.ha().isPresent()) {
+            // Before HTTP serves: whoever sees this process serve (systemd's reload, an admin) may signal it.
+            role.hangupWhileStandby();
+        }
         HttpApi http;
         try {
             http = HttpApi.start(config.http().host(), config.http().port(), token, role.exposition, role.book, role);
@@ -171,7 +175,6 @@ public final class Daemon {
                 hook.run();
                 return 1;
             }
-            role.hangupWhileStandby();
             Thread taker = new Thread(() -> role.takeOver(systemd), "leadership");
             taker.setDaemon(true);
             taker.start();
