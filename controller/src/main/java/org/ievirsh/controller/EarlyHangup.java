@@ -6,11 +6,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * EarlyHangup keeps a {@code SIGHUP} that comes while a controller starts:
  * the JVM's own handling of it ends the process (exit 129), and the
  * controller's handlers (the standby's, the config reloader's) are set only
- * seconds later, after the config is read and HTTP serves. systemd's
- * {@code ExecReload} signals every controller, a new standby too, so a
- * reload at that moment ended it (found by {@code bench chaos}). Set first
- * thing in {@code main}; the config reloader reads its file again if one
- * came meanwhile (a standby reads its file afresh when it takes over).
+ * after the config is read, a second or more later on a busy host. A
+ * {@code kill -HUP} sent to every controller at that moment (an admin's, or
+ * a config tool's that does not wait for the unit to be ready, as
+ * {@code bench chaos} first did) ended a new standby. Set first thing in
+ * {@code main}, it leaves only the JVM's own start (a fraction of a second)
+ * open; the config reloader reads its file again if one came meanwhile (a
+ * standby reads its file afresh when it takes over).
  */
 public final class EarlyHangup {
     private static final AtomicBoolean SEEN = new AtomicBoolean();
