@@ -65,12 +65,27 @@ final class ProgressWatchdog implements AutoCloseable {
             Duration since = controller.sinceProgress();
             if (stalled(since, resync)) {
                 LOG.severe("no pass completed for " + since.toSeconds() + "s (" + LIMIT + " resync intervals of "
-                        + resync.toSeconds() + "s): the controller exits so that another can lead");
+                        + resync.toSeconds() + "s): the controller exits so that another can lead; its workers"
+                        + " and blade links were here:\n" + whereThreadsAre());
                 exit.run();
                 return;
             }
         }
         systemd.notify("WATCHDOG=1");
+    }
+
+    /** Where the reconcile workers and the blade links are now (what a stalled pass waits for). */
+    static String whereThreadsAre() {
+        StringBuilder where = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.getName().startsWith("reconcile-") || thread.getName().startsWith("blade-")) {
+                where.append("  ").append(thread.getName()).append(" (").append(thread.getState()).append(")\n");
+                for (int i = 0; i < Math.min(stack.length, 12); i++) {
+                    where.append("    at ").append(stack[i]).append('\n');
+                }
+            }
+        });
+        return where.toString();
     }
 
     @Override

@@ -1162,6 +1162,9 @@ class ControllerLoopTest {
                     resync.multipliedBy(ProgressWatchdog.LIMIT)) > 0);
             watchdog.check();
             assertEquals(1, exits.get(), "no pass for " + ProgressWatchdog.LIMIT + " resyncs: it exits");
+            // The log says where the stalled pass waits: the worker in the start that never returns.
+            String where = ProgressWatchdog.whereThreadsAre();
+            assertTrue(where.contains("reconcile-") && where.contains("FakeHypervisor.start"), where);
         } finally {
             blades.get("b1").hold.countDown();
         }
