@@ -14,10 +14,11 @@ import org.libvirt.event.DomainEvent;
 import org.libvirt.event.LifecycleListener;
 
 /**
- * LibvirtBladeLink is {@link BladeLink} over libvirt-java: one connection per
- * blade, keepalive so that a hung libvirtd is noticed in seconds, and a
- * reconnect loop with exponential backoff capped at 30 seconds. Connecting
- * runs on the link's own thread, so a blade that hangs delays only itself.
+ * LibvirtBladeLink is {@link BladeLink} over libvirt-java: per blade, a
+ * watch connection (events, and keepalive so that a hung libvirtd is noticed
+ * in seconds) and {@link Lanes} for the calls, and a reconnect loop with
+ * exponential backoff capped at 30 seconds. Connecting runs on the link's
+ * own thread, so a blade that hangs delays only itself.
  */
 public final class LibvirtBladeLink implements BladeLink {
     private static final Logger LOG = Logger.getLogger(LibvirtBladeLink.class.getName());
@@ -154,6 +155,7 @@ public final class LibvirtBladeLink implements BladeLink {
             return;
         }
         LibvirtHypervisor.OpenConnection connection = null;
+        LibvirtHypervisor hypervisor = null;
         try {
             EventLoop.ensureStarted();
             connection = new LibvirtHypervisor.OpenConnection(uri);
@@ -162,7 +164,9 @@ public final class LibvirtBladeLink implements BladeLink {
             } catch (LibvirtException e) {
                 // Local drivers (test:///) have no keepalive; they cannot hang on a network either.
             }
-            LibvirtHypervisor hypervisor = new LibvirtHypervisor(blade, connection);
+            LibvirtHypervisor.OpenConnection watch = connection;
+            hypervisor = new LibvirtHypervisor(blade, watch,
+                    Lanes.inProcess(uri) ? Lanes.inProcess(blade, watch) : Lanes.open(blade, uri));
             registered = register(hypervisor);
             current = hypervisor;
             nextRetry = FIRST_RETRY;
@@ -174,9 +178,11 @@ public final class LibvirtBladeLink implements BladeLink {
             lastError = e.getMessage();
             LOG.warning("blade " + blade + ": cannot connect to " + uri + ": " + e.getMessage()
                     + "; retrying in " + nextRetry.toSeconds() + "s");
-            if (connection != null) {
-                Registered partly = registered;
-                registered = null;
+            Registered partly = registered;
+            registered = null;
+            if (hypervisor != null) {
+                hypervisor.close(c -> closeQuietly(c, partly));
+            } else if (connection != null) {
                 closeQuietly(connection, partly);
             }
             attempted = true;
@@ -325,7 +331,7 @@ public final class LibvirtBladeLink implements BladeLink {
         closeConnection(connection);
     }
 
-    private static void closeConnection(org.libvirt.Connect connection) {
+    static void closeConnection(org.libvirt.Connect connection) {
         synchronized (CLOSING) {
             try {
                 connection.close();

@@ -14,11 +14,12 @@ import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
 
 /**
- * LibvirtHypervisor is {@link Hypervisor} over one open libvirt connection.
- * It frees every {@link Domain} it looks up, so that closing the connection
- * really closes it, and it never lets the connection be closed under a call
- * in flight (libvirt would use freed memory): calls share a read lock, the
- * close takes the write lock after refusing new calls.
+ * LibvirtHypervisor is {@link Hypervisor} over one blade: a watch
+ * connection (events, keepalive, whether the blade is alive) and its
+ * {@link Lanes} for calls, each carrying one call at a time. It frees every
+ * {@link Domain} it looks up, so that closing a connection really closes
+ * it, and it never closes a connection under a call in flight (libvirt
+ * would use freed memory).
  */
 final class LibvirtHypervisor implements Hypervisor {
     private static final int METADATA_ELEMENT = 2;
@@ -34,13 +35,16 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int VIR_ERR_OPERATION_INVALID = 55;
 
     private final String blade;
-    private final OpenConnection connection;
-    private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock();
+    private final OpenConnection watch;
+    private final Lanes lanes;
+    /** Held while the watch connection is asked whether it lives; the close waits for that. */
+    private final ReentrantReadWriteLock asking = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    LibvirtHypervisor(String blade, OpenConnection connection) {
+    LibvirtHypervisor(String blade, OpenConnection watch, Lanes lanes) {
         this.blade = blade;
-        this.connection = connection;
+        this.watch = watch;
+        this.lanes = lanes;
     }
 
     /** OpenConnection is a {@link Connect} that lets us reach its native pointer for the bulk calls. */
@@ -59,8 +63,9 @@ final class LibvirtHypervisor implements Hypervisor {
         return blade;
     }
 
+    /** The watch connection, on which the link registers its listeners. */
     Connect connect() {
-        return connection;
+        return watch;
     }
 
     @Override
@@ -91,7 +96,7 @@ final class LibvirtHypervisor implements Hypervisor {
 
     private List<VirtExtras.Record> bulk(int stats, int flags) throws HypervisorException {
         try {
-            return guarded(() -> VirtExtras.allDomainStats(connection.pointer(), stats, flags));
+            return guarded(c -> VirtExtras.allDomainStats(c.pointer(), stats, flags));
         } catch (VirtExtras.VirtExtrasException e) {
             throw new HypervisorException(isAlive() ? HypervisorException.Kind.OTHER
                     : HypervisorException.Kind.CONNECTION_LOST, blade + ": " + e.getMessage());
@@ -135,8 +140,8 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public String define(String xml) throws HypervisorException {
         try {
-            return guarded(() -> {
-                Domain domain = connection.domainDefineXML(xml);
+            return guarded(c -> {
+                Domain domain = c.domainDefineXML(xml);
                 try {
                     return domain.getUUIDString();
                 } finally {
@@ -150,29 +155,27 @@ final class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public String defineAndStart(String xml) throws HypervisorException {
-        Domain domain;
-        try {
-            domain = guarded(() -> connection.domainDefineXML(xml));
-        } catch (LibvirtException e) {
-            throw translate(e, "define");
-        }
-        try {
-            guarded(() -> {
-                domain.create();
-                return null;
-            });
-            return domain.getUUIDString();
-        } catch (LibvirtException e) {
-            throw translate(e, "start").afterDefine();
-        } catch (HypervisorException e) {
-            throw e.afterDefine();
-        } finally {
+        // One call on one lane: the domain's object belongs to the connection that defined it.
+        return guarded(c -> {
+            Domain domain;
             try {
-                domain.free();
-            } catch (LibvirtException ignored) {
-                // Freeing only drops our reference.
+                domain = c.domainDefineXML(xml);
+            } catch (LibvirtException e) {
+                throw translate(e, "define");
             }
-        }
+            try {
+                domain.create();
+                return domain.getUUIDString();
+            } catch (LibvirtException e) {
+                throw translate(e, "start").afterDefine();
+            } finally {
+                try {
+                    domain.free();
+                } catch (LibvirtException ignored) {
+                    // Freeing only drops our reference.
+                }
+            }
+        });
     }
 
     @Override
@@ -189,8 +192,8 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public void shutdown(String uuid) throws HypervisorException {
         try {
-            guarded(() -> {
-                VirtConsole.shutdownAcpi(connection.pointer(), uuid);
+            guarded(c -> {
+                VirtConsole.shutdownAcpi(c.pointer(), uuid);
                 return null;
             });
         } catch (VirtConsole.Failure e) {
@@ -217,7 +220,7 @@ final class LibvirtHypervisor implements Hypervisor {
                 : Domain.InterfaceAddressesSource.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP;
         if (source == AddressSource.AGENT) {
             // Set before each question: it is the domain's, and a restarted domain has libvirt's default again.
-            guarded(() -> VirtExtras.agentTimeout(connection.pointer(), uuid, AGENT_TIMEOUT_SECONDS));
+            guarded(c -> VirtExtras.agentTimeout(c.pointer(), uuid, AGENT_TIMEOUT_SECONDS));
         }
         return withDomain(uuid, d -> {
             List<GuestNic> nics = new ArrayList<>();
@@ -261,13 +264,24 @@ final class LibvirtHypervisor implements Hypervisor {
         }
         int flags = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.UNDEFINE_SOURCE
                 | Domain.MigrateFlags.ABORT_ON_ERROR | (options.unsafe() ? Domain.MigrateFlags.UNSAFE : 0);
-        to.guarded(() -> withDomain(uuid, d -> {
-            Domain moved = d.migrate(to.connection, params.toArray(new org.libvirt.TypedParameter[0]), flags);
-            if (moved != null) {
-                moved.free();
+        // The source's call uses a lane of the destination, borrowed for it alone and given back by the call
+        // itself once it returns (it may outlive its caller when a blade hangs); the caller waits for neither
+        // blade's loss.
+        lanes.call(c -> {
+            Lanes.Lane there = to.lanes.borrow(MIGRATION_WAIT);
+            try {
+                return onDomain(c, uuid, d -> {
+                    Domain moved = d.migrate(there.connection, params.toArray(new org.libvirt.TypedParameter[0]),
+                            flags);
+                    if (moved != null) {
+                        moved.free();
+                    }
+                    return null;
+                });
+            } finally {
+                to.lanes.giveBack(there);
             }
-            return null;
-        }));
+        }, to.lanes);
     }
 
     @Override
@@ -361,54 +375,44 @@ final class LibvirtHypervisor implements Hypervisor {
     @Override
     public NodeResources nodeResources() throws HypervisorException {
         try {
-            NodeInfo info = guarded(connection::nodeInfo);
+            NodeInfo info = guarded(Connect::nodeInfo);
             return new NodeResources(info.cpus, info.memory * 1024);
         } catch (LibvirtException e) {
             throw translate(e, "node info");
         }
     }
 
-    /** True while the connection works; false once it is closed. */
+    /** True while the watch connection and every lane work; false once it is closed. */
     boolean isAlive() {
-        inUse.readLock().lock();
+        asking.readLock().lock();
         try {
-            return !closed && connection.isAlive();
+            return !closed && !lanes.broken() && watch.isAlive();
         } catch (LibvirtException e) {
             return false;
         } finally {
-            inUse.readLock().unlock();
+            asking.readLock().unlock();
         }
     }
 
     /**
-     * Refuses new calls, waits for calls in flight, then runs
-     * {@code closer} on the connection. (Consoles have connections of their
-     * own: {@link LibvirtBladeLink#openConsole}.)
+     * Refuses new calls, releases the callers waiting, closes each lane once
+     * its call returns, then runs {@code closer} on the watch connection.
+     * (Consoles have connections of their own: {@link LibvirtBladeLink#openConsole}.)
      */
     void close(java.util.function.Consumer<Connect> closer) {
         closed = true;
-        inUse.writeLock().lock();
-        try {
-            closer.accept(connection);
-        } finally {
-            inUse.writeLock().unlock();
+        asking.writeLock().lock();  // the questions in flight are answered; later ones see closed
+        asking.writeLock().unlock();
+        if (!lanes.close(closer)) {
+            closer.accept(watch);
         }
     }
 
-    private interface Call<T, E extends Exception> {
-        T run() throws E, HypervisorException;
-    }
+    /** MIGRATION_WAIT is how long a live migration waits for an idle lane of its destination. */
+    private static final java.time.Duration MIGRATION_WAIT = java.time.Duration.ofSeconds(30);
 
-    private <T, E extends Exception> T guarded(Call<T, E> call) throws E, HypervisorException {
-        inUse.readLock().lock();
-        try {
-            if (closed) {
-                throw HypervisorException.disconnected(blade);
-            }
-            return call.run();
-        } finally {
-            inUse.readLock().unlock();
-        }
+    private <T, E extends Exception> T guarded(Lanes.Call<T, E> call) throws E, HypervisorException {
+        return lanes.call(call, null);
     }
 
     private interface DomainCall<T> {
@@ -416,18 +420,10 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     private <T> T withDomain(String uuid, DomainCall<T> call) throws HypervisorException {
-        inUse.readLock().lock();
-        try {
-            if (closed) {
-                throw HypervisorException.disconnected(blade);
-            }
-            return onDomain(uuid, call);
-        } finally {
-            inUse.readLock().unlock();
-        }
+        return guarded(c -> onDomain(c, uuid, call));
     }
 
-    private <T> T onDomain(String uuid, DomainCall<T> call) throws HypervisorException {
+    private <T> T onDomain(Connect connection, String uuid, DomainCall<T> call) throws HypervisorException {
         Domain domain;
         try {
             domain = connection.domainLookupByUUIDString(uuid);
