@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.VirtualMachineFile;
 import org.ievirsh.api.v1.VmStatus;
 
@@ -179,7 +180,8 @@ final class ChaosBench {
      * The first file whose status is not yet what it asks, or empty: every
      * status names its file's spec hash; a Halted VM is Stopped; of those
      * asking to run, as many run as the quota allows and the rest are
-     * QuotaExceeded; no VM without a file has a domain on a blade.
+     * QuotaExceeded (not admitted) or Stopped for the running quota; no VM
+     * without a file has a domain on a blade.
      */
     static Optional<String> unconverged(ChaosWorld world) {
         Set<String> domains = new TreeSet<>();
@@ -210,7 +212,10 @@ final class ChaosBench {
                 boolean always = f.getValue().runStrategy().equals("Always");
                 asking += always ? 1 : 0;
                 runningNow += phase == Phase.Running ? 1 : 0;
-                if (always ? phase != Phase.Running && phase != Phase.QuotaExceeded : phase != Phase.Stopped) {
+                boolean overRunningQuota = phase == Phase.Stopped && status.get().conditions().stream()
+                        .anyMatch(c -> Reasons.RUNNING_QUOTA_EXCEEDED.equals(c.reason()));
+                if (always ? phase != Phase.Running && phase != Phase.QuotaExceeded && !overRunningQuota
+                        : phase != Phase.Stopped) {
                     return Optional.of(where + " asks " + f.getValue().runStrategy() + ", is " + phase + ": "
                             + status.get().message());
                 }
