@@ -19,6 +19,8 @@ import org.ievirsh.api.Parsed;
 import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Expiry;
+import org.ievirsh.api.v1.Phase;
+import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
@@ -211,7 +213,8 @@ final class Gatherer {
                 ? CourseFit.countsIn(valid.vm(), config.courses(), owner.groups()) : Optional.empty();
         Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf = course -> course
                 .map(c -> QuotaLimits.ofCourse(config.quota(), c.quota())).orElse(quota);
-        admit(drafts, courseOf, limitsOf);
+        Map<String, VmStatus> away = away(user, drafts, dir);
+        admit(drafts, away, courseOf, limitsOf);
         checkImages(owner, drafts, memory, rests);
         disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
         render(owner, drafts, dir, memory);
@@ -231,7 +234,7 @@ final class Gatherer {
                     now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
-                strandedAt(drafts.values(), now), now);
+                strandedAt(drafts.values(), now), away.keySet(), now);
     }
 
     /**
@@ -302,19 +305,66 @@ final class Gatherer {
     }
 
     /**
+     * The statuses of this student's VMs whose domain no blade shows, but
+     * which name a blade that does not answer (or was not listed yet) in a
+     * phase that may run there: without them, a new leader that has not seen
+     * that blade would start one VM more than {@code runningVms} allows
+     * (found by bench chaos). A student's own status file can only make
+     * their quota tighter here. Read only while a blade is away.
+     */
+    private Map<String, VmStatus> away(String user, Map<String, Draft> drafts, SafeDir dir) {
+        List<String> unreachable = fleet.unreachable();
+        if (unreachable.isEmpty() || dir == null) {
+            return Map.of();
+        }
+        Map<String, VmStatus> away = new TreeMap<>();
+        Map<String, VmStatus> written = book.ofUser(user);
+        try (SafeDir status = dir.openDir(StatusFiles.DIRECTORY)) {
+            for (SafeDir.Entry e : status.list()) {
+                String file = e.name();
+                String vm = file.endsWith(".yaml") ? file.substring(0, file.length() - ".yaml".length()) : "";
+                Draft draft = drafts.get(vm);
+                if (!e.type().equals(FileStat.Type.REGULAR) || !VirtualMachine.isValidName(vm)
+                        || draft != null && draft.domain() != null) {
+                    continue;
+                }
+                VmStatus last = written.get(vm);
+                if (last == null) {
+                    last = status.read(file, 64 * 1024).map(SafeDir.Contents::bytes)
+                            .flatMap(bytes -> StatusFiles.fromYaml(file, bytes)).orElse(null);
+                }
+                if (last != null && last.blade() != null && unreachable.contains(last.blade())
+                        && MAY_RUN_THERE.contains(last.phase())) {
+                    away.put(vm, last);
+                }
+            }
+        } catch (PosixException | RuntimeException e) {
+            LOG.fine(() -> "cannot read the statuses of " + user + ": " + e.getMessage());
+        }
+        return away;
+    }
+
+    /** The phases of a status that leave its VM possibly running on its blade. */
+    private static final Set<Phase> MAY_RUN_THERE = java.util.EnumSet.of(Phase.Pending, Phase.Starting, Phase.Running,
+            Phase.Stopping, Phase.Unknown, Phase.Terminating, Phase.Error, Phase.CrashLoopBackOff);
+
+    /**
      * Admits each VM against its quota: a course VM against its course's
      * (while its student is in the course's group), the others against the
-     * student's own.
+     * student's own. A VM {@code away} (its blade does not answer) holds
+     * its place and a running slot.
      */
-    private void admit(Map<String, Draft> vms, Function<Draft, Optional<ControllerConfig.Course>> courseOf,
+    private void admit(Map<String, Draft> vms, Map<String, VmStatus> away,
+                       Function<Draft, Optional<ControllerConfig.Course>> courseOf,
                        Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf) {
         Map<Optional<ControllerConfig.Course>, List<Admission.Candidate>> buckets = new HashMap<>();
         for (Draft vm : vms.values()) {
+            boolean isAway = away.containsKey(vm.name);
             if (vm.desired instanceof Desired.Valid valid) {
                 buckets.computeIfAbsent(courseOf.apply(vm), c -> new ArrayList<>()).add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
-                        vm.domain() != null || vm.observation instanceof Observation.Conflict,
+                        vm.domain() != null || vm.observation instanceof Observation.Conflict || isAway,
                         VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
-                        vm.domain() != null && vm.domain().isActive()));
+                        vm.domain() != null && vm.domain().isActive() || isAway));
             } else if (vm.domain() != null) {
                 // A domain whose file is gone (its removal may wait) or broken (it is left as it is) still holds
                 // its place, and runs while it runs: without it, breaking or removing a file would make room for
@@ -324,9 +374,16 @@ final class Gatherer {
                         true, false, vm.domain().isActive()));
             }
         }
+        away.forEach((name, last) -> {
+            Draft vm = vms.get(name);
+            if (vm == null || !(vm.desired instanceof Desired.Valid)) {
+                buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(name,
+                        last.vcpus() == null ? 0 : last.vcpus(), memoryOf(last), Long.MIN_VALUE, true, false, true));
+            }
+        });
         buckets.forEach((course, candidates) -> Admission.decide(candidates, limitsOf.apply(course))
                 .forEach((name, verdict) -> {
-                    if (vms.get(name).desired instanceof Desired.Valid) {  // the others are not judged, only counted
+                    if (vms.get(name) != null && vms.get(name).desired instanceof Desired.Valid) {  // the others: counted
                         vms.get(name).admission = verdict.in(course.map(ControllerConfig.Course::name));
                     }
                 }));
@@ -427,6 +484,14 @@ final class Gatherer {
         }
         return new VmFacts.Blades(unreachable, fleet.unlisted(), clock.instant().isBefore(startupGraceEnds),
                 lastKnownBlade(vm.key.substring(0, vm.key.indexOf('/')), vm.name, dir));
+    }
+
+    private static long memoryOf(VmStatus status) {
+        try {
+            return status.memory() == null ? 0 : org.ievirsh.api.v1.Quantities.parseBytes(status.memory());
+        } catch (RuntimeException e) {
+            return 0;
+        }
     }
 
     /** The blade the VM's status last named: the controller's own record, else the status file, if it reads. */

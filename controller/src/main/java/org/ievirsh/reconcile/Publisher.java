@@ -87,6 +87,7 @@ final class Publisher {
             }
             Set<String> stale = files.present();
             stale.removeAll(statuses.keySet());
+            stale.removeAll(user.away());  // what is known of a VM whose blade does not answer
             for (String name : stale) {
                 // Only files the controller could have written: a VM that is gone (its name is valid).
                 if (VirtualMachine.isValidName(name)) {

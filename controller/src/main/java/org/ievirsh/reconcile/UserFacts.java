@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
@@ -28,10 +29,11 @@ import org.ievirsh.users.UserIndex;
  * @param rests     what the pass rests on, as far as stats can tell
  * @param strandedAt when a VM's unreachable blade will have been down for {@code bladeDown.after}
  *                  (with restartElsewhere), if one is
+ * @param away      VMs whose blade does not answer, known only from their status, which is kept
  */
 record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles files,
                  SortedMap<String, VmFacts> vms, QuotaLimits quota, QuietUser.Builder rests, List<String> templates,
-                 Optional<Instant> strandedAt, Instant now)
+                 Optional<Instant> strandedAt, Set<String> away, Instant now)
         implements AutoCloseable {
 
     String user() {

@@ -250,6 +250,35 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aNewControllerCountsTheVmsOnABladeThatDoesNotAnswerAgainstTheRunningQuota() throws Exception {
+        // Found by bench chaos under ./dev test's load: a leader took over, its blade ievb2 went away before it
+        // was listed, and it started a student's third VM with runningVms 2 while two ran unseen on ievb2 (one
+        // of them with its file removed, whose status the new leader had removed too).
+        String quota = "quota: {default: {vms: 4, runningVms: 2, vcpus: 8, memory: 8GiB}}\n";
+        start("  - {name: b1, uri: \"fake:///b1\", schedulable: false}\n  - {name: b2, uri: \"fake:///b2\"}\n", quota);
+        world.vm("alice", "a", "Always");
+        world.vm("alice", "b", "Always");
+        assertEquals("b2", awaitPhase("alice", "a", Phase.Running).blade());
+        assertEquals("b2", awaitPhase("alice", "b", Phase.Running).blade());
+        controller.close();
+        links.get("b2").down();
+        Files.delete(world.dir("alice").resolve("b.yaml"));
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n", quota);
+        time.advance(Duration.ofSeconds(30));  // past the startup grace
+        world.vm("alice", "c", "Always");
+        VmStatus waits = awaitPhase("alice", "c", Phase.Stopped);
+        assertTrue(waits.message().contains("2 of 2 running VMs in use"), waits.message());
+        assertEquals(DomainState.SHUTOFF, blades.get("b1").state("alice-c"), "not started while a and b may run");
+        passes(2);
+        assertEquals("b2", world.status("alice", "b").orElseThrow().blade(),
+                "what is known of b stays while its blade does not answer");
+        links.get("b2").up();
+        awaitPhase("alice", "c", Phase.Running);
+        assertFalse(blades.get("b2").names().contains("alice-b"), "b was removed before c started");
+        assertTrue(world.status("alice", "b").isEmpty(), "b's status goes with it");
+    }
+
+    @Test
     void aVmOnABaseImageGetsADiskOfItsOwnAndTheBaseIsNeverTouched() throws Exception {
         Path bases = org.ievirsh.support.Bases.directory();
         Path base = org.ievirsh.support.Bases.base(bases, "debian-12", "256M", "description: Debian 12\nuser: debian\n");
