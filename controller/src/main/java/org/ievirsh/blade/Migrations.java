@@ -178,8 +178,18 @@ public final class Migrations implements AutoCloseable {
             ObservedDomain before = source.get().view().get(move.uuid()).orElse(null);
             from.migrate(move.uuid(), to, move.live(), new Hypervisor.MoveOptions(
                     migrationUri(destination.get().config()), settings.bandwidthMiBs(), settings.unsafe()));
-            // Both views know at once: the domain is there now, not here (events confirm it later).
-            source.get().view().remove(move.uuid());
+            // Both views know at once: the domain is there now, not here (events confirm it later). A live move
+            // whose last step failed leaves the source paused, though the call succeeded: the view keeps that
+            // copy, and the VM's next pass removes it beside the running guest.
+            Optional<org.ievirsh.libvirt.DomainSummary> left = move.live() ? leftBehind(from, move)
+                    : Optional.empty();
+            if (left.isPresent() && before != null) {
+                LOG.warning(move.key() + ": libvirt left its domain on " + move.from() + " (" + left.get().state()
+                        + ") after the move; it is removed at the VM's next pass");
+                source.get().view().put(before.withState(left.get().state(), StopReason.UNKNOWN));
+            } else {
+                source.get().view().remove(move.uuid());
+            }
             if (before != null) {
                 destination.get().view().put(new ObservedDomain(move.to(), move.uuid(), before.name(),
                         move.live() ? DomainState.RUNNING : DomainState.SHUTOFF,
@@ -204,6 +214,14 @@ public final class Migrations implements AutoCloseable {
             under.remove(move.key());
             running.decrementAndGet();
             wake.accept(move.user());
+        }
+    }
+
+    private static Optional<org.ievirsh.libvirt.DomainSummary> leftBehind(Hypervisor from, Move move) {
+        try {
+            return from.lookup(move.uuid());
+        } catch (HypervisorException e) {
+            return Optional.empty();  // the next listing tells
         }
     }
 

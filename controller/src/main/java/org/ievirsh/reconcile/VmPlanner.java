@@ -124,8 +124,13 @@ public final class VmPlanner {
      * move was cut short between its define and its undefine.
      */
     private static VmPlan removingStale(VmFacts f, Observation.Stale stale) {
-        List<Action> undefine = stale.stale().stream().<Action>map(d -> new Action.Undefine(d.blade(), d.uuid()))
-                .toList();
+        List<Action> undefine = new ArrayList<>();
+        for (ObservedDomain d : stale.stale()) {
+            if (d.isActive()) {
+                undefine.add(new Action.Destroy(d.blade(), d.uuid()));  // a move's paused leftover
+            }
+            undefine.add(new Action.Undefine(d.blade(), d.uuid()));
+        }
         String on = String.join(", ", stale.stale().stream().map(ObservedDomain::blade).toList());
         ObservedDomain kept = stale.live();
         VmStatus status;
@@ -364,6 +369,14 @@ public final class VmPlanner {
             return stranded.isPresent() ? new Observation.Stranded(d, stranded.get()) : new Observation.Found(d, up);
         }
         ObservedDomain first = seen.get(0);
+        List<ObservedDomain> running = seen.stream().filter(d -> d.state() == DomainState.RUNNING).toList();
+        if (running.size() == 1 && seen.stream().allMatch(d -> d.uuid().equals(first.uuid()) && bladeUp.test(d.blade())
+                && (d == running.get(0) || d.state() == DomainState.PAUSED))) {
+            // A live move whose last step failed (libvirt: "probably left in 'paused' state on source") leaves the
+            // source paused beside the guest running on the destination. The lock manager gave the disk to the
+            // running one (a paused domain holds no lease); the paused copy can never run again: it goes.
+            return new Observation.Stale(running.get(0), seen.stream().filter(d -> d != running.get(0)).toList());
+        }
         if (seen.stream().allMatch(d -> !d.isActive() && d.uuid().equals(first.uuid()) && bladeUp.test(d.blade()))) {
             // The same VM shut off on several blades that answer: a stopped VM's move (its definition defined
             // there, then undefined here) cut short. It runs nowhere and every definition is the controller's

@@ -311,6 +311,10 @@ class VmPlannerTest {
                         shutOffOn("b2"), List.of(shutOffOn("b3")))).acts(Action.Undefine.class).phase(Phase.Migrating)
                         .cond(Condition.READY, "False/Migrating").says("removing its definition on b3")
                         .then(plan -> assertEquals("b3", ((Action.Undefine) plan.actions().get(0)).blade())),
+                row("a live move's paused leftover is destroyed, then undefined", f -> f.observation =
+                        new Observation.Stale(domainOn("b3", 1001), List.of(pausedOn("b2"))))
+                        .acts(Action.Destroy.class, Action.Undefine.class).phase(Phase.Running)
+                        .then(plan -> assertEquals("b2", ((Action.Destroy) plan.actions().get(0)).blade())),
                 row("a conflict touches nothing and says why", f -> f.observation = new Observation.Conflict(
                         "VM web has a domain on 2 blades (blade01, blade02)")).phase(Phase.Error)
                         .says("blade01, blade02"),
@@ -550,6 +554,34 @@ class VmPlannerTest {
                 b3.state(), b3.stopReason(), b3.config(), Optional.empty(), false);
         Observation twoVms = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), another), b -> true);
         assertTrue(twoVms instanceof Observation.Conflict, twoVms.toString());
+    }
+
+    /**
+     * Found by bench chaos: a live move whose last step failed while a blade restarted left the source paused
+     * ("probably left in 'paused' state on source"), and the VM was Error on two blades for good. A paused copy
+     * beside the one running goes; a paused one alone, two running, a blade that does not answer or another UUID
+     * leave it to an admin.
+     */
+    @Test
+    void aLiveMovesPausedLeftoverBesideTheRunningGuestIsStale() {
+        Observation left = VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> true);
+        assertTrue(left instanceof Observation.Stale stale && stale.live().blade().equals("b3")
+                && stale.stale().equals(List.of(pausedOn("b2"))), left.toString());
+        assertTrue(VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> b.equals("b3"))
+                instanceof Observation.Conflict, "its blade does not answer");
+        assertTrue(VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b3", 1001)), b -> true)
+                instanceof Observation.Conflict, "two running");
+        ObservedDomain paused = pausedOn("b2");
+        ObservedDomain another = new ObservedDomain("b2", "00000000-0000-0000-0000-0000000000ff", paused.name(),
+                paused.state(), paused.stopReason(), paused.config(), Optional.empty(), false);
+        assertTrue(VmPlanner.observe("web", 1001, List.of(another, domainOn("b3", 1001)), b -> true)
+                instanceof Observation.Conflict, "another VM");
+    }
+
+    private static ObservedDomain pausedOn(String blade) {
+        ObservedDomain on = domainOn(blade, 1001);
+        return new ObservedDomain(blade, on.uuid(), on.name(), DomainState.PAUSED, StopReason.UNKNOWN, on.config(),
+                Optional.empty(), false);
     }
 
     /** With restartElsewhere: only a VM that should run leaves a dead blade. */
