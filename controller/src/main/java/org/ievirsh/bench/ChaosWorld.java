@@ -2,10 +2,6 @@ package org.ievirsh.bench;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,7 +36,6 @@ final class ChaosWorld implements AutoCloseable {
     static final int QUOTA_RUNNING = 2;
     /** Each student's images: one more than their files can name, so an added file always finds a free one. */
     static final List<String> IMAGES = List.of("vm0", "vm1", "vm2", "vm3");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     /** A blade: its name in the config and in {@code .ci/blades.sh}, and its URI. */
     record Blade(String name, String uri) {
@@ -67,16 +62,7 @@ final class ChaosWorld implements AutoCloseable {
 
         /** "200" for the leader, "503 standby" for a standby, "down" when it does not answer. */
         String readyz() {
-            try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/readyz")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                return r.statusCode() + " " + r.body().strip();
-            } catch (IOException e) {
-                return "down";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "down";
-            }
+            return Readyz.of(port, Duration.ofSeconds(2));
         }
     }
 

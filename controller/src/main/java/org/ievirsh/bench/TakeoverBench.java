@@ -3,10 +3,6 @@ package org.ievirsh.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +21,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class TakeoverBench {
     private static final Duration GOAL = Duration.ofSeconds(5);
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private TakeoverBench() {
     }
@@ -33,16 +28,7 @@ final class TakeoverBench {
     /** One controller process on its own HTTP port. */
     private record Node(Process process, int port) {
         String readyz() {
-            try {
-                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                        + "/readyz")).timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
-                return r.statusCode() + " " + r.body().strip();
-            } catch (IOException e) {
-                return "down";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "down";
-            }
+            return Readyz.of(port, Duration.ofSeconds(1));
         }
     }
 
