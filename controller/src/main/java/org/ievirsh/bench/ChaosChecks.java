@@ -190,14 +190,20 @@ final class ChaosChecks {
         Map<String, List<String>> definedOn = new TreeMap<>();
         Map<String, Set<String>> runningOf = new TreeMap<>();
         for (ChaosWorld.Blade blade : world.blades) {
+            // "Id Name State" lines: the state tells a move's paused leftover from a second definition.
             Optional<String> defined = ChaosWorld.output(List.of("virsh", "-q", "-c", blade.uri(), "list", "--all",
-                    "--persistent", "--name"));
+                    "--persistent"));
             Optional<String> running = ChaosWorld.output(List.of("virsh", "-q", "-c", blade.uri(), "list", "--name"));
             if (defined.isEmpty() || running.isEmpty()) {
                 continue;  // frozen or restarting: it is looked at again in the next check
             }
-            defined.get().lines().map(String::strip).filter(n -> n.startsWith(ChaosWorld.PREFIX))
-                    .forEach(n -> definedOn.computeIfAbsent(n, k -> new ArrayList<>()).add(blade.name()));
+            for (String line : defined.get().lines().map(String::strip).toList()) {
+                String[] columns = line.split("\\s+", 3);
+                if (columns.length == 3 && columns[1].startsWith(ChaosWorld.PREFIX)) {
+                    definedOn.computeIfAbsent(columns[1], k -> new ArrayList<>())
+                            .add(blade.name() + " (" + columns[2] + ")");
+                }
+            }
             running.get().lines().map(String::strip).filter(n -> n.startsWith(ChaosWorld.PREFIX) && n.contains("-"))
                     .forEach(n -> runningOf.computeIfAbsent(n.substring(0, n.indexOf('-')), k -> new TreeSet<>())
                             .add(n));
