@@ -265,7 +265,7 @@ final class Gatherer {
     VmPlanner.BladeDown bladeDown(Instant now) {
         ControllerConfig.BladeDown policy = config().bladeDown();
         return policy.restartElsewhere() ? new VmPlanner.BladeDown(true, b -> fleet.downFor(b, now, policy.after()))
-                : VmPlanner.BladeDown.KEEP;
+                : VmPlanner.BladeDown.keep(!config().lockManager().equals("none"));
     }
 
     private static Desired unreadable(String name) {

@@ -332,8 +332,17 @@ public final class VmPlanner {
      * {@code bladeDown.after} (empty while it is not).
      */
     public record BladeDown(boolean restartElsewhere,
-                            java.util.function.Function<String, Optional<Duration>> strandedFor) {
-        public static final BladeDown KEEP = new BladeDown(false, blade -> Optional.empty());
+                            java.util.function.Function<String, Optional<Duration>> strandedFor, boolean lockEngine) {
+        public static final BladeDown KEEP = new BladeDown(false, blade -> Optional.empty(), false);
+
+        public BladeDown(boolean restartElsewhere, java.util.function.Function<String, Optional<Duration>> strandedFor) {
+            this(restartElsewhere, strandedFor, restartElsewhere);  // the config refuses restartElsewhere without one
+        }
+
+        /** {@code keep}, with or without a lock engine (sanlock, lockd) that says which copy has the disk. */
+        public static BladeDown keep(boolean lockEngine) {
+            return lockEngine ? new BladeDown(false, blade -> Optional.empty(), true) : KEEP;
+        }
     }
 
     /**
@@ -371,10 +380,12 @@ public final class VmPlanner {
         ObservedDomain first = seen.get(0);
         List<ObservedDomain> running = seen.stream().filter(d -> d.state() == DomainState.RUNNING).toList();
         if (running.size() == 1 && seen.stream().allMatch(d -> d.uuid().equals(first.uuid()) && bladeUp.test(d.blade())
-                && (d == running.get(0) || d.state() == DomainState.PAUSED))) {
+                && (d == running.get(0) || d.state() == DomainState.PAUSED || !d.isActive() && down.lockEngine()))) {
             // A live move whose last step failed (libvirt: "probably left in 'paused' state on source") leaves the
-            // source paused beside the guest running on the destination. The lock manager gave the disk to the
-            // running one (a paused domain holds no lease); the paused copy can never run again: it goes.
+            // source paused beside the guest running on the destination, or shut off once that blade's libvirtd
+            // restarted. The running one has the disk (a paused domain holds no lease, nor QEMU's image lock);
+            // the other copy can never run again: it goes. A shut-off definition goes only with a lock engine,
+            // which keeps it from ever starting beside the running one; without one, an admin decides.
             return new Observation.Stale(running.get(0), seen.stream().filter(d -> d != running.get(0)).toList());
         }
         if (seen.stream().allMatch(d -> !d.isActive() && d.uuid().equals(first.uuid()) && bladeUp.test(d.blade()))) {

@@ -558,15 +558,21 @@ class VmPlannerTest {
 
     /**
      * Found by bench chaos: a live move whose last step failed while a blade restarted left the source paused
-     * ("probably left in 'paused' state on source"), and the VM was Error on two blades for good. A paused copy
-     * beside the one running goes; a paused one alone, two running, a blade that does not answer or another UUID
-     * leave it to an admin.
+     * ("probably left in 'paused' state on source"; shut off once that blade's libvirtd restarted), and the VM was
+     * Error on two blades for good. A paused copy beside the one running goes, and a shut-off one with a lock
+     * engine; two running, a blade that does not answer or another UUID leave it to an admin.
      */
     @Test
     void aLiveMovesPausedLeftoverBesideTheRunningGuestIsStale() {
         Observation left = VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> true);
         assertTrue(left instanceof Observation.Stale stale && stale.live().blade().equals("b3")
                 && stale.stale().equals(List.of(pausedOn("b2"))), left.toString());
+        Observation off = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true,
+                VmPlanner.BladeDown.keep(true));
+        assertTrue(off instanceof Observation.Stale stale && stale.live().blade().equals("b3")
+                && stale.stale().equals(List.of(shutOffOn("b2"))), "shut off once its libvirtd restarted: " + off);
+        assertTrue(VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true)
+                instanceof Observation.Conflict, "a shut-off definition without a lock engine: an admin decides");
         assertTrue(VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> b.equals("b3"))
                 instanceof Observation.Conflict, "its blade does not answer");
         assertTrue(VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b3", 1001)), b -> true)
