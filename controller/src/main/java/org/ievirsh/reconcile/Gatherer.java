@@ -214,7 +214,7 @@ final class Gatherer {
         Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf = course -> course
                 .map(c -> QuotaLimits.ofCourse(config.quota(), c.quota())).orElse(quota);
         Map<String, VmStatus> away = away(user, drafts, dir);
-        admit(drafts, away, courseOf, limitsOf);
+        admit(drafts, byVm, away, courseOf, limitsOf);
         checkImages(owner, drafts, memory, rests);
         disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
         render(owner, drafts, dir, memory);
@@ -325,7 +325,7 @@ final class Gatherer {
                 String vm = file.endsWith(".yaml") ? file.substring(0, file.length() - ".yaml".length()) : "";
                 Draft draft = drafts.get(vm);
                 if (!e.type().equals(FileStat.Type.REGULAR) || !VirtualMachine.isValidName(vm)
-                        || draft != null && draft.domain() != null) {
+                        || draft != null && !(draft.observation instanceof Observation.None)) {
                     continue;
                 }
                 VmStatus last = written.get(vm);
@@ -351,32 +351,35 @@ final class Gatherer {
     /**
      * Admits each VM against its quota: a course VM against its course's
      * (while its student is in the course's group), the others against the
-     * student's own. A VM {@code away} (its blade does not answer) holds
-     * its place and a running slot.
+     * student's own. A VM runs for the quota while any of its domains is
+     * active (also one on two blades, or beside a stale copy); a VM {@code
+     * away} (its blade does not answer) holds its place and a running slot.
      */
-    private void admit(Map<String, Draft> vms, Map<String, VmStatus> away,
-                       Function<Draft, Optional<ControllerConfig.Course>> courseOf,
+    private void admit(Map<String, Draft> vms, Map<String, List<ObservedDomain>> domains,
+                       Map<String, VmStatus> away, Function<Draft, Optional<ControllerConfig.Course>> courseOf,
                        Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf) {
         Map<Optional<ControllerConfig.Course>, List<Admission.Candidate>> buckets = new HashMap<>();
         for (Draft vm : vms.values()) {
             boolean isAway = away.containsKey(vm.name);
+            List<ObservedDomain> seen = domains.getOrDefault(vm.name, List.of());
+            boolean active = isAway || seen.stream().anyMatch(ObservedDomain::isActive);
             if (vm.desired instanceof Desired.Valid valid) {
                 buckets.computeIfAbsent(courseOf.apply(vm), c -> new ArrayList<>()).add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
-                        vm.domain() != null || vm.observation instanceof Observation.Conflict || isAway,
-                        VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
-                        vm.domain() != null && vm.domain().isActive() || isAway));
-            } else if (vm.domain() != null) {
+                        !seen.isEmpty() || isAway, VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
+                        active));
+            } else if (!seen.isEmpty()) {
                 // A domain whose file is gone (its removal may wait) or broken (it is left as it is) still holds
                 // its place, and runs while it runs: without it, breaking or removing a file would make room for
                 // one VM more than the quota allows.
+                ObservedDomain first = seen.get(0);
                 buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(
-                        vm.name, vm.domain().config().vcpus(), vm.domain().config().memoryBytes(), Long.MIN_VALUE,
-                        true, false, vm.domain().isActive()));
+                        vm.name, first.config().vcpus(), first.config().memoryBytes(), Long.MIN_VALUE, true, false,
+                        active));
             }
         }
         away.forEach((name, last) -> {
             Draft vm = vms.get(name);
-            if (vm == null || !(vm.desired instanceof Desired.Valid)) {
+            if ((vm == null || !(vm.desired instanceof Desired.Valid)) && !domains.containsKey(name)) {
                 buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(name,
                         last.vcpus() == null ? 0 : last.vcpus(), memoryOf(last), Long.MIN_VALUE, true, false, true));
             }

@@ -524,6 +524,27 @@ class ControllerLoopTest {
     }
 
     @Test
+    void aRunningVmOnTwoBladesStillTakesItsRunningSlot() throws Exception {
+        // Found by bench chaos: a VM in Conflict (a move's leftover on a second blade) did not count as running,
+        // and its student's next VM started beyond runningVms.
+        start("  - {name: b1, uri: \"fake:///b1\"}\n  - {name: b2, uri: \"fake:///b2\"}\n",
+                "quota: {default: {vms: 4, runningVms: 1, vcpus: 8, memory: 8GiB}}\n");
+        world.vm("alice", "web", "Always");
+        String blade = awaitPhase("alice", "web", Phase.Running).blade();
+        blades.get(blade.equals("b1") ? "b2" : "b1").define(blades.get(blade).xmlOf("alice-web"));
+        controller.fleet().blades().forEach(b -> b.fullRefreshDue());
+        controller.poke("alice");
+        awaitPhase("alice", "web", Phase.Error);
+        world.vm("alice", "web", "Halted");  // nothing of a VM in conflict is touched: it runs on
+        passes(2);
+        assertEquals(DomainState.RUNNING, blades.get(blade).state("alice-web"));
+        world.vm("alice", "db", "Always");
+        VmStatus db = awaitPhase("alice", "db", Phase.Stopped);
+        assertTrue(db.message().contains("1 of 1 running VMs in use: web"), db.message());
+        assertEquals(DomainState.SHUTOFF, blades.get(db.blade()).state("alice-db"));
+    }
+
+    @Test
     void theFifthVmWaitsForQuotaAndIsAdmittedWhenOneGoes() throws Exception {
         start("  - {name: b1, uri: \"fake:///b1\"}\n", "quota: {default: {vms: 2, runningVms: 2, vcpus: 8, memory: 8GiB}}\n");
         world.vm("alice", "a", "Halted");
