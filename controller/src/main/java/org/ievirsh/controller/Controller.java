@@ -591,6 +591,11 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return queue.depth() + queue.active();
     }
 
+    /** True when no key waits and none is being handled (see {@link WorkQueue#idle}): for tests. */
+    public boolean idle() {
+        return queue.idle();
+    }
+
     /** Asks for a user to be reconciled now (tests, the demo). */
     public void poke(String user) {
         queue.add(new Key.User(user));

@@ -235,6 +235,21 @@ public final class WorkQueue<K> implements AutoCloseable {
         }
     }
 
+    /**
+     * True when no key waits and none is being processed, read at one
+     * instant: a key that asks to be handled again at once (a spin) is
+     * always one or the other, so it never lets the queue be idle. Keys
+     * delayed to a later time do not count.
+     */
+    public boolean idle() {
+        lock.lock();
+        try {
+            return urgent.isEmpty() && routine.isEmpty() && processing.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Keys waiting now (not counting those being processed or delayed). */
     public int depth() {
         lock.lock();

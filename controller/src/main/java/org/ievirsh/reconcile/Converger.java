@@ -36,7 +36,7 @@ final class Converger {
     private final Executor executor;
     private final Inspections inspections;
     private final Migrations migrations;
-    private final java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown;
+    private final java.util.function.Function<Instant, ObservationPlanner.BladeDown> bladeDown;
     private final DeletionGuard guard;
     private final Metrics metrics;
     private final Clock clock;
@@ -45,7 +45,7 @@ final class Converger {
 
     /** {@code wake} asks for a user to be reconciled again (when a look inside an image ends). */
     Converger(Fleet fleet, Inspections inspections, Migrations migrations, DeletionGuard guard, Metrics metrics,
-              Clock clock, Consumer<String> wake, java.util.function.Function<Instant, VmPlanner.BladeDown> bladeDown,
+              Clock clock, Consumer<String> wake, java.util.function.Function<Instant, ObservationPlanner.BladeDown> bladeDown,
               java.nio.file.Path imagesRoot) {
         this.imagesRoot = imagesRoot;
         this.fleet = fleet;
@@ -197,7 +197,7 @@ final class Converger {
                 mine.add(d);
             }
         }
-        Observation seen = VmPlanner.observe(f.vm(), owner.uid(), mine, fleet::bladeUp, bladeDown.apply(f.now()));
+        Observation seen = ObservationPlanner.observe(f.vm(), owner.uid(), mine, fleet::bladeUp, bladeDown.apply(f.now()));
         VmHistory after = history.observe(seen instanceof Observation.Found found ? found.domain() : null, f.now());
         memory.histories.put(f.vm(), after);
         return f.observed(seen, after);

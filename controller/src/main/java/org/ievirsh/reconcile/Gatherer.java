@@ -15,12 +15,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.logging.Logger;
-import org.ievirsh.api.Parsed;
-import org.ievirsh.api.Problem;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Expiry;
-import org.ievirsh.api.v1.Phase;
-import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
@@ -35,13 +31,10 @@ import org.ievirsh.posix.SafeDir;
 import org.ievirsh.quota.Admission;
 import org.ievirsh.quota.QuotaLimits;
 import org.ievirsh.spec.CourseFit;
-import org.ievirsh.spec.ExpiryFit;
 import org.ievirsh.spec.SpecEntry;
 import org.ievirsh.spec.SpecReader;
-import org.ievirsh.spec.TemplateFit;
 import org.ievirsh.spec.UserFiles;
 import org.ievirsh.status.StatusBook;
-import org.ievirsh.status.StatusFiles;
 import org.ievirsh.template.DomainIdentity;
 import org.ievirsh.template.DomainRenderer;
 import org.ievirsh.template.RenderedDomain;
@@ -54,12 +47,15 @@ import org.ievirsh.users.UserIndex;
 /**
  * Gatherer reads everything one student's pass depends on, afresh: the
  * directory and its VM files, the student's domains as the blades report
- * them, quota, images (and what is known of their inside), renderings,
- * placement of new VMs and the deletion guard; and hands it over as
- * immutable {@link VmFacts}. Where gathering itself depends on a decision
- * (is this one domain or a conflict, may a new VM be placed now), it asks
- * {@link VmPlanner}. Reservations of room on a blade, the only thing it
- * changes, are the fleet's bookkeeping: no libvirt call is made here.
+ * them, the last statuses while a blade is away, quota, images (and what is
+ * known of their inside) and renderings; and hands it over as immutable
+ * {@link VmFacts}. The decisions gathering depends on are the pure
+ * planners': what a file asks ({@link DesiredPlanner}), what the domains are
+ * ({@link ObservationPlanner}), the quota ({@link AdmissionPlanner}) and
+ * whether a VM needs room now ({@link PlacementPlanner}). The one thing it
+ * changes is the fleet's bookkeeping of room reserved on a blade
+ * ({@link #reserve}, and a drain's move in {@link DrainFacts}); no libvirt
+ * call is made here.
  */
 final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
@@ -141,7 +137,6 @@ final class Gatherer {
         }
     }
 
-    /** Gathers the facts of the student of {@code entry}; the result holds their directory open. */
     /** The config in force now (it may be replaced while the controller runs). */
     private ControllerConfig config() {
         return settings.get();
@@ -157,6 +152,7 @@ final class Gatherer {
         return templates.generation() + disks.generation();
     }
 
+    /** Gathers the facts of the student of {@code entry}; the result holds their directory open. */
     UserFacts gather(UserIndex.Entry entry, UserMemory memory) {
         ControllerConfig config = config();
         Owner owner = entry.owner();
@@ -198,14 +194,14 @@ final class Gatherer {
         for (String name : names) {
             Draft vm = new Draft(user, name);
             drafts.put(name, vm);
-            vm.observation = VmPlanner.observe(name, owner.uid(), byVm.getOrDefault(name, List.of()), fleet::bladeUp,
+            vm.observation = ObservationPlanner.observe(name, owner.uid(), byVm.getOrDefault(name, List.of()), fleet::bladeUp,
                     bladeDown(now));
             vm.history = memory.histories.getOrDefault(name, VmHistory.NEW).observe(vm.domain(), now);
             memory.histories.put(name, vm.history);
             vm.spec = read.vms().get(name);
-            vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : unreadable(name))
-                    : desiredOf(vm.spec, adminEnd, owner, vm.domain() != null);
-            vm.observation = VmPlanner.strandedIfItShouldRun(vm.observation, vm.desired, vm.history);
+            vm.desired = vm.spec == null ? (readable ? new Desired.Absent() : DesiredPlanner.unreadable(name))
+                    : DesiredPlanner.of(vm.spec, config, templates, adminEnd, owner, vm.domain() != null, clock.getZone());
+            vm.observation = ObservationPlanner.strandedIfItShouldRun(vm.observation, vm.desired, vm.history);
         }
         memory.keepOnly(drafts.keySet());
         QuotaLimits quota = QuotaLimits.resolve(config.quota(), owner.user(), owner.groups());
@@ -213,11 +209,14 @@ final class Gatherer {
                 ? CourseFit.countsIn(valid.vm(), config.courses(), owner.groups()) : Optional.empty();
         Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf = course -> course
                 .map(c -> QuotaLimits.ofCourse(config.quota(), c.quota())).orElse(quota);
-        Map<String, VmStatus> away = away(user, drafts, dir);
-        admit(drafts, byVm, away, courseOf, limitsOf);
+        Map<String, VmStatus> last = fleet.unreachable().isEmpty() ? Map.of() : LastStatuses.read(user, dir, book);
+        Map<String, VmStatus> away = AdmissionPlanner.away(last, seen(drafts), fleet.unreachable());
+        AdmissionPlanner.admit(drafts.values().stream().map(vm -> quotaView(vm, courseOf, byVm)).toList(), away, limitsOf)
+                .forEach((name, verdict) -> drafts.get(name).admission = verdict);
         checkImages(owner, drafts, memory, rests);
         disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
-        render(owner, drafts, dir, memory);
+        render(owner, drafts, memory);
+        reserve(drafts, last);
         guest.gather(owner, drafts, courseOf);
         drain.gather(drafts);
         guardRemovals(drafts, readable, domains.size(), now);
@@ -234,162 +233,15 @@ final class Gatherer {
                     now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
-                strandedAt(drafts.values(), now), away.keySet(), now);
-    }
-
-    /**
-     * With {@code bladeDown: restartElsewhere}, the first moment a VM of
-     * this student whose blade is unreachable becomes stranded: the pass is
-     * made again then, whatever else changes. Only moments still to come: a
-     * VM past it that stays where it is (one that should not run) waits for
-     * its blade, not for the clock.
-     */
-    private Optional<Instant> strandedAt(java.util.Collection<Draft> drafts, Instant now) {
-        ControllerConfig.BladeDown policy = config().bladeDown();
-        Optional<Instant> first = Optional.empty();
-        if (!policy.restartElsewhere()) {
-            return first;
-        }
-        for (Draft vm : drafts) {
-            if (vm.observation instanceof Observation.Found found && !found.bladeUp()) {
-                Optional<Instant> at = fleet.strandedAt(found.domain().blade(), policy.after()).filter(now::isBefore);
-                if (at.isPresent() && (first.isEmpty() || at.get().isBefore(first.get()))) {
-                    first = at;
-                }
-            }
-        }
-        return first;
+                ObservationPlanner.strandedAt(drafts.values().stream().map(vm -> vm.observation).toList(),
+                        config.bladeDown(), fleet::strandedAt, now), away.keySet(), now);
     }
 
     /** The admin's bladeDown as the planner reads it, at {@code now}. */
-    VmPlanner.BladeDown bladeDown(Instant now) {
+    ObservationPlanner.BladeDown bladeDown(Instant now) {
         ControllerConfig.BladeDown policy = config().bladeDown();
-        return policy.restartElsewhere() ? new VmPlanner.BladeDown(true, b -> fleet.downFor(b, now, policy.after()))
-                : VmPlanner.BladeDown.keep(!config().lockManager().equals("none"));
-    }
-
-    private static Desired unreadable(String name) {
-        return new Desired.Invalid(List.of(Problem.ofFile(name + ".yaml",
-                "the directory cannot be read now; the VM is left as it is")), Optional.empty(), "template");
-    }
-
-    /**
-     * Desired state of a file: valid only if its template exists and it
-     * stays within the template, its course is one of the student's (or it
-     * exists already: {@code hasDomain}) and it ends no later than the
-     * admin's date (the course's, for a course VM).
-     */
-    private Desired desiredOf(SpecEntry spec, Optional<Expiry> adminEnd, Owner owner, boolean hasDomain) {
-        if (!spec.isValid()) {
-            return new Desired.Invalid(spec.problems(), spec.specHash(),
-                    spec.errorReason().isEmpty() ? "template" : spec.errorReason());
-        }
-        Parsed<TemplateFit.Fitted> fitted = new TemplateFit(templates, config().defaultTemplate()).fit(spec.file().get());
-        if (!fitted.isOk()) {
-            return new Desired.Invalid(fitted.problems(), Optional.of(spec.file().get().specHash()), "template");
-        }
-        Map<String, ControllerConfig.Course> courses = config().courses();
-        Optional<Problem> course = CourseFit.check(spec.file().get(), courses, owner.groups(), hasDomain);
-        if (course.isPresent()) {
-            return new Desired.Invalid(List.of(course.get()), Optional.of(spec.file().get().specHash()), "course");
-        }
-        Optional<Expiry> end = CourseFit.countsIn(spec.file().get().vm(), courses, owner.groups())
-                .map(c -> Expiry.earliest(c.expires(), adminEnd, clock.getZone())).orElse(adminEnd);
-        Optional<Problem> late = ExpiryFit.check(spec.file().get(), end, clock.getZone());
-        if (late.isPresent()) {
-            return new Desired.Invalid(List.of(late.get()), Optional.of(spec.file().get().specHash()), "schema");
-        }
-        TemplateFit.Fitted f = fitted.orThrow();
-        return new Desired.Valid(spec.file().get().vm(), spec.file().get().specHash(), f.template().name(), f.vcpus(),
-                f.memoryBytes());
-    }
-
-    /**
-     * The statuses of this student's VMs whose domain no blade shows, but
-     * which name a blade that does not answer (or was not listed yet) in a
-     * phase that may run there: without them, a new leader that has not seen
-     * that blade would start one VM more than {@code runningVms} allows
-     * (found by bench chaos). A student's own status file can only make
-     * their quota tighter here. Read only while a blade is away.
-     */
-    private Map<String, VmStatus> away(String user, Map<String, Draft> drafts, SafeDir dir) {
-        List<String> unreachable = fleet.unreachable();
-        if (unreachable.isEmpty() || dir == null) {
-            return Map.of();
-        }
-        Map<String, VmStatus> away = new TreeMap<>();
-        Map<String, VmStatus> written = book.ofUser(user);
-        try (SafeDir status = dir.openDir(StatusFiles.DIRECTORY)) {
-            for (SafeDir.Entry e : status.list()) {
-                String file = e.name();
-                String vm = file.endsWith(".yaml") ? file.substring(0, file.length() - ".yaml".length()) : "";
-                Draft draft = drafts.get(vm);
-                if (!e.type().equals(FileStat.Type.REGULAR) || !VirtualMachine.isValidName(vm)
-                        || draft != null && !(draft.observation instanceof Observation.None)) {
-                    continue;
-                }
-                VmStatus last = written.get(vm);
-                if (last == null) {
-                    last = status.read(file, 64 * 1024).map(SafeDir.Contents::bytes)
-                            .flatMap(bytes -> StatusFiles.fromYaml(file, bytes)).orElse(null);
-                }
-                if (last != null && last.blade() != null && unreachable.contains(last.blade())
-                        && MAY_RUN_THERE.contains(last.phase())) {
-                    away.put(vm, last);
-                }
-            }
-        } catch (PosixException | RuntimeException e) {
-            LOG.fine(() -> "cannot read the statuses of " + user + ": " + e.getMessage());
-        }
-        return away;
-    }
-
-    /** The phases of a status that leave its VM possibly running on its blade. */
-    private static final Set<Phase> MAY_RUN_THERE = java.util.EnumSet.of(Phase.Pending, Phase.Starting, Phase.Running,
-            Phase.Stopping, Phase.Unknown, Phase.Terminating, Phase.Error, Phase.CrashLoopBackOff);
-
-    /**
-     * Admits each VM against its quota: a course VM against its course's
-     * (while its student is in the course's group), the others against the
-     * student's own. A VM runs for the quota while any of its domains is
-     * active (also one on two blades, or beside a stale copy); a VM {@code
-     * away} (its blade does not answer) holds its place and a running slot.
-     */
-    private void admit(Map<String, Draft> vms, Map<String, List<ObservedDomain>> domains,
-                       Map<String, VmStatus> away, Function<Draft, Optional<ControllerConfig.Course>> courseOf,
-                       Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf) {
-        Map<Optional<ControllerConfig.Course>, List<Admission.Candidate>> buckets = new HashMap<>();
-        for (Draft vm : vms.values()) {
-            boolean isAway = away.containsKey(vm.name);
-            List<ObservedDomain> seen = domains.getOrDefault(vm.name, List.of());
-            boolean active = isAway || seen.stream().anyMatch(ObservedDomain::isActive);
-            if (vm.desired instanceof Desired.Valid valid) {
-                buckets.computeIfAbsent(courseOf.apply(vm), c -> new ArrayList<>()).add(new Admission.Candidate(vm.name, valid.vcpus(), valid.memoryBytes(), vm.spec.age(),
-                        !seen.isEmpty() || isAway, VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history),
-                        active));
-            } else if (!seen.isEmpty()) {
-                // A domain whose file is gone (its removal may wait) or broken (it is left as it is) still holds
-                // its place, and runs while it runs: without it, breaking or removing a file would make room for
-                // one VM more than the quota allows.
-                ObservedDomain first = seen.get(0);
-                buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(
-                        vm.name, first.config().vcpus(), first.config().memoryBytes(), Long.MIN_VALUE, true, false,
-                        active));
-            }
-        }
-        away.forEach((name, last) -> {
-            Draft vm = vms.get(name);
-            if ((vm == null || !(vm.desired instanceof Desired.Valid)) && !domains.containsKey(name)) {
-                buckets.computeIfAbsent(Optional.empty(), c -> new ArrayList<>()).add(new Admission.Candidate(name,
-                        last.vcpus() == null ? 0 : last.vcpus(), memoryOf(last), Long.MIN_VALUE, true, false, true));
-            }
-        });
-        buckets.forEach((course, candidates) -> Admission.decide(candidates, limitsOf.apply(course))
-                .forEach((name, verdict) -> {
-                    if (vms.get(name) != null && vms.get(name).desired instanceof Desired.Valid) {  // the others: counted
-                        vms.get(name).admission = verdict.in(course.map(ControllerConfig.Course::name));
-                    }
-                }));
+        return policy.restartElsewhere() ? new ObservationPlanner.BladeDown(true, b -> fleet.downFor(b, now, policy.after()))
+                : ObservationPlanner.BladeDown.keep(!config().lockManager().equals("none"));
     }
 
     /**
@@ -429,7 +281,8 @@ final class Gatherer {
         }
     }
 
-    private void render(Owner owner, Map<String, Draft> vms, SafeDir dir, UserMemory memory) {
+    /** Names and renders each VM that can be made; a new VM's name and MACs avoid those the fleet has in use. */
+    private void render(Owner owner, Map<String, Draft> vms, UserMemory memory) {
         for (Draft vm : vms.values()) {
             ObservedDomain domain = vm.domain();
             String uuid = domain != null ? domain.uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(), vm.name);
@@ -439,7 +292,6 @@ final class Gatherer {
                 vm.domainName = DomainIdentity.fallbackName(owner.user(), vm.name);
             }
             if (!vm.usable()) {
-                fleet.release(vm.key);
                 continue;
             }
             Desired.Valid valid = (Desired.Valid) vm.desired;
@@ -455,63 +307,66 @@ final class Gatherer {
                     vm.image.path(), valid.specHash(), valid.vm().description(), new DomainRenderer.Disks(
                     vm.image.backing(), vm.disk.base().flatMap(DiskFacts.Base::stamp),
                     vm.disk.seed().map(DiskFacts.Seed::path))));
-            if (domain != null || vm.observation instanceof Observation.Conflict) {
-                fleet.release(vm.key);
-                continue;
+            if (PlacementPlanner.isNew(vm.observation)) {
+                vm.nameTakenBy = fleet.nameTakenBy(vm.domainName, uuid);
             }
-            vm.nameTakenBy = fleet.nameTakenBy(vm.domainName, uuid);
-            if (vm.nameTakenBy.isPresent()) {
-                fleet.release(vm.key);
-                continue;
-            }
-            vm.blades = bladesFor(vm, dir);
-            // A VM stranded on a dead blade (restartElsewhere) is placed elsewhere; any other waits for its blade.
-            Optional<String> hold = vm.observation instanceof Observation.Stranded ? Optional.empty()
-                    : VmPlanner.hold(vm.blades);
-            if (hold.isPresent()) {
-                fleet.release(vm.key);
-                vm.placement = VmFacts.Placement.waiting(hold.get());
-                continue;
-            }
-            Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(), macs);
-            vm.placement = choice.blade().map(VmFacts.Placement::on)
-                    .orElseGet(() -> VmFacts.Placement.unschedulable(choice.reason()));
         }
     }
 
-    /** What the blades' state says of placing this VM; the last blade is read only when a blade is away. */
-    private VmFacts.Blades bladesFor(Draft vm, SafeDir dir) {
+    /**
+     * Reserves room on a blade for each VM that {@link PlacementPlanner}
+     * says is to be placed now, and releases what the others held: the one
+     * change the gatherer makes (the fleet's bookkeeping, no libvirt call).
+     */
+    private void reserve(Map<String, Draft> vms, Map<String, VmStatus> last) {
+        for (Draft vm : vms.values()) {
+            if (vm.usable() && PlacementPlanner.isNew(vm.observation) && vm.nameTakenBy.isEmpty()) {
+                vm.blades = bladesFor(vm, last);
+            }
+            PlacementPlanner.Need need = PlacementPlanner.need(vm.usable(), vm.observation,
+                    vm.nameTakenBy.isPresent(), vm.blades);
+            if (need instanceof PlacementPlanner.Need.Room) {
+                Desired.Valid valid = (Desired.Valid) vm.desired;
+                Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(),
+                        vm.rendered.metadata().macs());
+                vm.placement = choice.blade().map(VmFacts.Placement::on)
+                        .orElseGet(() -> VmFacts.Placement.unschedulable(choice.reason()));
+                continue;
+            }
+            fleet.release(vm.key);
+            if (need instanceof PlacementPlanner.Need.Wait wait) {
+                vm.placement = VmFacts.Placement.waiting(wait.why());
+            }
+        }
+    }
+
+    /** What the blades' state says of placing this VM; {@code last}: the statuses, read while a blade is away. */
+    private VmFacts.Blades bladesFor(Draft vm, Map<String, VmStatus> last) {
         List<String> unreachable = fleet.unreachable();
         if (unreachable.isEmpty()) {
             return VmFacts.Blades.ALL_UP;
         }
         return new VmFacts.Blades(unreachable, fleet.unlisted(), clock.instant().isBefore(startupGraceEnds),
-                lastKnownBlade(vm.key.substring(0, vm.key.indexOf('/')), vm.name, dir));
+                Optional.ofNullable(last.get(vm.name)).map(VmStatus::blade));
     }
 
-    private static long memoryOf(VmStatus status) {
-        try {
-            return status.memory() == null ? 0 : org.ievirsh.api.v1.Quantities.parseBytes(status.memory());
-        } catch (RuntimeException e) {
-            return 0;
-        }
+    /** The VMs some blade shows a domain of, or is in conflict about. */
+    private static Set<String> seen(Map<String, Draft> drafts) {
+        Set<String> seen = new TreeSet<>();
+        drafts.forEach((name, vm) -> {
+            if (!(vm.observation instanceof Observation.None)) {
+                seen.add(name);
+            }
+        });
+        return seen;
     }
 
-    /** The blade the VM's status last named: the controller's own record, else the status file, if it reads. */
-    private Optional<String> lastKnownBlade(String user, String vm, SafeDir dir) {
-        VmStatus known = book.ofUser(user).get(vm);
-        if (known != null && known.blade() != null) {
-            return Optional.of(known.blade());
-        }
-        if (dir == null) {
-            return Optional.empty();
-        }
-        try (SafeDir status = dir.openDir(StatusFiles.DIRECTORY)) {
-            return status.read(StatusFiles.yamlName(vm), 64 * 1024).map(SafeDir.Contents::bytes)
-                    .flatMap(bytes -> StatusFiles.fromYaml(vm + ".yaml", bytes)).map(VmStatus::blade);
-        } catch (PosixException | RuntimeException e) {
-            return Optional.empty();
-        }
+    private static AdmissionPlanner.Vm quotaView(Draft vm, Function<Draft, Optional<ControllerConfig.Course>> courseOf,
+                                          Map<String, List<ObservedDomain>> domains) {
+        boolean wantsToRun = vm.desired instanceof Desired.Valid valid
+                && VmPlanner.wantsToRun(valid.vm().runStrategy(), vm.domain(), vm.history);
+        return new AdmissionPlanner.Vm(vm.name, vm.desired, vm.spec == null ? Long.MIN_VALUE : vm.spec.age(), wantsToRun,
+                courseOf.apply(vm), domains.getOrDefault(vm.name, List.of()));
     }
 
     private void guardRemovals(Map<String, Draft> vms, boolean readable, int userVms, Instant now) {

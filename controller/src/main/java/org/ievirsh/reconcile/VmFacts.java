@@ -101,7 +101,7 @@ public record VmFacts(String vm, VmStatus.Owner owner, Asked asked, Seen seen, A
      * The domain this VM has or would get, and where it goes.
      *
      * @param nameTakenBy who else has the domain name a new domain would get, if anyone
-     * @param blades      what the blades' state says of placing a new VM (see {@link VmPlanner#hold})
+     * @param blades      what the blades' state says of placing a new VM (see {@link PlacementPlanner#hold})
      * @param placement   for a VM with no domain yet: the chosen blade, or why none
      * @param move        for a VM on a draining blade: where it goes, or why not yet; a move under way
      */

@@ -520,19 +520,19 @@ class VmPlannerTest {
     /** What the blades show, sorted: the observation rows. */
     @Test
     void domainsOnSeveralBladesOrOfAnotherUidAreConflicts() {
-        assertTrue(VmPlanner.observe("web", 1001, List.of(), b -> true) instanceof Observation.None);
-        assertTrue(VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> true)
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(), b -> true) instanceof Observation.None);
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> true)
                 instanceof Observation.Found found && found.bladeUp());
-        assertFalse(((Observation.Found) VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> false))
+        assertFalse(((Observation.Found) ObservationPlanner.observe("web", 1001, List.of(domainOn("b1", 1001)), b -> false))
                 .bladeUp());
-        Observation two = VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b1", 1001)),
+        Observation two = ObservationPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b1", 1001)),
                 b -> true);
         assertTrue(((Observation.Conflict) two).message().contains("on 2 blades (b1, b2)"));
-        Observation running = VmPlanner.observe("web", 1001, List.of(domainOn("b1", 1001), shutOffOn("b2")),
+        Observation running = ObservationPlanner.observe("web", 1001, List.of(domainOn("b1", 1001), shutOffOn("b2")),
                 b -> true);
         assertTrue(running instanceof Observation.Conflict, "running beside a definition, without restartElsewhere: "
                 + running);
-        Observation other = VmPlanner.observe("web", 1001, List.of(domainOn("b1", 2002)), b -> true);
+        Observation other = ObservationPlanner.observe("web", 1001, List.of(domainOn("b1", 2002)), b -> true);
         assertTrue(((Observation.Conflict) other).message().contains("belongs to uid 2002, not to uid 1001"));
     }
 
@@ -543,16 +543,16 @@ class VmPlannerTest {
      */
     @Test
     void theSameVmShutOffOnTwoBladesIsAMoveCutShort() {
-        Observation cut = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")), b -> true);
+        Observation cut = ObservationPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")), b -> true);
         assertTrue(cut instanceof Observation.Stale stale && stale.live().blade().equals("b2")
                 && stale.stale().size() == 1 && stale.stale().get(0).blade().equals("b3"), cut.toString());
-        Observation unreachable = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")),
+        Observation unreachable = ObservationPlanner.observe("web", 1001, List.of(shutOffOn("b2"), shutOffOn("b3")),
                 b -> b.equals("b2"));
         assertTrue(unreachable instanceof Observation.Conflict, unreachable.toString());
         ObservedDomain b3 = shutOffOn("b3");
         ObservedDomain another = new ObservedDomain("b3", "00000000-0000-0000-0000-0000000000ff", b3.name(),
                 b3.state(), b3.stopReason(), b3.config(), Optional.empty(), false);
-        Observation twoVms = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), another), b -> true);
+        Observation twoVms = ObservationPlanner.observe("web", 1001, List.of(shutOffOn("b2"), another), b -> true);
         assertTrue(twoVms instanceof Observation.Conflict, twoVms.toString());
     }
 
@@ -564,23 +564,23 @@ class VmPlannerTest {
      */
     @Test
     void aLiveMovesPausedLeftoverBesideTheRunningGuestIsStale() {
-        Observation left = VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> true);
+        Observation left = ObservationPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> true);
         assertTrue(left instanceof Observation.Stale stale && stale.live().blade().equals("b3")
                 && stale.stale().equals(List.of(pausedOn("b2"))), left.toString());
-        Observation off = VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true,
-                VmPlanner.BladeDown.keep(true));
+        Observation off = ObservationPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true,
+                ObservationPlanner.BladeDown.keep(true));
         assertTrue(off instanceof Observation.Stale stale && stale.live().blade().equals("b3")
                 && stale.stale().equals(List.of(shutOffOn("b2"))), "shut off once its libvirtd restarted: " + off);
-        assertTrue(VmPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true)
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(shutOffOn("b2"), domainOn("b3", 1001)), b -> true)
                 instanceof Observation.Conflict, "a shut-off definition without a lock engine: an admin decides");
-        assertTrue(VmPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> b.equals("b3"))
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(pausedOn("b2"), domainOn("b3", 1001)), b -> b.equals("b3"))
                 instanceof Observation.Conflict, "its blade does not answer");
-        assertTrue(VmPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b3", 1001)), b -> true)
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(domainOn("b2", 1001), domainOn("b3", 1001)), b -> true)
                 instanceof Observation.Conflict, "two running");
         ObservedDomain paused = pausedOn("b2");
         ObservedDomain another = new ObservedDomain("b2", "00000000-0000-0000-0000-0000000000ff", paused.name(),
                 paused.state(), paused.stopReason(), paused.config(), Optional.empty(), false);
-        assertTrue(VmPlanner.observe("web", 1001, List.of(another, domainOn("b3", 1001)), b -> true)
+        assertTrue(ObservationPlanner.observe("web", 1001, List.of(another, domainOn("b3", 1001)), b -> true)
                 instanceof Observation.Conflict, "another VM");
     }
 
@@ -593,37 +593,37 @@ class VmPlannerTest {
     /** With restartElsewhere: only a VM that should run leaves a dead blade. */
     @Test
     void aStrandedVmIsMadeAgainElsewhereOnlyWhenItShouldRun() {
-        VmPlanner.BladeDown down = new VmPlanner.BladeDown(true, b -> Optional.of(Duration.ofMinutes(3)));
+        ObservationPlanner.BladeDown down = new ObservationPlanner.BladeDown(true, b -> Optional.of(Duration.ofMinutes(3)));
         ObservedDomain on = domainOn("b1", 1001);
         ObservedDomain off = new ObservedDomain("b1", PlannerFixture.UUID, "alice-web", DomainState.SHUTOFF,
                 StopReason.SHUTDOWN, on.config(), Optional.empty(), false);
-        Observation running = VmPlanner.observe("web", 1001, List.of(on), b -> false, down);
-        Observation stopped = VmPlanner.observe("web", 1001, List.of(off), b -> false, down);
+        Observation running = ObservationPlanner.observe("web", 1001, List.of(on), b -> false, down);
+        Observation stopped = ObservationPlanner.observe("web", 1001, List.of(off), b -> false, down);
         assertTrue(running instanceof Observation.Stranded, running.toString());
         assertTrue(stopped instanceof Observation.Stranded, stopped.toString());
         for (RunStrategy strategy : RunStrategy.values()) {
             Desired want = new PlannerFixture().strategy(strategy).facts().asked().desired();
             VmHistory history = VmHistory.NEW.observe(on, NOW);
-            assertTrue(VmPlanner.strandedIfItShouldRun(running, want, history) instanceof Observation.Stranded
+            assertTrue(ObservationPlanner.strandedIfItShouldRun(running, want, history) instanceof Observation.Stranded
                     == (strategy != RunStrategy.Halted), strategy + ", last seen running");
             VmHistory powered = VmHistory.NEW.observe(off, NOW);
             boolean again = strategy == RunStrategy.Always;  // a guest that powered itself off stays off otherwise
-            assertEquals(again, VmPlanner.strandedIfItShouldRun(stopped, want, powered)
+            assertEquals(again, ObservationPlanner.strandedIfItShouldRun(stopped, want, powered)
                     instanceof Observation.Stranded, strategy + ", last seen powered off by its guest");
         }
-        Observation absent = VmPlanner.strandedIfItShouldRun(running, new Desired.Absent(), VmHistory.NEW);
+        Observation absent = ObservationPlanner.strandedIfItShouldRun(running, new Desired.Absent(), VmHistory.NEW);
         assertTrue(absent instanceof Observation.Found found && !found.bladeUp(), "a removed file: waits for its blade");
     }
 
     /** When a new VM must wait for a blade: the hold rows. */
     @Test
     void aNewVmWaitsForItsLastBladeAndDuringTheStartupGraceForEveryUnlistedOne() {
-        assertEquals(Optional.empty(), VmPlanner.hold(VmFacts.Blades.ALL_UP));
-        assertTrue(VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of(), false, Optional.of("b2")))
+        assertEquals(Optional.empty(), PlacementPlanner.hold(VmFacts.Blades.ALL_UP));
+        assertTrue(PlacementPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of(), false, Optional.of("b2")))
                 .orElseThrow().contains("last on blade b2"));
-        assertTrue(VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), true, Optional.empty()))
+        assertTrue(PlacementPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), true, Optional.empty()))
                 .orElseThrow().contains("waiting for blade b2"));
-        assertEquals(Optional.empty(), VmPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), false,
+        assertEquals(Optional.empty(), PlacementPlanner.hold(new VmFacts.Blades(List.of("b2"), List.of("b2"), false,
                 Optional.of("b1"))), "after the grace, a dead blade holds only its own VMs");
     }
 
