@@ -19,6 +19,7 @@ import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.console.ConsoleBroker;
+import org.ievirsh.console.ConsoleVms;
 import org.ievirsh.http.HttpApi;
 import org.ievirsh.libvirt.ConsoleStream;
 import org.ievirsh.libvirt.HypervisorException;
@@ -61,13 +62,13 @@ public final class Daemon {
     }
 
     /** What the console broker asks of a running controller. */
-    static ConsoleBroker.Vms consoleTargets(Controller controller) {
-        return new ConsoleBroker.Vms() {
+    static ConsoleVms consoleTargets(Controller controller) {
+        return new ConsoleVms() {
             @Override
-            public Optional<ConsoleBroker.Target> find(String user, int uid, String vm) {
+            public Optional<ConsoleVms.Target> find(String user, int uid, String vm) {
                 for (ObservedDomain d : controller.fleet().domainsOf(user)) {
                     if (d.config().vm().equals(vm) && d.config().uid() == uid) {
-                        return Optional.of(new ConsoleBroker.Target(d.blade(), d.uuid(), d.isActive()));
+                        return Optional.of(new ConsoleVms.Target(d.blade(), d.uuid(), d.isActive()));
                     }
                 }
                 return Optional.empty();
@@ -90,12 +91,12 @@ public final class Daemon {
             }
 
             @Override
-            public ConsoleBroker.Listing list(String caller, String course) {
+            public ConsoleVms.Listing list(String caller, String course) {
                 return controller.classroom().list(caller, course);
             }
 
             @Override
-            public ConsoleBroker.Listing snapshot(String op, String user, int uid, String vm, String label) {
+            public ConsoleVms.Listing snapshot(String op, String user, int uid, String vm, String label) {
                 SnapshotPlanner.Op which = switch (op) {
                     case "SNAPSHOT" -> SnapshotPlanner.Op.CREATE;
                     case "REVERT" -> SnapshotPlanner.Op.REVERT;

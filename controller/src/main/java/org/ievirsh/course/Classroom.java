@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.ControllerConfig.Course;
 import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.console.ConsoleBroker;
+import org.ievirsh.console.ConsoleVms;
 import org.ievirsh.status.StatusBook;
 
 /**
@@ -57,11 +57,11 @@ public final class Classroom {
      * of each student (its status, or {@code NoDirectory} with the reason,
      * or {@code Removed} when the student removed the file), sorted.
      */
-    public ConsoleBroker.Listing list(String caller, String name) {
+    public ConsoleVms.Listing list(String caller, String name) {
         Course course = config.get().courses().get(name);
         if (course == null || !teaches(caller, course)) {
             // The same words whether the course exists or not: a caller learns nothing of courses not theirs.
-            return ConsoleBroker.Listing.refused("you are no instructor of a course " + name
+            return ConsoleVms.Listing.refused("you are no instructor of a course " + name
                     + " (ie-virsh courses lists yours)");
         }
         Map<String, String> lines = new TreeMap<>();
@@ -79,7 +79,7 @@ public final class Classroom {
                 }
             }
         });
-        return ConsoleBroker.Listing.of(new ArrayList<>(lines.values()));
+        return ConsoleVms.Listing.of(new ArrayList<>(lines.values()));
     }
 
     private static String line(String user, VmStatus s) {

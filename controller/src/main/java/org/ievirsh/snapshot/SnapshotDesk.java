@@ -24,7 +24,7 @@ import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.Blade;
 import org.ievirsh.blade.Fleet;
 import org.ievirsh.blade.ObservedDomain;
-import org.ievirsh.console.ConsoleBroker;
+import org.ievirsh.console.ConsoleVms;
 import org.ievirsh.image.AsStudent;
 import org.ievirsh.libvirt.Hypervisor;
 import org.ievirsh.libvirt.HypervisorException;
@@ -64,10 +64,10 @@ public final class SnapshotDesk {
     }
 
     /** Answers {@code op} on {@code user}'s (uid {@code uid}) {@code vm}: the lines of the answer, or a refusal. */
-    public ConsoleBroker.Listing handle(SnapshotPlanner.Op op, String user, int uid, String vm, String label) {
+    public ConsoleVms.Listing handle(SnapshotPlanner.Op op, String user, int uid, String vm, String label) {
         String key = user + "/" + vm;
         if (busy.putIfAbsent(key, key) != null) {
-            return count(op, "refused", ConsoleBroker.Listing.refused("another snapshot request of " + vm
+            return count(op, "refused", ConsoleVms.Listing.refused("another snapshot request of " + vm
                     + " is under way; try again when it is done"));
         }
         try {
@@ -77,18 +77,18 @@ public final class SnapshotDesk {
         }
     }
 
-    private ConsoleBroker.Listing answer(SnapshotPlanner.Op op, String user, int uid, String vm, String label) {
+    private ConsoleVms.Listing answer(SnapshotPlanner.Op op, String user, int uid, String vm, String label) {
         Optional<ObservedDomain> domain = fleet.domainsOf(user).stream()
                 .filter(d -> d.config().vm().equals(vm) && d.config().uid() == uid).findFirst();
         VmStatus status = book.ofUser(user).get(vm);
         if (domain.isEmpty() || status == null || status.image() == null) {
-            return count(op, "refused", ConsoleBroker.Listing.refused("there is no VM " + vm + " of yours with a"
+            return count(op, "refused", ConsoleVms.Listing.refused("there is no VM " + vm + " of yours with a"
                     + " disk yet (ie-virsh list shows yours)"));
         }
         Optional<Account> account = Nss.byUid(uid);
         Optional<Hypervisor> hypervisor = fleet.blade(domain.get().blade()).flatMap(Blade::hypervisor);
         if (account.isEmpty() || hypervisor.isEmpty()) {
-            return count(op, "failed", ConsoleBroker.Listing.refused(account.isEmpty()
+            return count(op, "failed", ConsoleVms.Listing.refused(account.isEmpty()
                     ? "your account cannot be resolved now; try again later"
                     : "the blade of " + vm + " cannot be reached now; try again later"));
         }
@@ -102,10 +102,10 @@ public final class SnapshotDesk {
                     config.get().snapshots().maxPerVm());
             SnapshotPlanner.Plan plan = SnapshotPlanner.plan(op, label, facts);
             if (plan instanceof SnapshotPlanner.Plan.Refused refused) {
-                return count(op, "refused", ConsoleBroker.Listing.refused(refused.message()));
+                return count(op, "refused", ConsoleVms.Listing.refused(refused.message()));
             }
             if (plan instanceof SnapshotPlanner.Plan.List) {
-                return count(op, "ok", ConsoleBroker.Listing.of(lines(inImage)));
+                return count(op, "ok", ConsoleVms.Listing.of(lines(inImage)));
             }
             if (plan instanceof SnapshotPlanner.Plan.Libvirt call) {
                 switch (call.op()) {
@@ -118,7 +118,7 @@ public final class SnapshotDesk {
                 AsStudent.Result done = AsStudent.exec(uid, gid, Path.of("/"), List.of("qemu-img", "snapshot",
                         run.flag(), label, image.toString()), Map.of(), 4096, QEMU_IMG);
                 if (!done.ok()) {
-                    return count(op, "failed", ConsoleBroker.Listing.refused("qemu-img could not "
+                    return count(op, "failed", ConsoleVms.Listing.refused("qemu-img could not "
                             + op.metric() + " " + vm + ": " + oneLine(done.text())));
                 }
                 if (run.forgetRecord()) {
@@ -127,12 +127,12 @@ public final class SnapshotDesk {
             }
             LOG.info("snapshot: uid " + uid + " " + op.metric() + " " + user + "/" + vm + " " + label);
             changed.accept(user);
-            return count(op, "ok", ConsoleBroker.Listing.of(List.of(op.metric() + " " + label + ": done")));
+            return count(op, "ok", ConsoleVms.Listing.of(List.of(op.metric() + " " + label + ": done")));
         } catch (HypervisorException e) {
-            return count(op, "failed", ConsoleBroker.Listing.refused("libvirt could not " + op.metric() + " " + vm
+            return count(op, "failed", ConsoleVms.Listing.refused("libvirt could not " + op.metric() + " " + vm
                     + ": " + oneLine(e.getMessage())));
         } catch (IOException e) {
-            return count(op, "failed", ConsoleBroker.Listing.refused("the snapshots of " + vm + " cannot be read"
+            return count(op, "failed", ConsoleVms.Listing.refused("the snapshots of " + vm + " cannot be read"
                     + " now: " + oneLine(e.getMessage())));
         }
     }
@@ -176,7 +176,7 @@ public final class SnapshotDesk {
         return lines;
     }
 
-    private ConsoleBroker.Listing count(SnapshotPlanner.Op op, String result, ConsoleBroker.Listing listing) {
+    private ConsoleVms.Listing count(SnapshotPlanner.Op op, String result, ConsoleVms.Listing listing) {
         Counter.builder("ievirsh.snapshot.requests").tag("op", op.metric()).tag("result", result)
                 .description("Students' snapshot requests, by op and how they ended").register(registry).increment();
         return listing;

@@ -56,14 +56,14 @@ class ConsoleBrokerTest {
             blade.start(blade.uuidOf(name));
             running.put(name, blade.uuidOf(name));
         }
-        ConsoleBroker.Vms vms = new ConsoleBroker.Vms() {
+        ConsoleVms vms = new ConsoleVms() {
             @Override
-            public Optional<ConsoleBroker.Target> find(String user, int uid, String vm) {
+            public Optional<ConsoleVms.Target> find(String user, int uid, String vm) {
                 String uuid = running.get(user + "-" + vm);
                 if (uuid == null || uid != (user.equals("alice") ? 1001 : 1002)) {
                     return Optional.empty();
                 }
-                return Optional.of(new ConsoleBroker.Target("b1", uuid,
+                return Optional.of(new ConsoleVms.Target("b1", uuid,
                         blade.state(user + "-" + vm).isActive()));
             }
 
@@ -85,10 +85,10 @@ class ConsoleBrokerTest {
             }
 
             @Override
-            public ConsoleBroker.Listing list(String who, String course) {
+            public ConsoleVms.Listing list(String who, String course) {
                 return who.equals("carol") && course.equals("os2026")
-                        ? ConsoleBroker.Listing.of(List.of("bob\tweb\tRunning\tb1\t\t", "a\nb"))
-                        : ConsoleBroker.Listing.refused("you are no instructor of a course " + course);
+                        ? ConsoleVms.Listing.of(List.of("bob\tweb\tRunning\tb1\t\t", "a\nb"))
+                        : ConsoleVms.Listing.refused("you are no instructor of a course " + course);
             }
 
             @Override
@@ -183,8 +183,8 @@ class ConsoleBrokerTest {
     @Test
     void aSecondControllerOnTheHostDoesNotTakeTheSocket() throws Exception {
         // It took it silently: the first one's students then asked the wrong controller for their VMs.
-        ConsoleBroker second = new ConsoleBroker(socket, 3, new ConsoleBroker.Vms() {
-            public Optional<ConsoleBroker.Target> find(String user, int uid, String vm) {
+        ConsoleBroker second = new ConsoleBroker(socket, 3, new ConsoleVms() {
+            public Optional<ConsoleVms.Target> find(String user, int uid, String vm) {
                 return Optional.empty();
             }
 

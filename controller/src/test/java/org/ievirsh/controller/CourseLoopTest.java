@@ -20,7 +20,7 @@ import org.ievirsh.api.v1.Condition;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Phase;
 import org.ievirsh.api.v1.VmStatus;
-import org.ievirsh.console.ConsoleBroker;
+import org.ievirsh.console.ConsoleVms;
 import org.ievirsh.course.CourseMembers;
 import org.ievirsh.course.CourseProvisioner;
 import org.ievirsh.demo.EmptyQcow2;
@@ -211,7 +211,7 @@ class CourseLoopTest {
         awaitPhase("alice", "os2026-lab", Phase.Stopped);
         awaitPhase("bob", "os2026-lab", Phase.Stopped);
         awaitPhase("alice", "own", Phase.Stopped);
-        ConsoleBroker.Listing listing = controller.classroom().list("teacher", "os2026");
+        ConsoleVms.Listing listing = controller.classroom().list("teacher", "os2026");
         assertEquals(null, listing.refusal());
         assertEquals(List.of("alice\tos2026-lab\tStopped\t\t\t", "bob\tos2026-lab\tStopped\t\t\t",
                 "carol\tos2026-lab\tStopped\t\t\t"), listing.lines().stream().map(l -> l.replaceAll("\tb1\t", "\t\t"))
