@@ -83,7 +83,7 @@ final class BaseBench {
             Connect direct = new Connect(uri);
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!controller.isReady() && System.nanoTime() < deadline) {
+                while (!controller.ready() && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
                 out.printf("base: %d interleaved pairs on %s (%s), as the account %s%n", pairs, uri,

@@ -94,7 +94,7 @@ final class CourseBench {
                 controller.start();
                 try {
                     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                    while (!controller.isReady() && System.nanoTime() < deadline) {
+                    while (!controller.ready() && System.nanoTime() < deadline) {
                         Thread.sleep(50);
                     }
                     long t1 = System.nanoTime();

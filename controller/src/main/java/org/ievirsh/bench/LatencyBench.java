@@ -126,7 +126,7 @@ final class LatencyBench {
 
     private static void awaitReady(Controller controller) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!controller.isReady() && System.nanoTime() < deadline) {
+        while (!controller.ready() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
     }

@@ -46,7 +46,7 @@ final class NoisyBench {
             controller.start();
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-                while (!controller.isReady() && System.nanoTime() < deadline) {
+                while (!controller.ready() && System.nanoTime() < deadline) {
                     Thread.sleep(20);
                 }
                 // The neighbour's hostile directory is made once beside the tree and moved in for each noisy run,

@@ -32,6 +32,38 @@ public final class ConfigChecks {
         }
     }
 
+    /**
+     * What a new config changes that is read only at the start (the HTTP
+     * and console sockets, HA, the user directories, images, base images,
+     * workers): the reload says so, and the running controller keeps the old.
+     */
+    public static List<String> needRestart(ControllerConfig old, ControllerConfig fresh) {
+        List<String> needs = new ArrayList<>();
+        if (!old.http().equals(fresh.http())) {
+            needs.add("http");
+        }
+        if (!old.console().socket().equals(fresh.console().socket())) {
+            needs.add("console.socket");
+        }
+        if (!old.ha().equals(fresh.ha())) {
+            needs.add("ha");
+        }
+        if (!old.users().directories().equals(fresh.users().directories())
+                || old.users().minUid() != fresh.users().minUid()) {
+            needs.add("users.directories and users.minUid");
+        }
+        if (!old.images().equals(fresh.images())) {
+            needs.add("images");
+        }
+        if (!old.baseImages().equals(fresh.baseImages())) {
+            needs.add("baseImages");
+        }
+        if (old.workers() != fresh.workers()) {
+            needs.add("workers");
+        }
+        return needs;
+    }
+
     /** Checks {@code config} (read from {@code file}) against this machine. */
     public static Checked check(String file, ControllerConfig config) {
         List<Problem> errors = new ArrayList<>();

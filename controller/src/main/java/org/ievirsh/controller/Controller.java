@@ -1,14 +1,10 @@
 package org.ievirsh.controller;
 
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
@@ -18,7 +14,6 @@ import org.ievirsh.blade.Migrations;
 import org.ievirsh.course.Classroom;
 import org.ievirsh.course.ConsoleWatch;
 import org.ievirsh.course.CourseMembers;
-import org.ievirsh.course.CourseMeters;
 import org.ievirsh.course.CourseProvisioner;
 import org.ievirsh.engine.Engine;
 import org.ievirsh.engine.Key;
@@ -30,9 +25,7 @@ import org.ievirsh.http.HttpApi;
 import org.ievirsh.image.BaseImages;
 import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.Inspections;
-import org.ievirsh.image.guest.Sandbox;
 import org.ievirsh.libvirt.BladeLink;
-import org.ievirsh.libvirt.LifecycleEvent;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.metrics.PerVmCollector;
 import org.ievirsh.reconcile.BladeReconciler;
@@ -59,7 +52,7 @@ import org.ievirsh.users.UserIndex;
 public final class Controller implements HttpApi.Health, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Controller.class.getName());
     /** FULL_LISTING is how often each blade is listed whole even when its events say nothing changed. */
-    public static final Duration FULL_LISTING = Duration.ofMinutes(5);
+    public static final Duration FULL_LISTING = Rounds.FULL_LISTING;
 
     private volatile ControllerConfig config;
     private final Function<ControllerConfig.Blade, BladeLink> links;
@@ -86,26 +79,12 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
     private final UserDirectories directories;
     private final Engine<Key> engine;
     private DiscoveryReconciler discovery;
-    private volatile CourseProvisioner courses;
-    private volatile Classroom classroom;
-    private volatile CourseMeters courseMeters;
+    private final CourseRounds courses;
     private final ConsoleWatch watch = new ConsoleWatch();
     private final SnapshotDesk snapshots;
-    /** One course round at a time, on a thread of its own: NSS and the students' scripts may take their time. */
-    private final java.util.concurrent.ExecutorService courseRounds = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "courses");
-                t.setDaemon(true);
-                return t;
-            });
-    private final java.util.concurrent.atomic.AtomicBoolean courseRoundQueued =
-            new java.util.concurrent.atomic.AtomicBoolean();
     private DirectoryWatcher watcher;
-    private volatile long lastFullListing;
     private volatile boolean running;
-    private volatile boolean discoveryStarted;
-    private Ticker.Scheduled resync;
-    private Ticker.Scheduled startupDeadline;
+    private final Rounds rounds;
 
     /**
      * Builds a controller on the machine's clocks; {@code links} makes the
@@ -134,7 +113,6 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         this.ownTicker = ticker == null ? new SystemTicker("controller-timers") : null;
         this.ticker = ticker == null ? ownTicker : ticker;
         this.queue = new WorkQueue<>(this.ticker);
-        this.lastFullListing = this.ticker.nanoTime();
         this.directories = new UserDirectories(config.users().directories(), config.users().minUid());
         this.templates = new TemplateLibrary(config.templates());
         List<Blade> blades = new ArrayList<>();
@@ -146,57 +124,41 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         this.perVm = new PerVmCollector(fleet, book);
         this.bases = new BaseImages(config.baseImages().root());
         ImageChecker images = new ImageChecker(config.images().root()).withBases(bases);
-        this.inspections = new Inspections(Inspections.Mode.valueOf(config.images().inspection()
-                .toUpperCase(java.util.Locale.ROOT)), images, Inspections.guestfish(new Sandbox(
-                config.images().inspectionCache(), Inspections.backendSettings())),
-                Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 4)), metrics, clock);
+        this.inspections = Inspections.of(config.images(), images, metrics, clock);
         this.passes = new Passes(this.ticker, () -> {
             guard.firstPassDone();
             LOG.info("first pass over " + index.users().size() + " users done");
         });
         this.addresses = new AddressBook(config.addresses(), clock,
-                blade -> fleet.blade(blade).flatMap(Blade::hypervisor), user -> queue.add(new Key.User(user)));
-        this.migrations = new Migrations(fleet, () -> this.config.migration(), metrics.registry(), clock,
-                user -> queue.add(new Key.User(user)));
+                blade -> fleet.blade(blade).flatMap(Blade::hypervisor), this::wake);
+        this.migrations = new Migrations(fleet, () -> this.config.migration(), metrics.registry(), clock, this::wake);
         this.users = Reconcilers.users(() -> this.config, index, directories, templates, images, inspections, fleet, book, guard,
-                metrics, perVm, addresses, migrations, bases, watch, clock, Clock.systemUTC(),
-                user -> queue.add(new Key.User(user)));
-        this.bladeReconciler = new BladeReconciler(fleet, guard, index, user -> queue.add(new Key.User(user)),
-                this::startDiscoveryIfBladesAnswered);
+                metrics, perVm, addresses, migrations, bases, watch, clock, Clock.systemUTC(), this::wake);
+        // A student who just got course files is looked up afresh: their groups make the files valid.
+        this.courses = new CourseRounds(() -> this.config, () -> running, directories, book, metrics.registry(),
+                uids -> {
+                    uids.forEach(owners::refresh);
+                    queue.add(new Key.Discovery());
+                });
+        courses.members(CourseMembers.nss());
+        this.rounds = new Rounds(this.ticker, () -> this.config, () -> running, fleet, passes, templates, bases, queue,
+                courses);
+        this.bladeReconciler = new BladeReconciler(fleet, guard, index, this::wake, rounds::bladeAnswered);
         this.engine = new Engine<>(queue, this::handle, this::handled, config.workers(), this.ticker);
-        courseMembers(CourseMembers.nss());
-        this.snapshots = new SnapshotDesk(() -> this.config, fleet, book, metrics.registry(),
-                user -> queue.add(new Key.User(user)));
-        watch.onChange(user -> queue.add(new Key.User(user)));
-        metrics.registerPass(() -> passes.lastDuration().toNanos() / 1e9);
-        metrics.registerState(queue::depth, engine::active, BladeMeters.of(fleet, u -> index.get(u).isPresent()), book, guard::isTripped,
-                guard::pendingRemovals, () -> {
-                    UserIndex.Counts c = index.counts();
-                    return new int[] {c.users(), c.unresolved(), c.conflicting()};
-                }, this::orphanCount);
-        metrics.publish(perVm);
-        metrics.registerBases(() -> bases.counts(metrics.changedBases(), b -> {
-            org.ievirsh.image.Inspection known = inspections.knownBase(b.name(), b.version());
-            return known != null && known.state() == org.ievirsh.image.Inspection.State.INSECURE;
-        }));
-        io.micrometer.core.instrument.FunctionCounter.builder("ievirsh.lease.file.errors", addresses,
-                        AddressBook::leaseFileErrors)
-                .description("Failed reads of the DHCP lease files (missing, unreadable, too large); the log says which")
-                .register(metrics.registry());
-        io.micrometer.core.instrument.Gauge.builder("ievirsh.lease.conflicts", addresses, AddressBook::leaseConflicts)
-                .description("MACs holding DHCP leases to more than one address at once (none of them believed: a"
-                        + " guest may have taken another VM's MAC); the log says which")
-                .register(metrics.registry());
+        this.snapshots = new SnapshotDesk(() -> this.config, fleet, book, metrics.registry(), this::wake);
+        watch.onChange(this::wake);
+        ControllerMeters.register(metrics, passes, queue, engine, fleet, index, book, guard, perVm, bases, inspections,
+                addresses);
+    }
+
+    /** Queues {@code user}'s pass: something of theirs changed. */
+    private void wake(String user) {
+        queue.add(new Key.User(user));
     }
 
     private Result handle(Key key) {
-        if (key instanceof Key.User user) {
-            return users.reconcile(user.user());
-        }
-        if (key instanceof Key.Blade blade) {
-            return bladeReconciler.reconcile(blade.blade());
-        }
-        return discovery.reconcile();
+        return key instanceof Key.User user ? users.reconcile(user.user())
+                : key instanceof Key.Blade blade ? bladeReconciler.reconcile(blade.blade()) : discovery.reconcile();
     }
 
     private void handled(Key key, String outcome, Duration took) {
@@ -204,18 +166,6 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             metrics.reconciled(outcome, took);
             passes.passed(user.user());
         }
-    }
-
-    private int orphanCount() {
-        int orphans = 0;
-        for (Blade blade : fleet.blades()) {
-            for (String user : blade.view().users()) {
-                if (index.get(user).isEmpty()) {
-                    orphans += blade.view().ofUser(user).size();
-                }
-            }
-        }
-        return orphans;
     }
 
     /** Starts everything: blade links, workers, watching, then discovery once the blades answered, and resync. */
@@ -228,7 +178,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         templates.reload();
         bases.refresh();
         try {
-            watcher = new DirectoryWatcher(this::studentDirectoryChanged, user -> queue.add(new Key.User(user)),
+            watcher = new DirectoryWatcher(dir -> index.userOf(dir).ifPresent(this::wake), this::wake,
                     () -> queue.add(new Key.Discovery()));
         } catch (org.ievirsh.posix.PosixException e) {
             LOG.warning("file watching is off (" + e.getMessage() + "); changes are seen at each resync");
@@ -240,101 +190,17 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
                 .skippingRetries(user -> queue.retrying(new Key.User(user)));
         addresses.start();
         for (Blade blade : fleet.blades()) {
-            blade.link().start(new Listener(blade));
+            blade.link().start(events(blade));
         }
         engine.start();
-        // The first discovery waits until every blade has been listed or has failed to connect, at most for the
-        // startup grace: reconciling before would only tell every student "waiting for a blade".
-        startupDeadline = ticker.schedule(this::startDiscovery,
-                Duration.ofNanos(Math.max(5_000_000_000L, config.resync().toNanos() * 2)));
-        startDiscoveryIfBladesAnswered();
-        scheduleResync();
+        rounds.start();
         LOG.info("controller started: " + config.blades().size() + " blades, " + config.workers()
                 + " workers, resync every " + config.resync().toSeconds() + "s, watching "
                 + config.users().directories());
     }
 
-    /** Listener hears one blade's link; it runs on libvirt's event thread, so it only queues keys. */
-    private final class Listener implements BladeLink.Listener {
-        private final Blade blade;
-
-        Listener(Blade blade) {
-            this.blade = blade;
-        }
-
-        @Override
-        public void onConnected(String name) {
-            blade.connected();
-            queue.add(new Key.Blade(name));
-        }
-
-        @Override
-        public void onDisconnected(String name, String reason) {
-            blade.disconnected(clock.instant());
-            metrics.bladeConnectionError(name);
-            blade.view().users().forEach(u -> queue.add(new Key.User(u)));
-        }
-
-        @Override
-        public void onEvent(LifecycleEvent event) {
-            if (event.kind() == LifecycleEvent.Kind.AGENT_CONNECTED) {
-                addresses.agentConnected(event.uuid());
-                return;
-            }
-            if (blade.view().queueEvent(event)) {
-                queue.add(new Key.Blade(event.blade()));
-            }
-        }
-
-        @Override
-        public void onConnectFailed(String name, String reason) {
-            blade.unansweredSince(startedAt);
-            startDiscoveryIfBladesAnswered();
-        }
-    }
-
-    private void startDiscoveryIfBladesAnswered() {
-        boolean answered = fleet.blades().stream()
-                .allMatch(b -> b.view().isListed() || b.link().attempted() && !b.view().isUp());
-        if (answered) {
-            startDiscovery();
-        }
-    }
-
-    private synchronized void startDiscovery() {
-        if (running && !discoveryStarted) {
-            discoveryStarted = true;
-            if (startupDeadline != null) {
-                startupDeadline.cancel();
-            }
-            queue.add(new Key.Discovery());
-            provisionCourses();
-        }
-    }
-
-    /**
-     * Queues one round of the course provisioner (a round already queued
-     * covers this call too): every student of every course gets the
-     * course's VM files not written for them yet.
-     */
-    private void provisionCourses() {
-        if (config.courses().isEmpty() || !courseRoundQueued.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            courseRounds.execute(() -> {
-                courseRoundQueued.set(false);
-                try {
-                    if (running) {
-                        courses.provision(config);
-                    }
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "course round failed", e);
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            courseRoundQueued.set(false);  // closing
-        }
+    private BladeEvents events(Blade blade) {
+        return new BladeEvents(blade, queue::add, clock, metrics, addresses, () -> startedAt, rounds::bladeAnswered);
     }
 
     /**
@@ -345,17 +211,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         if (running) {
             throw new IllegalStateException("the controller runs already");
         }
-        if (courseMeters != null) {
-            courseMeters.courses(java.util.Set.of());
-        }
-        // A student who just got course files is looked up afresh: their groups make the files valid.
-        courses = new CourseProvisioner(directories, members, uids -> {
-            uids.forEach(owners::refresh);
-            queue.add(new Key.Discovery());
-        });
-        classroom = new Classroom(() -> this.config, book, members, courses);
-        courseMeters = new CourseMeters(metrics.registry(), book, courses);
-        courseMeters.courses(config.courses().keySet());
+        courses.members(members);
     }
 
     /** The config in force now. */
@@ -365,7 +221,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
 
     /** The course provisioner (what each course's students have, for {@code course list}). */
     public CourseProvisioner courses() {
-        return courses;
+        return courses.provisioner();
     }
 
     /** Where students' snapshot requests are answered. */
@@ -375,21 +231,12 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
 
     /** What instructors may see and reach. */
     public Classroom classroom() {
-        return classroom;
+        return courses.classroom();
     }
 
     /** Which consoles instructors have open (shown in the students' statuses). */
     public ConsoleWatch consoleWatch() {
         return watch;
-    }
-
-    private void scheduleResync() {
-        resync = ticker.schedule(() -> {
-            if (running) {
-                resync();
-                scheduleResync();
-            }
-        }, config.resync());
     }
 
     /**
@@ -402,105 +249,26 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
      */
     public synchronized List<String> reconfigure(ControllerConfig fresh) {
         ControllerConfig old = config;
-        List<String> restart = new ArrayList<>();
-        List<Blade> connect = new ArrayList<>();
-        if (!old.http().equals(fresh.http())) {
-            restart.add("http");
-        }
-        if (!old.console().socket().equals(fresh.console().socket())) {
-            restart.add("console.socket");
-        }
-        if (!old.ha().equals(fresh.ha())) {
-            restart.add("ha");
-        }
-        if (!old.users().directories().equals(fresh.users().directories())
-                || old.users().minUid() != fresh.users().minUid()) {
-            restart.add("users.directories and users.minUid");
-        }
-        if (!old.images().equals(fresh.images())) {
-            restart.add("images");
-        }
-        if (!old.baseImages().equals(fresh.baseImages())) {
-            restart.add("baseImages");
-        }
-        if (old.workers() != fresh.workers()) {
-            restart.add("workers");
-        }
-        for (ControllerConfig.Blade blade : fresh.blades()) {
-            Optional<Blade> known = fleet.blade(blade.name());
-            if (known.isPresent() && !known.get().retired() && known.get().config().uri().equals(blade.uri())) {
-                known.get().reconfigure(blade);
-            } else if (known.isPresent()) {
-                restart.add("the uri of blade " + blade.name());
-            } else {
-                Blade added = new Blade(blade, links.apply(blade));
-                fleet.add(added);
-                metrics.registerBlade(new BladeMeters(added, fleet, u -> index.get(u).isPresent()));
-                connect.add(added);
-                LOG.info("config: blade " + blade.name() + " added (" + blade.uri() + ")");
-            }
-        }
-        for (Blade blade : fleet.blades()) {
-            if (!blade.retired() && fresh.blades().stream().noneMatch(b -> b.name().equals(blade.name()))) {
-                blade.retire();
-                LOG.warning("config: blade " + blade.name() + " is no longer in the config: it is forgotten, and its "
-                        + blade.view().allocated()[2] + " VMs stay there as they are (shown unreachable)");
-            }
-        }
+        List<String> restart = new ArrayList<>(ConfigChecks.needRestart(old, fresh));
+        List<Blade> connect = BladeChanges.apply(fleet, fresh.blades(), links, restart, added ->
+                metrics.registerBlade(new BladeMeters(added, fleet, u -> index.get(u).isPresent())));
         templates.directory(fresh.templates());
         guard.reconfigure(fresh.deletionGuard());
         addresses.reconfigure(fresh.addresses());
         config = fresh;
-        reportTemplates(templates.reload());
+        Rounds.reportTemplates(templates.reload());
         users.forgetProofs();
         // New blades connect only now: once one is up, everything else of the new config (quota above all)
         // is in force, so no VM is admitted under the old rules onto the new blade.
         if (running) {
-            connect.forEach(blade -> blade.link().start(new Listener(blade)));
+            connect.forEach(blade -> blade.link().start(events(blade)));
         }
-        index.users().forEach(user -> queue.add(new Key.User(user)));
-        courseMeters.courses(fresh.courses().keySet());
-        if (discoveryStarted) {
-            provisionCourses();
+        index.users().forEach(this::wake);
+        courses.reconfigured(fresh);
+        if (rounds.discoveryStarted()) {
+            courses.round();
         }
         return restart;
-    }
-
-    private void resync() {
-        try {
-            if (passes.running()) {
-                // The last pass is not over (many students, a slow blade): a new one now would only queue
-                // every user again behind it. The next tick tries again.
-                LOG.fine(() -> "resync skipped: " + passes.left() + " users of the last pass are not done yet");
-                return;
-            }
-            reportTemplates(templates.reload());
-            bases.refresh();
-            // Events keep the views current while a blade is connected; a full listing is a safety net,
-            // taken after a reconnect and every FULL_LISTING, not at every resync.
-            long now = ticker.nanoTime();
-            if (now - lastFullListing > FULL_LISTING.toNanos()) {
-                lastFullListing = now;
-                for (Blade blade : fleet.blades()) {
-                    blade.fullRefreshDue();
-                    queue.addRoutine(new Key.Blade(blade.name()));
-                }
-            }
-            if (discoveryStarted) {
-                queue.addRoutine(new Key.Discovery());
-                provisionCourses();
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "resync failed", e);
-        }
-    }
-
-    private static void reportTemplates(Map<String, String> problems) {
-        problems.forEach((name, problem) -> LOG.fine(() -> "template problem: " + problem));
-    }
-
-    private void studentDirectoryChanged(Path directory) {
-        index.userOf(directory).ifPresent(user -> queue.add(new Key.User(user)));
     }
 
     /** True when the last pass over {@code user} ended clean and the next can tell from a few stats it need not. */
@@ -523,11 +291,6 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return passes.completed();
     }
 
-    /** Ready: a blade is connected and every user was reconciled once. */
-    public boolean isReady() {
-        return passes.firstDone() && fleet.blades().stream().anyMatch(b -> b.view().isUp());
-    }
-
     /** Why the controller is not ready, for {@code /readyz}. */
     @Override
     public String readiness() {
@@ -543,9 +306,10 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
         return running && engine.healthy();
     }
 
+    /** Ready: a blade is connected and every user was reconciled once. */
     @Override
     public boolean ready() {
-        return isReady();
+        return passes.firstDone() && fleet.blades().stream().anyMatch(b -> b.view().isUp());
     }
 
     /**
@@ -561,9 +325,7 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
      * last one ended, or since it started when none has ended since.
      */
     public Duration sinceProgress() {
-        Duration sinceStart = startedAt == null ? Duration.ZERO : Duration.between(startedAt, clock.instant());
-        Duration sincePass = passes.completed() == 0 ? sinceStart : passes.sinceLastDone();
-        return sincePass.compareTo(sinceStart) < 0 ? sincePass : sinceStart;
+        return passes.sinceProgress(startedAt == null ? Duration.ZERO : Duration.between(startedAt, clock.instant()));
     }
 
     public StatusBook statuses() {
@@ -613,17 +375,12 @@ public final class Controller implements HttpApi.Health, AutoCloseable {
             return;
         }
         running = false;
-        if (resync != null) {
-            resync.cancel();
-        }
-        if (startupDeadline != null) {
-            startupDeadline.cancel();
-        }
+        rounds.close();
         if (watcher != null) {
             watcher.close();
         }
         engine.close();
-        courseRounds.shutdownNow();
+        courses.close();
         metrics.unpublish(perVm);
         perVm.close();
         inspections.close();

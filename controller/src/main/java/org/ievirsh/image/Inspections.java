@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.image.guest.GuestInspector;
 import org.ievirsh.image.guest.Sandbox;
 import org.ievirsh.metrics.Metrics;
@@ -101,6 +102,17 @@ public final class Inspections implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /**
+     * The controller's: the admin's {@code images.inspection} mode, guestfish
+     * in a sandbox under {@code images.inspectionCache}, and a worker per four
+     * cores (two to eight).
+     */
+    public static Inspections of(ControllerConfig.Images config, ImageChecker images, Metrics metrics, Clock clock) {
+        return new Inspections(Mode.valueOf(config.inspection().toUpperCase(java.util.Locale.ROOT)), images,
+                guestfish(new Sandbox(config.inspectionCache(), backendSettings())),
+                Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors() / 4)), metrics, clock);
     }
 
     /** The real look: guestfish on the image, read-only, with the rights of the image's owner. */

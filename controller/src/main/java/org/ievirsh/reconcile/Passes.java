@@ -89,6 +89,16 @@ public final class Passes {
         return completed;
     }
 
+    /**
+     * How long the controller has gone without completing a pass, given how
+     * long it has run: since the last one ended, or since the start when none
+     * has ended since.
+     */
+    public Duration sinceProgress(Duration sinceStart) {
+        Duration sincePass = completed == 0 ? sinceStart : sinceLastDone();
+        return sincePass.compareTo(sinceStart) < 0 ? sincePass : sinceStart;
+    }
+
     /** How long ago the last pass ended (since the start, before the first). */
     public Duration sinceLastDone() {
         return Duration.ofNanos(ticker.nanoTime() - lastDoneAt);

@@ -189,7 +189,7 @@ class BladesIT {
 
             proxy.freeze(false);
             awaitPhase(USERS.get(0), "web", Phase.Running, WAIT);
-            assertTrue(controller.isReady());
+            assertTrue(controller.ready());
         }
     }
 }

@@ -298,10 +298,10 @@ class ControllerIT {
         start();
         vm(ALICE, "web", "Always");
         awaitPhase(ALICE, "web", Phase.Running);
-        await().atMost(WAIT).until(controller::isReady);
+        await().atMost(WAIT).until(controller::ready);
         String pid = Files.readString(Path.of("/run/libvirtd.pid")).strip();
         Commands.ok("kill", pid);
-        await().atMost(WAIT).until(() -> !controller.isReady());
+        await().atMost(WAIT).until(() -> !controller.ready());
         vm(ALICE, "web", "Halted");
         awaitPhase(ALICE, "web", Phase.Unknown);
         await().atMost(WAIT).until(() -> Commands.run(List.of("kill", "-0", pid)).code() != 0);
@@ -309,7 +309,7 @@ class ControllerIT {
         await().atMost(WAIT).until(() -> Files.exists(Path.of("/run/libvirt/libvirt-sock")));
         awaitPhase(ALICE, "web", Phase.Stopped);
         assertEquals("shut off", Host.state(ALICE + "-web"));
-        await().atMost(WAIT).until(controller::isReady);
+        await().atMost(WAIT).until(controller::ready);
     }
 
     @Test
