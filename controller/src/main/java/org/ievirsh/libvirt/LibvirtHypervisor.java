@@ -321,9 +321,7 @@ final class LibvirtHypervisor implements Hypervisor {
     }
 
     private static boolean unsupportedFlag(LibvirtException e) {
-        return e.getError().getCode() == ErrorNumber.VIR_ERR_INVALID_ARG
-                || e.getError().getCode() == ErrorNumber.VIR_ERR_NO_SUPPORT
-                || e.getError().getCode() == ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED;
+        return e.getError() != null && LibvirtErrors.unsupportedFlag(e.getError().getCode());
     }
 
     @Override
@@ -447,26 +445,7 @@ final class LibvirtHypervisor implements Hypervisor {
         ErrorNumber code = e.getError() == null ? ErrorNumber.VIR_ERR_UNKNOWN : e.getError().getCode();
         String message = e.getError() != null && e.getError().getMessage() != null
                 ? e.getError().getMessage() : e.getMessage();
-        HypervisorException.Kind kind;
-        if (code == ErrorNumber.VIR_ERR_NO_DOMAIN) {
-            kind = HypervisorException.Kind.NOT_FOUND;
-        } else if (code == ErrorNumber.VIR_ERR_NO_DOMAIN_METADATA) {
-            kind = HypervisorException.Kind.NO_METADATA;
-        } else if (code == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
-            kind = HypervisorException.Kind.INVALID_OPERATION;
-        } else if (code == ErrorNumber.VIR_ERR_RESOURCE_BUSY || message != null && (message.contains("Failed to get \"write\" lock")
-                || message.contains("is locked") || message.contains("Failed to acquire lock"))) {
-            // The lock manager (lockd, sanlock) or QEMU's own image lock: another QEMU has the disk.
-            kind = HypervisorException.Kind.IN_USE;
-        } else if (code == ErrorNumber.VIR_ERR_XML_ERROR || code == ErrorNumber.VIR_ERR_XML_DETAIL
-                || code == ErrorNumber.VIR_ERR_XML_INVALID_SCHEMA || code == ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED) {
-            kind = HypervisorException.Kind.REFUSED;
-        } else if (code == ErrorNumber.VIR_ERR_NO_CONNECT || code == ErrorNumber.VIR_ERR_INVALID_CONN
-                || code == ErrorNumber.VIR_ERR_RPC || code == ErrorNumber.VIR_ERR_SYSTEM_ERROR || !isAlive()) {
-            kind = HypervisorException.Kind.CONNECTION_LOST;
-        } else {
-            kind = HypervisorException.Kind.OTHER;
-        }
+        HypervisorException.Kind kind = LibvirtErrors.kindOf(code, message, this::isAlive);
         return new HypervisorException(kind, blade + ": " + what + ": " + message);
     }
 }
