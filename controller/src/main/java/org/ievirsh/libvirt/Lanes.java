@@ -47,7 +47,7 @@ final class Lanes {
     }
 
     /** One lane that is {@code watch} itself, for drivers in this process. */
-    static Lanes inProcess(String blade, LibvirtHypervisor.OpenConnection watch) {
+    static Lanes inProcess(String blade, OpenConnection watch) {
         return new Lanes(blade, List.of(new Lane(blade, 0, watch, false, false)));
     }
 
@@ -56,7 +56,7 @@ final class Lanes {
         List<Lane> lanes = new ArrayList<>();
         try {
             for (int i = 0; i < LANES; i++) {
-                lanes.add(new Lane(blade, i, new LibvirtHypervisor.OpenConnection(uri), true, true));
+                lanes.add(new Lane(blade, i, new OpenConnection(uri), true, true));
             }
         } catch (LibvirtException | RuntimeException e) {
             lanes.forEach(Lane::retire);
@@ -71,7 +71,7 @@ final class Lanes {
     }
 
     interface Call<T, E extends Exception> {
-        T run(LibvirtHypervisor.OpenConnection connection) throws E, HypervisorException;
+        T run(OpenConnection connection) throws E, HypervisorException;
     }
 
     /**
@@ -144,7 +144,7 @@ final class Lanes {
      * each lane once its call returns (idle ones now). {@code closer} closes
      * the in-process lane, which is the watch connection: true when it did.
      */
-    boolean close(Consumer<? super LibvirtHypervisor.OpenConnection> closer) {
+    boolean close(Consumer<? super OpenConnection> closer) {
         lost.complete(null);
         retireIdle();
         boolean watchClosed = false;
@@ -168,13 +168,13 @@ final class Lanes {
 
     /** Lane is one connection and, for a daemon's, the one thread that calls on it. */
     static final class Lane {
-        final LibvirtHypervisor.OpenConnection connection;
+        final OpenConnection connection;
         private final boolean ownConnection;
         private final java.util.concurrent.ExecutorService thread;
         private volatile boolean hung;
         private final java.util.concurrent.atomic.AtomicBoolean retired = new java.util.concurrent.atomic.AtomicBoolean();
 
-        private Lane(String blade, int n, LibvirtHypervisor.OpenConnection connection, boolean ownConnection,
+        private Lane(String blade, int n, OpenConnection connection, boolean ownConnection,
                 boolean ownThread) {
             this.connection = connection;
             this.ownConnection = ownConnection;

@@ -98,9 +98,9 @@ public final class LibvirtBladeLink implements BladeLink {
         if (closed || current == null) {
             throw HypervisorException.disconnected(blade);
         }
-        LibvirtHypervisor.OpenConnection connection;
+        OpenConnection connection;
         try {
-            connection = new LibvirtHypervisor.OpenConnection(uri);
+            connection = new OpenConnection(uri);
         } catch (LibvirtException e) {
             throw new HypervisorException(HypervisorException.Kind.CONNECTION_LOST, blade + ": cannot connect: "
                     + e.getMessage());
@@ -154,17 +154,17 @@ public final class LibvirtBladeLink implements BladeLink {
         if (closed || current != null) {
             return;
         }
-        LibvirtHypervisor.OpenConnection connection = null;
+        OpenConnection connection = null;
         LibvirtHypervisor hypervisor = null;
         try {
             EventLoop.ensureStarted();
-            connection = new LibvirtHypervisor.OpenConnection(uri);
+            connection = new OpenConnection(uri);
             try {
                 connection.setKeepAlive(1, 3);
             } catch (LibvirtException e) {
                 // Local drivers (test:///) have no keepalive; they cannot hang on a network either.
             }
-            LibvirtHypervisor.OpenConnection watch = connection;
+            OpenConnection watch = connection;
             hypervisor = new LibvirtHypervisor(blade, watch,
                     Lanes.inProcess(uri) ? Lanes.inProcess(blade, watch) : Lanes.open(blade, uri));
             registered = register(hypervisor);

@@ -1,6 +1,5 @@
 package org.ievirsh.libvirt;
 
-import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,17 +46,6 @@ final class LibvirtHypervisor implements Hypervisor {
         this.lanes = lanes;
     }
 
-    /** OpenConnection is a {@link Connect} that lets us reach its native pointer for the bulk calls. */
-    static final class OpenConnection extends Connect {
-        OpenConnection(String uri) throws LibvirtException {
-            super(uri);
-        }
-
-        Pointer pointer() {
-            return vcp.getPointer();
-        }
-    }
-
     @Override
     public String blade() {
         return blade;
@@ -72,11 +60,7 @@ final class LibvirtHypervisor implements Hypervisor {
     public List<DomainSummary> listAll() throws HypervisorException {
         List<DomainSummary> domains = new ArrayList<>();
         for (VirtExtras.Record record : bulk(VirtExtras.STATS_STATE, 0)) {
-            DomainState state = DomainState.of(record.values().getOrDefault("state.state", 0).intValue());
-            int reason = record.values().getOrDefault("state.reason", 0).intValue();
-            StopReason stop = state == DomainState.SHUTOFF ? StopReason.fromStateReason(reason)
-                    : state == DomainState.CRASHED ? StopReason.CRASHED : StopReason.UNKNOWN;
-            domains.add(new DomainSummary(record.uuid(), record.name(), state, stop));
+            domains.add(LibvirtRecords.summary(record));
         }
         return domains;
     }
@@ -86,10 +70,7 @@ final class LibvirtHypervisor implements Hypervisor {
         Map<String, DomainUsage> usage = new HashMap<>();
         for (VirtExtras.Record record : bulk(VirtExtras.STATS_CPU_TOTAL | VirtExtras.STATS_BALLOON,
                 VirtExtras.ONLY_ACTIVE)) {
-            Map<String, Number> v = record.values();
-            Number rss = v.containsKey("balloon.rss") ? v.get("balloon.rss") : v.getOrDefault("balloon.current", 0);
-            usage.put(record.uuid(), new DomainUsage(record.uuid(), v.getOrDefault("cpu.time", 0).longValue(),
-                    rss.longValue() * 1024));
+            usage.put(record.uuid(), LibvirtRecords.usage(record));
         }
         return usage;
     }
@@ -222,21 +203,7 @@ final class LibvirtHypervisor implements Hypervisor {
             // Set before each question: it is the domain's, and a restarted domain has libvirt's default again.
             guarded(c -> VirtExtras.agentTimeout(c.pointer(), uuid, AGENT_TIMEOUT_SECONDS));
         }
-        return withDomain(uuid, d -> {
-            List<GuestNic> nics = new ArrayList<>();
-            for (org.libvirt.DomainInterface nic : d.interfaceAddresses(from, 0)) {
-                List<String> ipv4 = new ArrayList<>();
-                if (nic.addrs != null) {
-                    for (org.libvirt.DomainInterface.InterfaceAddress a : nic.addrs) {
-                        if (a.address instanceof java.net.Inet4Address) {
-                            ipv4.add(a.address.getHostAddress());
-                        }
-                    }
-                }
-                nics.add(new GuestNic(nic.hwAddr == null ? "" : nic.hwAddr, ipv4));
-            }
-            return nics;
-        });
+        return withDomain(uuid, d -> LibvirtRecords.nics(d.interfaceAddresses(from, 0)));
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.io.IOException;
  * on a {@code virStream} of the controller's own connection, the stream's
  * blocking send and receive, and {@code virDomainShutdownFlags}. Everything
  * is declared here through JNA on raw pointers: the connection's comes from
- * the binding's protected field (see {@link LibvirtHypervisor.OpenConnection});
+ * the binding's protected field (see {@link OpenConnection});
  * no package-private part of the binding is used.
  */
 final class VirtConsole {
