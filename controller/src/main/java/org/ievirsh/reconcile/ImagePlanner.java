@@ -22,6 +22,46 @@ final class ImagePlanner {
     private ImagePlanner() {
     }
 
+    /** Why the image file cannot serve: the reason (as the status and the metric name it) and the message. */
+    record Refusal(String reason, String message) {
+    }
+
+    /** The refusal of the image file of {@code f}'s VM, if any: a bad file, or the disk of another VM. */
+    static Optional<Refusal> refusal(VmFacts f) {
+        if (f.allowed().image() == null) {
+            return Optional.empty();  // no valid file, no image checked
+        }
+        if (!f.allowed().image().accepted()) {
+            return Optional.of(new Refusal(f.allowed().image().reason(), f.allowed().image().message()));
+        }
+        if (f.allowed().imageInUseBy() != null) {
+            return Optional.of(new Refusal(Reasons.IMAGE_IN_USE, ((Desired.Valid) f.asked().desired()).vm().image()
+                    + " is already the disk of VM " + f.allowed().imageInUseBy() + "; each VM needs an image of its own"));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * What is wrong with the image of {@code f}'s VM, for the admins'
+     * {@code images_rejected} metric: the file's refusal, else what a look
+     * inside found (insecure) or could not finish (failed). The one source of
+     * these reasons beside the plan's own.
+     */
+    static Optional<String> problem(VmFacts f) {
+        Optional<Refusal> refused = refusal(f);
+        if (refused.isPresent()) {
+            return refused.map(Refusal::reason);
+        }
+        Inspection inspection = f.allowed().inspection();
+        if (inspection != null && inspection.state() == Inspection.State.INSECURE) {
+            return Optional.of(Reasons.INSECURE_IMAGE);
+        }
+        if (inspection != null && inspection.state() == Inspection.State.FAILED) {
+            return Optional.of(Reasons.INSPECTION_FAILED);
+        }
+        return Optional.empty();
+    }
+
     /**
      * What the image file allows: nothing to say, or a refusal (a bad file, a
      * disk another VM uses). A running VM that is to stop is stopped whatever
@@ -29,21 +69,9 @@ final class ImagePlanner {
      */
     static Optional<VmPlan> imageRefused(VmFacts f, Optional<ObservedDomain> domain, boolean active,
                                                  boolean wants) {
-        String reason = null;
-        String message = null;
-        if (!f.allowed().image().accepted()) {
-            reason = f.allowed().image().reason();
-            message = f.allowed().image().message();
-        } else if (f.allowed().imageInUseBy() != null) {
-            reason = Reasons.IMAGE_IN_USE;
-            message = ((Desired.Valid) f.asked().desired()).vm().image() + " is already the disk of VM " + f.allowed().imageInUseBy()
-                    + "; each VM needs an image of its own";
-        }
-        if (reason == null) {
-            return Optional.empty();
-        }
-        return Optional.of(active && !wants ? VmPlanner.stopOnly(f, domain.get(), cond(Condition.IMAGE_READY, false, reason,
-                message)) : imageRejected(f, domain, reason, message));
+        return refusal(f).map(r -> active && !wants ? VmPlanner.stopOnly(f, domain.get(),
+                cond(Condition.IMAGE_READY, false, r.reason(), r.message())) : imageRejected(f, domain, r.reason(),
+                r.message()));
     }
 
     /**

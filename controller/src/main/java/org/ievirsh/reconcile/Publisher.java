@@ -13,7 +13,6 @@ import org.ievirsh.api.v1.Reasons;
 import org.ievirsh.api.v1.VirtualMachine;
 import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.course.ConsoleWatch;
-import org.ievirsh.image.Inspection;
 import org.ievirsh.metrics.Metrics;
 import org.ievirsh.metrics.PerVmCollector;
 import org.ievirsh.posix.PosixException;
@@ -141,15 +140,7 @@ final class Publisher {
             if (vm.asked().desired() instanceof Desired.Invalid invalid) {
                 specErrors.merge(invalid.reason(), 1, Integer::sum);
             }
-            if (vm.allowed().image() != null && !vm.allowed().image().accepted()) {
-                imageErrors.merge(vm.allowed().image().reason(), 1, Integer::sum);
-            } else if (vm.allowed().imageInUseBy() != null) {
-                imageErrors.merge(Reasons.IMAGE_IN_USE, 1, Integer::sum);
-            } else if (vm.allowed().inspection() != null && vm.allowed().inspection().state() == Inspection.State.INSECURE) {
-                imageErrors.merge(Reasons.INSECURE_IMAGE, 1, Integer::sum);
-            } else if (vm.allowed().inspection() != null && vm.allowed().inspection().state() == Inspection.State.FAILED) {
-                imageErrors.merge(Reasons.INSPECTION_FAILED, 1, Integer::sum);
-            }
+            ImagePlanner.problem(vm).ifPresent(reason -> imageErrors.merge(reason, 1, Integer::sum));
             if (vm.seen().observation() instanceof Observation.Conflict
                     || vm.domain().isEmpty() && vm.target().nameTakenBy().isPresent()) {
                 conflicts++;
