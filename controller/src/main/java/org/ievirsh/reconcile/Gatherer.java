@@ -209,8 +209,9 @@ final class Gatherer {
                 ? CourseFit.countsIn(valid.vm(), config.courses(), owner.groups()) : Optional.empty();
         Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf = course -> course
                 .map(c -> QuotaLimits.ofCourse(config.quota(), c.quota())).orElse(quota);
-        Map<String, VmStatus> last = fleet.unreachable().isEmpty() ? Map.of() : LastStatuses.read(user, dir, book);
-        Map<String, VmStatus> away = AdmissionPlanner.away(last, seen(drafts), fleet.unreachable());
+        List<String> unreachable = fleet.unreachable();
+        Map<String, VmStatus> last = unreachable.isEmpty() ? Map.of() : LastStatuses.read(user, dir, book);
+        Map<String, VmStatus> away = AdmissionPlanner.away(last, seen(drafts), unreachable);
         AdmissionPlanner.admit(drafts.values().stream().map(vm -> quotaView(vm, courseOf, byVm)).toList(), away, limitsOf)
                 .forEach((name, verdict) -> drafts.get(name).admission = verdict);
         checkImages(owner, drafts, memory, rests);
