@@ -217,7 +217,7 @@ final class Gatherer {
         checkImages(owner, drafts, memory, rests);
         disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
         render(owner, drafts, memory);
-        reserve(drafts, last);
+        reserve(drafts, last, unreachable);
         guest.gather(owner, drafts, courseOf);
         drain.gather(drafts);
         guardRemovals(drafts, readable, domains.size(), now);
@@ -319,13 +319,17 @@ final class Gatherer {
      * says is to be placed now, and releases what the others held: the one
      * change the gatherer makes (the fleet's bookkeeping, no libvirt call).
      */
-    private void reserve(Map<String, Draft> vms, Map<String, VmStatus> last) {
+    private void reserve(Map<String, Draft> vms, Map<String, VmStatus> last, List<String> unreachable) {
+        List<String> unlisted = unreachable.isEmpty() ? List.of() : fleet.unlisted();
+        boolean grace = clock.instant().isBefore(startupGraceEnds);
         for (Draft vm : vms.values()) {
-            if (vm.usable() && PlacementPlanner.isNew(vm.observation) && vm.nameTakenBy.isEmpty()) {
-                vm.blades = bladesFor(vm, last);
+            PlacementPlanner.Need need = new PlacementPlanner.Need.Nothing();
+            if (PlacementPlanner.mayNeedRoom(vm.usable(), vm.observation, vm.nameTakenBy.isPresent())) {
+                // What the blades' state says of placing it; the last blade is known only while a blade is away.
+                vm.blades = unreachable.isEmpty() ? VmFacts.Blades.ALL_UP : new VmFacts.Blades(unreachable,
+                        unlisted, grace, Optional.ofNullable(last.get(vm.name)).map(VmStatus::blade));
+                need = PlacementPlanner.where(vm.observation, vm.blades);
             }
-            PlacementPlanner.Need need = PlacementPlanner.need(vm.usable(), vm.observation,
-                    vm.nameTakenBy.isPresent(), vm.blades);
             if (need instanceof PlacementPlanner.Need.Room) {
                 Desired.Valid valid = (Desired.Valid) vm.desired;
                 Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(),
@@ -339,16 +343,6 @@ final class Gatherer {
                 vm.placement = VmFacts.Placement.waiting(wait.why());
             }
         }
-    }
-
-    /** What the blades' state says of placing this VM; {@code last}: the statuses, read while a blade is away. */
-    private VmFacts.Blades bladesFor(Draft vm, Map<String, VmStatus> last) {
-        List<String> unreachable = fleet.unreachable();
-        if (unreachable.isEmpty()) {
-            return VmFacts.Blades.ALL_UP;
-        }
-        return new VmFacts.Blades(unreachable, fleet.unlisted(), clock.instant().isBefore(startupGraceEnds),
-                Optional.ofNullable(last.get(vm.name)).map(VmStatus::blade));
     }
 
     /** The VMs some blade shows a domain of, or is in conflict about. */

@@ -33,9 +33,16 @@ final class PlacementPlanner {
      * {@link #hold} says so.
      */
     static Need need(boolean usable, Observation seen, boolean nameTaken, VmFacts.Blades blades) {
-        if (!usable || !isNew(seen) || nameTaken) {
-            return new Need.Nothing();
-        }
+        return mayNeedRoom(usable, seen, nameTaken) ? where(seen, blades) : new Need.Nothing();
+    }
+
+    /** False for a VM that needs no room whatever the blades say (see {@link #need}). */
+    static boolean mayNeedRoom(boolean usable, Observation seen, boolean nameTaken) {
+        return usable && isNew(seen) && !nameTaken;
+    }
+
+    /** Of a VM that {@link #mayNeedRoom}: room now, or a wait while {@link #hold} says so. */
+    static Need where(Observation seen, VmFacts.Blades blades) {
         Optional<String> hold = seen instanceof Observation.Stranded ? Optional.empty() : hold(blades);
         return hold.<Need>map(Need.Wait::new).orElseGet(Need.Room::new);
     }
