@@ -49,8 +49,8 @@ printf '[FILES]\n.TP\n/etc/ie-virsh/controller.yaml\nthe config, read again on S
 help2man --no-info --no-discard-stderr --section 8 --version-string "$1" \
   --name "the ie-virsh controller: students' VM files become libvirt domains" \
   --include "$work/controller.h2m" "$bin/ie-virsh-controller" | gzip -9n > "$pkg/usr/share/man/man8/ie-virsh-controller.8.gz"
-java -cp "$jar" picocli.AutoComplete --force --name ie-virsh \
-  --completionScript "$pkg/usr/share/bash-completion/completions/ie-virsh" org.ievirsh.cli.Main >/dev/null
+# From the same command line the jar runs: it holds the commands the demo's and the benchmarks' modules add.
+java -cp "$jar" org.ievirsh.cli.Manual completion > "$pkg/usr/share/bash-completion/completions/ie-virsh"
 # bash sources a completion: it has no #! line.
 sed -i '1{/^#!/d}' "$pkg/usr/share/bash-completion/completions/ie-virsh"
 chmod 644 "$pkg/usr/share/bash-completion/completions/ie-virsh"
