@@ -5,20 +5,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
-import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
 
 /**
- * LibvirtHypervisor is {@link Hypervisor} over one blade: a watch
- * connection (events, keepalive, whether the blade is alive) and its
- * {@link Lanes} for calls, each carrying one call at a time. It frees every
- * {@link Domain} it looks up, so that closing a connection really closes
- * it, and it never closes a connection under a call in flight (libvirt
- * would use freed memory).
+ * LibvirtHypervisor is {@link Hypervisor} over one blade: what each call
+ * asks of libvirt. {@link BladeCalls} carries them (a lane each, the domain
+ * looked up and freed, the error translated) beside the watch connection
+ * (events, keepalive, whether the blade is alive).
  */
 final class LibvirtHypervisor implements Hypervisor {
     private static final int METADATA_ELEMENT = 2;
@@ -34,16 +30,11 @@ final class LibvirtHypervisor implements Hypervisor {
     private static final int VIR_ERR_OPERATION_INVALID = 55;
 
     private final String blade;
-    private final OpenConnection watch;
-    private final Lanes lanes;
-    /** Held while the watch connection is asked whether it lives; the close waits for that. */
-    private final ReentrantReadWriteLock asking = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    private final BladeCalls calls;
 
     LibvirtHypervisor(String blade, OpenConnection watch, Lanes lanes) {
         this.blade = blade;
-        this.watch = watch;
-        this.lanes = lanes;
+        this.calls = new BladeCalls(blade, watch, lanes);
     }
 
     @Override
@@ -53,7 +44,7 @@ final class LibvirtHypervisor implements Hypervisor {
 
     /** The watch connection, on which the link registers its listeners. */
     Connect connect() {
-        return watch;
+        return calls.watch();
     }
 
     @Override
@@ -234,10 +225,11 @@ final class LibvirtHypervisor implements Hypervisor {
         // The source's call uses a lane of the destination, borrowed for it alone and given back by the call
         // itself once it returns (it may outlive its caller when a blade hangs); the caller waits for neither
         // blade's loss.
-        lanes.call(c -> {
-            Lanes.Lane there = to.lanes.borrow(MIGRATION_WAIT);
+        Lanes theirs = to.calls.lanes();
+        calls.lanes().call(c -> {
+            Lanes.Lane there = theirs.borrow(MIGRATION_WAIT);
             try {
-                return onDomain(c, uuid, d -> {
+                return calls.onDomain(c, uuid, d -> {
                     Domain moved = d.migrate(there.connection, params.toArray(new org.libvirt.TypedParameter[0]),
                             flags);
                     if (moved != null) {
@@ -246,9 +238,9 @@ final class LibvirtHypervisor implements Hypervisor {
                     return null;
                 });
             } finally {
-                to.lanes.giveBack(there);
+                theirs.giveBack(there);
             }
-        }, to.lanes);
+        }, theirs);
     }
 
     @Override
@@ -349,14 +341,7 @@ final class LibvirtHypervisor implements Hypervisor {
 
     /** True while the watch connection and every lane work; false once it is closed. */
     boolean isAlive() {
-        asking.readLock().lock();
-        try {
-            return !closed && !lanes.broken() && watch.isAlive();
-        } catch (LibvirtException e) {
-            return false;
-        } finally {
-            asking.readLock().unlock();
-        }
+        return calls.isAlive();
     }
 
     /**
@@ -365,54 +350,21 @@ final class LibvirtHypervisor implements Hypervisor {
      * (Consoles have connections of their own: {@link LibvirtBladeLink#openConsole}.)
      */
     void close(java.util.function.Consumer<Connect> closer) {
-        closed = true;
-        asking.writeLock().lock();  // the questions in flight are answered; later ones see closed
-        asking.writeLock().unlock();
-        if (!lanes.close(closer)) {
-            closer.accept(watch);
-        }
+        calls.close(closer);
     }
 
     /** MIGRATION_WAIT is how long a live migration waits for an idle lane of its destination. */
     private static final java.time.Duration MIGRATION_WAIT = java.time.Duration.ofSeconds(30);
 
     private <T, E extends Exception> T guarded(Lanes.Call<T, E> call) throws E, HypervisorException {
-        return lanes.call(call, null);
+        return calls.call(call);
     }
 
-    private interface DomainCall<T> {
-        T apply(Domain domain) throws LibvirtException;
-    }
-
-    private <T> T withDomain(String uuid, DomainCall<T> call) throws HypervisorException {
-        return guarded(c -> onDomain(c, uuid, call));
-    }
-
-    private <T> T onDomain(Connect connection, String uuid, DomainCall<T> call) throws HypervisorException {
-        Domain domain;
-        try {
-            domain = connection.domainLookupByUUIDString(uuid);
-        } catch (LibvirtException e) {
-            throw translate(e, "look up " + uuid);
-        }
-        try {
-            return call.apply(domain);
-        } catch (LibvirtException e) {
-            throw translate(e, uuid);
-        } finally {
-            try {
-                domain.free();
-            } catch (LibvirtException ignored) {
-                // Freeing only drops our reference; a failure leaves nothing to undo.
-            }
-        }
+    private <T> T withDomain(String uuid, BladeCalls.DomainCall<T> call) throws HypervisorException {
+        return calls.onDomain(uuid, call);
     }
 
     private HypervisorException translate(LibvirtException e, String what) {
-        ErrorNumber code = e.getError() == null ? ErrorNumber.VIR_ERR_UNKNOWN : e.getError().getCode();
-        String message = e.getError() != null && e.getError().getMessage() != null
-                ? e.getError().getMessage() : e.getMessage();
-        HypervisorException.Kind kind = LibvirtErrors.kindOf(code, message, this::isAlive);
-        return new HypervisorException(kind, blade + ": " + what + ": " + message);
+        return calls.translate(e, what);
     }
 }
