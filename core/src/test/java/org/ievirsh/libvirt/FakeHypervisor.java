@@ -28,6 +28,8 @@ public final class FakeHypervisor implements Hypervisor {
     private volatile Consumer<LifecycleEvent> events = e -> { };
     public volatile boolean acpiWorks = true;
     public volatile boolean failDefines;
+    /** Set to make defines fail the way libvirt refuses a definition it cannot run (final until it changes). */
+    public volatile boolean refuseDefines;
     public final AtomicInteger calls = new AtomicInteger();
     /** While set, every start waits for it to count down. */
     public volatile java.util.concurrent.CountDownLatch hold;
@@ -106,6 +108,10 @@ public final class FakeHypervisor implements Hypervisor {
         changes.incrementAndGet();
         if (failDefines) {
             throw new HypervisorException(HypervisorException.Kind.OTHER, blade + ": define: internal error");
+        }
+        if (refuseDefines) {
+            throw new HypervisorException(HypervisorException.Kind.REFUSED, blade + ": define: unsupported"
+                    + " configuration: the template's machine type is not known here");
         }
         String uuid = tag(xml, "uuid").orElse(UUID.randomUUID().toString());
         String name = tag(xml, "name").orElseThrow();

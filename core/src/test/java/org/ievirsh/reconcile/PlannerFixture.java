@@ -80,6 +80,8 @@ final class PlannerFixture {
     VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
     VmFacts.Move move = VmFacts.Move.NONE;
     DiskFacts disk = DiskFacts.STANDALONE;
+    /** The rendered domain's XML: a blade that is really called (the fake) reads its name and UUID there. */
+    String xml = "<domain/>";
 
     VmFacts facts() {
         Desired d = desired != null ? desired : new Desired.Valid(new VirtualMachine("web", Optional.empty(),
@@ -87,7 +89,7 @@ final class PlannerFixture {
                 Optional.empty(), OptionalLong.empty(), Optional.empty(), Optional.empty()),
                 "sha256:spec", "standard", 2, 2L << 30);
         boolean valid = d instanceof Desired.Valid;
-        RenderedDomain rendered = valid ? new RenderedDomain(() -> "<domain/>", renderHash, metadata(renderHash),
+        RenderedDomain rendered = valid ? new RenderedDomain(() -> xml, renderHash, metadata(renderHash),
                 "alice-web", UUID, 2, 2L << 30, "/srv/images/alice/web.qcow2", "qcow2") : null;
         return new VmFacts("web", new VmStatus.Owner("alice", 1001), new VmFacts.Asked(d, lifetime, GRACE),
                 new VmFacts.Seen(observation, history, addresses, readable, failure),
