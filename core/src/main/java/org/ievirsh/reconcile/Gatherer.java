@@ -24,7 +24,6 @@ import org.ievirsh.image.ImageChecker;
 import org.ievirsh.image.ImageVerdict;
 import org.ievirsh.image.Inspection;
 import org.ievirsh.image.Inspections;
-import org.ievirsh.placement.Placement;
 import org.ievirsh.posix.FileStat;
 import org.ievirsh.posix.PosixException;
 import org.ievirsh.posix.SafeDir;
@@ -52,10 +51,9 @@ import org.ievirsh.users.UserIndex;
  * {@link VmFacts}. The decisions gathering depends on are the pure
  * planners': what a file asks ({@link DesiredPlanner}), what the domains are
  * ({@link ObservationPlanner}), the quota ({@link AdmissionPlanner}) and
- * whether a VM needs room now ({@link PlacementPlanner}). The one thing it
- * changes is the fleet's bookkeeping of room reserved on a blade
- * ({@link #reserve}, and a drain's move in {@link DrainFacts}); no libvirt
- * call is made here.
+ * whether a VM may need room ({@link PlacementPlanner}). It changes
+ * nothing: the room a VM is given on a blade is reserved after it, by
+ * {@link Reservations}, on these facts.
  */
 final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
@@ -72,19 +70,17 @@ final class Gatherer {
     private final Clock clock;
     private final Clock files;
     private final GuestFacts guest;
-    private final DrainFacts drain;
     private final DiskGathering disks;
     private final Instant startupGraceEnds;
 
     /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
     Gatherer(java.util.function.Supplier<ControllerConfig> settings, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
              Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files,
-             GuestFacts guest, DrainFacts drain, DiskGathering disks) {
+             GuestFacts guest, DiskGathering disks) {
         this.settings = settings;
         this.disks = disks;
         ControllerConfig config = settings.get();
         this.guest = guest;
-        this.drain = drain;
         this.directories = directories;
         this.templates = templates;
         this.images = images;
@@ -115,12 +111,10 @@ final class Gatherer {
         String domainName;
         Optional<String> nameTakenBy = Optional.empty();
         VmFacts.Blades blades = VmFacts.Blades.ALL_UP;
-        VmFacts.Placement placement = VmFacts.Placement.NONE;
         Optional<String> deletionBlocked = Optional.empty();
         Duration deletionRetry = Duration.ZERO;
         List<VmStatus.Address> addresses = List.of();
         VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
-        VmFacts.Move move = VmFacts.Move.NONE;
         DiskFacts disk = DiskFacts.STANDALONE;
 
         Draft(String user, String name) {
@@ -217,9 +211,8 @@ final class Gatherer {
         checkImages(owner, drafts, memory, rests);
         disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
         render(owner, drafts, memory);
-        reserve(drafts, last, unreachable);
+        bladesFor(drafts, last, unreachable);
         guest.gather(owner, drafts, courseOf);
-        drain.gather(drafts);
         guardRemovals(drafts, readable, domains.size(), now);
 
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
@@ -230,7 +223,8 @@ final class Gatherer {
                     new VmFacts.Seen(vm.observation, vm.history, vm.addresses, readable, Optional.empty()),
                     new VmFacts.Allowed(vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.disk,
                             vm.deletionBlocked, vm.deletionRetry),
-                    new VmFacts.Target(vm.domainName, vm.rendered, vm.nameTakenBy, vm.blades, vm.placement, vm.move),
+                    new VmFacts.Target(vm.domainName, vm.rendered, vm.nameTakenBy, vm.blades,
+                            VmFacts.Placement.NONE, VmFacts.Move.NONE),
                     now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
@@ -315,32 +309,20 @@ final class Gatherer {
     }
 
     /**
-     * Reserves room on a blade for each VM that {@link PlacementPlanner}
-     * says is to be placed now, and releases what the others held: the one
-     * change the gatherer makes (the fleet's bookkeeping, no libvirt call).
+     * What the blades' state says of placing each VM that may need room: the
+     * blades that do not answer and the unlisted ones, the startup grace, and
+     * the blade it was last on (known only while a blade is away).
      */
-    private void reserve(Map<String, Draft> vms, Map<String, VmStatus> last, List<String> unreachable) {
-        List<String> unlisted = unreachable.isEmpty() ? List.of() : fleet.unlisted();
+    private void bladesFor(Map<String, Draft> vms, Map<String, VmStatus> last, List<String> unreachable) {
+        if (unreachable.isEmpty()) {
+            return;  // every VM's stays ALL_UP
+        }
+        List<String> unlisted = fleet.unlisted();
         boolean grace = clock.instant().isBefore(startupGraceEnds);
         for (Draft vm : vms.values()) {
-            PlacementPlanner.Need need = new PlacementPlanner.Need.Nothing();
             if (PlacementPlanner.mayNeedRoom(vm.usable(), vm.observation, vm.nameTakenBy.isPresent())) {
-                // What the blades' state says of placing it; the last blade is known only while a blade is away.
-                vm.blades = unreachable.isEmpty() ? VmFacts.Blades.ALL_UP : new VmFacts.Blades(unreachable,
-                        unlisted, grace, Optional.ofNullable(last.get(vm.name)).map(VmStatus::blade));
-                need = PlacementPlanner.where(vm.observation, vm.blades);
-            }
-            if (need instanceof PlacementPlanner.Need.Room) {
-                Desired.Valid valid = (Desired.Valid) vm.desired;
-                Placement.Choice choice = fleet.place(vm.key, valid.vcpus(), valid.memoryBytes(),
-                        vm.rendered.metadata().macs());
-                vm.placement = choice.blade().map(VmFacts.Placement::on)
-                        .orElseGet(() -> VmFacts.Placement.unschedulable(choice.reason()));
-                continue;
-            }
-            fleet.release(vm.key);
-            if (need instanceof PlacementPlanner.Need.Wait wait) {
-                vm.placement = VmFacts.Placement.waiting(wait.why());
+                vm.blades = new VmFacts.Blades(unreachable, unlisted, grace,
+                        Optional.ofNullable(last.get(vm.name)).map(VmStatus::blade));
             }
         }
     }

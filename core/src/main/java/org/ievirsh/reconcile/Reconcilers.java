@@ -35,8 +35,7 @@ public final class Reconcilers {
                                        Clock clock, Clock files, Consumer<String> wake) {
         GuestFacts guest = new GuestFacts(addresses, watch, () -> config.get().lifecycle(), templates, clock);
         Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
-                clock, files, guest, new DrainFacts(fleet, migrations),
-                new DiskGathering(bases, inspections, config.get().images().root()));
+                clock, files, guest, new DiskGathering(bases, inspections, config.get().images().root()));
         Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
                 gatherer::bladeDown, config.get().images().root());
         StatusWriter writer = statusWriter(clock);
@@ -44,7 +43,8 @@ public final class Reconcilers {
         // What is remembered of a student elsewhere, dropped when their directory goes (their VMs stay).
         java.util.List<Consumer<String>> forgetting = java.util.List.of(book::removeUser, metrics::forgetUser,
                 perVm::forget, guard::forgetUser, addresses::forgetUser);
-        return new UserReconciler(index, fleet, inspections, gatherer, converger, publisher, forgetting, clock);
+        return new UserReconciler(index, fleet, inspections, gatherer, new Reservations(fleet, migrations), converger,
+                publisher, forgetting, clock);
     }
 
     /** The writer of students' status files, stamping them on {@code clock} to the second. */

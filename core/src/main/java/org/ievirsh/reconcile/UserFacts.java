@@ -40,6 +40,11 @@ record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles
         return entry.owner().user();
     }
 
+    /** The same facts with {@code changed} VMs' facts (room reserved, moves chosen). */
+    UserFacts withVms(SortedMap<String, VmFacts> changed) {
+        return new UserFacts(entry, dir, readable, files, changed, quota, rests, templates, strandedAt, away, now);
+    }
+
     Owner owner() {
         return entry.owner();
     }

@@ -13,8 +13,9 @@ import org.ievirsh.image.Inspections;
 import org.ievirsh.users.UserIndex;
 
 /**
- * UserReconciler brings one student's VMs in line with their files, in four
- * stages that pass values: gather the facts ({@link Gatherer}), plan each VM
+ * UserReconciler brings one student's VMs in line with their files, in
+ * stages that pass values: gather the facts ({@link Gatherer}), reserve room
+ * on the blades ({@link Reservations}: the fleet's bookkeeping), plan each VM
  * ({@link VmPlanner}, pure), converge it (calls, look again:
  * {@link Converger}), and publish statuses and metrics ({@link Publisher}).
  * A student is the unit of work because quota and images span all of their
@@ -26,6 +27,7 @@ public final class UserReconciler {
     private final Fleet fleet;
     private final Inspections inspections;
     private final Gatherer gatherer;
+    private final Reservations reservations;
     private final Converger converger;
     private final Publisher publisher;
     private final List<Consumer<String>> forgetting;
@@ -34,8 +36,9 @@ public final class UserReconciler {
     private final java.util.concurrent.atomic.LongAdder readAfresh = new java.util.concurrent.atomic.LongAdder();
 
     /** {@code forgetting}: what else remembers a student, told when they go (see {@link #forget}). */
-    UserReconciler(UserIndex index, Fleet fleet, Inspections inspections, Gatherer gatherer, Converger converger,
-                   Publisher publisher, List<Consumer<String>> forgetting, java.time.Clock clock) {
+    UserReconciler(UserIndex index, Fleet fleet, Inspections inspections, Gatherer gatherer, Reservations reservations,
+                   Converger converger, Publisher publisher, List<Consumer<String>> forgetting, java.time.Clock clock) {
+        this.reservations = reservations;
         this.index = index;
         this.fleet = fleet;
         this.inspections = inspections;
@@ -59,7 +62,8 @@ public final class UserReconciler {
             return wakeAt(memory.unchanged.until(), Result.done());
         }
         readAfresh.increment();
-        try (UserFacts facts = gatherer.gather(entry.get(), memory)) {
+        try (UserFacts gathered = gatherer.gather(entry.get(), memory)) {
+            UserFacts facts = reservations.reserve(gathered);
             if (memory.unchanged.byFacts(facts.fingerprint())) {
                 memory.unchanged.stillClean(facts.restsOn());
                 return wakeAt(facts.nextChange(), Result.done());

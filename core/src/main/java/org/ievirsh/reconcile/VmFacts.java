@@ -156,6 +156,12 @@ public record VmFacts(String vm, VmStatus.Owner owner, Asked asked, Seen seen, A
                 target, now);
     }
 
+    /** The facts once room was reserved for it on a blade, or not (the placement says why). */
+    public VmFacts placed(Placement placement) {
+        return new VmFacts(vm, owner, asked, seen, allowed, new Target(target.domainName(), target.rendered(),
+                target.nameTakenBy(), target.blades(), placement, target.move()), now);
+    }
+
     /** The facts once a move was started. */
     public VmFacts moving(Move move) {
         return new VmFacts(vm, owner, asked, seen, allowed, new Target(target.domainName(), target.rendered(),
