@@ -50,10 +50,11 @@ import org.ievirsh.users.UserIndex;
  * known of their inside) and renderings; and hands it over as immutable
  * {@link VmFacts}. The decisions gathering depends on are the pure
  * planners': what a file asks ({@link DesiredPlanner}), what the domains are
- * ({@link ObservationPlanner}), the quota ({@link AdmissionPlanner}) and
- * whether a VM may need room ({@link PlacementPlanner}). It changes
- * nothing: the room a VM is given on a blade is reserved after it, by
- * {@link Reservations}, on these facts.
+ * ({@link ObservationPlanner}), the quota ({@link AdmissionPlanner}), which
+ * VM an image shared by two serves ({@link ImagePlanner#sharedWith}), names
+ * and MACs ({@link NamingPlanner}) and whether a VM may need room
+ * ({@link PlacementPlanner}). It changes nothing: the room a VM is given on
+ * a blade is reserved after it, by {@link Reservations}, on these facts.
  */
 final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
@@ -249,26 +250,28 @@ final class Gatherer {
     private void checkImages(Owner owner, Map<String, Draft> vms, UserMemory memory, QuietUser.Builder rests) {
         List<Draft> admitted = vms.values().stream()
                 .filter(vm -> vm.desired instanceof Desired.Valid && vm.admission.admitted())
-                .sorted(Comparator.comparing((Draft vm) -> vm.domain() == null).thenComparingLong(vm -> vm.spec.age())
-                        .thenComparing(vm -> vm.name))
+                .sorted(Comparator.comparing((Draft vm) -> claim(vm, ""), ImagePlanner.CLAIM_ORDER))
                 .toList();
         if (admitted.isEmpty()) {
             return;
         }
-        Map<String, String> disks = new HashMap<>();
         try (ImageChecker.Session session = images.open(owner.user(), owner.fileUid(), memory.images)) {
             for (Draft vm : admitted) {
                 Desired.Valid valid = (Desired.Valid) vm.desired;
-                Template template = templates.get(valid.template()).orElseThrow();
                 boolean active = vm.domain() != null && vm.domain().isActive();
                 boolean starting = VmPlanner.aboutToStart(valid.vm().runStrategy(), vm.domain(), vm.history);
-                vm.image = session.check(valid.vm().image(), template.diskFormat(), active, starting);
+                vm.image = session.check(valid.vm().image(), templates.get(valid.template()).orElseThrow().diskFormat(),
+                        active, starting);
+            }
+            Map<String, String> inUseBy = ImagePlanner.sharedWith(admitted.stream().filter(vm -> vm.image.accepted())
+                    .map(vm -> claim(vm, vm.image.identity())).toList());
+            for (Draft vm : admitted) {
                 if (vm.image.accepted()) {
-                    String other = disks.putIfAbsent(vm.image.identity(), vm.name);
-                    vm.imageInUseBy = other;
-                    if (other == null) {
+                    vm.imageInUseBy = inUseBy.get(vm.name);
+                    if (vm.imageInUseBy == null) {
+                        Desired.Valid valid = (Desired.Valid) vm.desired;
                         vm.inspection = inspections.known(owner.user(), valid.vm().image(), vm.image.version(),
-                                template.diskFormat());
+                                templates.get(valid.template()).orElseThrow().diskFormat());
                     }
                 }
             }
@@ -276,26 +279,24 @@ final class Gatherer {
         }
     }
 
+    private static ImagePlanner.Claim claim(Draft vm, String identity) {
+        return new ImagePlanner.Claim(vm.name, identity, vm.domain() != null, vm.spec.age());
+    }
+
     /** Names and renders each VM that can be made; a new VM's name and MACs avoid those the fleet has in use. */
     private void render(Owner owner, Map<String, Draft> vms, UserMemory memory) {
         for (Draft vm : vms.values()) {
             ObservedDomain domain = vm.domain();
             String uuid = domain != null ? domain.uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(), vm.name);
-            // An existing domain keeps its name; a new one takes the fallback name if another student's has its own.
-            vm.domainName = domain != null ? domain.name() : DomainIdentity.domainName(owner.user(), vm.name);
-            if (domain == null && fleet.nameTakenByManaged(vm.domainName, uuid)) {
-                vm.domainName = DomainIdentity.fallbackName(owner.user(), vm.name);
-            }
+            vm.domainName = NamingPlanner.domainName(Optional.ofNullable(domain).map(ObservedDomain::name),
+                    owner.user(), vm.name, name -> fleet.nameTakenByManaged(name, uuid));
             if (!vm.usable()) {
                 continue;
             }
             Desired.Valid valid = (Desired.Valid) vm.desired;
             Template template = templates.get(valid.template()).orElseThrow();
-            List<String> macs = domain != null && domain.config().macs().size() == template.nics()
-                    && domain.config().macs().stream().noneMatch(m -> fleet.macInUse(m, uuid, vm.key))
-                    ? domain.config().macs()
-                    : DomainIdentity.macsFor(owner.user(), owner.uid(), vm.name, template.nics(),
-                            mac -> fleet.macInUse(mac, uuid, vm.key));
+            List<String> macs = NamingPlanner.macs(domain != null ? domain.config().macs() : List.of(), template.nics(),
+                    mac -> fleet.macInUse(mac, uuid, vm.key), owner.user(), owner.uid(), vm.name);
             vm.rendered = memory.renders.render(vm.name, new DomainRenderer.Input(template, owner.user(), owner.uid(),
                     new DomainRenderer.RunAs(owner.fileUid(), owner.fileGid()), vm.name,
                     new DomainIdentity(vm.domainName, uuid, macs), valid.vcpus(), valid.memoryBytes(),

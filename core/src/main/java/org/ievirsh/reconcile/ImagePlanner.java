@@ -22,6 +22,31 @@ final class ImagePlanner {
     private ImagePlanner() {
     }
 
+    /**
+     * A VM's claim on the image file of identity {@code identity}: a VM with
+     * a domain comes first, then the older file ({@code fileAge}: its birth
+     * time, as the spec reader gives it), then the name.
+     */
+    record Claim(String vm, String identity, boolean hasDomain, long fileAge) {
+    }
+
+    /** The order in which claims on one image are served: the first keeps it. */
+    static final java.util.Comparator<Claim> CLAIM_ORDER = java.util.Comparator.comparing((Claim c) -> !c.hasDomain())
+            .thenComparingLong(Claim::fileAge).thenComparing(Claim::vm);
+
+    /** For each VM whose image another VM claimed first: that VM. An image serves one VM. */
+    static java.util.Map<String, String> sharedWith(List<Claim> claims) {
+        java.util.Map<String, String> first = new java.util.HashMap<>();
+        java.util.Map<String, String> inUseBy = new java.util.HashMap<>();
+        claims.stream().sorted(CLAIM_ORDER).forEach(c -> {
+            String other = first.putIfAbsent(c.identity(), c.vm());
+            if (other != null) {
+                inUseBy.put(c.vm(), other);
+            }
+        });
+        return inUseBy;
+    }
+
     /** Why the image file cannot serve: the reason (as the status and the metric name it) and the message. */
     record Refusal(String reason, String message) {
     }

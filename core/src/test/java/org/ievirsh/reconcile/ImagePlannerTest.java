@@ -33,4 +33,16 @@ class ImagePlannerTest {
         assertEquals(Optional.empty(), ImagePlanner.problem(new PlannerFixture().invalid("bad").facts()),
                 "no valid file: no image was checked");
     }
+
+    @Test
+    void anImageServesTheVmWithADomainFirstThenTheOlderFileThenTheName() {
+        java.util.Map<String, String> shared = ImagePlanner.sharedWith(java.util.List.of(
+                new ImagePlanner.Claim("new", "disk-a", false, 100),
+                new ImagePlanner.Claim("old", "disk-a", false, 50),
+                new ImagePlanner.Claim("running", "disk-a", true, 900),
+                new ImagePlanner.Claim("b", "disk-b", false, 10),
+                new ImagePlanner.Claim("a", "disk-b", false, 10),
+                new ImagePlanner.Claim("alone", "disk-c", false, 1)));
+        assertEquals(java.util.Map.of("new", "running", "old", "running", "b", "a"), shared);
+    }
 }
