@@ -49,18 +49,18 @@ final class DiskGathering {
     }
 
     /**
-     * Fills in each usable VM's disk facts; {@code dir} is the student's VM
-     * directory (where {@code <vm>.user-data} is), {@code rests} learns what
-     * the facts rest on.
+     * Each admitted VM's disk facts, by VM name; {@code dir} is the student's
+     * VM directory (where {@code <vm>.user-data} is), {@code rests} learns
+     * what the facts rest on.
      */
-    void gather(Owner owner, Map<String, Gatherer.Draft> vms, SafeDir dir,
-                Function<Gatherer.Draft, Optional<ControllerConfig.Course>> courseOf,
-                Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf, QuietUser.Builder rests) {
+    Map<String, DiskFacts> gather(Owner owner, java.util.Collection<VmSoFar> vms, SafeDir dir,
+                                  Function<Optional<ControllerConfig.Course>, QuotaLimits> limitsOf,
+                                  QuietUser.Builder rests) {
         Map<String, Optional<ControllerConfig.Course>> imageCourse = new HashMap<>();
         boolean limited = false;
-        for (Gatherer.Draft vm : vms.values()) {
-            if (vm.desired instanceof Desired.Valid valid) {
-                Optional<ControllerConfig.Course> course = courseOf.apply(vm);
+        for (VmSoFar vm : vms) {
+            if (vm.desired() instanceof Desired.Valid valid) {
+                Optional<ControllerConfig.Course> course = vm.course();
                 imageCourse.put(valid.vm().image(), course);
                 limited |= limitsOf.apply(course).diskBytes() != QuotaLimits.UNLIMITED;
             }
@@ -74,13 +74,14 @@ final class DiskGathering {
         }
         Optional<FileStat> keys = Optional.empty();
         boolean keysRead = false;
-        for (Gatherer.Draft vm : vms.values()) {
-            if (!(vm.desired instanceof Desired.Valid valid) || vm.admission == null || !vm.admission.admitted()
-                    || vm.image == null) {
+        Map<String, DiskFacts> disks = new HashMap<>();
+        for (VmSoFar vm : vms) {
+            if (!vm.admitted()) {
                 continue;
             }
+            Desired.Valid valid = (Desired.Valid) vm.desired();
             VirtualMachine spec = valid.vm();
-            Optional<String> name = spec.baseImage().or(() -> vm.image.backing().flatMap(this::nameOf));
+            Optional<String> name = spec.baseImage().or(() -> vm.image().backing().flatMap(this::nameOf));
             Optional<DiskFacts.Base> base = name.map(n -> base(n, spec, vm));
             VirtualMachine.FirstBoot firstBoot = spec.firstBoot().orElseGet(() -> base.flatMap(DiskFacts.Base::entry)
                     .map(e -> e.descriptor().firstBoot()).orElse(VirtualMachine.FirstBoot.NONE));
@@ -92,12 +93,13 @@ final class DiskGathering {
                 }
                 seed = Optional.of(seed(owner, vm, dir, keys, rests));
             }
-            long own = vm.image.accepted() && vm.image.backing().flatMap(this::nameOf).isPresent()
-                    ? Math.max(0, vm.image.virtualSize()) : 0;
-            Optional<ControllerConfig.Course> course = courseOf.apply(vm);
-            long used = usedBy.getOrDefault(course, 0L);
-            vm.disk = new DiskFacts(base, seed, Math.max(0, used - own), limitsOf.apply(course).diskBytes());
+            long own = vm.image().accepted() && vm.image().backing().flatMap(this::nameOf).isPresent()
+                    ? Math.max(0, vm.image().virtualSize()) : 0;
+            long used = usedBy.getOrDefault(vm.course(), 0L);
+            disks.put(vm.name(), new DiskFacts(base, seed, Math.max(0, used - own),
+                    limitsOf.apply(vm.course()).diskBytes()));
         }
+        return disks;
     }
 
     /**
@@ -185,7 +187,7 @@ final class DiskGathering {
                 .map(BaseImages.Base::name).findFirst();
     }
 
-    private DiskFacts.Base base(String name, VirtualMachine spec, Gatherer.Draft vm) {
+    private DiskFacts.Base base(String name, VirtualMachine spec, VmSoFar vm) {
         Optional<BaseImages.Base> entry = bases.find(name);
         org.ievirsh.image.Inspection inspection = entry.filter(BaseImages.Base::ready)
                 .map(e -> inspections.knownBase(name, e.version())).orElse(null);
@@ -210,36 +212,36 @@ final class DiskGathering {
         }
     }
 
-    private DiskFacts.Seed seed(Owner owner, Gatherer.Draft vm, SafeDir dir, Optional<FileStat> keys,
+    private DiskFacts.Seed seed(Owner owner, VmSoFar vm, SafeDir dir, Optional<FileStat> keys,
                                 QuietUser.Builder rests) {
         String uuid = vm.domain() != null ? vm.domain().uuid() : DomainIdentity.uuidFor(owner.user(), owner.uid(),
-                vm.name);
+                vm.name());
         Optional<FileStat> userData = Optional.empty();
-        String userDataPath = dir == null ? "" : Path.of(dir.description(), vm.name + ".user-data").toString();
+        String userDataPath = dir == null ? "" : Path.of(dir.description(), vm.name() + ".user-data").toString();
         if (dir != null) {
             try {
-                userData = dir.stat(vm.name + ".user-data");
-                rests.file(Path.of(dir.description(), vm.name + ".user-data"), userData);
+                userData = dir.stat(vm.name() + ".user-data");
+                rests.file(Path.of(dir.description(), vm.name() + ".user-data"), userData);
             } catch (PosixException e) {
-                rests.file(Path.of(dir.description(), vm.name + ".user-data"), null);
+                rests.file(Path.of(dir.description(), vm.name() + ".user-data"), null);
             }
         }
-        String inputs = org.ievirsh.api.v1.VirtualMachineFile.hash(String.join("\n", "seed-1", uuid, vm.name,
+        String inputs = org.ievirsh.api.v1.VirtualMachineFile.hash(String.join("\n", "seed-1", uuid, vm.name(),
                 owner.home(), keys.map(FileStat::version).orElse("-"), userData.map(FileStat::version).orElse("-"))
                 .getBytes(StandardCharsets.UTF_8));
         Path seeds = imagesRoot.resolve(owner.user()).resolve(".seed");
         boolean current = false;
         try (SafeDir images = SafeDir.openTrusted(imagesRoot); SafeDir mine = images.openDir(owner.user());
              SafeDir dotSeed = mine.openDir(".seed")) {
-            Optional<SafeDir.Contents> made = dotSeed.read(vm.name + ".inputs", INPUTS_BYTES);
-            Optional<FileStat> iso = dotSeed.stat(vm.name + ".iso");
-            rests.file(seeds.resolve(vm.name + ".inputs"), made.map(SafeDir.Contents::stat));
+            Optional<SafeDir.Contents> made = dotSeed.read(vm.name() + ".inputs", INPUTS_BYTES);
+            Optional<FileStat> iso = dotSeed.stat(vm.name() + ".iso");
+            rests.file(seeds.resolve(vm.name() + ".inputs"), made.map(SafeDir.Contents::stat));
             current = made.isPresent() && made.get().bytes() != null && made.get().stat().uid() == owner.fileUid()
                     && new String(made.get().bytes(), StandardCharsets.UTF_8).strip().equals(inputs)
                     && iso.isPresent() && iso.get().isRegular() && iso.get().uid() == owner.fileUid();
         } catch (PosixException e) {
-            rests.file(seeds.resolve(vm.name + ".inputs"), e.isNotFound() ? Optional.empty() : null);
+            rests.file(seeds.resolve(vm.name() + ".inputs"), e.isNotFound() ? Optional.empty() : null);
         }
-        return new DiskFacts.Seed(seeds.resolve(vm.name + ".iso").toString(), inputs, current, userDataPath, uuid);
+        return new DiskFacts.Seed(seeds.resolve(vm.name() + ".iso").toString(), inputs, current, userDataPath, uuid);
     }
 }

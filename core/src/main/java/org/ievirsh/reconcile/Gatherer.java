@@ -96,8 +96,8 @@ final class Gatherer {
                 ? Duration.ofSeconds(5) : grace);
     }
 
-    /** One VM's facts in the making; only the gatherer sees it. */
-    static final class Draft {
+    /** One VM's facts in the making; only the gatherer sees it (others read a {@link VmSoFar}). */
+    private static final class Draft {
         final String name;
         final String key;
         SpecEntry spec;
@@ -210,10 +210,14 @@ final class Gatherer {
         AdmissionPlanner.admit(drafts.values().stream().map(vm -> quotaView(vm, courseOf, byVm)).toList(), away, limitsOf)
                 .forEach((name, verdict) -> drafts.get(name).admission = verdict);
         checkImages(owner, drafts, memory, rests);
-        disks.gather(owner, drafts, dir, courseOf, limitsOf, rests);
+        disks.gather(owner, soFar(drafts, courseOf), dir, limitsOf, rests)
+                .forEach((name, disk) -> drafts.get(name).disk = disk);
         render(owner, drafts, memory);
         bladesFor(drafts, last, unreachable);
-        guest.gather(owner, drafts, courseOf);
+        guest.gather(owner, soFar(drafts, courseOf)).forEach((name, seen) -> {
+            drafts.get(name).addresses = seen.addresses();
+            drafts.get(name).lifetime = seen.lifetime();
+        });
         guardRemovals(drafts, readable, domains.size(), now);
 
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
@@ -277,6 +281,13 @@ final class Gatherer {
             }
             rests.files(session.dependencies(), session.inUse());
         }
+    }
+
+    /** What is known of each VM so far, as values for the readers of its guest and disk. */
+    private static List<VmSoFar> soFar(Map<String, Draft> vms,
+                                       Function<Draft, Optional<ControllerConfig.Course>> courseOf) {
+        return vms.values().stream().map(vm -> new VmSoFar(vm.name, vm.key, vm.desired, vm.domain(), vm.admission,
+                vm.image, courseOf.apply(vm))).toList();
     }
 
     private static ImagePlanner.Claim claim(Draft vm, String identity) {

@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.ievirsh.address.AddressBook;
 import org.ievirsh.api.v1.ControllerConfig;
 import org.ievirsh.api.v1.Expiry;
+import org.ievirsh.api.v1.VmStatus;
 import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.template.Template;
 import org.ievirsh.template.TemplateLibrary;
@@ -45,31 +46,37 @@ final class GuestFacts {
         return lifecycles.get().expiryOf(owner.user(), owner.groups(), clock.getZone());
     }
 
+    /** A VM's guest as the student sees it: its addresses, and how long it lives. */
+    record Guest(List<VmStatus.Address> addresses, VmFacts.Lifetime lifetime) {
+    }
+
     /**
-     * Fills in each VM's addresses (while its domain runs) and its lifetime:
-     * a course VM ({@code courseOf}) ends with its course too.
+     * Each VM's addresses (while its domain runs) and its lifetime, by VM
+     * name: a course VM ends with its course too.
      */
-    void gather(Owner owner, Map<String, Gatherer.Draft> vms,
-                java.util.function.Function<Gatherer.Draft, Optional<ControllerConfig.Course>> courseOf) {
+    Map<String, Guest> gather(Owner owner, java.util.Collection<VmSoFar> vms) {
         ControllerConfig.Lifecycle lifecycle = lifecycles.get();
         Optional<Expiry> admin = lifecycle.expiryOf(owner.user(), owner.groups(), clock.getZone());
-        for (Gatherer.Draft vm : vms.values()) {
+        Map<String, Guest> guests = new java.util.HashMap<>();
+        for (VmSoFar vm : vms) {
+            List<VmStatus.Address> found = List.of();
             ObservedDomain d = vm.domain();
             if (d != null && d.isActive()) {
-                boolean agent = vm.desired instanceof Desired.Valid valid
+                boolean agent = vm.desired() instanceof Desired.Valid valid
                         && templates.get(valid.template()).map(Template::guestAgent).orElse(false);
-                vm.addresses = addresses.running(vm.key, owner.user(), d.uuid(), d.blade(), d.config().macs(), agent);
+                found = addresses.running(vm.key(), owner.user(), d.uuid(), d.blade(), d.config().macs(), agent);
             } else {
-                addresses.notRunning(vm.key);
-                vm.addresses = List.of();
+                addresses.notRunning(vm.key());
             }
-            Optional<Expiry> file = vm.desired instanceof Desired.Valid valid ? valid.vm().expires() : Optional.empty();
-            Optional<Expiry> end = courseOf.apply(vm).map(c -> Expiry.earliest(c.expires(), admin, clock.getZone()))
+            Optional<Expiry> file = vm.desired() instanceof Desired.Valid valid ? valid.vm().expires()
+                    : Optional.empty();
+            Optional<Expiry> end = vm.course().map(c -> Expiry.earliest(c.expires(), admin, clock.getZone()))
                     .orElse(admin);
-            vm.lifetime = new VmFacts.Lifetime(file.map(e -> e.at(clock.getZone())),
+            guests.put(vm.name(), new Guest(found, new VmFacts.Lifetime(file.map(e -> e.at(clock.getZone())),
                     end.map(e -> e.at(clock.getZone())), end.map(Expiry::toString).orElse(""),
-                    lifecycle.warnBefore(), clock.getZone());
+                    lifecycle.warnBefore(), clock.getZone())));
         }
+        return guests;
     }
 
     /** The VM {@code key} is gone: nothing of it is followed any more. */

@@ -65,7 +65,8 @@ final class Reservations {
     /** Room reserved for {@code vm} if it is to be placed now, else released; its placement as the planner reads it. */
     private VmFacts place(String key, VmFacts vm) {
         Observation seen = vm.seen().observation();
-        PlacementPlanner.Need need = PlacementPlanner.mayNeedRoom(usable(vm), seen, vm.target().nameTakenBy().isPresent())
+        boolean nameTaken = vm.target().nameTakenBy().isPresent();
+        PlacementPlanner.Need need = PlacementPlanner.mayNeedRoom(usable(vm), seen, nameTaken)
                 ? PlacementPlanner.where(seen, vm.target().blades()) : new PlacementPlanner.Need.Nothing();
         if (need instanceof PlacementPlanner.Need.Room) {
             Desired.Valid valid = (Desired.Valid) vm.asked().desired();
