@@ -53,8 +53,9 @@ import org.ievirsh.users.UserIndex;
  * ({@link ObservationPlanner}), the quota ({@link AdmissionPlanner}), which
  * VM an image shared by two serves ({@link ImagePlanner#sharedWith}), names
  * and MACs ({@link NamingPlanner}) and whether a VM may need room
- * ({@link PlacementPlanner}). It changes nothing: the room a VM is given on
- * a blade is reserved after it, by {@link Reservations}, on these facts.
+ * ({@link PlacementPlanner}). It changes nothing but what the student's
+ * memory keeps of their VMs: the room a VM is given on a blade and the
+ * deletion guard's answers come after it, from {@link Bookkeeping}.
  */
 final class Gatherer {
     private static final Logger LOG = Logger.getLogger(Gatherer.class.getName());
@@ -67,7 +68,6 @@ final class Gatherer {
     private final Inspections inspections;
     private final Fleet fleet;
     private final StatusBook book;
-    private final DeletionGuard guard;
     private final Clock clock;
     private final Clock files;
     private final GuestFacts guest;
@@ -76,7 +76,7 @@ final class Gatherer {
 
     /** {@code files}: the clock the file system stamps files with (a stat settles by it). */
     Gatherer(java.util.function.Supplier<ControllerConfig> settings, UserDirectories directories, TemplateLibrary templates, ImageChecker images,
-             Inspections inspections, Fleet fleet, StatusBook book, DeletionGuard guard, Clock clock, Clock files,
+             Inspections inspections, Fleet fleet, StatusBook book, Clock clock, Clock files,
              GuestFacts guest, DiskGathering disks) {
         this.settings = settings;
         this.disks = disks;
@@ -88,7 +88,6 @@ final class Gatherer {
         this.inspections = inspections;
         this.fleet = fleet;
         this.book = book;
-        this.guard = guard;
         this.clock = clock;
         this.files = files;
         Duration grace = config.resync().multipliedBy(2);
@@ -112,8 +111,6 @@ final class Gatherer {
         String domainName;
         Optional<String> nameTakenBy = Optional.empty();
         VmFacts.Blades blades = VmFacts.Blades.ALL_UP;
-        Optional<String> deletionBlocked = Optional.empty();
-        Duration deletionRetry = Duration.ZERO;
         List<VmStatus.Address> addresses = List.of();
         VmFacts.Lifetime lifetime = VmFacts.Lifetime.FOREVER;
         DiskFacts disk = DiskFacts.STANDALONE;
@@ -218,7 +215,6 @@ final class Gatherer {
             drafts.get(name).addresses = seen.addresses();
             drafts.get(name).lifetime = seen.lifetime();
         });
-        guardRemovals(drafts, readable, domains.size(), now);
 
         VmStatus.Owner statusOwner = new VmStatus.Owner(user, owner.uid());
         SortedMap<String, VmFacts> vms = new TreeMap<>();
@@ -227,14 +223,14 @@ final class Gatherer {
                     new VmFacts.Asked(vm.desired, vm.lifetime, config.stopGracePeriod()),
                     new VmFacts.Seen(vm.observation, vm.history, vm.addresses, readable, Optional.empty()),
                     new VmFacts.Allowed(vm.admission, vm.image, vm.imageInUseBy, vm.inspection, vm.disk,
-                            vm.deletionBlocked, vm.deletionRetry),
+                            Optional.empty(), Duration.ZERO),
                     new VmFacts.Target(vm.domainName, vm.rendered, vm.nameTakenBy, vm.blades,
                             VmFacts.Placement.NONE, VmFacts.Move.NONE),
                     now));
         }
         return new UserFacts(entry, dir, readable, read, vms, quota, rests, List.copyOf(templates.names()),
                 ObservationPlanner.strandedAt(drafts.values().stream().map(vm -> vm.observation).toList(),
-                        config.bladeDown(), fleet::strandedAt, now), away.keySet(), now);
+                        config.bladeDown(), fleet::strandedAt, now), away.keySet(), now, domains.size());
     }
 
     /** The admin's bladeDown as the planner reads it, at {@code now}. */
@@ -358,16 +354,4 @@ final class Gatherer {
                 courseOf.apply(vm), domains.getOrDefault(vm.name, List.of()));
     }
 
-    private void guardRemovals(Map<String, Draft> vms, boolean readable, int userVms, Instant now) {
-        for (Draft vm : vms.values()) {
-            boolean removal = readable && vm.desired instanceof Desired.Absent && vm.domain() != null;
-            if (!removal) {
-                guard.resolved(vm.key);
-                continue;
-            }
-            DeletionGuard.Decision decision = guard.ask(vm.key, userVms, now);
-            vm.deletionBlocked = decision.heldBecause();
-            vm.deletionRetry = decision.askAgainIn();
-        }
-    }
 }

@@ -34,7 +34,7 @@ public final class Reconcilers {
                                        org.ievirsh.image.BaseImages bases, org.ievirsh.course.ConsoleWatch watch,
                                        Clock clock, Clock files, Consumer<String> wake) {
         GuestFacts guest = new GuestFacts(addresses, watch, () -> config.get().lifecycle(), templates, clock);
-        Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book, guard,
+        Gatherer gatherer = new Gatherer(config, directories, templates, images, inspections, fleet, book,
                 clock, files, guest, new DiskGathering(bases, inspections, config.get().images().root()));
         Converger converger = new Converger(fleet, inspections, migrations, guard, metrics, clock, wake,
                 gatherer::bladeDown, config.get().images().root());
@@ -43,8 +43,8 @@ public final class Reconcilers {
         // What is remembered of a student elsewhere, dropped when their directory goes (their VMs stay).
         java.util.List<Consumer<String>> forgetting = java.util.List.of(book::removeUser, metrics::forgetUser,
                 perVm::forget, guard::forgetUser, addresses::forgetUser);
-        return new UserReconciler(index, fleet, inspections, gatherer, new Reservations(fleet, migrations), converger,
-                publisher, forgetting, clock);
+        return new UserReconciler(index, fleet, inspections, gatherer, new Bookkeeping(fleet, migrations, guard),
+                converger, publisher, forgetting, clock);
     }
 
     /** The writer of students' status files, stamping them on {@code clock} to the second. */

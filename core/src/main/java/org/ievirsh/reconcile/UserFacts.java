@@ -30,19 +30,21 @@ import org.ievirsh.users.UserIndex;
  * @param strandedAt when a VM's unreachable blade will have been down for {@code bladeDown.after}
  *                  (with restartElsewhere), if one is
  * @param away      VMs whose blade does not answer, known only from their status, which is kept
+ * @param domains   how many domains of theirs the blades show (the deletion guard weighs a removal by it)
  */
 record UserFacts(UserIndex.Entry entry, SafeDir dir, boolean readable, UserFiles files,
                  SortedMap<String, VmFacts> vms, QuotaLimits quota, QuietUser.Builder rests, List<String> templates,
-                 Optional<Instant> strandedAt, Set<String> away, Instant now)
+                 Optional<Instant> strandedAt, Set<String> away, Instant now, int domains)
         implements AutoCloseable {
 
     String user() {
         return entry.owner().user();
     }
 
-    /** The same facts with {@code changed} VMs' facts (room reserved, moves chosen). */
+    /** The same facts with {@code changed} VMs' facts (room reserved, moves chosen, removals guarded). */
     UserFacts withVms(SortedMap<String, VmFacts> changed) {
-        return new UserFacts(entry, dir, readable, files, changed, quota, rests, templates, strandedAt, away, now);
+        return new UserFacts(entry, dir, readable, files, changed, quota, rests, templates, strandedAt, away, now,
+                domains);
     }
 
     Owner owner() {

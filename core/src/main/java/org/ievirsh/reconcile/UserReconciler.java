@@ -14,10 +14,11 @@ import org.ievirsh.users.UserIndex;
 
 /**
  * UserReconciler brings one student's VMs in line with their files, in
- * stages that pass values: gather the facts ({@link Gatherer}), reserve room
- * on the blades ({@link Reservations}: the fleet's bookkeeping), plan each VM
- * ({@link VmPlanner}, pure), converge it (calls, look again:
- * {@link Converger}), and publish statuses and metrics ({@link Publisher}).
+ * stages that pass values: gather the facts ({@link Gatherer}), keep the
+ * tallies across students ({@link Bookkeeping}: room on the blades, the
+ * deletion guard), plan each VM ({@link VmPlanner}, pure), converge it
+ * (calls, look again: {@link Converger}), and publish statuses and metrics
+ * ({@link Publisher}).
  * A student is the unit of work because quota and images span all of their
  * VMs. What is remembered of a student between passes is one
  * {@link UserMemory}, dropped whole when they go.
@@ -27,7 +28,7 @@ public final class UserReconciler {
     private final Fleet fleet;
     private final Inspections inspections;
     private final Gatherer gatherer;
-    private final Reservations reservations;
+    private final Bookkeeping bookkeeping;
     private final Converger converger;
     private final Publisher publisher;
     private final List<Consumer<String>> forgetting;
@@ -36,9 +37,9 @@ public final class UserReconciler {
     private final java.util.concurrent.atomic.LongAdder readAfresh = new java.util.concurrent.atomic.LongAdder();
 
     /** {@code forgetting}: what else remembers a student, told when they go (see {@link #forget}). */
-    UserReconciler(UserIndex index, Fleet fleet, Inspections inspections, Gatherer gatherer, Reservations reservations,
+    UserReconciler(UserIndex index, Fleet fleet, Inspections inspections, Gatherer gatherer, Bookkeeping bookkeeping,
                    Converger converger, Publisher publisher, List<Consumer<String>> forgetting, java.time.Clock clock) {
-        this.reservations = reservations;
+        this.bookkeeping = bookkeeping;
         this.index = index;
         this.fleet = fleet;
         this.inspections = inspections;
@@ -63,7 +64,7 @@ public final class UserReconciler {
         }
         readAfresh.increment();
         try (UserFacts gathered = gatherer.gather(entry.get(), memory)) {
-            UserFacts facts = reservations.reserve(gathered);
+            UserFacts facts = bookkeeping.keep(gathered);
             if (memory.unchanged.byFacts(facts.fingerprint())) {
                 memory.unchanged.stillClean(facts.restsOn());
                 return wakeAt(facts.nextChange(), Result.done());

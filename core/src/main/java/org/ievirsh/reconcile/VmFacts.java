@@ -156,6 +156,12 @@ public record VmFacts(String vm, VmStatus.Owner owner, Asked asked, Seen seen, A
                 target, now);
     }
 
+    /** The facts with the deletion guard's answer about removing its domain. */
+    public VmFacts guarded(Optional<String> heldBecause, java.time.Duration askAgainIn) {
+        return new VmFacts(vm, owner, asked, seen, new Allowed(allowed.admission(), allowed.image(),
+                allowed.imageInUseBy(), allowed.inspection(), allowed.disk(), heldBecause, askAgainIn), target, now);
+    }
+
     /** The facts once room was reserved for it on a blade, or not (the placement says why). */
     public VmFacts placed(Placement placement) {
         return new VmFacts(vm, owner, asked, seen, allowed, new Target(target.domainName(), target.rendered(),

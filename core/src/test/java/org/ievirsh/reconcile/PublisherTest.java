@@ -67,7 +67,7 @@ class PublisherTest {
         VmPlan plan = VmPlanner.plan(facts);
         try (UserFacts user = new UserFacts(entry, SafeDir.openTrusted(dir), true, UserFiles.NONE,
                 new TreeMap<>(java.util.Map.of("web", facts)), QuotaLimits.DEFAULT,
-                new QuietUser.Builder(entry, 0, 0, 0, 0), List.of(), Optional.empty(), away, PlannerFixture.NOW)) {
+                new QuietUser.Builder(entry, 0, 0, 0, 0), List.of(), Optional.empty(), away, PlannerFixture.NOW, 1)) {
             return publisher.publish(user, List.of(new Converger.Converged(facts, plan, 0, Optional.empty(),
                     Optional.empty())), memory);
         }

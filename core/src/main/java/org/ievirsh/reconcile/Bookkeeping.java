@@ -10,25 +10,51 @@ import org.ievirsh.blade.ObservedDomain;
 import org.ievirsh.placement.Placement;
 
 /**
- * Reservations is the one step of a student's pass that changes something
- * before any call is made, and the change is only the fleet's bookkeeping
- * of room (no libvirt call). It runs on the gatherer's facts: room is
- * reserved on a blade for each VM that {@link PlacementPlanner} places now
- * and released for the others; then a VM leaving a draining blade
- * ({@link DrainPlanner}) has room held where it goes, for the whole move.
- * It returns the facts with placements and moves filled in.
+ * Bookkeeping is the one step of a student's pass that changes something
+ * before any call is made, and what it changes is only the controller's own
+ * tallies across students (no libvirt call, no file). It runs on the
+ * gatherer's facts: room is reserved on a blade for each VM that
+ * {@link PlacementPlanner} places now and released for the others; a VM
+ * leaving a draining blade ({@link DrainPlanner}) has room held where it
+ * goes, for the whole move; and each removal the pass would make is put to
+ * the {@link DeletionGuard}, which counts them across the fleet. It returns
+ * the facts with placements, moves and the guard's answers filled in.
  */
-final class Reservations {
+final class Bookkeeping {
     private final Fleet fleet;
     private final Migrations migrations;
+    private final DeletionGuard guard;
 
-    Reservations(Fleet fleet, Migrations migrations) {
+    Bookkeeping(Fleet fleet, Migrations migrations, DeletionGuard guard) {
         this.fleet = fleet;
         this.migrations = migrations;
+        this.guard = guard;
     }
 
-    UserFacts reserve(UserFacts facts) {
-        return facts.withVms(reserve(facts.user(), facts.vms()));
+    UserFacts keep(UserFacts facts) {
+        return facts.withVms(keep(facts.user(), facts.vms(), facts.readable(), facts.domains()));
+    }
+
+    /** {@code user}'s VMs' facts after the bookkeeping; {@code readable}: their directory was read. */
+    SortedMap<String, VmFacts> keep(String user, SortedMap<String, VmFacts> gathered, boolean readable, int domains) {
+        SortedMap<String, VmFacts> vms = reserve(user, gathered);
+        vms.replaceAll((name, vm) -> guard(user + "/" + name, vm, readable, domains));
+        return vms;
+    }
+
+    /**
+     * A removal (the file gone from a directory that was read, the domain
+     * there) is asked of the guard; every other VM resolves what it held.
+     */
+    private VmFacts guard(String key, VmFacts vm, boolean readable, int userVms) {
+        boolean removal = readable && vm.asked().desired() instanceof Desired.Absent
+                && vm.seen().observation() instanceof Observation.Found;
+        if (!removal) {
+            guard.resolved(key);
+            return vm;
+        }
+        DeletionGuard.Decision decision = guard.ask(key, userVms, vm.now());
+        return vm.guarded(decision.heldBecause(), decision.askAgainIn());
     }
 
     /** {@code user}'s VMs' facts with room reserved and moves chosen. */

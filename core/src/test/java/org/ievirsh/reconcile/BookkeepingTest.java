@@ -26,23 +26,24 @@ import org.ievirsh.support.ManualTime;
 import org.junit.jupiter.api.Test;
 
 /**
- * ReservationsTest: the one step that changes the fleet's bookkeeping, on the gatherer's facts. Room is reserved
+ * BookkeepingTest: the one step that changes the controller's tallies, on the gatherer's facts. Room is reserved
  * for a VM to be made and given back once it is not needed; a VM on a draining blade has room held where it goes,
- * or waits for a migration slot.
+ * or waits for a migration slot; a removal is put to the deletion guard, and a file back resolves it.
  */
-class ReservationsTest {
+class BookkeepingTest {
     private static final long GIB = 1L << 30;
 
     private final ManualTime clock = new ManualTime(PlannerFixture.NOW);
     private Fleet fleet;
-    private Reservations reservations;
+    private final DeletionGuard guard = new DeletionGuard(ControllerConfig.DeletionGuard.DEFAULT);
+    private Bookkeeping bookkeeping;
 
     private void blades(boolean drainFirst, int parallel) {
         fleet = new Fleet(List.of(blade("blade01", drainFirst), blade("blade02", false)));
         Migrations migrations = new Migrations(fleet, () -> new ControllerConfig.Migration(parallel,
                 OptionalLong.empty(), Duration.ofMinutes(5), false), new SimpleMeterRegistry(), clock, key -> {
                 });
-        reservations = new Reservations(fleet, migrations);
+        bookkeeping = new Bookkeeping(fleet, migrations, guard);
     }
 
     private static Blade blade(String name, boolean drain) {
@@ -63,7 +64,7 @@ class ReservationsTest {
         fixture.placement = VmFacts.Placement.NONE;  // what the gatherer hands over: nothing placed yet
         SortedMap<String, VmFacts> vms = new TreeMap<>();
         vms.put("web", fixture.facts());
-        return reservations.reserve("alice", vms);
+        return bookkeeping.reserve("alice", vms);
     }
 
     /** The vCPUs and memory placed on {@code blade}: its domains' and the reservations'. */
@@ -107,5 +108,46 @@ class ReservationsTest {
         VmFacts vm = reserve(new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN)).get("web");
         assertEquals("it waits for a free migration slot (migration.parallel)", vm.target().move().waiting());
         assertArrayEquals(new long[] {0, 0}, allocated("blade02"), "nothing held");
+    }
+
+    @Test
+    void aRemovalIsPutToTheDeletionGuardAndAFileBackResolvesIt() {
+        blades(false, 2);
+        guard.managedVms(20);
+        guard.firstPassDone();
+        PlannerFixture gone = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN).absent();
+        VmFacts held = keep(gone).get("web");
+        assertEquals(Optional.of("removing in a moment"), held.allowed().deletionBlocked(),
+                "counted with others first");
+        assertEquals(DeletionGuard.SETTLE, held.allowed().deletionRetry());
+        assertEquals(1, guard.pendingRemovals());
+
+        keep(new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN));
+        assertEquals(0, guard.pendingRemovals(), "the file came back: nothing pending");
+    }
+
+    @Test
+    void aDirectoryThatCouldNotBeReadRemovesNothingAndAsksNothing() {
+        blades(false, 2);
+        guard.firstPassDone();
+        PlannerFixture gone = new PlannerFixture().domain(DomainState.RUNNING, StopReason.UNKNOWN).absent();
+        VmFacts vm = keepUnread(gone).get("web");
+        assertEquals(Optional.empty(), vm.allowed().deletionBlocked());
+        assertEquals(0, guard.pendingRemovals());
+    }
+
+    private SortedMap<String, VmFacts> keep(PlannerFixture fixture) {
+        return keep(fixture, true);
+    }
+
+    private SortedMap<String, VmFacts> keepUnread(PlannerFixture fixture) {
+        return keep(fixture, false);
+    }
+
+    /** The whole step, as the reconciler runs it on a student whose directory was (or was not) read. */
+    private SortedMap<String, VmFacts> keep(PlannerFixture fixture, boolean readable) {
+        SortedMap<String, VmFacts> vms = new TreeMap<>();
+        vms.put("web", fixture.facts());
+        return bookkeeping.keep("alice", vms, readable, 1);
     }
 }
