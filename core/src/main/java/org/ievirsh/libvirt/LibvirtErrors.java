@@ -41,6 +41,12 @@ final class LibvirtErrors {
     }
 
     /** True when a driver refused a flag it does not know (the test driver has no NVRAM): ask without it. */
+    /** The same for libvirt's error number as the C API gives it (libvirt-java's enum is in the C order). */
+    static boolean unsupportedFlag(int code) {
+        ErrorNumber[] all = ErrorNumber.values();
+        return code >= 0 && code < all.length && unsupportedFlag(all[code]);
+    }
+
     static boolean unsupportedFlag(ErrorNumber code) {
         return code == ErrorNumber.VIR_ERR_INVALID_ARG || code == ErrorNumber.VIR_ERR_NO_SUPPORT
                 || code == ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED;

@@ -176,6 +176,12 @@ final class LibvirtHypervisor implements Hypervisor {
                 throw new HypervisorException(HypervisorException.Kind.INVALID_OPERATION, blade + ": "
                         + e.getMessage());
             }
+            if (!LibvirtErrors.unsupportedFlag(e.code)) {
+                // Only a driver without the flag gets the plain call. Any other failure (a job libvirt could not
+                // start, a blade in trouble) is reported: the plain call would ask the agent, and could hang there.
+                throw new HypervisorException(isAlive() ? HypervisorException.Kind.OTHER
+                        : HypervisorException.Kind.CONNECTION_LOST, blade + ": " + e.getMessage());
+            }
             withDomain(uuid, d -> {
                 d.shutdown();
                 return null;

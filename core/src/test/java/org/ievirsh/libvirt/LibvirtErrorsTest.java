@@ -44,4 +44,18 @@ class LibvirtErrorsTest {
         assertTrue(LibvirtErrors.unsupportedFlag(ErrorNumber.VIR_ERR_NO_SUPPORT));
         assertFalse(LibvirtErrors.unsupportedFlag(ErrorNumber.VIR_ERR_NO_DOMAIN));
     }
+
+    @Test
+    void onlyAFlagTheDriverLacksSendsAShutdownToThePlainCallByItsCNumber() {
+        // libvirt's C numbers: 3 no support, 8 invalid argument (the test driver's "unsupported flags"), 74 argument
+        // unsupported; 68 is "operation timed out" (a job that could not start), 55 operation invalid.
+        assertTrue(LibvirtErrors.unsupportedFlag(3));
+        assertTrue(LibvirtErrors.unsupportedFlag(8));
+        assertTrue(LibvirtErrors.unsupportedFlag(74));
+        assertFalse(LibvirtErrors.unsupportedFlag(68));
+        assertFalse(LibvirtErrors.unsupportedFlag(55));
+        assertFalse(LibvirtErrors.unsupportedFlag(-1));
+        assertFalse(LibvirtErrors.unsupportedFlag(100_000));
+        assertEquals(ErrorNumber.VIR_ERR_OPERATION_TIMEOUT, ErrorNumber.values()[68], "libvirt-java's enum is in C order");
+    }
 }
